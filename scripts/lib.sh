@@ -1,0 +1,107 @@
+# Shared by the scripts in this folder: step timing and idempotent tool installs.
+# Every install is skipped when the right version is already there.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CARGO_LEPTOS_VERSION="0.3.10"
+export PATH="$HOME/.cargo/bin:$PATH"
+# Playwright must never download browsers: we use Debian's Chromium.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+# step "what" "how long it usually takes" command...: runs a step and prints its time.
+step() {
+  local what="$1" usual="$2"
+  shift 2
+  printf '\n==> %s%s\n' "$what" "${usual:+ (usually $usual)}"
+  local started=$SECONDS
+  "$@"
+  printf '<== %s: done in %ss\n' "$what" "$((SECONDS - started))"
+}
+
+apt_install() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Need root to install Debian packages: $*" >&2
+    return 1
+  fi
+  if [ -z "${APT_UPDATED:-}" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+wasm_bindgen_version() {
+  # The CLI must equal the wasm-bindgen crate in Cargo.lock exactly.
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+install_wasm_target() {
+  if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    echo "wasm32-unknown-unknown target: present"
+  else
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+install_wasm_opt() {
+  if command -v wasm-opt >/dev/null; then
+    echo "wasm-opt: present ($(wasm-opt --version))"
+  else
+    echo "Installing Debian's binaryen for wasm-opt"
+    apt_install binaryen
+  fi
+}
+
+install_cargo_leptos() {
+  if cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
+    echo "cargo-leptos $CARGO_LEPTOS_VERSION: present"
+  else
+    echo "Building cargo-leptos $CARGO_LEPTOS_VERSION (only the first time: about 25 minutes on 2 cores)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+  fi
+}
+
+install_wasm_bindgen() {
+  local wanted
+  wanted="$(wasm_bindgen_version)"
+  if wasm-bindgen --version 2>/dev/null | grep -q " $wanted\$"; then
+    echo "wasm-bindgen CLI $wanted: present"
+  else
+    echo "Building wasm-bindgen-cli $wanted (only the first time: about 5 minutes)"
+    # Not --locked: its lock file names a crate version the registry here lacks.
+    cargo install wasm-bindgen-cli --version "$wanted" --force
+  fi
+}
+
+install_node_modules() {
+  if ! command -v npm >/dev/null; then
+    apt_install nodejs npm
+  fi
+  local stamp="$ROOT/end2end/node_modules/.installed-from-lock"
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$ROOT/end2end/package-lock.json"; then
+    echo "node modules: present"
+  else
+    (cd "$ROOT/end2end" && npm ci --no-audit --no-fund)
+    cp "$ROOT/end2end/package-lock.json" "$stamp"
+  fi
+}
+
+install_chromium() {
+  if [ -n "${CHROMIUM_PATH:-}" ]; then
+    echo "Chromium: using CHROMIUM_PATH=$CHROMIUM_PATH"
+  elif [ -x /usr/bin/chromium ]; then
+    echo "Chromium: present ($(/usr/bin/chromium --version 2>/dev/null || echo /usr/bin/chromium))"
+  else
+    echo "Installing Debian's Chromium for the browser tests"
+    apt_install chromium
+  fi
+}
+
+# The tools both the dev loop and the tests need.
+install_build_tools() {
+  step "wasm target" "seconds" install_wasm_target
+  step "wasm-opt" "1 minute when missing" install_wasm_opt
+  step "cargo-leptos" "25 minutes when missing" install_cargo_leptos
+  step "wasm-bindgen CLI" "5 minutes when missing" install_wasm_bindgen
+}

@@ -1,0 +1,69 @@
+//! The cart every page shares: one resource for its contents and one server action
+//! per kind of change. Any completed change refetches the cart, so the header badge
+//! and the cart page never disagree.
+
+use crate::{
+    domain::{CartView, ShopError},
+    pages::{
+        cart::{get_cart, RemoveFromCart, SetQuantity},
+        catalog::AddToCart,
+    },
+};
+use leptos::prelude::*;
+
+/// Handles to the cart's state and the actions that change it.
+#[derive(Clone, Copy)]
+pub struct CartState {
+    /// The cart as the server last reported it.
+    pub cart: Resource<Result<CartView, ShopError>>,
+    pub add: ServerAction<AddToCart>,
+    pub set_quantity: ServerAction<SetQuantity>,
+    pub remove: ServerAction<RemoveFromCart>,
+}
+
+/// Creates the cart state and provides it to every page. Must run inside `<Router>`:
+/// that is where a no-JS form post's error is read back from the URL.
+pub fn provide_cart_state() {
+    let add = ServerAction::<AddToCart>::new();
+    let set_quantity = ServerAction::<SetQuantity>::new();
+    let remove = ServerAction::<RemoveFromCart>::new();
+    let cart = Resource::new(
+        move || {
+            (
+                add.version().get(),
+                set_quantity.version().get(),
+                remove.version().get(),
+            )
+        },
+        |_| get_cart(),
+    );
+    // Only the newest outcome is worth showing: when one kind of change is made, an
+    // older message from another kind is cleared.
+    let clear_others = |keep: usize| {
+        move |_: &usize, _: Option<&usize>, _: Option<()>| {
+            if keep != 0 {
+                add.value().set(None);
+            }
+            if keep != 1 {
+                set_quantity.value().set(None);
+            }
+            if keep != 2 {
+                remove.value().set(None);
+            }
+        }
+    };
+    Effect::watch(move || add.version().get(), clear_others(0), false);
+    Effect::watch(move || set_quantity.version().get(), clear_others(1), false);
+    Effect::watch(move || remove.version().get(), clear_others(2), false);
+    provide_context(CartState {
+        cart,
+        add,
+        set_quantity,
+        remove,
+    });
+}
+
+/// The cart state provided by [`provide_cart_state`].
+pub fn use_cart_state() -> CartState {
+    expect_context::<CartState>()
+}

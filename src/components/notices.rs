@@ -1,0 +1,48 @@
+//! Messages about the outcome of a shopper's action.
+
+use crate::domain::ShopError;
+use leptos::prelude::*;
+
+/// Shows a refused request as an alert, or `success` once the action worked (only a
+/// hydrated page knows that; a no-JS page shows the updated cart instead).
+#[component]
+pub fn ActionOutcome<T>(
+    /// The action's latest result.
+    outcome: Signal<Option<Result<T, ShopError>>>,
+    /// What to say when it succeeded.
+    success: &'static str,
+) -> impl IntoView
+where
+    T: Send + Sync + 'static,
+{
+    view! {
+        <div class="notices" aria-live="polite">
+            {move || {
+                outcome
+                    .with(|outcome| match outcome {
+                        Some(Err(error)) => {
+                            Some(
+                                view! {
+                                    <p class="notice notice-error" role="alert">
+                                        {error.to_string()}
+                                    </p>
+                                }
+                                    .into_any(),
+                            )
+                        }
+                        Some(Ok(_)) => {
+                            Some(
+                                view! {
+                                    <p class="notice notice-success" role="status">
+                                        {success}
+                                    </p>
+                                }
+                                    .into_any(),
+                            )
+                        }
+                        None => None,
+                    })
+            }}
+        </div>
+    }
+}

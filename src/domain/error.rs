@@ -1,0 +1,68 @@
+//! The one error type of the server-function boundary: what a shopper's request can be
+//! refused for, each with the sentence the page shows.
+
+use super::QuantityError;
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+/// Why a shop request failed. Serialised across the wire, so a hydrated page gets the
+/// same typed value as the server rendered, and a no-JS form post gets it back in the
+/// redirect to the page it came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ShopError {
+    #[error("{0}")]
+    InvalidQuantity(QuantityError),
+    #[error("We couldn't find that product. It may have been removed from the shop.")]
+    UnknownProduct,
+    #[error("Sorry, {product} is sold out.")]
+    SoldOut { product: String },
+    #[error(
+        "Only {available} of {product} left in stock, and your cart can't hold more than that."
+    )]
+    NotEnoughStock { product: String, available: u32 },
+    #[error("That item is no longer in your cart.")]
+    NotInCart,
+    #[error("Your cart had expired, so we started a new one. Please add your items again.")]
+    CartExpired,
+    #[error("That request was not understood: {0}")]
+    BadRequest(String),
+    #[error("Something went wrong on our side. Please try again in a moment.")]
+    Unavailable,
+}
+
+impl ShopError {
+    /// The HTTP status a hydrated caller receives with this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            ShopError::InvalidQuantity(_) | ShopError::BadRequest(_) => 400,
+            ShopError::UnknownProduct | ShopError::NotInCart => 404,
+            ShopError::SoldOut { .. } | ShopError::NotEnoughStock { .. } => 409,
+            ShopError::CartExpired => 410,
+            ShopError::Unavailable => 503,
+        }
+    }
+}
+
+impl From<QuantityError> for ShopError {
+    fn from(error: QuantityError) -> Self {
+        ShopError::InvalidQuantity(error)
+    }
+}
+
+impl FromServerFnError for ShopError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
+        match error {
+            // The request itself was malformed: a missing or mistyped form field.
+            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => {
+                ShopError::BadRequest(detail)
+            }
+            // Network trouble or a server fault: the shopper can only retry.
+            _ => ShopError::Unavailable,
+        }
+    }
+}

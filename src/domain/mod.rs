@@ -1,0 +1,14 @@
+//! Types both the server and the browser share. Nothing in here does I/O: these are
+//! the shop's vocabulary, and their constructors are the only way to make them.
+
+pub mod cart;
+pub mod catalog;
+pub mod error;
+pub mod money;
+pub mod quantity;
+
+pub use cart::{CartLine, CartNotice, CartView};
+pub use catalog::{Product, ProductId};
+pub use error::ShopError;
+pub use money::{Currency, Money};
+pub use quantity::{Quantity, QuantityError};

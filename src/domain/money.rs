@@ -1,0 +1,198 @@
+//! Money as integer minor units with a currency: no floats anywhere near a price.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The currencies the shop can price in. Each has two decimal places, which is what
+/// Stripe expects for them; a zero-decimal currency (JPY) would need its own exponent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Currency {
+    Usd,
+    Eur,
+    Gbp,
+}
+
+impl Currency {
+    /// The lowercase ISO 4217 code, as Stripe and our database spell it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Currency::Usd => "usd",
+            Currency::Eur => "eur",
+            Currency::Gbp => "gbp",
+        }
+    }
+
+    /// Parses an ISO 4217 code in any letter case.
+    pub fn parse(code: &str) -> Result<Self, MoneyError> {
+        match code.to_ascii_lowercase().as_str() {
+            "usd" => Ok(Currency::Usd),
+            "eur" => Ok(Currency::Eur),
+            "gbp" => Ok(Currency::Gbp),
+            _ => Err(MoneyError::UnknownCurrency(code.to_owned())),
+        }
+    }
+
+    fn symbol(self) -> &'static str {
+        match self {
+            Currency::Usd => "$",
+            Currency::Eur => "€",
+            Currency::Gbp => "£",
+        }
+    }
+}
+
+/// Why an amount could not be made or combined.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("amounts cannot be negative")]
+    Negative,
+    #[error("amounts in {0} and {1} cannot be added")]
+    CurrencyMismatch(&'static str, &'static str),
+    #[error("the amount is too large")]
+    Overflow,
+    #[error("unknown currency {0:?}")]
+    UnknownCurrency(String),
+}
+
+/// A non-negative amount in minor units (cents) of one currency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    minor: i64,
+    currency: Currency,
+}
+
+impl Money {
+    /// Makes an amount; negative amounts are refused because nothing the shop sells
+    /// or sums can be below zero (refunds will get their own type).
+    pub fn new(minor: i64, currency: Currency) -> Result<Self, MoneyError> {
+        if minor < 0 {
+            return Err(MoneyError::Negative);
+        }
+        Ok(Self { minor, currency })
+    }
+
+    /// Zero in the given currency: the start of every sum.
+    pub fn zero(currency: Currency) -> Self {
+        Self { minor: 0, currency }
+    }
+
+    /// The amount in minor units, as Stripe's `amount` wants it.
+    pub fn minor(self) -> i64 {
+        self.minor
+    }
+
+    /// The currency of the amount.
+    pub fn currency(self) -> Currency {
+        self.currency
+    }
+
+    /// Adds two amounts of the same currency, refusing mixed currencies and overflow.
+    pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
+        if self.currency != other.currency {
+            return Err(MoneyError::CurrencyMismatch(
+                self.currency.code(),
+                other.currency.code(),
+            ));
+        }
+        let minor = self
+            .minor
+            .checked_add(other.minor)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money { minor, ..self })
+    }
+
+    /// Multiplies a unit price by a count, refusing overflow.
+    pub fn checked_mul(self, count: u32) -> Result<Money, MoneyError> {
+        let minor = self
+            .minor
+            .checked_mul(i64::from(count))
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money { minor, ..self })
+    }
+}
+
+impl fmt::Display for Money {
+    /// Formats as a shopper reads it: `$1,234.50`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let units = self.minor / 100;
+        let cents = self.minor % 100;
+        let digits = units.to_string();
+        let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+        for (i, digit) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(digit);
+        }
+        write!(f, "{}{grouped}.{cents:02}", self.currency.symbol())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn formats_with_symbol_grouping_and_two_decimals() {
+        let cases = [
+            (0, "$0.00"),
+            (5, "$0.05"),
+            (1250, "$12.50"),
+            (123_450, "$1,234.50"),
+            (100_000_000, "$1,000,000.00"),
+        ];
+        for (minor, shown) in cases {
+            assert_eq!(Money::new(minor, Currency::Usd).unwrap().to_string(), shown);
+        }
+        assert_eq!(Money::new(999, Currency::Eur).unwrap().to_string(), "€9.99");
+    }
+
+    #[test]
+    fn refuses_negative_amounts() {
+        assert_eq!(Money::new(-1, Currency::Usd), Err(MoneyError::Negative));
+    }
+
+    #[test]
+    fn refuses_to_add_different_currencies() {
+        let usd = Money::new(1, Currency::Usd).unwrap();
+        let eur = Money::new(1, Currency::Eur).unwrap();
+        assert!(matches!(
+            usd.checked_add(eur),
+            Err(MoneyError::CurrencyMismatch(..))
+        ));
+    }
+
+    #[test]
+    fn refuses_overflow() {
+        let big = Money::new(i64::MAX, Currency::Usd).unwrap();
+        assert_eq!(
+            big.checked_add(Money::new(1, Currency::Usd).unwrap()),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(big.checked_mul(2), Err(MoneyError::Overflow));
+    }
+
+    #[test]
+    fn parses_currency_codes_case_insensitively() {
+        assert_eq!(Currency::parse("USD"), Ok(Currency::Usd));
+        assert!(Currency::parse("xxx").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn sum_of_line_totals_matches_integer_arithmetic(
+            lines in proptest::collection::vec((0i64..1_000_000, 1u32..=99), 0..20)
+        ) {
+            let mut total = Money::zero(Currency::Usd);
+            let mut expected = 0i64;
+            for (unit, count) in lines {
+                let line = Money::new(unit, Currency::Usd).unwrap().checked_mul(count).unwrap();
+                total = total.checked_add(line).unwrap();
+                expected += unit * i64::from(count);
+            }
+            prop_assert_eq!(total.minor(), expected);
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! A Leptos storefront with a one-page Stripe checkout.
+//!
+//! One crate, two builds: `ssr` is the server binary (with [`server`]), `hydrate` is
+//! the wasm bundle that takes over the server-rendered page in the browser.
+
+pub mod app;
+pub mod components;
+pub mod domain;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// The wasm entry point: hydrates the server-rendered body, then marks `<html>` with
+/// `data-hydrated` so tests (and curious developers) can tell the page is live.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+    if let Some(root) = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.document_element())
+    {
+        // Setting an attribute on <html> cannot fail in practice; nothing to recover.
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
+}

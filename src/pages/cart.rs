@@ -1,0 +1,230 @@
+//! `/cart`: the lines in the cart, with steppers, removal and the subtotal.
+
+use crate::{
+    components::{cart_state::use_cart_state, notices::ActionOutcome},
+    domain::{CartLine, CartNotice, CartView, ShopError},
+};
+use leptos::{form::ActionForm, prelude::*};
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+/// The shopper's cart, priced from the database now.
+#[server(endpoint = "cart")]
+pub async fn get_cart() -> Result<CartView, ShopError> {
+    use crate::server::shopper::Shopper;
+    let shopper = Shopper::current();
+    let cart = shopper.cart_view().await;
+    shopper.finish(cart)
+}
+
+/// Sets a line to exactly `quantity`, within the stock and the per-line limit.
+#[server(endpoint = "cart/quantity")]
+pub async fn set_quantity(product_id: String, quantity: String) -> Result<CartView, ShopError> {
+    use crate::{
+        domain::{ProductId, Quantity},
+        server::{
+            shopper::{now, Shopper},
+            store::LineChange,
+        },
+    };
+    let shopper = Shopper::current();
+    let result = async {
+        let product = ProductId::parse(&product_id).ok_or(ShopError::UnknownProduct)?;
+        let quantity = Quantity::parse(&quantity)?;
+        let cart = shopper.existing_cart().await?;
+        let store = &shopper.state().store;
+        store
+            .change_line(
+                &cart,
+                &product,
+                LineChange::Set(quantity),
+                now(),
+                shopper.expires_at(),
+            )
+            .await?;
+        store.cart_view(&cart).await
+    }
+    .await;
+    shopper.finish(result)
+}
+
+/// Takes a product out of the cart altogether.
+#[server(endpoint = "cart/remove")]
+pub async fn remove_from_cart(product_id: String) -> Result<CartView, ShopError> {
+    use crate::{
+        domain::ProductId,
+        server::shopper::{now, Shopper},
+    };
+    let shopper = Shopper::current();
+    let result = async {
+        let product = ProductId::parse(&product_id).ok_or(ShopError::UnknownProduct)?;
+        let cart = shopper.existing_cart().await?;
+        let store = &shopper.state().store;
+        store
+            .remove_line(&cart, &product, now(), shopper.expires_at())
+            .await?;
+        store.cart_view(&cart).await
+    }
+    .await;
+    shopper.finish(result)
+}
+
+/// The cart page.
+#[component]
+pub fn CartPage() -> impl IntoView {
+    let state = use_cart_state();
+    view! {
+        <Title text="Your cart"/>
+        <h1>"Your cart"</h1>
+        <ActionOutcome outcome=state.set_quantity.value().into() success="Quantity updated."/>
+        <ActionOutcome outcome=state.remove.value().into() success="Removed from your cart."/>
+        <Transition fallback=|| view! { <p class="loading">"Loading your cart…"</p> }>
+            {move || Suspend::new(async move {
+                match state.cart.await {
+                    Ok(cart) => view! { <CartContents cart/> }.into_any(),
+                    Err(error) => {
+                        view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The lines and totals, or the empty state.
+#[component]
+fn CartContents(cart: CartView) -> impl IntoView {
+    let expired = (cart.notice == Some(CartNotice::Expired)).then(|| {
+        view! {
+            <p class="notice notice-info" role="status">
+                {ShopError::CartExpired.to_string()}
+            </p>
+        }
+    });
+    if cart.is_empty() {
+        return view! {
+            {expired}
+            <div class="empty-cart">
+                <p>"Your cart is empty."</p>
+                <A href="/" attr:class="button button-primary">"Browse the shop"</A>
+            </div>
+        }
+        .into_any();
+    }
+    let count = cart.item_count();
+    let subtotal = cart
+        .subtotal
+        .map(|total| total.to_string())
+        .unwrap_or_default();
+    view! {
+        {expired}
+        <ul class="cart-lines" role="list" aria-label="Items in your cart">
+            {cart.lines.into_iter().map(|line| view! { <CartLineRow line/> }).collect_view()}
+        </ul>
+        <div class="cart-summary">
+            <p class="subtotal">
+                <span>{format!("Subtotal ({count} {})", if count == 1 { "item" } else { "items" })}</span>
+                <strong data-testid="subtotal">{subtotal}</strong>
+            </p>
+            <p class="fine-print">"Shipping and taxes are calculated at checkout."</p>
+            <A href="/checkout" attr:class="button button-primary">"Go to checkout"</A>
+        </div>
+    }
+        .into_any()
+}
+
+/// One line: picture, name, unit price, the quantity stepper, line total and Remove.
+#[component]
+fn CartLineRow(line: CartLine) -> impl IntoView {
+    let state = use_cart_state();
+    let id = line.product_id.to_string();
+    let name = line.name.clone();
+    let quantity = line.quantity.get();
+    let max = line.max_quantity();
+    let quantity_id = format!("cart-quantity-{id}");
+    let title_id = format!("cart-line-{id}");
+    let labelled_by = title_id.clone();
+    // The view macro moves each attribute value, so every use gets its own string.
+    let group_label = format!("Quantity of {name}");
+    let input_label = group_label.clone();
+    let fewer_label = format!("One fewer {name}");
+    let more_label = format!("One more {name}");
+    let remove_label = format!("Remove {name}");
+    let (id_fewer, id_set, id_more, id_remove) = (id.clone(), id.clone(), id.clone(), id);
+    let busy = move || state.set_quantity.pending().get() || state.remove.pending().get();
+    let over_stock = (quantity > line.stock).then(|| {
+        let message = match line.stock {
+            0 => "This item has sold out since you added it. Please remove it.".to_owned(),
+            stock => format!("Only {stock} left in stock. Please lower the quantity."),
+        };
+        view! { <p class="line-warning" role="status">{message}</p> }
+    });
+    view! {
+        <li class="cart-line">
+            <article aria-labelledby=labelled_by>
+                <img src=line.image alt="" width="120" height="90"/>
+                <div class="line-details">
+                    <h2 id=title_id>{line.name}</h2>
+                    <p class="unit-price">{format!("{} each", line.unit_price)}</p>
+                    {over_stock}
+                </div>
+                <div class="line-controls">
+                    <div class="stepper" role="group" aria-label=group_label>
+                        <ActionForm action=state.set_quantity>
+                            <input type="hidden" name="product_id" value=id_fewer/>
+                            <input type="hidden" name="quantity" value=quantity.saturating_sub(1).to_string()/>
+                            <button
+                                type="submit"
+                                class="step"
+                                aria-label=fewer_label
+                                disabled=move || quantity <= 1 || busy()
+                            >
+                                "−"
+                            </button>
+                        </ActionForm>
+                        <ActionForm action=state.set_quantity attr:class="quantity-form" attr:novalidate=true>
+                            <input type="hidden" name="product_id" value=id_set/>
+                            <label for=quantity_id.clone() class="visually-hidden">
+                                {input_label}
+                            </label>
+                            <input
+                                id=quantity_id
+                                type="number"
+                                name="quantity"
+                                prop:value=quantity.to_string()
+                                value=quantity.to_string()
+                                min="1"
+                                max=max.to_string()
+                                inputmode="numeric"
+                                class="quantity-input"
+                            />
+                            <button type="submit" class="button button-small" disabled=busy>
+                                "Update"
+                            </button>
+                        </ActionForm>
+                        <ActionForm action=state.set_quantity>
+                            <input type="hidden" name="product_id" value=id_more/>
+                            <input type="hidden" name="quantity" value=(quantity + 1).to_string()/>
+                            <button
+                                type="submit"
+                                class="step"
+                                aria-label=more_label
+                                disabled=move || quantity >= max || busy()
+                            >
+                                "+"
+                            </button>
+                        </ActionForm>
+                    </div>
+                    <p class="line-total" data-testid="line-total">{line.line_total.to_string()}</p>
+                    <ActionForm action=state.remove>
+                        <input type="hidden" name="product_id" value=id_remove/>
+                        <button type="submit" class="link-button" aria-label=remove_label>
+                            "Remove"
+                        </button>
+                    </ActionForm>
+                </div>
+            </article>
+        </li>
+    }
+}

@@ -1,0 +1,156 @@
+//! Settings, read once at start-up from the environment (and `.env`).
+//!
+//! Every variable is documented in `README.md` and `.env.example`.
+
+use anyhow::{bail, Context};
+use std::{env, net::SocketAddr, path::PathBuf, time::Duration};
+
+/// The shop's configuration. Built from the environment by [`Config::from_env`], or
+/// field by field in tests.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where the HTTP server listens (`LISTEN_ADDR`, else cargo-leptos's
+    /// `LEPTOS_SITE_ADDR`, else `127.0.0.1:3000`). Port 0 picks a free port.
+    pub listen_addr: SocketAddr,
+    /// Directory for the SQLite database and other local state (`DATA_DIR`, default
+    /// `data`). Created on first run.
+    pub data_dir: PathBuf,
+    /// sqlx database URL (`DATABASE_URL`, default `sqlite://<DATA_DIR>/shop.db`).
+    pub database_url: String,
+    /// The origin shoppers reach the shop at, such as `https://shop.example` behind a
+    /// TLS proxy (`PUBLIC_URL`). When it is https, cookies are marked `Secure`.
+    pub public_origin: Option<String>,
+    /// `tracing` filter directives (`RUST_LOG`, default `info`).
+    pub log_filter: String,
+    /// Log lines as JSON objects instead of text (`LOG_FORMAT=json`).
+    pub log_json: bool,
+    /// How long a cart lives after its last change (`CART_TTL_DAYS`, default 30).
+    pub cart_lifetime: Duration,
+    /// Extra origins for the Content-Security-Policy, which the Stripe checkout fills.
+    pub csp_sources: CspSources,
+}
+
+/// Origins beyond the shop's own that pages may load from, per CSP directive.
+#[derive(Clone, Debug, Default)]
+pub struct CspSources {
+    pub script: Vec<String>,
+    pub frame: Vec<String>,
+    pub connect: Vec<String>,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment after loading `.env`
+    /// (variables already set win over the file).
+    pub fn from_env() -> anyhow::Result<Self> {
+        if let Err(error) = dotenvy::dotenv() {
+            if !error.not_found() {
+                return Err(error).context("reading .env");
+            }
+        }
+        let listen_addr = var("LISTEN_ADDR")
+            .or_else(|| var("LEPTOS_SITE_ADDR"))
+            .unwrap_or_else(|| "127.0.0.1:3000".to_owned());
+        let listen_addr: SocketAddr = listen_addr
+            .parse()
+            .with_context(|| format!("LISTEN_ADDR {listen_addr:?} is not a socket address"))?;
+        let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".to_owned()));
+        let database_url = var("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("shop.db").display()));
+        let public_origin = var("PUBLIC_URL").map(|url| origin_of(&url)).transpose()?;
+        let cart_days: u64 = match var("CART_TTL_DAYS") {
+            Some(days) => days
+                .parse()
+                .with_context(|| format!("CART_TTL_DAYS {days:?} is not a whole number"))?,
+            None => 30,
+        };
+        let mut csp_sources = CspSources::default();
+        // In `cargo leptos watch` the page opens a websocket to the reload server.
+        if var("LEPTOS_WATCH").is_some() {
+            let port = var("LEPTOS_RELOAD_PORT").unwrap_or_else(|| "3001".to_owned());
+            csp_sources
+                .connect
+                .push(format!("ws://{}:{port}", listen_addr.ip()));
+        }
+        Ok(Self {
+            listen_addr,
+            data_dir,
+            database_url,
+            public_origin,
+            log_filter: var("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
+            log_json: var("LOG_FORMAT").is_some_and(|format| format == "json"),
+            cart_lifetime: Duration::from_secs(cart_days * 24 * 60 * 60),
+            csp_sources,
+        })
+    }
+
+    /// A configuration for tests: a free loopback port and a database in `data_dir`.
+    pub fn for_tests(data_dir: PathBuf) -> Self {
+        Self {
+            listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: format!("sqlite://{}", data_dir.join("shop.db").display()),
+            data_dir,
+            public_origin: None,
+            log_filter: "warn".to_owned(),
+            log_json: false,
+            cart_lifetime: Duration::from_secs(30 * 24 * 60 * 60),
+            csp_sources: CspSources::default(),
+        }
+    }
+
+    /// Whether shoppers reach the shop over https, so cookies must be `Secure`.
+    pub fn serves_https(&self) -> bool {
+        self.public_origin
+            .as_deref()
+            .is_some_and(|origin| origin.starts_with("https://"))
+    }
+}
+
+/// A non-empty environment variable.
+fn var(name: &str) -> Option<String> {
+    env::var(name).ok().filter(|value| !value.trim().is_empty())
+}
+
+/// Reduces a URL to its origin (`scheme://host[:port]`), the form browsers send in
+/// the `Origin` header.
+fn origin_of(url: &str) -> anyhow::Result<String> {
+    let url = url.trim().trim_end_matches('/');
+    let Some((scheme, rest)) = url.split_once("://") else {
+        bail!("PUBLIC_URL {url:?} must start with http:// or https://");
+    };
+    if scheme != "http" && scheme != "https" {
+        bail!("PUBLIC_URL {url:?} must start with http:// or https://");
+    }
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() {
+        bail!("PUBLIC_URL {url:?} has no host");
+    }
+    Ok(format!("{scheme}://{}", host.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_url_is_reduced_to_its_origin() {
+        assert_eq!(
+            origin_of("https://Shop.Example/store/").unwrap(),
+            "https://shop.example"
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:3000").unwrap(),
+            "http://127.0.0.1:3000"
+        );
+        assert!(origin_of("shop.example").is_err());
+        assert!(origin_of("ftp://shop.example").is_err());
+        assert!(origin_of("https://").is_err());
+    }
+
+    #[test]
+    fn https_origins_make_cookies_secure() {
+        let mut config = Config::for_tests(PathBuf::from("unused"));
+        assert!(!config.serves_https());
+        config.public_origin = Some("https://shop.example".to_owned());
+        assert!(config.serves_https());
+    }
+}

@@ -1,0 +1,26 @@
+//! Server-only code: configuration, state, the database, HTTP layers and start-up.
+//! Compiled only with the `ssr` feature, so none of it reaches the wasm bundle.
+
+pub mod cart_cookie;
+pub mod config;
+pub mod health;
+pub mod logging;
+pub mod security;
+pub mod shopper;
+pub mod startup;
+pub mod store;
+
+pub use config::Config;
+pub use startup::{run, Application};
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+
+/// Everything a request handler or server function may need, shared by all requests.
+#[derive(Clone, Debug, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: store::Store,
+    pub config: Arc<Config>,
+}

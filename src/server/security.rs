@@ -1,0 +1,212 @@
+//! Security layers every response passes through: the Content-Security-Policy with a
+//! per-request nonce, protective headers, and the cross-site POST check.
+
+use super::config::CspSources;
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{header, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use std::sync::Arc;
+
+/// The path Stripe posts webhooks to: exempt from the Origin check, because Stripe is
+/// cross-site by definition and the route authenticates by signature instead.
+pub const WEBHOOK_PATH: &str = "/webhooks/stripe";
+
+/// A fresh nonce for this request's inline scripts, shared by the CSP header and the
+/// `<script nonce>` attributes Leptos renders.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub Arc<str>);
+
+/// The Content-Security-Policy, split around the nonce so each request only joins
+/// three strings.
+#[derive(Clone, Debug)]
+pub struct ContentSecurityPolicy {
+    before_nonce: String,
+    after_nonce: String,
+}
+
+impl ContentSecurityPolicy {
+    /// Builds the policy for the shop's own origin plus the configured extra sources
+    /// (the Stripe origins of the active mode, the dev reload socket).
+    pub fn new(extra: &CspSources) -> Self {
+        let join = |sources: &[String]| {
+            sources
+                .iter()
+                .map(|source| format!(" {source}"))
+                .collect::<String>()
+        };
+        let frame_src = if extra.frame.is_empty() {
+            "'none'".to_owned()
+        } else {
+            join(&extra.frame).trim_start().to_owned()
+        };
+        Self {
+            before_nonce: "default-src 'self'; script-src 'self' 'nonce-".to_owned(),
+            // 'wasm-unsafe-eval' allows compiling our wasm, and nothing like eval().
+            after_nonce: format!(
+                "' 'wasm-unsafe-eval'{script}; style-src 'self'; img-src 'self' data:; \
+                 font-src 'self'; connect-src 'self'{connect}; frame-src {frame_src}; \
+                 frame-ancestors 'none'; base-uri 'none'; form-action 'self'; \
+                 object-src 'none'",
+                script = join(&extra.script),
+                connect = join(&extra.connect),
+            ),
+        }
+    }
+
+    fn header(&self, nonce: &str) -> Option<HeaderValue> {
+        HeaderValue::try_from(format!("{}{nonce}{}", self.before_nonce, self.after_nonce)).ok()
+    }
+}
+
+/// Draws the request's nonce, lets the handler render with it, then sets the CSP and
+/// the other protective headers on whatever comes back.
+pub async fn protective_headers(
+    State(policy): State<Arc<ContentSecurityPolicy>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let nonce: Arc<str> = leptos::nonce::Nonce::new().as_inner().clone();
+    request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if let Some(csp) = policy.header(&nonce) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Same-origin form posts need the full Referer: Leptos redirects a no-JS form
+    // back to it. Other origins get only our origin.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    response
+}
+
+/// Refuses cross-site state changes with 403: an `Origin` that is not the shop's, or
+/// no `Origin` with `Sec-Fetch-Site: cross-site`. SameSite=Lax cookies already keep
+/// the cart off such requests; this also stops login-less CSRF and cart stuffing.
+pub async fn reject_cross_site_posts(
+    State(public_origin): State<Option<Arc<str>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let safe_method = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if safe_method || request.uri().path() == WEBHOOK_PATH {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let header_str = |name| {
+        headers
+            .get(name)
+            .and_then(|value: &HeaderValue| value.to_str().ok())
+    };
+    let allowed = match header_str(header::ORIGIN) {
+        Some(origin) => {
+            let host = header_str(header::HOST).unwrap_or_default();
+            is_same_origin(origin, host, public_origin.as_deref())
+        }
+        None => header_str(http::HeaderName::from_static("sec-fetch-site")) != Some("cross-site"),
+    };
+    if allowed {
+        next.run(request).await
+    } else {
+        tracing::warn!(path = request.uri().path(), "refused a cross-site request");
+        forbidden()
+    }
+}
+
+/// Whether `origin` is the shop itself: the configured public origin, or the origin
+/// the browser addressed (`Host`), which a cross-site page cannot choose.
+fn is_same_origin(origin: &str, host: &str, public_origin: Option<&str>) -> bool {
+    if public_origin.is_some_and(|public| public.eq_ignore_ascii_case(origin)) {
+        return true;
+    }
+    !host.is_empty()
+        && ["http://", "https://"].iter().any(|scheme| {
+            origin
+                .strip_prefix(scheme)
+                .is_some_and(|rest| rest.eq_ignore_ascii_case(host))
+        })
+}
+
+fn forbidden() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        Body::from(
+            "This request came from another website, so the shop refused it. \
+             Please go back to the shop and try again from there.",
+        ),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_origin_is_the_host_or_the_public_origin() {
+        assert!(is_same_origin(
+            "http://127.0.0.1:3000",
+            "127.0.0.1:3000",
+            None
+        ));
+        assert!(is_same_origin(
+            "https://shop.example",
+            "internal:8080",
+            Some("https://shop.example")
+        ));
+        assert!(!is_same_origin(
+            "http://evil.example",
+            "127.0.0.1:3000",
+            None
+        ));
+        assert!(!is_same_origin(
+            "http://127.0.0.1:3000.evil.example",
+            "127.0.0.1:3000",
+            None
+        ));
+        assert!(!is_same_origin("null", "127.0.0.1:3000", None));
+        assert!(!is_same_origin("http://", "", None));
+    }
+
+    #[test]
+    fn policy_has_a_nonce_and_no_unsafe_inline() {
+        let policy = ContentSecurityPolicy::new(&CspSources::default());
+        let header = policy.header("abc123").unwrap();
+        let header = header.to_str().unwrap();
+        assert!(header.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval'"));
+        assert!(header.contains("frame-ancestors 'none'"));
+        assert!(header.contains("frame-src 'none'"));
+        assert!(!header.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn policy_makes_room_for_extra_origins() {
+        let extra = CspSources {
+            script: vec!["https://js.stripe.com".into()],
+            frame: vec![
+                "https://js.stripe.com".into(),
+                "https://hooks.stripe.com".into(),
+            ],
+            connect: vec!["https://api.stripe.com".into()],
+        };
+        let header = ContentSecurityPolicy::new(&extra).header("n").unwrap();
+        let header = header.to_str().unwrap();
+        assert!(header.contains("'wasm-unsafe-eval' https://js.stripe.com;"));
+        assert!(header.contains("frame-src https://js.stripe.com https://hooks.stripe.com;"));
+        assert!(header.contains("connect-src 'self' https://api.stripe.com;"));
+    }
+}

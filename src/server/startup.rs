@@ -1,0 +1,142 @@
+//! Start-up: configuration to a listening server.
+
+use super::{
+    health, logging,
+    security::{self, ContentSecurityPolicy, CspNonce},
+    store::Store,
+    AppState, Config,
+};
+use crate::app::{shell, App};
+use anyhow::Context;
+use axum::{middleware, routing::get, Router};
+use leptos::{
+    config::{get_configuration, LeptosOptions},
+    prelude::{provide_context, use_context},
+};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::{net::SocketAddr, sync::Arc};
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+
+/// A shop bound to its port, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Creates the data directory, opens and migrates the database, binds the
+    /// listener and assembles the routes.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
+        let store = Store::open(&config.database_url).await?;
+        let listener = TcpListener::bind(config.listen_addr)
+            .await
+            .with_context(|| format!("listening on {}", config.listen_addr))?;
+        let mut leptos_options = leptos_options()?;
+        leptos_options.site_addr = listener.local_addr()?;
+        let state = AppState {
+            leptos_options,
+            store,
+            config: Arc::new(config),
+        };
+        Ok(Self {
+            listener,
+            router: router(state),
+        })
+    }
+
+    /// The address the shop actually listens on (port 0 resolved).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, finishing requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+/// The binary's entry point: `.env` and environment to a running shop.
+pub async fn run() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    logging::init(&config);
+    let app = Application::build(config).await?;
+    tracing::info!("shop listening on http://{}", app.local_addr());
+    app.run_until_stopped().await.context("serving HTTP")
+}
+
+/// The shop's complete router: health check, Leptos pages and server functions,
+/// static files, and the security and logging layers around them all.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let policy = Arc::new(ContentSecurityPolicy::new(&state.config.csp_sources));
+    let public_origin: Option<Arc<str>> = state.config.public_origin.as_deref().map(Arc::from);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .leptos_routes_with_context(&state, routes, provide_request_nonce, move || {
+            shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+        // Layers run outside-in from the bottom: log, then headers, then the check.
+        .layer(middleware::from_fn_with_state(
+            public_origin,
+            security::reject_cross_site_posts,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn_with_state(
+            policy,
+            security::protective_headers,
+        ))
+        .layer(middleware::from_fn(logging::log_request))
+}
+
+/// Hands the nonce drawn by [`security::protective_headers`] to Leptos, which puts
+/// it on every inline script it renders.
+fn provide_request_nonce() {
+    let nonce = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+    if let Some(CspNonce(nonce)) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce));
+    }
+}
+
+/// Leptos's settings from cargo-leptos's environment, with the defaults a plain
+/// `cargo run` or `cargo test` needs.
+fn leptos_options() -> anyhow::Result<LeptosOptions> {
+    let mut options = get_configuration(None)
+        .context("reading the Leptos configuration")?
+        .leptos_options;
+    if options.output_name.is_empty() {
+        options.output_name = "storefront".into();
+    }
+    Ok(options)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

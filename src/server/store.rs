@@ -1,0 +1,343 @@
+//! The shop's database. All SQL lives here, in portable SQL (numbered `$n`
+//! parameters, `ON CONFLICT` upserts, TEXT ids, BIGINT unix timestamps), so a
+//! PostgreSQL store can follow with the same API.
+
+use crate::domain::{CartLine, CartView, Currency, Money, Product, ProductId, Quantity, ShopError};
+use anyhow::Context;
+use sqlx::{
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    FromRow, SqlitePool,
+};
+use std::{str::FromStr, time::Duration};
+
+/// The database handle every request shares (a connection pool).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// Seconds since the Unix epoch: the portable timestamp of every table.
+pub type UnixTime = i64;
+
+/// A cart as the cookie finds it.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct CartRecord {
+    pub id: String,
+    pub expires_at: UnixTime,
+}
+
+#[derive(FromRow)]
+struct ProductRow {
+    id: String,
+    name: String,
+    description: String,
+    price_minor: i64,
+    currency: String,
+    image: String,
+    stock: i64,
+}
+
+#[derive(FromRow)]
+struct CartLineRow {
+    product_id: String,
+    name: String,
+    image: String,
+    price_minor: i64,
+    currency: String,
+    quantity: i64,
+    stock: i64,
+}
+
+#[derive(FromRow)]
+struct StockRow {
+    name: String,
+    stock: i64,
+}
+
+/// Whether an edit adds to a line or sets it outright.
+#[derive(Clone, Copy, Debug)]
+pub enum LineChange {
+    /// Add this many to the line, creating it if needed ("Add to cart").
+    Add(Quantity),
+    /// Set the line to exactly this many; the line must already exist (the stepper).
+    Set(Quantity),
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub async fn open(database_url: &str) -> anyhow::Result<Self> {
+        let options = SqliteConnectOptions::from_str(database_url)
+            .with_context(|| format!("parsing DATABASE_URL {database_url:?}"))?
+            .create_if_missing(true)
+            // WAL lets readers proceed while one writer commits.
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            // Writers queue instead of failing with SQLITE_BUSY.
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("opening database {database_url:?}"))?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .context("running database migrations")?;
+        Ok(Self { pool })
+    }
+
+    /// Checks that the database answers, for `/healthz`.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    /// The catalog in display order.
+    #[tracing::instrument(skip(self))]
+    pub async fn products(&self) -> Result<Vec<Product>, ShopError> {
+        let rows: Vec<ProductRow> = sqlx::query_as(
+            "SELECT id, name, description, price_minor, currency, image, stock
+             FROM products ORDER BY position, id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database_error("listing products"))?;
+        rows.into_iter().map(product_from_row).collect()
+    }
+
+    /// Finds the cart whose cookie token hashes to `token_hash`, expired or not.
+    #[tracing::instrument(skip_all)]
+    pub async fn find_cart(&self, token_hash: &str) -> Result<Option<CartRecord>, ShopError> {
+        sqlx::query_as("SELECT id, expires_at FROM carts WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database_error("finding a cart"))
+    }
+
+    /// Starts a new, empty cart.
+    #[tracing::instrument(skip(self, token_hash))]
+    pub async fn create_cart(
+        &self,
+        id: &str,
+        token_hash: &str,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<(), ShopError> {
+        sqlx::query(
+            "INSERT INTO carts (id, token_hash, version, created_at, updated_at, expires_at)
+             VALUES ($1, $2, 0, $3, $3, $4)",
+        )
+        .bind(id)
+        .bind(token_hash)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(database_error("creating a cart"))?;
+        Ok(())
+    }
+
+    /// The cart's lines priced from the current catalog, with their subtotal.
+    #[tracing::instrument(skip(self))]
+    pub async fn cart_view(&self, cart_id: &str) -> Result<CartView, ShopError> {
+        let rows: Vec<CartLineRow> = sqlx::query_as(
+            "SELECT l.product_id, p.name, p.image, p.price_minor, p.currency, l.quantity, p.stock
+             FROM cart_lines l JOIN products p ON p.id = l.product_id
+             WHERE l.cart_id = $1
+             ORDER BY l.added_at, l.product_id",
+        )
+        .bind(cart_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database_error("reading cart lines"))?;
+
+        let mut lines = Vec::with_capacity(rows.len());
+        let mut subtotal: Option<Money> = None;
+        for row in rows {
+            let line = cart_line_from_row(row)?;
+            subtotal = Some(match subtotal {
+                None => line.line_total,
+                Some(sum) => sum.checked_add(line.line_total).map_err(corrupt)?,
+            });
+            lines.push(line);
+        }
+        Ok(CartView {
+            lines,
+            subtotal,
+            notice: None,
+        })
+    }
+
+    /// Adds to or sets a cart line, checking the product, its stock and the per-line
+    /// limit inside one write transaction so two tabs cannot race past the stock.
+    #[tracing::instrument(skip(self))]
+    pub async fn change_line(
+        &self,
+        cart_id: &str,
+        product: &ProductId,
+        change: LineChange,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<(), ShopError> {
+        // IMMEDIATE takes the write lock up front: a read-then-write transaction that
+        // upgrades later can fail with SQLITE_BUSY under concurrency.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(database_error("starting a cart change"))?;
+
+        let stock: StockRow = sqlx::query_as("SELECT name, stock FROM products WHERE id = $1")
+            .bind(product.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(database_error("reading stock"))?
+            .ok_or(ShopError::UnknownProduct)?;
+        let current: Option<i64> = sqlx::query_scalar(
+            "SELECT quantity FROM cart_lines WHERE cart_id = $1 AND product_id = $2",
+        )
+        .bind(cart_id)
+        .bind(product.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(database_error("reading a cart line"))?;
+
+        let wanted: u32 = match (change, current) {
+            (LineChange::Add(more), current) => {
+                let current = u32::try_from(current.unwrap_or(0)).map_err(corrupt)?;
+                more.get() + current
+            }
+            (LineChange::Set(quantity), Some(_)) => quantity.get(),
+            (LineChange::Set(_), None) => return Err(ShopError::NotInCart),
+        };
+        let available = u32::try_from(stock.stock).map_err(corrupt)?;
+        if available == 0 {
+            return Err(ShopError::SoldOut {
+                product: stock.name,
+            });
+        }
+        if wanted > available {
+            return Err(ShopError::NotEnoughStock {
+                product: stock.name,
+                available,
+            });
+        }
+        let quantity = Quantity::new(wanted)?;
+
+        sqlx::query(
+            "INSERT INTO cart_lines (cart_id, product_id, quantity, added_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity",
+        )
+        .bind(cart_id)
+        .bind(product.as_str())
+        .bind(i64::from(quantity.get()))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(database_error("writing a cart line"))?;
+        touch_cart(&mut tx, cart_id, now, expires_at).await?;
+        tx.commit()
+            .await
+            .map_err(database_error("committing a cart change"))?;
+        Ok(())
+    }
+
+    /// Removes a line. Removing a line that is not there succeeds, so a double click
+    /// or a resubmitted form is harmless.
+    #[tracing::instrument(skip(self))]
+    pub async fn remove_line(
+        &self,
+        cart_id: &str,
+        product: &ProductId,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<(), ShopError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(database_error("starting a cart change"))?;
+        let removed = sqlx::query("DELETE FROM cart_lines WHERE cart_id = $1 AND product_id = $2")
+            .bind(cart_id)
+            .bind(product.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(database_error("removing a cart line"))?
+            .rows_affected();
+        if removed > 0 {
+            touch_cart(&mut tx, cart_id, now, expires_at).await?;
+        }
+        tx.commit()
+            .await
+            .map_err(database_error("committing a cart change"))?;
+        Ok(())
+    }
+}
+
+/// Records a change to the cart: a new version and a later expiry.
+async fn touch_cart(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    cart_id: &str,
+    now: UnixTime,
+    expires_at: UnixTime,
+) -> Result<(), ShopError> {
+    sqlx::query(
+        "UPDATE carts SET version = version + 1, updated_at = $2, expires_at = $3 WHERE id = $1",
+    )
+    .bind(cart_id)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(database_error("updating a cart"))?;
+    Ok(())
+}
+
+fn product_from_row(row: ProductRow) -> Result<Product, ShopError> {
+    let currency = Currency::parse(&row.currency).map_err(corrupt)?;
+    Ok(Product {
+        id: ProductId::parse(&row.id).ok_or_else(|| corrupt("product id"))?,
+        name: row.name,
+        description: row.description,
+        price: Money::new(row.price_minor, currency).map_err(corrupt)?,
+        image: row.image,
+        stock: u32::try_from(row.stock).map_err(corrupt)?,
+    })
+}
+
+fn cart_line_from_row(row: CartLineRow) -> Result<CartLine, ShopError> {
+    let currency = Currency::parse(&row.currency).map_err(corrupt)?;
+    let unit_price = Money::new(row.price_minor, currency).map_err(corrupt)?;
+    let quantity = u32::try_from(row.quantity)
+        .ok()
+        .and_then(|count| Quantity::new(count).ok())
+        .ok_or_else(|| corrupt("cart line quantity"))?;
+    Ok(CartLine {
+        product_id: ProductId::parse(&row.product_id).ok_or_else(|| corrupt("product id"))?,
+        name: row.name,
+        image: row.image,
+        unit_price,
+        line_total: unit_price.checked_mul(quantity.get()).map_err(corrupt)?,
+        quantity,
+        stock: u32::try_from(row.stock).map_err(corrupt)?,
+    })
+}
+
+/// Logs a database failure in full and hands the shopper a short, safe message.
+fn database_error(doing: &'static str) -> impl Fn(sqlx::Error) -> ShopError {
+    move |error| {
+        tracing::error!(error = %error, "database error while {doing}");
+        ShopError::Unavailable
+    }
+}
+
+/// A row that breaks the schema's promises: log it loudly, never show it.
+fn corrupt(detail: impl std::fmt::Debug) -> ShopError {
+    tracing::error!(?detail, "database row failed validation");
+    ShopError::Unavailable
+}

@@ -1,0 +1,7 @@
+//! Integration tests: each spawns the real shop on port 0 with its own database and
+//! talks to it over HTTP, as a browser or a hydrated page would.
+
+mod cart;
+mod helpers;
+mod pages;
+mod security;
