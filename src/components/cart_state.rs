@@ -9,7 +9,8 @@ use crate::{
         catalog::AddToCart,
     },
 };
-use leptos::prelude::*;
+use leptos::{prelude::*, server::ServerActionError};
+use leptos_router::hooks::use_query_map;
 
 /// Handles to the cart's state and the actions that change it.
 #[derive(Clone, Copy)]
@@ -21,9 +22,9 @@ pub struct CartState {
     pub remove: ServerAction<RemoveFromCart>,
 }
 
-/// Creates the cart state and provides it to every page. Must run inside `<Router>`:
-/// that is where a no-JS form post's error is read back from the URL.
+/// Creates the cart state and provides it to every page. Must run inside `<Router>`.
 pub fn provide_cart_state() {
+    provide_form_error();
     let add = ServerAction::<AddToCart>::new();
     let set_quantity = ServerAction::<SetQuantity>::new();
     let remove = ServerAction::<RemoveFromCart>::new();
@@ -60,6 +61,19 @@ pub fn provide_cart_state() {
         add,
         set_quantity,
         remove,
+    });
+}
+
+/// A no-JS form post that failed comes back to its page with the error in the URL
+/// (`__path`, `__err`); a server action created afterwards starts with that error as
+/// its value. `<Routes>` provides this too, but only to actions created below it, and
+/// the cart's actions live above the routes so the header can share them.
+fn provide_form_error() {
+    let query = use_query_map();
+    query.with_untracked(|query| {
+        if let (Some(path), Some(error)) = (query.get("__path"), query.get("__err")) {
+            provide_context(ServerActionError::new(&path, &error));
+        }
     });
 }
 

@@ -6,6 +6,7 @@ pub mod config;
 pub mod health;
 pub mod logging;
 pub mod security;
+pub mod server_fn_status;
 pub mod shopper;
 pub mod startup;
 pub mod store;

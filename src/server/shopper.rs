@@ -7,7 +7,7 @@ use super::{
     AppState,
 };
 use crate::domain::{CartNotice, CartView, ShopError};
-use http::{header, request::Parts, StatusCode};
+use http::{header, request::Parts};
 use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -113,16 +113,10 @@ impl Shopper {
         now().saturating_add(lifetime)
     }
 
-    /// Finishes a server function: a failed call from a hydrated page gets the error's
-    /// 4xx/5xx status. A plain form post keeps Leptos's redirect back to the page
-    /// (which renders the error), because a status here would replace that redirect.
+    /// Finishes a server function, logging a refusal. (Its HTTP status is set by
+    /// [`super::server_fn_status`], which also sees errors raised before the body runs.)
     pub fn finish<T>(&self, result: Result<T, ShopError>) -> Result<T, ShopError> {
         if let Err(error) = &result {
-            if !self.is_form_post() {
-                let status = StatusCode::from_u16(error.status())
-                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                self.response.set_status(status);
-            }
             tracing::info!(%error, "request refused");
         }
         result
@@ -133,15 +127,6 @@ impl Shopper {
             header::SET_COOKIE,
             cart_cookie::clear_cookie(self.state.config.serves_https()),
         );
-    }
-
-    /// A browser navigation (no-JS form) asks for HTML; the hydrated client does not.
-    fn is_form_post(&self) -> bool {
-        self.parts
-            .headers
-            .get(header::ACCEPT)
-            .and_then(|accept| accept.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"))
     }
 }
 

@@ -3,6 +3,7 @@
 use super::{
     health, logging,
     security::{self, ContentSecurityPolicy, CspNonce},
+    server_fn_status,
     store::Store,
     AppState, Config,
 };
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
         // Layers run outside-in from the bottom: log, then headers, then the check.
+        .layer(middleware::from_fn(server_fn_status::server_fn_status))
         .layer(middleware::from_fn_with_state(
             public_origin,
             security::reject_cross_site_posts,

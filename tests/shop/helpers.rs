@@ -164,3 +164,12 @@ pub fn lines(cart: &serde_json::Value) -> Vec<(String, u64)> {
         })
         .collect()
 }
+
+/// The number in the header's cart badge.
+pub fn cart_count(page: &str) -> Option<u32> {
+    let badge = page.find("data-testid=\"cart-count\"")?;
+    let text = &page[badge..];
+    let start = text.find('>')? + 1;
+    let end = text[start..].find('<')? + start;
+    text[start..end].trim().parse().ok()
+}
