@@ -8,7 +8,7 @@ test("browse the catalog", async ({ shop, page }) => {
   expect(await products.count()).toBeGreaterThanOrEqual(8);
   const apron = shop.product("Linen Apron");
   await expect(apron).toContainText("$38.00");
-  await expect(apron.getByRole("img")).toHaveAttribute("src", "/images/linen-apron.svg");
+  await expect(apron.locator("img")).toHaveAttribute("src", "/images/linen-apron.svg");
   await expect(apron.getByRole("button", { name: "Add to cart" })).toBeEnabled();
   await expect(shop.product("Hand-thrown Teapot")).toContainText("Sold out");
   await expect(shop.product("Hand-thrown Teapot").getByRole("button")).toHaveCount(0);

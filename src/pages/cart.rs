@@ -146,8 +146,8 @@ fn CartLineRow(line: CartLine) -> impl IntoView {
     let title_id = format!("cart-line-{id}");
     let labelled_by = title_id.clone();
     // The view macro moves each attribute value, so every use gets its own string.
-    let group_label = format!("Quantity of {name}");
-    let input_label = group_label.clone();
+    let group_label = format!("Change the quantity of {name}");
+    let input_label = format!("Quantity of {name}");
     let fewer_label = format!("One fewer {name}");
     let more_label = format!("One more {name}");
     let remove_label = format!("Remove {name}");

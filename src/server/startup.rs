@@ -111,16 +111,20 @@ fn provide_request_nonce() {
     }
 }
 
-/// Leptos's settings from cargo-leptos's environment, with the defaults a plain
-/// `cargo run` or `cargo test` needs.
+/// Leptos's settings from cargo-leptos's environment (`LEPTOS_*`). Outside
+/// cargo-leptos (`cargo test`, a deployed binary without them) the output name
+/// defaults to the crate's, instead of Leptos warning and rendering broken links.
 fn leptos_options() -> anyhow::Result<LeptosOptions> {
-    let mut options = get_configuration(None)
-        .context("reading the Leptos configuration")?
-        .leptos_options;
-    if options.output_name.is_empty() {
-        options.output_name = "storefront".into();
+    if std::env::var_os("LEPTOS_OUTPUT_NAME").is_none() && option_env!("LEPTOS_OUTPUT_NAME").is_none() {
+        let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".to_owned());
+        return Ok(LeptosOptions::builder()
+            .output_name("storefront")
+            .site_root(site_root)
+            .build());
     }
-    Ok(options)
+    Ok(get_configuration(None)
+        .context("reading the Leptos configuration")?
+        .leptos_options)
 }
 
 async fn shutdown_signal() {
