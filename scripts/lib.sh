@@ -5,7 +5,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CARGO_LEPTOS_VERSION="0.3.10"
-export PATH="$HOME/.cargo/bin:$PATH"
+# tools/node_modules/.bin first: its wasm-opt must win over an older one on the system.
+export PATH="$ROOT/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # Playwright must never download browsers: we use Debian's Chromium.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
@@ -45,11 +46,24 @@ install_wasm_target() {
 }
 
 install_wasm_opt() {
-  if command -v wasm-opt >/dev/null; then
-    echo "wasm-opt: present ($(wasm-opt --version))"
+  # binaryen from the npm registry, pinned in tools/package.json. Debian 12's
+  # binaryen 108 rewrites the reference-types tables wasm-bindgen emits so that the
+  # release site fails to hydrate ("WebAssembly.Table.set(): Argument 1 is invalid").
+  npm_ci "$ROOT/tools"
+  echo "wasm-opt: $(wasm-opt --version)"
+}
+
+# npm_ci DIR: installs DIR's locked node modules unless they are already current.
+npm_ci() {
+  local dir="$1" stamp="$1/node_modules/.installed-from-lock"
+  if ! command -v npm >/dev/null; then
+    apt_install nodejs npm
+  fi
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$dir/package-lock.json"; then
+    echo "node modules in ${dir#"$ROOT"/}: present"
   else
-    echo "Installing Debian's binaryen for wasm-opt"
-    apt_install binaryen
+    (cd "$dir" && npm ci --no-audit --no-fund)
+    cp "$dir/package-lock.json" "$stamp"
   fi
 }
 
@@ -75,16 +89,7 @@ install_wasm_bindgen() {
 }
 
 install_node_modules() {
-  if ! command -v npm >/dev/null; then
-    apt_install nodejs npm
-  fi
-  local stamp="$ROOT/end2end/node_modules/.installed-from-lock"
-  if [ -f "$stamp" ] && cmp -s "$stamp" "$ROOT/end2end/package-lock.json"; then
-    echo "node modules: present"
-  else
-    (cd "$ROOT/end2end" && npm ci --no-audit --no-fund)
-    cp "$ROOT/end2end/package-lock.json" "$stamp"
-  fi
+  npm_ci "$ROOT/end2end"
 }
 
 install_chromium() {
@@ -101,7 +106,7 @@ install_chromium() {
 # The tools both the dev loop and the tests need.
 install_build_tools() {
   step "wasm target" "seconds" install_wasm_target
-  step "wasm-opt" "1 minute when missing" install_wasm_opt
+  step "wasm-opt (binaryen from npm)" "10 seconds when missing" install_wasm_opt
   step "cargo-leptos" "25 minutes when missing" install_cargo_leptos
   step "wasm-bindgen CLI" "5 minutes when missing" install_wasm_bindgen
 }

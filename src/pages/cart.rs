@@ -152,6 +152,8 @@ fn CartLineRow(line: CartLine) -> impl IntoView {
     let more_label = format!("One more {name}");
     let remove_label = format!("Remove {name}");
     let (id_fewer, id_set, id_more, id_remove) = (id.clone(), id.clone(), id.clone(), id);
+    // Compared here, not in the view: a `>` inside `view!` would end the tag.
+    let (at_minimum, at_maximum) = (quantity <= 1, quantity >= max);
     let busy = move || state.set_quantity.pending().get() || state.remove.pending().get();
     let over_stock = (quantity > line.stock).then(|| {
         let message = match line.stock {
@@ -178,7 +180,7 @@ fn CartLineRow(line: CartLine) -> impl IntoView {
                                 type="submit"
                                 class="step"
                                 aria-label=fewer_label
-                                disabled=move || quantity <= 1 || busy()
+                                disabled=move || at_minimum || busy()
                             >
                                 "−"
                             </button>
@@ -210,7 +212,7 @@ fn CartLineRow(line: CartLine) -> impl IntoView {
                                 type="submit"
                                 class="step"
                                 aria-label=more_label
-                                disabled=move || quantity >= max || busy()
+                                disabled=move || at_maximum || busy()
                             >
                                 "+"
                             </button>

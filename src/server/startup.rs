@@ -80,12 +80,24 @@ pub fn router(state: AppState) -> Router {
     let policy = Arc::new(ContentSecurityPolicy::new(&state.config.csp_sources));
     let public_origin: Option<Arc<str>> = state.config.public_origin.as_deref().map(Arc::from);
     let options = state.leptos_options.clone();
+    // The fallback (static files, and the 404 page) renders the app too, so it needs
+    // the same context as the routes: the state for server functions, and the nonce.
+    let fallback_context = {
+        let state = state.clone();
+        move || {
+            provide_context(state.clone());
+            provide_request_nonce();
+        }
+    };
     Router::new()
         .route("/healthz", get(health::healthz))
         .leptos_routes_with_context(&state, routes, provide_request_nonce, move || {
             shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(fallback_context, shell))
         .with_state(state)
         // Layers run outside-in from the bottom: log, then headers, then the check.
         .layer(middleware::from_fn(server_fn_status::server_fn_status))
@@ -111,17 +123,8 @@ fn provide_request_nonce() {
     }
 }
 
-/// Leptos's settings from cargo-leptos's environment (`LEPTOS_*`). Outside
-/// cargo-leptos (`cargo test`, a deployed binary without them) the output name
-/// defaults to the crate's, instead of Leptos warning and rendering broken links.
+/// Leptos's settings from cargo-leptos's environment (`LEPTOS_*`, with defaults).
 fn leptos_options() -> anyhow::Result<LeptosOptions> {
-    if std::env::var_os("LEPTOS_OUTPUT_NAME").is_none() && option_env!("LEPTOS_OUTPUT_NAME").is_none() {
-        let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".to_owned());
-        return Ok(LeptosOptions::builder()
-            .output_name("storefront")
-            .site_root(site_root)
-            .build());
-    }
     Ok(get_configuration(None)
         .context("reading the Leptos configuration")?
         .leptos_options)

@@ -6,7 +6,13 @@ use reqwest::{header, StatusCode};
 #[tokio::test]
 async fn pages_carry_a_nonce_csp_that_matches_their_scripts() {
     let shop = spawn_app().await;
-    let response = shop.get("/").await;
+    for path in ["/", "/cart", "/no-such-page"] {
+        assert_scripts_carry_the_csp_nonce(&shop, path).await;
+    }
+}
+
+async fn assert_scripts_carry_the_csp_nonce(shop: &crate::helpers::TestShop, path: &str) {
+    let response = shop.get(path).await;
 
     let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
         .to_str()
@@ -37,10 +43,10 @@ async fn pages_carry_a_nonce_csp_that_matches_their_scripts() {
     assert_eq!(
         page.matches(&format!("nonce=\"{nonce}\"")).count(),
         scripts,
-        "every script has the nonce"
+        "every script on {path} has the nonce"
     );
 
-    let again = shop.get("/").await;
+    let again = shop.get(path).await;
     assert!(!again.headers()[header::CONTENT_SECURITY_POLICY]
         .to_str()
         .unwrap()
