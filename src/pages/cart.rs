@@ -12,7 +12,7 @@ use leptos_router::components::A;
 #[server(endpoint = "cart")]
 pub async fn get_cart() -> Result<CartView, ShopError> {
     use crate::server::shopper::Shopper;
-    let shopper = Shopper::current();
+    let shopper = Shopper::current()?;
     let cart = shopper.cart_view().await;
     shopper.finish(cart)
 }
@@ -27,7 +27,7 @@ pub async fn set_quantity(product_id: String, quantity: String) -> Result<CartVi
             store::LineChange,
         },
     };
-    let shopper = Shopper::current();
+    let shopper = Shopper::current()?;
     let result = async {
         let product = ProductId::parse(&product_id).ok_or(ShopError::UnknownProduct)?;
         let quantity = Quantity::parse(&quantity)?;
@@ -55,7 +55,7 @@ pub async fn remove_from_cart(product_id: String) -> Result<CartView, ShopError>
         domain::ProductId,
         server::shopper::{now, Shopper},
     };
-    let shopper = Shopper::current();
+    let shopper = Shopper::current()?;
     let result = async {
         let product = ProductId::parse(&product_id).ok_or(ShopError::UnknownProduct)?;
         let cart = shopper.existing_cart().await?;

@@ -11,7 +11,7 @@ use leptos_meta::Title;
 #[server(endpoint = "catalog/products")]
 pub async fn list_products() -> Result<Vec<Product>, ShopError> {
     use crate::server::shopper::Shopper;
-    let shopper = Shopper::current();
+    let shopper = Shopper::current()?;
     let products = shopper.state().store.products().await;
     shopper.finish(products)
 }
@@ -28,7 +28,7 @@ pub async fn add_to_cart(product_id: String, quantity: String) -> Result<CartVie
             store::LineChange,
         },
     };
-    let shopper = Shopper::current();
+    let shopper = Shopper::current()?;
     let result = async {
         let product = ProductId::parse(&product_id).ok_or(ShopError::UnknownProduct)?;
         let quantity = Quantity::parse(&quantity)?;

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::domain::{CartNotice, CartView, ShopError};
 use http::{header, request::Parts};
-use leptos::prelude::{expect_context, use_context};
+use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -31,13 +31,18 @@ pub struct Shopper {
 }
 
 impl Shopper {
-    /// Gathers the request context Leptos provides to server functions.
-    pub fn current() -> Self {
-        Self {
-            state: expect_context::<AppState>(),
-            parts: expect_context::<Parts>(),
+    /// Gathers the request context Leptos provides to server functions. It is absent
+    /// only when Leptos renders the app outside a request (listing the routes at
+    /// start-up), where refusing quietly is right and panicking would not be.
+    pub fn current() -> Result<Self, ShopError> {
+        let (Some(state), Some(parts)) = (use_context::<AppState>(), use_context::<Parts>()) else {
+            return Err(ShopError::Unavailable);
+        };
+        Ok(Self {
+            state,
+            parts,
             response: use_context::<ResponseOptions>().unwrap_or_default(),
-        }
+        })
     }
 
     /// The shared application state.
