@@ -7,7 +7,7 @@ import * as path from "node:path";
 // what shoppers get. Cargo's target directory may live outside the clone (CI keeps a
 // cache there), so follow CARGO_TARGET_DIR like cargo does.
 const root = path.resolve(__dirname, "..");
-const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
+const targetDir = path.resolve(root, process.env.CARGO_TARGET_DIR ?? "target");
 const server = path.join(targetDir, "release", "storefront");
 const port = Number(process.env.SHOP_PORT ?? 3000);
 const baseURL = `http://127.0.0.1:${port}`;
@@ -52,6 +52,8 @@ export default defineConfig({
     env: {
       LISTEN_ADDR: `127.0.0.1:${port}`,
       DATA_DIR: dataDir,
+      // Set explicitly so a developer's .env can never point the suite at their data.
+      DATABASE_URL: `sqlite://${path.join(dataDir, "shop.db")}`,
       LEPTOS_SITE_ROOT: path.join(root, "target", "site"),
       LEPTOS_OUTPUT_NAME: "storefront",
       LEPTOS_ENV: "PROD",

@@ -56,9 +56,7 @@ install_wasm_opt() {
 # npm_ci DIR: installs DIR's locked node modules unless they are already current.
 npm_ci() {
   local dir="$1" stamp="$1/node_modules/.installed-from-lock"
-  if ! command -v npm >/dev/null; then
-    apt_install nodejs npm
-  fi
+  require_node
   if [ -f "$stamp" ] && cmp -s "$stamp" "$dir/package-lock.json"; then
     echo "node modules in ${dir#"$ROOT"/}: present"
   else
@@ -67,11 +65,24 @@ npm_ci() {
   fi
 }
 
+# Playwright 1.65 needs Node.js 20 or newer (this machine image ships 20).
+require_node() {
+  if ! command -v npm >/dev/null; then
+    apt_install nodejs npm
+  fi
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  if [ "$major" -lt 20 ]; then
+    echo "Node.js $(node --version) is too old: Playwright needs 20 or newer." >&2
+    exit 1
+  fi
+}
+
 install_cargo_leptos() {
   if cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
     echo "cargo-leptos $CARGO_LEPTOS_VERSION: present"
   else
-    echo "Building cargo-leptos $CARGO_LEPTOS_VERSION (only the first time: about 25 minutes on 2 cores)"
+    echo "Building cargo-leptos $CARGO_LEPTOS_VERSION (only the first time: about 22 minutes on 2 cores)"
     cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
   fi
 }
@@ -107,6 +118,6 @@ install_chromium() {
 install_build_tools() {
   step "wasm target" "seconds" install_wasm_target
   step "wasm-opt (binaryen from npm)" "10 seconds when missing" install_wasm_opt
-  step "cargo-leptos" "25 minutes when missing" install_cargo_leptos
-  step "wasm-bindgen CLI" "5 minutes when missing" install_wasm_bindgen
+  step "cargo-leptos" "22 minutes when missing" install_cargo_leptos
+  step "wasm-bindgen CLI" "4 minutes when missing" install_wasm_bindgen
 }

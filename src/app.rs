@@ -1,7 +1,9 @@
 //! The HTML shell, the root component and the route table.
 
 use crate::{
-    components::{cart_state::provide_cart_state, site_header::SiteHeader},
+    components::{
+        cart_state::provide_cart_state, notices::LostCartNotice, site_header::SiteHeader,
+    },
     pages::{cart::CartPage, catalog::CatalogPage, checkout::CheckoutPage, not_found::NotFound},
 };
 use leptos::prelude::*;
@@ -56,6 +58,7 @@ fn Shop() -> impl IntoView {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <SiteHeader/>
         <main id="main" tabindex="-1">
+            <LostCartNotice/>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=CatalogPage ssr=SsrMode::Async/>
                 <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async/>

@@ -82,7 +82,9 @@ test.describe("requests no form of ours would send", () => {
       maxRedirects: 0,
     });
     expect(response.status()).toBe(403);
-    expect(await response.text()).toContain("came from another website");
+    const page = await response.text();
+    expect(page).toContain("came from another website");
+    expect(page).toContain(`<a href="/">Back to the shop</a>`);
     await shop.open("/");
     await expect(shop.cartCount).toHaveText("0");
   });

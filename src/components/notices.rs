@@ -1,7 +1,29 @@
 //! Messages about the outcome of a shopper's action.
 
-use crate::domain::ShopError;
+use super::cart_state::use_cart_state;
+use crate::domain::{CartNotice, ShopError};
 use leptos::prelude::*;
+
+/// Tells the shopper, on whichever page they land, that the cart their cookie named
+/// is gone (expired, or never ours) and a new one will start.
+#[component]
+pub fn LostCartNotice() -> impl IntoView {
+    let cart = use_cart_state().cart;
+    let lost = move || {
+        cart.get()
+            .and_then(Result::ok)
+            .is_some_and(|cart| cart.notice == Some(CartNotice::Expired))
+    };
+    view! {
+        <Transition fallback=|| ()>
+            <Show when=lost>
+                <p class="notice notice-info" role="status">
+                    {ShopError::CartExpired.to_string()}
+                </p>
+            </Show>
+        </Transition>
+    }
+}
 
 /// Shows a refused request as an alert, or `success` once the action worked (only a
 /// hydrated page knows that; a no-JS page shows the updated cart instead).

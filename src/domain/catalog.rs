@@ -6,7 +6,21 @@ use std::fmt;
 
 /// A product's stable identifier: a short slug such as `linen-apron`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct ProductId(String);
+
+impl TryFrom<String> for ProductId {
+    type Error = &'static str;
+    fn try_from(id: String) -> Result<Self, Self::Error> {
+        Self::parse(&id).ok_or("not a product id")
+    }
+}
+
+impl From<ProductId> for String {
+    fn from(id: ProductId) -> String {
+        id.0
+    }
+}
 
 impl ProductId {
     const MAX_LEN: usize = 64;

@@ -57,9 +57,24 @@ pub enum MoneyError {
 
 /// A non-negative amount in minor units (cents) of one currency.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "MoneyFields")]
 pub struct Money {
     minor: i64,
     currency: Currency,
+}
+
+/// What arrives on the wire, before [`Money::new`] has checked it.
+#[derive(Deserialize)]
+struct MoneyFields {
+    minor: i64,
+    currency: Currency,
+}
+
+impl TryFrom<MoneyFields> for Money {
+    type Error = MoneyError;
+    fn try_from(fields: MoneyFields) -> Result<Self, Self::Error> {
+        Money::new(fields.minor, fields.currency)
+    }
 }
 
 impl Money {
@@ -152,6 +167,8 @@ mod tests {
     #[test]
     fn refuses_negative_amounts() {
         assert_eq!(Money::new(-1, Currency::Usd), Err(MoneyError::Negative));
+        let forged = r#"{"minor":-1,"currency":"usd"}"#;
+        assert!(serde_json::from_str::<Money>(forged).is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::{
     components::{cart_state::use_cart_state, notices::ActionOutcome},
-    domain::{CartLine, CartNotice, CartView, ShopError},
+    domain::{CartLine, CartView, ShopError},
 };
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
@@ -95,16 +95,8 @@ pub fn CartPage() -> impl IntoView {
 /// The lines and totals, or the empty state.
 #[component]
 fn CartContents(cart: CartView) -> impl IntoView {
-    let expired = (cart.notice == Some(CartNotice::Expired)).then(|| {
-        view! {
-            <p class="notice notice-info" role="status">
-                {ShopError::CartExpired.to_string()}
-            </p>
-        }
-    });
     if cart.is_empty() {
         return view! {
-            {expired}
             <div class="empty-cart">
                 <p>"Your cart is empty."</p>
                 <A href="/" attr:class="button button-primary">"Browse the shop"</A>
@@ -118,7 +110,6 @@ fn CartContents(cart: CartView) -> impl IntoView {
         .map(|total| total.to_string())
         .unwrap_or_default();
     view! {
-        {expired}
         <ul class="cart-lines" role="list" aria-label="Items in your cart">
             {cart.lines.into_iter().map(|line| view! { <CartLineRow line/> }).collect_view()}
         </ul>

@@ -27,7 +27,11 @@ pub fn CheckoutPage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    _ => {
+                    Err(error) => {
+                        view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }
+                            .into_any()
+                    }
+                    Ok(_) => {
                         view! {
                             <p>"Your cart is empty, so there is nothing to check out yet."</p>
                             <A href="/" attr:class="button">"Browse the shop"</A>

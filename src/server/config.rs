@@ -60,16 +60,21 @@ impl Config {
         let cart_days: u64 = match var("CART_TTL_DAYS") {
             Some(days) => days
                 .parse()
-                .with_context(|| format!("CART_TTL_DAYS {days:?} is not a whole number"))?,
+                .ok()
+                .filter(|days| (1..=365).contains(days))
+                .with_context(|| {
+                    format!("CART_TTL_DAYS {days:?} must be a whole number of days from 1 to 365")
+                })?,
             None => 30,
         };
         let mut csp_sources = CspSources::default();
-        // In `cargo leptos watch` the page opens a websocket to the reload server.
+        // In `cargo leptos watch` the page opens a websocket to the reload server, on
+        // whichever host name the developer typed.
         if var("LEPTOS_WATCH").is_some() {
             let port = var("LEPTOS_RELOAD_PORT").unwrap_or_else(|| "3001".to_owned());
-            csp_sources
-                .connect
-                .push(format!("ws://{}:{port}", listen_addr.ip()));
+            for host in ["127.0.0.1", "localhost"] {
+                csp_sources.connect.push(format!("ws://{host}:{port}"));
+            }
         }
         Ok(Self {
             listen_addr,

@@ -143,11 +143,15 @@ fn is_same_origin(origin: &str, host: &str, public_origin: Option<&str>) -> bool
 fn forbidden() -> Response {
     (
         StatusCode::FORBIDDEN,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        Body::from(
-            "This request came from another website, so the shop refused it. \
-             Please go back to the shop and try again from there.",
-        ),
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        Body::from(concat!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+            "<title>Request refused · Storefront</title></head><body>",
+            "<h1>Request refused</h1>",
+            "<p>This request came from another website, so the shop refused it. ",
+            "Please go back to the shop and try again from there.</p>",
+            "<p><a href=\"/\">Back to the shop</a></p></body></html>",
+        )),
     )
         .into_response()
 }

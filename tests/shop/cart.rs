@@ -274,6 +274,10 @@ async fn a_forged_cookie_is_treated_as_a_lost_cart() {
     assert!(page.contains("Your cart had expired"), "{page}");
     assert!(page.contains("Your cart is empty"));
 
+    // Whichever page the shopper lands on says so.
+    shop.cookie = Some("cart=not-a-token".into());
+    assert!(shop.page("/").await.contains("Your cart had expired"));
+
     // Adding starts a fresh cart.
     shop.cookie = Some("cart=not-a-token".into());
     let cart = shop.add("linen-apron", "1").await;
