@@ -14,7 +14,7 @@ pub async fn get_cart() -> Result<CartView, ShopError> {
     use crate::server::shopper::Shopper;
     let shopper = Shopper::current()?;
     let cart = shopper.cart_view().await;
-    shopper.finish(cart)
+    shopper.log_refusal(cart)
 }
 
 /// Sets a line to exactly `quantity`, within the stock and the per-line limit.
@@ -45,7 +45,7 @@ pub async fn set_quantity(product_id: String, quantity: String) -> Result<CartVi
         store.cart_view(&cart).await
     }
     .await;
-    shopper.finish(result)
+    shopper.log_refusal(result)
 }
 
 /// Takes a product out of the cart altogether.
@@ -66,7 +66,7 @@ pub async fn remove_from_cart(product_id: String) -> Result<CartView, ShopError>
         store.cart_view(&cart).await
     }
     .await;
-    shopper.finish(result)
+    shopper.log_refusal(result)
 }
 
 /// The cart page.

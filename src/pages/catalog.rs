@@ -13,7 +13,7 @@ pub async fn list_products() -> Result<Vec<Product>, ShopError> {
     use crate::server::shopper::Shopper;
     let shopper = Shopper::current()?;
     let products = shopper.state().store.products().await;
-    shopper.finish(products)
+    shopper.log_refusal(products)
 }
 
 /// Adds `quantity` of a product to the shopper's cart, starting a cart if needed.
@@ -46,7 +46,7 @@ pub async fn add_to_cart(product_id: String, quantity: String) -> Result<CartVie
         store.cart_view(&cart).await
     }
     .await;
-    shopper.finish(result)
+    shopper.log_refusal(result)
 }
 
 /// The catalog page.

@@ -118,9 +118,9 @@ impl Shopper {
         now().saturating_add(lifetime)
     }
 
-    /// Finishes a server function, logging a refusal. (Its HTTP status is set by
+    /// Logs a refused request and passes the result on. (Its HTTP status is set by
     /// [`super::server_fn_status`], which also sees errors raised before the body runs.)
-    pub fn finish<T>(&self, result: Result<T, ShopError>) -> Result<T, ShopError> {
+    pub fn log_refusal<T>(&self, result: Result<T, ShopError>) -> Result<T, ShopError> {
         if let Err(error) = &result {
             tracing::info!(%error, "request refused");
         }

@@ -99,7 +99,8 @@ pub fn router(state: AppState) -> Router {
             _,
         >(fallback_context, shell))
         .with_state(state)
-        // Layers run outside-in from the bottom: log, then headers, then the check.
+        // The last layer added runs first: request log, security headers and CSP,
+        // compression, the cross-site check, then server-function error statuses.
         .layer(middleware::from_fn(server_fn_status::server_fn_status))
         .layer(middleware::from_fn_with_state(
             public_origin,
