@@ -22,6 +22,14 @@ pub struct CartState {
     pub remove: ServerAction<RemoveFromCart>,
 }
 
+impl CartState {
+    /// The cart as last loaded, or `None` while loading or after an error. Reading it
+    /// inside a `Suspense`/`Transition` subscribes to the cart.
+    pub fn loaded(&self) -> Option<CartView> {
+        self.cart.get().and_then(Result::ok)
+    }
+}
+
 /// Creates the cart state and provides it to every page. Must run inside `<Router>`.
 pub fn provide_cart_state() {
     provide_form_error();

@@ -8,10 +8,10 @@ use leptos::prelude::*;
 /// is gone (expired, or never ours) and a new one will start.
 #[component]
 pub fn LostCartNotice() -> impl IntoView {
-    let cart = use_cart_state().cart;
+    let state = use_cart_state();
     let lost = move || {
-        cart.get()
-            .and_then(Result::ok)
+        state
+            .loaded()
             .is_some_and(|cart| cart.notice == Some(CartNotice::Expired))
     };
     view! {

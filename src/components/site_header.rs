@@ -7,13 +7,8 @@ use leptos_router::components::A;
 /// Shop name, navigation and the number of items in the cart.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
-    let cart = use_cart_state().cart;
-    let count = move || {
-        cart.get()
-            .and_then(Result::ok)
-            .map(|cart| cart.item_count())
-            .unwrap_or(0)
-    };
+    let state = use_cart_state();
+    let count = move || state.loaded().map(|cart| cart.item_count()).unwrap_or(0);
     view! {
         <header class="site-header">
             <A href="/" attr:class="brand">
