@@ -1,0 +1,333 @@
+//! `/_emulator`: the test-only control API, and the 3-D Secure result endpoint.
+//!
+//! The control API is not Stripe's. It is off unless the emulator is embedded or
+//! started with `--control-api`, and answers loopback callers only. The 3-D Secure
+//! result endpoint is always on: Stripe.js needs it, and the client secret guards it.
+
+use std::net::SocketAddr;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::api::render::Expand;
+use crate::api::to_pretty;
+use crate::emulator::{Emulator, RequestFault};
+use crate::error::ApiError;
+use crate::ids::IdSource;
+use crate::machine::{self, ChallengeResult};
+use crate::objects::{Audience, Status};
+use crate::store::{NextActionMode, Settings};
+
+pub(crate) fn router() -> Router<Emulator> {
+    let control = Router::new()
+        .route("/reset", post(reset))
+        .route("/clock", get(clock).post(set_clock))
+        .route("/seed", post(seed))
+        .route("/next_action", post(next_action))
+        .route("/faults", post(faults).delete(clear_faults))
+        .route("/payment_intents/{id}/force", post(force))
+        .route("/requests", get(requests))
+        .route("/requests/{id}", get(request));
+    Router::new().route("/3ds/{id}/result", post(challenge_result)).merge(control)
+}
+
+/// The caller's address, which the control API checks is loopback.
+type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+
+/// Control routes exist only when switched on, and only for this machine.
+fn control_allowed(emulator: &Emulator, peer: &Peer) -> Result<(), Response> {
+    if !emulator.options().control_api {
+        return Err(problem(StatusCode::NOT_FOUND, "The control API is off. Start the emulator with --control-api (it is always on when embedded)."));
+    }
+    match peer {
+        Some(Extension(ConnectInfo(addr))) if addr.ip().is_loopback() => Ok(()),
+        _ => Err(problem(StatusCode::FORBIDDEN, "The control API answers loopback callers only.")),
+    }
+}
+
+fn problem(status: StatusCode, message: &str) -> Response {
+    json_response(status, json!({ "error": { "message": message, "type": "invalid_request_error" } }))
+}
+
+fn json_response(status: StatusCode, value: Value) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], to_pretty(&value)).into_response()
+}
+
+/// Reads a JSON body; an empty body reads as `{}`.
+fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, Response> {
+    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
+    serde_json::from_slice(text).map_err(|e| problem(StatusCode::BAD_REQUEST, &format!("Invalid JSON body: {e}")))
+}
+
+macro_rules! guarded {
+    ($emulator:expr, $peer:expr) => {
+        if let Err(refusal) = control_allowed(&$emulator, &$peer) {
+            return refusal;
+        }
+    };
+}
+
+/// `POST /_emulator/reset`: an empty account; keys, clock and settings stay.
+async fn reset(State(emulator): State<Emulator>, peer: Peer) -> Response {
+    guarded!(emulator, peer);
+    let result = emulator.with_store(|store| {
+        let settings = store.settings.clone();
+        store.reset()?;
+        store.put_settings(settings);
+        store.commit()
+    });
+    emulator.clear_faults();
+    emulator.clear_requests();
+    match result {
+        Ok(()) => json_response(StatusCode::OK, json!({ "reset": true })),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &format!("Could not reset the state: {e}")),
+    }
+}
+
+async fn clock(State(emulator): State<Emulator>, peer: Peer) -> Response {
+    guarded!(emulator, peer);
+    json_response(StatusCode::OK, json!({ "now": emulator.with_store(|s| s.clock.now()) }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockChange {
+    advance_seconds: Option<i64>,
+    now: Option<i64>,
+}
+
+/// `POST /_emulator/clock` with `{"advance_seconds": n}` or `{"now": unix}`.
+async fn set_clock(State(emulator): State<Emulator>, peer: Peer, bytes: Bytes) -> Response {
+    guarded!(emulator, peer);
+    let change: ClockChange = match body(&bytes) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let result = emulator.with_store(|store| {
+        let mut clock = store.clock;
+        match (change.advance_seconds, change.now) {
+            (Some(seconds), None) => clock.advance(seconds),
+            (None, Some(now)) => clock.set(now),
+            _ => return Err("Send exactly one of advance_seconds and now."),
+        }
+        store.put_clock(clock);
+        store.commit().map_err(|_| "Could not save the clock.")?;
+        Ok(clock.now())
+    });
+    match result {
+        Ok(now) => json_response(StatusCode::OK, json!({ "now": now })),
+        Err(message) => problem(StatusCode::BAD_REQUEST, message),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Seed {
+    seed: Value,
+}
+
+/// `POST /_emulator/seed` with `{"seed": ...}`: deterministic ids from now on.
+async fn seed(State(emulator): State<Emulator>, peer: Peer, bytes: Bytes) -> Response {
+    guarded!(emulator, peer);
+    let seed: Seed = match body(&bytes) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let seed = match seed.seed {
+        Value::String(s) => s,
+        Value::Number(n) => n.to_string(),
+        _ => return problem(StatusCode::BAD_REQUEST, "seed must be a string or a number."),
+    };
+    let result = emulator.with_store(|store| {
+        if !store.is_empty() {
+            return Err("Seeding is allowed only on an empty store: POST /_emulator/reset first.");
+        }
+        // A seed reused after a reset continues its sequence, so no id is ever issued twice.
+        store.ids = IdSource::seeded(&seed);
+        store.commit().map_err(|_| "Could not save the seed.")
+    });
+    match result {
+        Ok(()) => json_response(StatusCode::OK, json!({ "seed": seed })),
+        Err(message) => problem(StatusCode::CONFLICT, message),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NextAction {
+    mode: NextActionMode,
+}
+
+/// `POST /_emulator/next_action` with `{"mode": "use_stripe_sdk" | "redirect_to_url"}`.
+async fn next_action(State(emulator): State<Emulator>, peer: Peer, bytes: Bytes) -> Response {
+    guarded!(emulator, peer);
+    let change: NextAction = match body(&bytes) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let saved = emulator.with_store(|store| {
+        store.put_settings(Settings { next_action_mode: change.mode });
+        store.commit()
+    });
+    match saved {
+        Ok(()) => json_response(StatusCode::OK, json!({ "mode": change.mode })),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &format!("Could not save the setting: {e}")),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Faults {
+    #[serde(default)]
+    next_requests: Vec<RequestFault>,
+}
+
+/// `POST /_emulator/faults` with `{"next_requests": [{"path", "status", "delay_ms"}]}`.
+async fn faults(State(emulator): State<Emulator>, peer: Peer, bytes: Bytes) -> Response {
+    guarded!(emulator, peer);
+    let faults: Faults = match body(&bytes) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    for fault in &faults.next_requests {
+        if fault.status.is_some_and(|s| !(400..=599).contains(&s)) {
+            return problem(StatusCode::BAD_REQUEST, "A fault's status must be an error status (400 to 599).");
+        }
+        if fault.delay_ms > 60_000 {
+            return problem(StatusCode::BAD_REQUEST, "A fault's delay_ms must be at most 60000.");
+        }
+    }
+    let queued = faults.next_requests.len();
+    emulator.add_faults(faults.next_requests);
+    json_response(StatusCode::OK, json!({ "queued": queued }))
+}
+
+async fn clear_faults(State(emulator): State<Emulator>, peer: Peer) -> Response {
+    guarded!(emulator, peer);
+    emulator.clear_faults();
+    json_response(StatusCode::OK, json!({ "queued": 0 }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Force {
+    status: String,
+}
+
+/// `POST /_emulator/payment_intents/{id}/force` with `{"status": "processing" | "succeeded" | "payment_failed"}`.
+async fn force(State(emulator): State<Emulator>, peer: Peer, Path(id): Path<String>, bytes: Bytes) -> Response {
+    guarded!(emulator, peer);
+    let force: Force = match body(&bytes) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let result = emulator.with_store(|store| {
+        if !store.payment_intents.contains_key(&id) {
+            return Err(ApiError::no_such("payment_intent", &id, "intent"));
+        }
+        let outcome = machine::force(store, &id, &force.status);
+        store.commit().map_err(|_| ApiError::injected(500))?;
+        outcome?;
+        Ok(store.render_payment_intent(&store.payment_intents[&id], &Expand::default(), Audience::Secret))
+    });
+    match result {
+        Ok(pi) => json_response(StatusCode::OK, pi),
+        Err(e) => json_response(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e.to_json(None)),
+    }
+}
+
+async fn requests(State(emulator): State<Emulator>, peer: Peer) -> Response {
+    guarded!(emulator, peer);
+    json_response(StatusCode::OK, json!({ "data": emulator.requests() }))
+}
+
+async fn request(State(emulator): State<Emulator>, peer: Peer, Path(id): Path<String>) -> Response {
+    guarded!(emulator, peer);
+    match emulator.requests().into_iter().find(|r| r.request_id == id) {
+        Some(entry) => json_response(StatusCode::OK, json!(entry)),
+        None => problem(StatusCode::NOT_FOUND, "No such request in the log (it keeps the last 1000)."),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChallengeAnswer {
+    client_secret: String,
+    outcome: String,
+}
+
+/// `POST /_emulator/3ds/{pi}/result` with `client_secret` and `outcome` (`complete` | `fail`),
+/// as JSON (the fake Stripe.js) or a form (the hosted page, which is then redirected to
+/// the PaymentIntent's `return_url`).
+async fn challenge_result(State(emulator): State<Emulator>, Path(id): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
+    let from_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    let answer: ChallengeAnswer = if from_form {
+        let pairs: std::collections::HashMap<String, String> = form_urlencoded::parse(&bytes).into_owned().collect();
+        match (pairs.get("client_secret"), pairs.get("outcome")) {
+            (Some(secret), Some(outcome)) => ChallengeAnswer { client_secret: secret.clone(), outcome: outcome.clone() },
+            _ => return problem(StatusCode::BAD_REQUEST, "Send client_secret and outcome."),
+        }
+    } else {
+        match body(&bytes) {
+            Ok(a) => a,
+            Err(r) => return r,
+        }
+    };
+    let result = match answer.outcome.as_str() {
+        "complete" => ChallengeResult::Complete,
+        "fail" => ChallengeResult::Fail,
+        _ => return problem(StatusCode::BAD_REQUEST, "outcome must be complete or fail."),
+    };
+    let outcome = emulator.with_store(|store| {
+        let Some(pi) = store.payment_intents.get(&id) else {
+            return Err(ApiError::no_such("payment_intent", &id, "intent"));
+        };
+        let secret_matches = pi.client_secret.len() == answer.client_secret.len()
+            && pi.client_secret.bytes().zip(answer.client_secret.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
+        if !secret_matches {
+            return Err(ApiError::client_secret_mismatch());
+        }
+        let redirect = pi
+            .next_action
+            .as_ref()
+            .filter(|a| a["type"] == "redirect_to_url")
+            .and_then(|a| a["redirect_to_url"]["return_url"].as_str().map(str::to_string));
+        let finished = machine::finish_challenge(store, &id, result);
+        store.commit().map_err(|_| ApiError::injected(500))?;
+        let pi = &store.payment_intents[&id];
+        let rendered = store.render_payment_intent(pi, &Expand::default(), Audience::Publishable);
+        Ok((finished, rendered, redirect, pi.status, pi.client_secret.clone()))
+    });
+    match outcome {
+        Err(e) => json_response(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e.to_json(None)),
+        Ok((_, _, Some(return_url), status, secret)) if from_form => {
+            let redirect_status = match status {
+                Status::Succeeded | Status::RequiresCapture => "succeeded",
+                Status::Processing => "processing",
+                _ => "failed",
+            };
+            let separator = if return_url.contains('?') { '&' } else { '?' };
+            let location = format!("{return_url}{separator}payment_intent={id}&payment_intent_client_secret={secret}&redirect_status={redirect_status}");
+            Response::builder()
+                .status(StatusCode::FOUND)
+                .header(header::LOCATION, location)
+                .body(Body::empty())
+                .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "Could not build the redirect."))
+        }
+        Ok((Err(error), rendered, ..)) => {
+            let mut error = error;
+            error.payment_intent = Some(rendered);
+            json_response(StatusCode::from_u16(error.status).unwrap_or(StatusCode::PAYMENT_REQUIRED), error.to_json(None))
+        }
+        Ok((Ok(()), rendered, ..)) => json_response(StatusCode::OK, rendered),
+    }
+}

@@ -1,0 +1,227 @@
+//! The embedding API: open an emulator, get its router or serve it on an address.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::http::{HeaderMap, HeaderValue};
+use axum::routing::options;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::keys::Keys;
+use crate::store::Store;
+use crate::{api, control};
+
+/// How an emulator behaves; every field has a safe default.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Where state is kept across restarts; `None` keeps it in memory.
+    pub state_dir: Option<PathBuf>,
+    /// Serve the test-only control API under `/_emulator` (loopback callers only).
+    pub control_api: bool,
+    /// Origins allowed to call the publishable-key routes; empty allows any, as Stripe does.
+    pub allowed_origins: Vec<String>,
+    /// Accept raw card numbers with the secret key (real test mode needs special access).
+    pub allow_raw_card_data: bool,
+    /// Decline every card number that is not one of Stripe's documented test cards.
+    pub strict_cards: bool,
+    /// Use these keys instead of generated (or previously saved) ones.
+    pub keys: Option<Keys>,
+}
+
+/// One injected fault for the next API request to a path (control API `faults`).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RequestFault {
+    /// The request path, such as `/v1/payment_intents`; a trailing `*` matches a prefix.
+    pub path: String,
+    /// Answer with this status (500, 429, ...) instead of running the endpoint.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Wait this long first.
+    #[serde(default)]
+    pub delay_ms: u64,
+}
+
+/// One line of the request log (`GET /_emulator/requests`).
+#[derive(Debug, Clone, Serialize)]
+pub struct LoggedRequest {
+    pub request_id: String,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub idempotency_key: Option<String>,
+    pub stripe_version: String,
+    pub replayed: bool,
+    pub latency_ms: u64,
+}
+
+/// How many requests the log keeps.
+const REQUEST_LOG_LENGTH: usize = 1000;
+
+pub(crate) struct Shared {
+    store: Mutex<Store>,
+    options: Options,
+    base_url: RwLock<String>,
+    faults: Mutex<VecDeque<RequestFault>>,
+    requests: Mutex<VecDeque<LoggedRequest>>,
+}
+
+/// An offline Stripe account: its API, its keys and its state.
+#[derive(Clone)]
+pub struct Emulator {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// A serving emulator; dropping it leaves the server running, [`stop`](Self::stop) ends it.
+pub struct RunningEmulator {
+    /// `http://127.0.0.1:12111`: the API base and the origin of stripe.js.
+    pub base_url: String,
+    pub addr: SocketAddr,
+    pub keys: Keys,
+    pub emulator: Emulator,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Emulator {
+    /// Opens an emulator, loading its state when `options.state_dir` has some.
+    pub fn open(options: Options) -> std::io::Result<Emulator> {
+        if let Some(keys) = &options.keys {
+            keys.validate().map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        }
+        let store = match &options.state_dir {
+            Some(dir) => Store::open(dir, Keys::generate, options.keys.clone())?,
+            None => Store::in_memory(options.keys.clone().unwrap_or_else(Keys::generate)),
+        };
+        Ok(Emulator {
+            shared: Arc::new(Shared {
+                store: Mutex::new(store),
+                options,
+                base_url: RwLock::new(String::from("http://127.0.0.1:12111")),
+                faults: Mutex::new(VecDeque::new()),
+                requests: Mutex::new(VecDeque::new()),
+            }),
+        })
+    }
+
+    /// The keys this emulator accepts.
+    pub fn keys(&self) -> Keys {
+        self.with_store(|s| s.keys.clone())
+    }
+
+    /// The emulator's routes: `/v1/*` and, when enabled, `/_emulator/*`.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/v1/{*path}", options(api::preflight).fallback(api::handle))
+            .nest("/_emulator", control::router())
+            .fallback(api::handle)
+            .with_state(self.clone())
+    }
+
+    /// Serves on `addr` (port 0 picks a free one) until [`RunningEmulator::stop`].
+    pub async fn serve(self, addr: SocketAddr) -> std::io::Result<RunningEmulator> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let base_url = format!("http://{addr}");
+        self.set_base_url(&base_url);
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(RunningEmulator { base_url, addr, keys: self.keys(), emulator: self, shutdown: Some(shutdown), task })
+    }
+
+    /// Sets the origin the emulator names in URLs it hands out (when served elsewhere).
+    pub fn set_base_url(&self, base_url: &str) {
+        *self.shared.base_url.write().unwrap_or_else(|e| e.into_inner()) = base_url.trim_end_matches('/').to_string();
+    }
+
+    pub(crate) fn base_url(&self) -> String {
+        self.shared.base_url.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn options(&self) -> &Options {
+        &self.shared.options
+    }
+
+    /// Runs `f` with the store locked. Never hold it across an `.await`.
+    pub(crate) fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+        let mut store = self.shared.store.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut store)
+    }
+
+    pub(crate) fn allowed_origin(&self, headers: &HeaderMap) -> Option<HeaderValue> {
+        let origin = headers.get("origin")?;
+        let allowed = &self.shared.options.allowed_origins;
+        let text = origin.to_str().ok()?;
+        (allowed.is_empty() || allowed.iter().any(|a| a == text)).then(|| origin.clone())
+    }
+
+    pub(crate) fn add_faults(&self, faults: Vec<RequestFault>) {
+        self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()).extend(faults);
+    }
+
+    pub(crate) fn clear_faults(&self) {
+        self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// Takes the first fault queued for `path`.
+    pub(crate) fn take_fault(&self, path: &str) -> Option<RequestFault> {
+        let mut faults = self.shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+        let index = faults.iter().position(|f| match f.path.strip_suffix('*') {
+            Some(prefix) => path.starts_with(prefix),
+            None => f.path == path,
+        })?;
+        faults.remove(index)
+    }
+
+    pub(crate) fn log_request(&self, entry: LoggedRequest) {
+        tracing::info!(
+            method = %entry.method,
+            path = %entry.path,
+            status = entry.status,
+            request_id = %entry.request_id,
+            idempotency_key = entry.idempotency_key.as_deref().unwrap_or("-"),
+            replayed = entry.replayed,
+            latency_ms = entry.latency_ms,
+            "request"
+        );
+        let mut log = self.shared.requests.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() == REQUEST_LOG_LENGTH {
+            log.pop_front();
+        }
+        log.push_back(entry);
+    }
+
+    pub(crate) fn requests(&self) -> Vec<LoggedRequest> {
+        self.shared.requests.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+    }
+
+    pub(crate) fn clear_requests(&self) {
+        self.shared.requests.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+impl RunningEmulator {
+    /// Stops serving and waits for open connections to finish.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        match self.task.await {
+            Ok(result) => result,
+            Err(join) => Err(std::io::Error::other(join)),
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Charges: one per authorisation attempt that reached the card network.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::payment_method::Card;
+
+/// `charge.status`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeStatus {
+    Succeeded,
+    Pending,
+    Failed,
+}
+
+/// A charge and what happened to it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Charge {
+    pub id: String,
+    pub amount: i64,
+    pub amount_captured: i64,
+    pub amount_refunded: i64,
+    pub captured: bool,
+    pub created: i64,
+    pub currency: String,
+    pub status: ChargeStatus,
+    pub payment_intent: String,
+    pub payment_method: String,
+    pub billing_details: Value,
+    pub card: Card,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub outcome: Value,
+    pub balance_transaction: Option<String>,
+    pub description: Option<String>,
+    pub receipt_email: Option<String>,
+    pub shipping: Option<Value>,
+    pub metadata: Map<String, Value>,
+    pub refunds: Vec<String>,
+    /// `authenticated` when 3-D Secure was completed before this charge.
+    pub three_d_secure: Option<String>,
+}
+
+impl Charge {
+    pub fn status_str(&self) -> &'static str {
+        match self.status {
+            ChargeStatus::Succeeded => "succeeded",
+            ChargeStatus::Pending => "pending",
+            ChargeStatus::Failed => "failed",
+        }
+    }
+
+    /// The object as the API renders it (refunds already rendered by the caller).
+    pub fn render(&self, payment_intent: Value, refunds: Vec<Value>) -> Value {
+        json!({
+            "amount": self.amount,
+            "amount_captured": self.amount_captured,
+            "amount_refunded": self.amount_refunded,
+            "application": null,
+            "application_fee": null,
+            "application_fee_amount": null,
+            "balance_transaction": self.balance_transaction,
+            "billing_details": self.billing_details,
+            "calculated_statement_descriptor": "STRIPE EMULATOR",
+            "captured": self.captured,
+            "created": self.created,
+            "currency": self.currency,
+            "customer": null,
+            "description": self.description,
+            "disputed": false,
+            "failure_balance_transaction": null,
+            "failure_code": self.failure_code,
+            "failure_message": self.failure_message,
+            "fraud_details": {},
+            "id": self.id,
+            "livemode": false,
+            "metadata": self.metadata,
+            "object": "charge",
+            "on_behalf_of": null,
+            "outcome": self.outcome,
+            "paid": self.status == ChargeStatus::Succeeded,
+            "payment_intent": payment_intent,
+            "payment_method": self.payment_method,
+            "payment_method_details": {
+                "card": self.card.render_for_charge(self.amount, self.three_d_secure.as_deref()),
+                "type": "card",
+            },
+            "receipt_email": self.receipt_email,
+            "receipt_number": null,
+            "receipt_url": null,
+            "refunded": self.amount_refunded == self.amount && self.amount > 0,
+            "refunds": {
+                "data": refunds,
+                "has_more": false,
+                "object": "list",
+                "url": format!("/v1/charges/{}/refunds", self.id),
+            },
+            "review": null,
+            "shipping": self.shipping,
+            "source_transfer": null,
+            "statement_descriptor": null,
+            "statement_descriptor_suffix": null,
+            "status": self.status_str(),
+            "transfer_data": null,
+            "transfer_group": null,
+            "source": null,
+        })
+    }
+}
+
+/// `charge.outcome` for an authorised charge.
+pub fn approved_outcome() -> Value {
+    json!({
+        "advice_code": null,
+        "network_advice_code": null,
+        "network_decline_code": null,
+        "network_status": "approved_by_network",
+        "reason": null,
+        "risk_level": "normal",
+        "risk_score": 32,
+        "seller_message": "Payment complete.",
+        "type": "authorized",
+    })
+}
+
+/// `charge.outcome` for a declined charge.
+pub fn declined_outcome(outcome_type: &str, reason: Option<&str>) -> Value {
+    let blocked = outcome_type == "blocked";
+    json!({
+        "advice_code": null,
+        "network_advice_code": null,
+        "network_decline_code": null,
+        "network_status": if blocked { "not_sent_to_network" } else { "declined_by_network" },
+        "reason": reason,
+        "risk_level": if blocked { "highest" } else { "normal" },
+        "risk_score": if blocked { 95 } else { 40 },
+        "seller_message": if blocked { "Stripe blocked this payment as too risky." } else { "The bank did not return any further details with this decline." },
+        "type": outcome_type,
+    })
+}

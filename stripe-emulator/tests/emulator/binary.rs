@@ -1,0 +1,116 @@
+//! The standalone binary, driven over HTTP only: help, keys, restarts with `--state`.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_stripe-emulator");
+
+/// A running `stripe-emulator` process and the keys it printed.
+struct Process {
+    child: Child,
+    base_url: String,
+    publishable_key: String,
+    secret_key: String,
+    webhook_secret: String,
+}
+
+impl Process {
+    fn start(state: &std::path::Path, port: u16) -> Process {
+        let mut child = Command::new(BINARY)
+            .args(["--port", &port.to_string(), "--state"])
+            .arg(state)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut next = || lines.next().expect("a key line").expect("readable");
+        let (publishable_key, secret_key, webhook_secret) = (next(), next(), next());
+        Process { child, base_url: format!("http://127.0.0.1:{port}"), publishable_key, secret_key, webhook_secret }
+    }
+
+    fn kill(mut self) {
+        // SIGKILL: no graceful shutdown, as a crash or `kill -9` would be.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    async fn post(&self, path: &str, key: Option<&str>, form: &[(&str, &str)]) -> (u16, Value) {
+        let mut request = reqwest::Client::new().post(format!("{}{path}", self.base_url)).basic_auth(&self.secret_key, Some("")).form(form);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let response = reqwest::Client::new().get(format!("{}{path}", self.base_url)).bearer_auth(&self.secret_key).send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn help_explains_every_flag() {
+    let output = Command::new(BINARY).arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for flag in ["--port", "--host", "--state", "--secret-key", "--publishable-key", "--webhook-secret", "--control-api", "--allow-origin", "--allow-raw-card-data", "--strict-cards", "--log-format", "--help"] {
+        assert!(help.contains(flag), "--help does not mention {flag}");
+    }
+    let bad = Command::new(BINARY).arg("--nope").output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown argument"));
+}
+
+#[tokio::test]
+async fn an_sdk_style_session_survives_kill_and_restart() {
+    let state = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let first = Process::start(state.path(), port);
+    assert!(first.publishable_key.starts_with("pk_test_"));
+    assert!(first.secret_key.starts_with("sk_test_"));
+    assert!(first.webhook_secret.starts_with("whsec_"));
+
+    // As an SDK would: create with an idempotency key, confirm, expand, refund, list.
+    let (status, pi) = first.post("/v1/payment_intents", Some("order-1"), &[("amount", "2000"), ("currency", "usd"), ("automatic_payment_methods[enabled]", "true"), ("metadata[order_id]", "1")]).await;
+    assert_eq!(status, 200);
+    let pi_id = pi["id"].as_str().unwrap().to_string();
+    let (status, confirmed) = first.post(&format!("/v1/payment_intents/{pi_id}/confirm"), Some("confirm-1"), &[("payment_method", "pm_card_visa"), ("expand[0]", "latest_charge")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(confirmed["latest_charge"]["status"], "succeeded");
+    let (status, _) = first.post("/v1/refunds", None, &[("payment_intent", &pi_id), ("amount", "500")]).await;
+    assert_eq!(status, 200);
+    let mut seen: Vec<String> = vec![pi_id.clone(), confirmed["latest_charge"]["id"].as_str().unwrap().to_string(), confirmed["payment_method"]["id"].as_str().unwrap_or_default().to_string()];
+    let first_keys = (first.publishable_key.clone(), first.secret_key.clone(), first.webhook_secret.clone());
+    first.kill();
+
+    let second = Process::start(state.path(), port);
+    assert_eq!((second.publishable_key.clone(), second.secret_key.clone(), second.webhook_secret.clone()), first_keys, "the keys are kept");
+    let (status, again) = second.get(&format!("/v1/payment_intents/{pi_id}?expand[]=latest_charge")).await;
+    assert_eq!(status, 200);
+    assert_eq!(again["status"], "succeeded");
+    assert_eq!(again["metadata"]["order_id"], "1");
+    assert_eq!(again["latest_charge"]["amount_refunded"], 500);
+    // The idempotency key still replays after the restart.
+    let (_, replay) = second.post("/v1/payment_intents", Some("order-1"), &[("amount", "2000"), ("currency", "usd"), ("automatic_payment_methods[enabled]", "true"), ("metadata[order_id]", "1")]).await;
+    assert_eq!(replay["id"], pi_id.as_str());
+    // New objects never reuse an id.
+    for _ in 0..5 {
+        let (_, pi) = second.post("/v1/payment_intents", None, &[("amount", "2000"), ("currency", "usd"), ("payment_method", "pm_card_visa"), ("confirm", "true")]).await;
+        for id in [pi["id"].as_str().unwrap(), pi["latest_charge"].as_str().unwrap(), pi["payment_method"].as_str().unwrap()] {
+            assert!(!seen.contains(&id.to_string()), "{id} issued twice");
+            seen.push(id.to_string());
+        }
+    }
+    let (_, list) = second.get("/v1/payment_intents?limit=100").await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 6);
+    second.kill();
+}

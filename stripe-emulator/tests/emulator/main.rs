@@ -1,0 +1,10 @@
+//! The emulator's contract tests: they drive it over HTTP only, as a Stripe SDK does.
+
+mod binary;
+mod cards;
+mod concurrency;
+mod conformance;
+mod helpers;
+mod idempotency;
+mod state;
+mod wire;
