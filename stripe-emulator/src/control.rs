@@ -148,7 +148,8 @@ async fn seed(State(emulator): State<Emulator>, peer: Peer, bytes: Bytes) -> Res
         if !store.is_empty() {
             return Err("Seeding is allowed only on an empty store: POST /_emulator/reset first.");
         }
-        // A seed reused after a reset continues its sequence, so no id is ever issued twice.
+        // The same seed on an empty store gives the same ids again, which is the point;
+        // the counter is saved with the state, so a restart continues the sequence.
         store.ids = IdSource::seeded(&seed);
         store.commit().map_err(|_| "Could not save the seed.")
     });

@@ -324,3 +324,24 @@ async fn expansion_turns_ids_into_objects_only_when_asked() {
     let charge = emu.get(&format!("/v1/charges/{}?expand[]=payment_intent", pi["latest_charge"].as_str().unwrap())).await.json;
     assert_eq!(charge["payment_intent"]["object"], "payment_intent");
 }
+
+#[tokio::test]
+async fn a_seed_makes_ids_repeat_run_after_run() {
+    let emu = spawn().await;
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        assert_eq!(emu.control("/_emulator/reset", json!({})).await.status, 200);
+        assert_eq!(emu.control("/_emulator/seed", json!({"seed": "checkout-snapshots"})).await.status, 200);
+        let (pi, _) = emu.confirmed_with("pm_card_visa", &[]).await;
+        runs.push((id(&pi), pi["client_secret"].clone(), pi["latest_charge"].clone(), pi["payment_method"].clone()));
+    }
+    assert_eq!(runs[0], runs[1]);
+    assert_eq!(emu.get("/v1/payment_intents").await.json["data"].as_array().unwrap().len(), 1, "reset emptied the account");
+    let refused = emu.control("/_emulator/seed", json!({"seed": 7})).await;
+    assert_eq!(refused.status, 409, "seeding needs an empty store");
+    let clock = emu.control("/_emulator/clock", json!({"now": 1_900_000_000})).await;
+    assert_eq!(clock.json["now"], 1_900_000_000);
+    let created = emu.payment_intent().await["created"].as_i64().unwrap();
+    assert!((1_900_000_000..=1_900_000_001).contains(&created), "created follows the emulator clock: {created}");
+    assert_eq!(emu.control("/_emulator/clock", json!({"now": 1, "advance_seconds": 1})).await.status, 400);
+}
