@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::cards::{Authentication, Outcome};
 use crate::error::ApiError;
-use crate::objects::{approved_outcome, declined_outcome, Card, Charge, ChargeStatus, PaymentIntent, PaymentMethod, Refund, Status};
+use crate::objects::{Card, Charge, ChargeStatus, PaymentIntent, PaymentMethod, Refund, Status};
 use crate::store::{NextActionMode, Store};
 
 /// Where the confirm came from, which decides how 3-D Secure is asked for.
@@ -76,7 +76,7 @@ pub fn confirm(store: &mut Store, pi_id: &str, pm_id: &str, how: &Confirmation, 
         return Ok(());
     }
     let outcome = behaviour.outcome;
-    authorize(store, pi, pm_id, &card, None, outcome, false)
+    authorize(store, pi, pm_id, None, outcome, false)
 }
 
 /// The `next_action` a 3-D Secure card gets (contract b.6).
@@ -125,7 +125,7 @@ pub fn finish_challenge(store: &mut Store, pi_id: &str, result: ChallengeResult)
             pi.next_action = None;
             pi.authenticating_payment_method = None;
             let outcome = pm.card.behaviour().outcome;
-            authorize(store, pi, &pm_id, &pm.card, Some("authenticated"), outcome, false)
+            authorize(store, pi, &pm_id, Some("authenticated"), outcome, false)
         }
         ChallengeResult::Fail => {
             // No charge: the card network never saw this attempt.
@@ -150,14 +150,12 @@ fn authorize(
     store: &mut Store,
     mut pi: PaymentIntent,
     pm_id: &str,
-    card: &Card,
     three_d_secure: Option<&str>,
     outcome: Outcome,
     settle: bool,
 ) -> Result<(), ApiError> {
     let now = store.clock.now();
     let charge_id = store.new_id("ch");
-    let billing_details = store.payment_methods[pm_id].billing_details.clone();
     let mut charge = Charge {
         id: charge_id.clone(),
         amount: pi.amount,
@@ -169,11 +167,9 @@ fn authorize(
         status: ChargeStatus::Succeeded,
         payment_intent: pi.id.clone(),
         payment_method: pm_id.to_string(),
-        billing_details,
-        card: card.clone(),
         failure_code: None,
         failure_message: None,
-        outcome: approved_outcome(),
+        decline: None,
         balance_transaction: None,
         description: pi.description.clone(),
         receipt_email: pi.receipt_email.clone(),
@@ -203,7 +199,7 @@ fn authorize(
             charge.status = ChargeStatus::Failed;
             charge.failure_code = Some(decline.code.to_string());
             charge.failure_message = Some(decline.message.to_string());
-            charge.outcome = declined_outcome(decline.outcome_type, Some(decline.decline_code.unwrap_or(decline.code)));
+            charge.decline = Some((decline.outcome_type.to_string(), decline.decline_code.unwrap_or(decline.code).to_string()));
             store.put_charge(charge);
             Err(fail_attempt(store, pi, pm_id, decline.to_error(), Some(charge_id)))
         }
@@ -304,8 +300,7 @@ pub fn force(store: &mut Store, pi_id: &str, outcome: &str) -> Result<(), ApiErr
         }
         "succeeded" => {
             // An asynchronous method succeeding is settled at once, whatever the capture method.
-            let card = store.payment_methods[&pm_id].card.clone();
-            authorize(store, pi, &pm_id, &card, None, Outcome::Succeed, true)
+            authorize(store, pi, &pm_id, None, Outcome::Succeed, true)
         }
         "payment_failed" => {
             let error = crate::cards::Decline {
@@ -332,7 +327,7 @@ pub fn materialize_test_card(store: &mut Store, number: &str) -> Result<String, 
     store.put_payment_method(PaymentMethod {
         id: id.clone(),
         created: now,
-        billing_details: crate::objects::billing_details(None),
+        billing_details: None,
         card,
         metadata: serde_json::Map::new(),
         allow_redisplay: "unspecified".into(),

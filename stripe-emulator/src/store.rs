@@ -49,8 +49,10 @@ pub struct IdempotentResponse {
     pub request_id: String,
 }
 
+/// One line of the journal. Records live only between a call and its commit.
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)]
 enum Record {
     Keys(Keys),
     Ids(IdSource),

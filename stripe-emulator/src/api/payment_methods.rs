@@ -8,7 +8,7 @@ use crate::cards;
 use crate::clock::year_of;
 use crate::error::ApiError;
 use crate::machine::materialize_test_card;
-use crate::objects::{billing_details, Audience, Card, PaymentMethod};
+use crate::objects::{Audience, BillingDetails, Card, PaymentMethod};
 use crate::store::Store;
 
 /// `POST /v1/payment_methods`.
@@ -85,7 +85,7 @@ pub fn from_data(store: &mut Store, call: &Call, data: &Value, prefix: &str) -> 
     store.put_payment_method(PaymentMethod {
         id: id.clone(),
         created: now,
-        billing_details: billing_details(data.get("billing_details")),
+        billing_details: BillingDetails::from_params(data.get("billing_details")),
         card,
         metadata,
         allow_redisplay: data.get("allow_redisplay").and_then(Value::as_str).unwrap_or("unspecified").to_string(),

@@ -70,7 +70,7 @@ impl Store {
             .filter_map(|id| self.refunds.get(id))
             .map(|re| self.render_refund(re, &Expand::default()))
             .collect();
-        charge.render(payment_intent, refunds)
+        charge.render(payment_intent, refunds, self.payment_methods.get(&charge.payment_method))
     }
 
     pub fn render_refund(&self, refund: &Refund, expand: &Expand) -> Value {
@@ -79,7 +79,7 @@ impl Store {
                 // A charge renders its refunds: render it without them to avoid a loop.
                 let mut bare = ch.clone();
                 bare.refunds.clear();
-                bare.render(ch.payment_intent.clone().into(), Vec::new())
+                bare.render(ch.payment_intent.clone().into(), Vec::new(), self.payment_methods.get(&ch.payment_method))
             }
             _ => refund.charge.clone().into(),
         };

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::payment_method::Card;
+use super::payment_method::{render_billing_details, PaymentMethod};
 
 /// `charge.status`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -26,12 +26,12 @@ pub struct Charge {
     pub currency: String,
     pub status: ChargeStatus,
     pub payment_intent: String,
+    /// PaymentMethods never change, so the card and billing details are read from it.
     pub payment_method: String,
-    pub billing_details: Value,
-    pub card: Card,
     pub failure_code: Option<String>,
     pub failure_message: Option<String>,
-    pub outcome: Value,
+    /// `outcome.type` and `outcome.reason` of a declined charge; `None` when authorised.
+    pub decline: Option<(String, String)>,
     pub balance_transaction: Option<String>,
     pub description: Option<String>,
     pub receipt_email: Option<String>,
@@ -52,7 +52,11 @@ impl Charge {
     }
 
     /// The object as the API renders it (refunds already rendered by the caller).
-    pub fn render(&self, payment_intent: Value, refunds: Vec<Value>) -> Value {
+    pub fn render(&self, payment_intent: Value, refunds: Vec<Value>, payment_method: Option<&PaymentMethod>) -> Value {
+        let outcome = match &self.decline {
+            None => approved_outcome(),
+            Some((kind, reason)) => declined_outcome(kind, Some(reason)),
+        };
         json!({
             "amount": self.amount,
             "amount_captured": self.amount_captured,
@@ -61,7 +65,7 @@ impl Charge {
             "application_fee": null,
             "application_fee_amount": null,
             "balance_transaction": self.balance_transaction,
-            "billing_details": self.billing_details,
+            "billing_details": render_billing_details(payment_method.and_then(|pm| pm.billing_details.as_deref())),
             "calculated_statement_descriptor": "STRIPE EMULATOR",
             "captured": self.captured,
             "created": self.created,
@@ -78,12 +82,12 @@ impl Charge {
             "metadata": self.metadata,
             "object": "charge",
             "on_behalf_of": null,
-            "outcome": self.outcome,
+            "outcome": outcome,
             "paid": self.status == ChargeStatus::Succeeded,
             "payment_intent": payment_intent,
             "payment_method": self.payment_method,
             "payment_method_details": {
-                "card": self.card.render_for_charge(self.amount, self.three_d_secure.as_deref()),
+                "card": payment_method.map(|pm| pm.card.render_for_charge(self.amount, self.three_d_secure.as_deref())),
                 "type": "card",
             },
             "receipt_email": self.receipt_email,
@@ -110,7 +114,7 @@ impl Charge {
 }
 
 /// `charge.outcome` for an authorised charge.
-pub fn approved_outcome() -> Value {
+fn approved_outcome() -> Value {
     json!({
         "advice_code": null,
         "network_advice_code": null,
@@ -125,7 +129,7 @@ pub fn approved_outcome() -> Value {
 }
 
 /// `charge.outcome` for a declined charge.
-pub fn declined_outcome(outcome_type: &str, reason: Option<&str>) -> Value {
+fn declined_outcome(outcome_type: &str, reason: Option<&str>) -> Value {
     let blocked = outcome_type == "blocked";
     json!({
         "advice_code": null,

@@ -5,7 +5,7 @@ mod payment_intent;
 mod payment_method;
 mod refund;
 
-pub use charge::{approved_outcome, declined_outcome, Charge, ChargeStatus};
+pub use charge::{Charge, ChargeStatus};
 pub use payment_intent::{Audience, PaymentIntent, Status};
-pub use payment_method::{billing_details, Card, PaymentMethod};
+pub use payment_method::{render_billing_details, BillingDetails, Card, PaymentMethod};
 pub use refund::Refund;

@@ -123,33 +123,68 @@ impl Card {
 pub struct PaymentMethod {
     pub id: String,
     pub created: i64,
-    pub billing_details: Value,
+    /// `None` when nothing was given: most test PaymentMethods carry no details.
+    pub billing_details: Option<Box<BillingDetails>>,
     pub card: Card,
     pub metadata: Map<String, Value>,
     pub allow_redisplay: String,
 }
 
+/// The billing details a PaymentMethod was created with.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BillingDetails {
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub postal_code: Option<String>,
+    pub state: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl BillingDetails {
+    /// Reads `billing_details[...]`; empty strings count as not given.
+    pub fn from_params(input: Option<&Value>) -> Option<Box<BillingDetails>> {
+        let field = |path: &[&str]| -> Option<String> {
+            let mut node = input;
+            for key in path {
+                node = node.and_then(|n| n.get(*key));
+            }
+            node.and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+        };
+        let details = BillingDetails {
+            city: field(&["address", "city"]),
+            country: field(&["address", "country"]),
+            line1: field(&["address", "line1"]),
+            line2: field(&["address", "line2"]),
+            postal_code: field(&["address", "postal_code"]),
+            state: field(&["address", "state"]),
+            email: field(&["email"]),
+            name: field(&["name"]),
+            phone: field(&["phone"]),
+        };
+        (details != BillingDetails::default()).then(|| Box::new(details))
+    }
+}
+
 /// `billing_details` with every field present, `null` where nothing was given.
-pub fn billing_details(input: Option<&Value>) -> Value {
-    let field = |path: &[&str]| -> Value {
-        let mut node = input;
-        for key in path {
-            node = node.and_then(|n| n.get(*key));
-        }
-        node.filter(|v| v.as_str().is_some_and(|s| !s.is_empty())).cloned().unwrap_or(Value::Null)
-    };
+pub fn render_billing_details(details: Option<&BillingDetails>) -> Value {
+    let empty = BillingDetails::default();
+    let d = details.unwrap_or(&empty);
     json!({
         "address": {
-            "city": field(&["address", "city"]),
-            "country": field(&["address", "country"]),
-            "line1": field(&["address", "line1"]),
-            "line2": field(&["address", "line2"]),
-            "postal_code": field(&["address", "postal_code"]),
-            "state": field(&["address", "state"]),
+            "city": d.city,
+            "country": d.country,
+            "line1": d.line1,
+            "line2": d.line2,
+            "postal_code": d.postal_code,
+            "state": d.state,
         },
-        "email": field(&["email"]),
-        "name": field(&["name"]),
-        "phone": field(&["phone"]),
+        "email": d.email,
+        "name": d.name,
+        "phone": d.phone,
         "tax_id": null,
     })
 }
@@ -159,7 +194,7 @@ impl PaymentMethod {
     pub fn render(&self) -> Value {
         json!({
             "allow_redisplay": self.allow_redisplay,
-            "billing_details": self.billing_details,
+            "billing_details": render_billing_details(self.billing_details.as_deref()),
             "card": self.card.render_for_payment_method(),
             "created": self.created,
             "customer": null,
@@ -191,7 +226,9 @@ mod tests {
 
     #[test]
     fn billing_details_fill_every_field() {
-        let bd = billing_details(Some(&json!({"name": "Ada", "address": {"postal_code": "94103", "line2": ""}})));
+        assert_eq!(BillingDetails::from_params(Some(&json!({"name": "", "address": {"line2": ""}}))), None);
+        let details = BillingDetails::from_params(Some(&json!({"name": "Ada", "address": {"postal_code": "94103", "line2": ""}})));
+        let bd = render_billing_details(details.as_deref());
         assert_eq!(bd["name"], "Ada");
         assert_eq!(bd["address"]["postal_code"], "94103");
         assert_eq!(bd["address"]["line2"], Value::Null);
