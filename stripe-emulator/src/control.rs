@@ -23,6 +23,7 @@ use crate::ids::IdSource;
 use crate::machine::{self, ChallengeResult};
 use crate::objects::{Audience, Status};
 use crate::store::{NextActionMode, Settings};
+use crate::webhooks::{self, WebhookFaults};
 
 pub(crate) fn router() -> Router<Emulator> {
     let control = Router::new()
@@ -33,7 +34,9 @@ pub(crate) fn router() -> Router<Emulator> {
         .route("/faults", post(faults).delete(clear_faults))
         .route("/payment_intents/{id}/force", post(force))
         .route("/requests", get(requests))
-        .route("/requests/{id}", get(request));
+        .route("/requests/{id}", get(request))
+        .route("/deliveries", get(deliveries))
+        .route("/webhooks/flush", post(flush));
     Router::new().route("/3ds/{id}/result", post(challenge_result)).merge(control)
 }
 
@@ -83,7 +86,9 @@ async fn reset(State(emulator): State<Emulator>, peer: Peer) -> Response {
         store.commit()
     });
     emulator.clear_faults();
+    emulator.set_webhook_faults(WebhookFaults::default());
     emulator.clear_requests();
+    emulator.clear_attempts();
     match result {
         Ok(()) => json_response(StatusCode::OK, json!({ "reset": true })),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &format!("Could not reset the state: {e}")),
@@ -187,6 +192,7 @@ async fn next_action(State(emulator): State<Emulator>, peer: Peer, bytes: Bytes)
 struct Faults {
     #[serde(default)]
     next_requests: Vec<RequestFault>,
+    webhook: Option<WebhookFaults>,
 }
 
 /// `POST /_emulator/faults` with `{"next_requests": [{"path", "status", "delay_ms"}]}`.
@@ -204,14 +210,52 @@ async fn faults(State(emulator): State<Emulator>, peer: Peer, bytes: Bytes) -> R
             return problem(StatusCode::BAD_REQUEST, "A fault's delay_ms must be at most 60000.");
         }
     }
+    if let Some(webhook) = &faults.webhook {
+        if webhook.status.is_some_and(|s| (200..=299).contains(&s)) {
+            return problem(StatusCode::BAD_REQUEST, "A webhook fault's status must not be a success.");
+        }
+        if webhook.delay_ms > 60_000 {
+            return problem(StatusCode::BAD_REQUEST, "A webhook fault's delay_ms must be at most 60000.");
+        }
+    }
     let queued = faults.next_requests.len();
     emulator.add_faults(faults.next_requests);
-    json_response(StatusCode::OK, json!({ "queued": queued }))
+    if let Some(webhook) = faults.webhook.clone() {
+        emulator.set_webhook_faults(webhook);
+    }
+    json_response(StatusCode::OK, json!({ "queued": queued, "webhook": emulator.webhook_faults() }))
+}
+
+/// `GET /_emulator/deliveries`: every webhook attempt, oldest first.
+async fn deliveries(State(emulator): State<Emulator>, peer: Peer) -> Response {
+    guarded!(emulator, peer);
+    json_response(StatusCode::OK, json!({ "data": emulator.attempts() }))
+}
+
+/// `POST /_emulator/webhooks/flush`: attempt everything that is due now, and answer
+/// when those attempts are done.
+async fn flush(State(emulator): State<Emulator>, peer: Peer) -> Response {
+    guarded!(emulator, peer);
+    let mut attempted = 0;
+    // Attempts in flight elsewhere finish first; then nothing due is left untried.
+    for _ in 0..50 {
+        attempted += webhooks::deliver_due(&emulator).await;
+        let busy = emulator.with_store(|s| {
+            let now = s.clock.now();
+            !s.sending.is_empty() || s.deliveries.values().any(|d| d.next_attempt_at.is_some_and(|at| at <= now))
+        });
+        if !busy {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    json_response(StatusCode::OK, json!({ "attempted": attempted }))
 }
 
 async fn clear_faults(State(emulator): State<Emulator>, peer: Peer) -> Response {
     guarded!(emulator, peer);
     emulator.clear_faults();
+    emulator.set_webhook_faults(WebhookFaults::default());
     json_response(StatusCode::OK, json!({ "queued": 0 }))
 }
 

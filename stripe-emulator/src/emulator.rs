@@ -3,7 +3,8 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderValue};
 use axum::routing::options;
@@ -14,7 +15,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::keys::Keys;
+use crate::objects::WebhookEndpoint;
 use crate::store::Store;
+use crate::webhooks::{self, AttemptRecord, RetrySchedule, WebhookFaults};
 use crate::{api, control};
 
 /// How an emulator behaves; every field has a safe default.
@@ -32,6 +35,15 @@ pub struct Options {
     pub strict_cards: bool,
     /// Use these keys instead of generated (or previously saved) ones.
     pub keys: Option<Keys>,
+    /// Endpoints that get every event, signed with the account's webhook secret (and
+    /// `extra_webhook_secrets`), as `stripe listen` forwards them.
+    pub webhook_urls: Vec<String>,
+    /// More secrets that sign deliveries to `webhook_urls`, one `v1` each (rolling).
+    pub extra_webhook_secrets: Vec<String>,
+    /// When failed deliveries are retried.
+    pub webhook_retries: RetrySchedule,
+    /// How long a receiver has to answer; 10 s when unset.
+    pub webhook_timeout: Option<Duration>,
 }
 
 /// One injected fault for the next API request to a path (control API `faults`).
@@ -70,6 +82,11 @@ pub(crate) struct Shared {
     base_url: RwLock<String>,
     faults: Mutex<VecDeque<RequestFault>>,
     requests: Mutex<VecDeque<LoggedRequest>>,
+    webhook_faults: Mutex<WebhookFaults>,
+    attempts: Mutex<VecDeque<AttemptRecord>>,
+    /// Signs the `v0` element: a secret no receiver knows.
+    decoy_secret: String,
+    webhook_client: OnceLock<reqwest::Client>,
 }
 
 /// An offline Stripe account: its API, its keys and its state.
@@ -86,7 +103,9 @@ pub struct RunningEmulator {
     pub keys: Keys,
     pub emulator: Emulator,
     shutdown: Option<oneshot::Sender<()>>,
+    stop_deliveries: tokio::sync::watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
+    deliveries: JoinHandle<()>,
 }
 
 impl Emulator {
@@ -99,14 +118,60 @@ impl Emulator {
             Some(dir) => Store::open(dir, Keys::generate, options.keys.clone())?,
             None => Store::in_memory(options.keys.clone().unwrap_or_else(Keys::generate)),
         };
-        Ok(Emulator {
+        let decoy_secret = format!("whsec_{}", crate::ids::IdSource::default().token(32));
+        let urls = options.webhook_urls.clone();
+        let emulator = Emulator {
             shared: Arc::new(Shared {
                 store: Mutex::new(store),
                 options,
                 base_url: RwLock::new(String::from("http://127.0.0.1:12111")),
                 faults: Mutex::new(VecDeque::new()),
                 requests: Mutex::new(VecDeque::new()),
+                webhook_faults: Mutex::new(WebhookFaults::default()),
+                attempts: Mutex::new(VecDeque::new()),
+                decoy_secret,
+                webhook_client: OnceLock::new(),
             }),
+        };
+        emulator.configure_webhook_urls(&urls)?;
+        Ok(emulator)
+    }
+
+    /// Makes `urls` the endpoints configured at start: each gets every event, signed
+    /// with the account's webhook secret. An embedding shop calls this once it knows
+    /// its own address.
+    pub fn configure_webhook_urls(&self, urls: &[String]) -> std::io::Result<()> {
+        let extra = self.shared.options.extra_webhook_secrets.clone();
+        self.with_store(|store| {
+            let stale: Vec<String> = store.webhook_endpoints.values().filter(|w| w.configured && !urls.contains(&w.url)).map(|w| w.id.clone()).collect();
+            for id in stale {
+                store.delete_webhook_endpoint(&id);
+            }
+            let mut secrets = vec![store.keys.webhook_secret.clone()];
+            secrets.extend(extra);
+            for url in urls {
+                let existing = store.webhook_endpoints.values().find(|w| w.configured && &w.url == url).cloned();
+                let endpoint = match existing {
+                    Some(mut endpoint) => {
+                        endpoint.secrets = secrets.clone();
+                        endpoint
+                    }
+                    None => WebhookEndpoint {
+                        id: store.new_id("we"),
+                        url: url.clone(),
+                        enabled_events: vec!["*".into()],
+                        disabled: false,
+                        description: Some("configured at start".into()),
+                        metadata: serde_json::Map::new(),
+                        api_version: None,
+                        created: store.clock.now(),
+                        secrets: secrets.clone(),
+                        configured: true,
+                    },
+                };
+                store.put_webhook_endpoint(endpoint);
+            }
+            store.commit()
         })
     }
 
@@ -131,6 +196,8 @@ impl Emulator {
         let base_url = format!("http://{addr}");
         self.set_base_url(&base_url);
         let (shutdown, stopped) = oneshot::channel::<()>();
+        let (stop_deliveries, deliveries_stopped) = tokio::sync::watch::channel(false);
+        let deliveries = tokio::spawn(webhooks::run(self.clone(), deliveries_stopped));
         let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -139,7 +206,7 @@ impl Emulator {
                 })
                 .await
         });
-        Ok(RunningEmulator { base_url, addr, keys: self.keys(), emulator: self, shutdown: Some(shutdown), task })
+        Ok(RunningEmulator { base_url, addr, keys: self.keys(), emulator: self, shutdown: Some(shutdown), stop_deliveries, task, deliveries })
     }
 
     /// Sets the origin the emulator names in URLs it hands out (when served elsewhere).
@@ -204,6 +271,45 @@ impl Emulator {
         log.push_back(entry);
     }
 
+    pub(crate) fn webhook_faults(&self) -> WebhookFaults {
+        self.shared.webhook_faults.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn set_webhook_faults(&self, faults: WebhookFaults) {
+        *self.shared.webhook_faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
+    }
+
+    pub(crate) fn decoy_secret(&self) -> &str {
+        &self.shared.decoy_secret
+    }
+
+    /// The client deliveries go out with: no redirects followed (a 3xx is a failure).
+    pub(crate) fn webhook_client(&self) -> &reqwest::Client {
+        self.shared.webhook_client.get_or_init(|| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(self.shared.options.webhook_timeout.unwrap_or(Duration::from_secs(10)))
+                .build()
+                .unwrap_or_default()
+        })
+    }
+
+    pub(crate) fn log_attempt(&self, entry: AttemptRecord) {
+        let mut log = self.shared.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() == 10 * REQUEST_LOG_LENGTH {
+            log.pop_front();
+        }
+        log.push_back(entry);
+    }
+
+    pub(crate) fn attempts(&self) -> Vec<AttemptRecord> {
+        self.shared.attempts.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+    }
+
+    pub(crate) fn clear_attempts(&self) {
+        self.shared.attempts.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     pub(crate) fn requests(&self) -> Vec<LoggedRequest> {
         self.shared.requests.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
     }
@@ -216,6 +322,8 @@ impl Emulator {
 impl RunningEmulator {
     /// Stops serving and waits for open connections to finish.
     pub async fn stop(mut self) -> std::io::Result<()> {
+        let _ = self.stop_deliveries.send(true);
+        let _ = (&mut self.deliveries).await;
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }

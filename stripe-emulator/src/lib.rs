@@ -29,13 +29,16 @@ mod control;
 pub mod currency;
 mod emulator;
 pub mod error;
+mod events;
 pub mod ids;
 mod keys;
 pub mod machine;
 pub mod objects;
 pub mod store;
+pub mod webhooks;
 pub mod wire;
 
 pub use emulator::{Emulator, LoggedRequest, Options, RequestFault, RunningEmulator};
 pub use keys::Keys;
+pub use webhooks::RetrySchedule;
 pub use wire::versions::PINNED as API_VERSION;

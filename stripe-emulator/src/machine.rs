@@ -73,6 +73,7 @@ pub fn confirm(store: &mut Store, pi_id: &str, pm_id: &str, how: &Confirmation, 
         pi.authenticating_payment_method = Some(pm_id.to_string());
         pi.next_action = Some(next_action(&pi, how, store.settings.next_action_mode, emulator_url));
         store.put_payment_intent(pi);
+        store.emit_intent("payment_intent.requires_action", pi_id);
         return Ok(());
     }
     let outcome = behaviour.outcome;
@@ -138,6 +139,7 @@ pub fn finish_challenge(store: &mut Store, pi_id: &str, result: ChallengeResult)
             pi.authenticating_payment_method = None;
             pi.last_payment_error = Some(error.as_last_payment_error());
             store.put_payment_intent(pi);
+            store.emit_intent("payment_intent.payment_failed", pi_id);
             Ok(())
         }
     }
@@ -180,19 +182,38 @@ fn authorize(
     };
     pi.latest_charge = Some(charge_id.clone());
     match outcome {
-        Outcome::Succeed => {
-            if pi.capture_method == "manual" && !settle {
-                pi.status = Status::RequiresCapture;
-                pi.amount_capturable = pi.amount;
-            } else {
-                pi.status = Status::Succeeded;
-                pi.amount_received = pi.amount;
-                charge.captured = true;
-                charge.amount_captured = pi.amount;
-                charge.balance_transaction = Some(store.new_id("txn"));
-            }
+        Outcome::Succeed if pi.capture_method == "manual" && !settle => {
+            pi.status = Status::RequiresCapture;
+            pi.amount_capturable = pi.amount;
+            let pi_id = pi.id.clone();
             store.put_charge(charge);
             store.put_payment_intent(pi);
+            store.emit_charge("charge.succeeded", &charge_id, None);
+            store.emit_intent("payment_intent.amount_capturable_updated", &pi_id);
+            Ok(())
+        }
+        Outcome::Succeed => {
+            pi.status = Status::Succeeded;
+            pi.amount_received = pi.amount;
+            charge.captured = true;
+            charge.amount_captured = pi.amount;
+            // With `automatic_async` the balance transaction comes a moment later, in
+            // `charge.updated` [obs: API >= 2024-04-10].
+            let asynchronous = pi.capture_method == "automatic_async";
+            if !asynchronous {
+                charge.balance_transaction = Some(store.new_id("txn"));
+            }
+            let pi_id = pi.id.clone();
+            store.put_charge(charge);
+            store.put_payment_intent(pi);
+            store.emit_charge("charge.succeeded", &charge_id, None);
+            store.emit_intent("payment_intent.succeeded", &pi_id);
+            if asynchronous {
+                let mut charge = store.charges[&charge_id].clone();
+                charge.balance_transaction = Some(store.new_id("txn"));
+                store.put_charge(charge);
+                store.emit_charge("charge.updated", &charge_id, Some(serde_json::json!({ "balance_transaction": null })));
+            }
             Ok(())
         }
         Outcome::Decline(decline) => {
@@ -201,6 +222,7 @@ fn authorize(
             charge.failure_message = Some(decline.message.to_string());
             charge.decline = Some((decline.outcome_type.to_string(), decline.decline_code.unwrap_or(decline.code).to_string()));
             store.put_charge(charge);
+            store.emit_charge("charge.failed", &charge_id, None);
             Err(fail_attempt(store, pi, pm_id, decline.to_error(), Some(charge_id)))
         }
     }
@@ -216,7 +238,9 @@ fn fail_attempt(store: &mut Store, mut pi: PaymentIntent, pm_id: &str, mut error
     pi.next_action = None;
     pi.authenticating_payment_method = None;
     pi.last_payment_error = Some(error.as_last_payment_error());
+    let pi_id = pi.id.clone();
     store.put_payment_intent(pi);
+    store.emit_intent("payment_intent.payment_failed", &pi_id);
     error.attach_intent = true;
     error
 }
@@ -233,18 +257,20 @@ pub fn cancel(store: &mut Store, pi_id: &str, reason: Option<String>) -> Result<
             pi.status.as_str()
         )));
     }
-    if pi.status == Status::RequiresCapture {
-        if let Some(charge_id) = pi.latest_charge.clone() {
-            let amount = pi.amount_capturable;
-            refund_charge(store, &charge_id, amount, None, serde_json::Map::new());
-        }
-    }
+    let held_charge = (pi.status == Status::RequiresCapture).then(|| pi.latest_charge.clone()).flatten();
+    let held_amount = pi.amount_capturable;
     pi.status = Status::Canceled;
     pi.canceled_at = Some(store.clock.now());
     pi.cancellation_reason = reason;
     pi.next_action = None;
     pi.amount_capturable = 0;
     store.put_payment_intent(pi);
+    store.emit_intent("payment_intent.canceled", pi_id);
+    // Cancelling a hold releases it: the charge is refunded in full.
+    if let Some(charge_id) = held_charge.filter(|id| store.charges.contains_key(id)) {
+        refund_charge(store, &charge_id, held_amount, None, serde_json::Map::new());
+        store.emit_charge("charge.refunded", &charge_id, None);
+    }
     Ok(())
 }
 
@@ -276,6 +302,8 @@ pub fn capture(store: &mut Store, pi_id: &str, amount_to_capture: Option<i64>) -
     pi.amount_received = amount;
     pi.amount_capturable = 0;
     store.put_payment_intent(pi);
+    store.emit_charge("charge.captured", &charge_id, None);
+    store.emit_intent("payment_intent.succeeded", pi_id);
     Ok(())
 }
 
@@ -296,6 +324,7 @@ pub fn force(store: &mut Store, pi_id: &str, outcome: &str) -> Result<(), ApiErr
         "processing" => {
             pi.status = Status::Processing;
             store.put_payment_intent(pi);
+            store.emit_intent("payment_intent.processing", pi_id);
             Ok(())
         }
         "succeeded" => {

@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use stripe_emulator::{Emulator, Keys, Options};
+use stripe_emulator::{Emulator, Keys, Options, RetrySchedule};
 
 const HELP: &str = "\
 stripe-emulator: an offline Stripe for developing and testing a checkout
@@ -27,9 +27,18 @@ OPTIONS:
                               on every start.
     --secret-key <KEY>        Accept this sk_test_ key instead of a generated one
     --publishable-key <KEY>   Accept this pk_test_ key instead of a generated one
-    --webhook-secret <SECRET> Sign webhooks with this whsec_ secret
+    --webhook-secret <SECRET> Sign webhooks with this whsec_ secret; give it again to
+                              sign with several at once (one v1 each, as while
+                              rolling a secret); the first is the one printed
                               (When any of these three is given, the others not
                               given are generated anew.)
+    --webhook-url <URL>       Deliver every event to this URL, signed with the
+                              webhook secret, as `stripe listen --forward-to` does;
+                              repeat for several
+    --webhook-retries <PLAN>  realistic: attempts at +0, +1 h, +3 h, +9 h on the
+                              emulator clock; fast: +0, +1 s, +5 s, +30 s (for CI)
+                              [default: realistic]
+    --webhook-timeout-ms <MS> How long a receiver has to answer [default: 10000]
     --control-api             Serve the test-only control API under /_emulator
                               (reset, clock, seed, faults, forced outcomes, the
                               request log), to callers on this machine only
@@ -42,6 +51,7 @@ OPTIONS:
                               documented test cards, so a real card cannot slip in
     --log-format <FORMAT>     text or json [default: text]; one line per request
                               (method, path, status, request id, idempotency key)
+                              and one per webhook attempt
     -h, --help                Print this help
     -V, --version             Print the version
 
@@ -49,7 +59,8 @@ ENVIRONMENT:
     RUST_LOG                  Log filter [default: info]
 
 EXAMPLE:
-    stripe-emulator --port 12111 --state .emulator --control-api
+    stripe-emulator --port 12111 --state .emulator --control-api \\
+                    --webhook-url http://127.0.0.1:3000/webhooks/stripe
     curl http://127.0.0.1:12111/v1/payment_intents -u \"$SK:\" \\
          -d amount=2000 -d currency=usd -d \"automatic_payment_methods[enabled]=true\"
 ";
@@ -63,7 +74,7 @@ struct Cli {
 
 fn parse(args: impl Iterator<Item = String>) -> Result<Option<Cli>, String> {
     let mut cli = Cli { host: IpAddr::from([127, 0, 0, 1]), port: 12111, json_logs: false, options: Options::default() };
-    let (mut secret, mut publishable, mut webhook) = (None, None, None);
+    let (mut secret, mut publishable, mut webhook) = (None, None, Vec::new());
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -87,7 +98,25 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Cli>, String> {
             "--state" => cli.options.state_dir = Some(PathBuf::from(value("--state")?)),
             "--secret-key" => secret = Some(value("--secret-key")?),
             "--publishable-key" => publishable = Some(value("--publishable-key")?),
-            "--webhook-secret" => webhook = Some(value("--webhook-secret")?),
+            "--webhook-secret" => webhook.push(value("--webhook-secret")?),
+            "--webhook-url" => {
+                let url = value("--webhook-url")?;
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err("--webhook-url must be an http:// or https:// URL".into());
+                }
+                cli.options.webhook_urls.push(url);
+            }
+            "--webhook-retries" => {
+                cli.options.webhook_retries = match value("--webhook-retries")?.as_str() {
+                    "realistic" => RetrySchedule::Realistic,
+                    "fast" => RetrySchedule::Fast,
+                    _ => return Err("--webhook-retries must be realistic or fast".into()),
+                }
+            }
+            "--webhook-timeout-ms" => {
+                let ms: u64 = value("--webhook-timeout-ms")?.parse().map_err(|_| "--webhook-timeout-ms must be a number of milliseconds".to_string())?;
+                cli.options.webhook_timeout = Some(std::time::Duration::from_millis(ms.clamp(1, 120_000)));
+            }
             "--control-api" => cli.options.control_api = true,
             "--allow-origin" => cli.options.allowed_origins.push(value("--allow-origin")?),
             "--allow-raw-card-data" => cli.options.allow_raw_card_data = true,
@@ -102,13 +131,20 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Cli>, String> {
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
     }
-    if secret.is_some() || publishable.is_some() || webhook.is_some() {
+    if secret.is_some() || publishable.is_some() || !webhook.is_empty() {
         let generated = Keys::generate();
+        let mut webhook = webhook.into_iter();
         let keys = Keys {
             publishable_key: publishable.unwrap_or(generated.publishable_key),
             secret_key: secret.unwrap_or(generated.secret_key),
-            webhook_secret: webhook.unwrap_or(generated.webhook_secret),
+            webhook_secret: webhook.next().unwrap_or(generated.webhook_secret),
         };
+        cli.options.extra_webhook_secrets = webhook.collect();
+        for extra in &cli.options.extra_webhook_secrets {
+            if !extra.starts_with("whsec_") {
+                return Err("every --webhook-secret must start with whsec_".into());
+            }
+        }
         keys.validate()?;
         cli.options.keys = Some(keys);
     }
@@ -211,5 +247,11 @@ mod tests {
         assert!(args(&["--secret-key", "sk_live_abcdefghijkl"]).is_err());
         let cli = args(&["--secret-key", "sk_test_abcdefghijkl"]).unwrap().unwrap();
         assert_eq!(cli.options.keys.unwrap().secret_key, "sk_test_abcdefghijkl");
+        let cli = args(&["--webhook-url", "http://127.0.0.1:3000/webhooks/stripe", "--webhook-retries", "fast", "--webhook-secret", "whsec_aaaaaaaaaaaa", "--webhook-secret", "whsec_bbbbbbbbbbbb"]).unwrap().unwrap();
+        assert_eq!(cli.options.webhook_urls, ["http://127.0.0.1:3000/webhooks/stripe"]);
+        assert_eq!(cli.options.webhook_retries, RetrySchedule::Fast);
+        assert_eq!(cli.options.keys.unwrap().webhook_secret, "whsec_aaaaaaaaaaaa");
+        assert_eq!(cli.options.extra_webhook_secrets, ["whsec_bbbbbbbbbbbb"]);
+        assert!(args(&["--webhook-url", "ftp://x"]).is_err());
     }
 }

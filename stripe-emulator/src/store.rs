@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Clock;
 use crate::ids::IdSource;
 use crate::keys::Keys;
-use crate::objects::{Charge, PaymentIntent, PaymentMethod, Refund};
+use crate::objects::{Charge, Event, PaymentIntent, PaymentMethod, Refund, WebhookEndpoint};
 
 /// How 3-D Secure is asked for when Stripe.js confirms (control API `next_action`).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -32,6 +32,26 @@ pub enum NextActionMode {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Settings {
     pub next_action_mode: NextActionMode,
+}
+
+/// One event on its way to one endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: String,
+    pub event_id: String,
+    pub endpoint_id: String,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When the next attempt is due on the emulator clock; `None` once finished.
+    pub next_attempt_at: Option<i64>,
+    pub succeeded: bool,
+}
+
+/// The API request being executed, which events name in `request`.
+#[derive(Debug, Clone, Default)]
+pub struct RequestRef {
+    pub id: Option<String>,
+    pub idempotency_key: Option<String>,
 }
 
 /// A response kept for an `Idempotency-Key`.
@@ -64,6 +84,10 @@ enum Record {
     Refund(Refund),
     Idempotency(IdempotentResponse),
     IdempotencyExpired(String),
+    Event(Event),
+    WebhookEndpoint(WebhookEndpoint),
+    WebhookEndpointDeleted(String),
+    Delivery(Delivery),
 }
 
 /// The emulator's one account.
@@ -80,6 +104,14 @@ pub struct Store {
     pub idempotency: HashMap<String, IdempotentResponse>,
     /// Keys whose first request is still running; never persisted.
     pub in_flight: HashSet<String>,
+    /// In creation order, which lists walk backwards (newest first).
+    pub events: IndexMap<String, Event>,
+    pub webhook_endpoints: IndexMap<String, WebhookEndpoint>,
+    pub deliveries: IndexMap<String, Delivery>,
+    /// Deliveries being attempted right now; never persisted.
+    pub sending: HashSet<String>,
+    /// The API request under way, for the events it causes.
+    pub request: RequestRef,
     journal: Option<Journal>,
     pending: Vec<Record>,
     saved_ids: IdSource,
@@ -106,6 +138,11 @@ impl Store {
             refunds: HashMap::new(),
             idempotency: HashMap::new(),
             in_flight: HashSet::new(),
+            events: IndexMap::new(),
+            webhook_endpoints: IndexMap::new(),
+            deliveries: IndexMap::new(),
+            sending: HashSet::new(),
+            request: RequestRef::default(),
             journal: None,
             pending: Vec::new(),
             saved_ids: IdSource::default(),
@@ -167,6 +204,18 @@ impl Store {
             Record::IdempotencyExpired(key) => {
                 self.idempotency.remove(&key);
             }
+            Record::Event(e) => {
+                self.events.insert(e.id.clone(), e);
+            }
+            Record::WebhookEndpoint(w) => {
+                self.webhook_endpoints.insert(w.id.clone(), w);
+            }
+            Record::WebhookEndpointDeleted(id) => {
+                self.webhook_endpoints.shift_remove(&id);
+            }
+            Record::Delivery(d) => {
+                self.deliveries.insert(d.id.clone(), d);
+            }
         }
     }
 
@@ -198,6 +247,16 @@ impl Store {
             for r in self.idempotency.values() {
                 write(Record::Idempotency(r.clone()))?;
             }
+            for w in self.webhook_endpoints.values() {
+                write(Record::WebhookEndpoint(w.clone()))?;
+            }
+            for e in self.events.values() {
+                write(Record::Event(e.clone()))?;
+            }
+            // Finished deliveries are history; only pending ones need to survive.
+            for d in self.deliveries.values().filter(|d| d.next_attempt_at.is_some()) {
+                write(Record::Delivery(d.clone()))?;
+            }
             out.flush()?;
             out.get_ref().sync_all()?;
         }
@@ -207,13 +266,18 @@ impl Store {
         Ok(())
     }
 
-    /// Empties the account (control API `reset`); keys and the clock stay.
+    /// Empties the account (control API `reset`); keys, the clock and the endpoints
+    /// configured at start stay.
     pub fn reset(&mut self) -> io::Result<()> {
         let keys = self.keys.clone();
         let clock = self.clock;
+        let configured: Vec<WebhookEndpoint> = self.webhook_endpoints.values().filter(|w| w.configured).cloned().collect();
         let journal_path = self.journal.as_ref().map(|j| j.path.clone());
         *self = Store::in_memory(keys);
         self.clock = clock;
+        for endpoint in configured {
+            self.webhook_endpoints.insert(endpoint.id.clone(), endpoint);
+        }
         if let Some(path) = journal_path {
             self.compact_into(&path)?;
         }
@@ -243,6 +307,27 @@ impl Store {
     pub fn put_refund(&mut self, re: Refund) {
         self.pending.push(Record::Refund(re.clone()));
         self.refunds.insert(re.id.clone(), re);
+    }
+
+    pub fn put_event(&mut self, e: Event) {
+        self.pending.push(Record::Event(e.clone()));
+        self.events.insert(e.id.clone(), e);
+    }
+
+    pub fn put_webhook_endpoint(&mut self, w: WebhookEndpoint) {
+        self.pending.push(Record::WebhookEndpoint(w.clone()));
+        self.webhook_endpoints.insert(w.id.clone(), w);
+    }
+
+    pub fn delete_webhook_endpoint(&mut self, id: &str) {
+        if self.webhook_endpoints.shift_remove(id).is_some() {
+            self.pending.push(Record::WebhookEndpointDeleted(id.to_string()));
+        }
+    }
+
+    pub fn put_delivery(&mut self, d: Delivery) {
+        self.pending.push(Record::Delivery(d.clone()));
+        self.deliveries.insert(d.id.clone(), d);
     }
 
     pub fn put_idempotent_response(&mut self, r: IdempotentResponse) {

@@ -11,11 +11,14 @@
 //! 9. the answer, kept for the idempotency key when the endpoint ran.
 
 mod charges;
+mod events;
+mod list;
 mod params;
 mod payment_intents;
 mod payment_methods;
 mod refunds;
 pub(crate) mod render;
+mod webhook_endpoints;
 
 use std::time::{Duration, Instant};
 
@@ -29,7 +32,7 @@ use sha2::{Digest, Sha256};
 use crate::emulator::{Emulator, LoggedRequest};
 use crate::error::ApiError;
 use crate::objects::Audience;
-use crate::store::{IdempotentResponse, Store};
+use crate::store::{IdempotentResponse, RequestRef, Store};
 use crate::wire::{auth, form, schema, versions};
 
 pub use params::Call;
@@ -55,6 +58,13 @@ pub enum Operation {
     RetrieveCharge(String),
     CreateRefund,
     RetrieveRefund(String),
+    ListEvents,
+    RetrieveEvent(String),
+    CreateWebhookEndpoint,
+    ListWebhookEndpoints,
+    RetrieveWebhookEndpoint(String),
+    UpdateWebhookEndpoint(String),
+    DeleteWebhookEndpoint(String),
 }
 
 impl Operation {
@@ -76,6 +86,13 @@ impl Operation {
             ("GET", ["v1", "charges", ch]) => RetrieveCharge(id(ch)?),
             ("POST", ["v1", "refunds"]) => CreateRefund,
             ("GET", ["v1", "refunds", re]) => RetrieveRefund(id(re)?),
+            ("GET", ["v1", "events"]) => ListEvents,
+            ("GET", ["v1", "events", evt]) => RetrieveEvent(id(evt)?),
+            ("POST", ["v1", "webhook_endpoints"]) => CreateWebhookEndpoint,
+            ("GET", ["v1", "webhook_endpoints"]) => ListWebhookEndpoints,
+            ("GET", ["v1", "webhook_endpoints", we]) => RetrieveWebhookEndpoint(id(we)?),
+            ("POST", ["v1", "webhook_endpoints", we]) => UpdateWebhookEndpoint(id(we)?),
+            ("DELETE", ["v1", "webhook_endpoints", we]) => DeleteWebhookEndpoint(id(we)?),
             _ => return None,
         })
     }
@@ -96,6 +113,13 @@ impl Operation {
             RetrieveCharge(_) => "GET /v1/charges/{charge}",
             CreateRefund => "POST /v1/refunds",
             RetrieveRefund(_) => "GET /v1/refunds/{refund}",
+            ListEvents => "GET /v1/events",
+            RetrieveEvent(_) => "GET /v1/events/{id}",
+            CreateWebhookEndpoint => "POST /v1/webhook_endpoints",
+            ListWebhookEndpoints => "GET /v1/webhook_endpoints",
+            RetrieveWebhookEndpoint(_) => "GET /v1/webhook_endpoints/{webhook_endpoint}",
+            UpdateWebhookEndpoint(_) => "POST /v1/webhook_endpoints/{webhook_endpoint}",
+            DeleteWebhookEndpoint(_) => "DELETE /v1/webhook_endpoints/{webhook_endpoint}",
         }
     }
 
@@ -128,6 +152,13 @@ impl Operation {
             RetrieveCharge(id) => charges::retrieve(store, call, id),
             CreateRefund => refunds::create(store, call),
             RetrieveRefund(id) => refunds::retrieve(store, call, id),
+            ListEvents => events::list(store, call),
+            RetrieveEvent(id) => events::retrieve(store, call, id),
+            CreateWebhookEndpoint => webhook_endpoints::create(store, call),
+            ListWebhookEndpoints => webhook_endpoints::list(store, call),
+            RetrieveWebhookEndpoint(id) => webhook_endpoints::retrieve(store, call, id),
+            UpdateWebhookEndpoint(id) => webhook_endpoints::update(store, call, id),
+            DeleteWebhookEndpoint(id) => webhook_endpoints::delete(store, call, id),
         }
     }
 }
@@ -264,7 +295,10 @@ async fn run_reserved(
     let options = emulator.options();
     emulator.with_store(|store| {
         let call = Call { params: typed, audience, emulator_url: &emulator_url, options };
+        // Events this call causes name it in `request`.
+        store.request = RequestRef { id: Some(exchange.request_id.clone()), idempotency_key: idempotency.map(|(key, ..)| key.clone()) };
         let outcome = operation.execute(store, &call);
+        store.request = RequestRef::default();
         let (status, body) = match outcome {
             Ok(value) => (200, to_pretty(&value)),
             Err(error) if error.before_execution => {
@@ -379,7 +413,7 @@ async fn decode_params(method: &Method, query: Option<&str>, headers: &HeaderMap
         return Err(ApiError::json_body());
     }
     let mut params = form::decode(query.unwrap_or_default().as_bytes())?;
-    if *method == Method::POST && !bytes.is_empty() {
+    if *method != Method::GET && !bytes.is_empty() {
         if !content_type.is_empty() && !content_type.starts_with("application/x-www-form-urlencoded") {
             return Err(ApiError::json_body());
         }

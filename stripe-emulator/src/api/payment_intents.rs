@@ -2,6 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::list::{paginate, CreatedFilter};
 use super::params::{apply_metadata, optional_hash, Call};
 use super::payment_methods;
 use super::render::{Expand, PAYMENT_INTENT_EXPANDABLE};
@@ -66,6 +67,7 @@ pub fn create(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
         pi.payment_method = payment_method.clone();
     }
     store.put_payment_intent(pi);
+    store.emit_intent("payment_intent.created", &id);
     if confirm {
         let Some(pm_id) = payment_method else {
             return Err(with_intent(ApiError::missing_payment_method(), &id));
@@ -170,6 +172,7 @@ pub fn confirm(store: &mut Store, call: &Call, id: &str) -> Result<Value, ApiErr
             pi.next_action = None;
             pi.last_payment_error = Some(error.as_last_payment_error());
             store.put_payment_intent(pi);
+            store.emit_intent("payment_intent.payment_failed", id);
             return Err(error);
         }
         Err(error) => return Err(error),
@@ -216,10 +219,6 @@ pub fn capture(store: &mut Store, call: &Call, id: &str) -> Result<Value, ApiErr
 /// `GET /v1/payment_intents`: newest first, cursor pagination, no `total_count`.
 pub fn list(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
     let expand = Expand::from_params(&call.params, PAYMENT_INTENT_EXPANDABLE, true)?;
-    let limit = call.int("limit").unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_limit(limit));
-    }
     let created = CreatedFilter::from(call.get("created"));
     let customer = call.text("customer");
     let newest_first: Vec<&PaymentIntent> = store
@@ -229,57 +228,9 @@ pub fn list(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
         .filter(|pi| created.matches(pi.created))
         .filter(|pi| customer.is_none() || pi.customer == customer)
         .collect();
-    let cursor = |param: &str| -> Result<Option<usize>, ApiError> {
-        match call.text(param) {
-            None => Ok(None),
-            Some(id) => {
-                if !store.payment_intents.contains_key(&id) {
-                    return Err(ApiError::no_such("payment_intent", &id, param));
-                }
-                Ok(Some(newest_first.iter().position(|pi| pi.id == id).unwrap_or(newest_first.len())))
-            }
-        }
-    };
-    let limit = limit as usize;
-    let (page, has_more) = match (cursor("starting_after")?, cursor("ending_before")?) {
-        (Some(after), _) => {
-            let rest = newest_first.get(after + 1..).unwrap_or_default();
-            (rest.iter().take(limit).copied().collect::<Vec<_>>(), rest.len() > limit)
-        }
-        (None, Some(before)) => {
-            let earlier = &newest_first[..before.min(newest_first.len())];
-            let start = earlier.len().saturating_sub(limit);
-            (earlier[start..].to_vec(), start > 0)
-        }
-        (None, None) => (newest_first.iter().take(limit).copied().collect(), newest_first.len() > limit),
-    };
+    let (page, has_more) = paginate(newest_first, |pi| &pi.id, |id| store.payment_intents.contains_key(id), call, "payment_intent")?;
     let data: Vec<Value> = page.iter().map(|pi| store.render_payment_intent(pi, &expand, Audience::Secret)).collect();
     Ok(json!({ "object": "list", "data": data, "has_more": has_more, "url": "/v1/payment_intents" }))
-}
-
-/// `created=123` or `created[gte]=...`.
-struct CreatedFilter {
-    gt: Option<i64>,
-    gte: Option<i64>,
-    lt: Option<i64>,
-    lte: Option<i64>,
-}
-
-impl CreatedFilter {
-    fn from(value: Option<&Value>) -> Self {
-        let bound = |k: &str| value.and_then(|v| v.get(k)).and_then(Value::as_i64);
-        match value.and_then(Value::as_i64) {
-            Some(exact) => CreatedFilter { gt: None, gte: Some(exact), lt: None, lte: Some(exact) },
-            None => CreatedFilter { gt: bound("gt"), gte: bound("gte"), lt: bound("lt"), lte: bound("lte") },
-        }
-    }
-
-    fn matches(&self, created: i64) -> bool {
-        self.gt.is_none_or(|b| created > b)
-            && self.gte.is_none_or(|b| created >= b)
-            && self.lt.is_none_or(|b| created < b)
-            && self.lte.is_none_or(|b| created <= b)
-    }
 }
 
 fn find<'s>(store: &'s Store, id: &str) -> Result<&'s PaymentIntent, ApiError> {

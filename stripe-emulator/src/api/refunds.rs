@@ -53,6 +53,8 @@ pub fn create(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
     let mut metadata = Map::new();
     apply_metadata(&mut metadata, call.get("metadata"))?;
     let refund_id = refund_charge(store, &charge_id, amount, call.text("reason"), metadata);
+    store.emit_charge("charge.refunded", &charge_id, None);
+    store.emit_refund("refund.created", &refund_id);
     Ok(store.render_refund(&store.refunds[&refund_id], &expand))
 }
 

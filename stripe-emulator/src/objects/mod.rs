@@ -1,11 +1,15 @@
 //! The Stripe objects the emulator keeps, and how each is rendered.
 
 mod charge;
+mod event;
 mod payment_intent;
 mod payment_method;
 mod refund;
+mod webhook_endpoint;
 
 pub use charge::{Charge, ChargeStatus};
 pub use payment_intent::{Audience, PaymentIntent, Status};
 pub use payment_method::{render_billing_details, BillingDetails, Card, PaymentMethod};
 pub use refund::Refund;
+pub use event::Event;
+pub use webhook_endpoint::WebhookEndpoint;
