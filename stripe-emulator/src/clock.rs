@@ -36,6 +36,11 @@ impl Clock {
 
 /// The calendar year of a unix time (UTC), for card expiry checks.
 pub fn year_of(unix_seconds: i64) -> i64 {
+    year_and_month_of(unix_seconds).0
+}
+
+/// The calendar year and month (1 to 12) of a unix time (UTC).
+pub fn year_and_month_of(unix_seconds: i64) -> (i64, i64) {
     // Days to civil date, after Howard Hinnant's algorithm.
     let days = unix_seconds.div_euclid(86_400) + 719_468;
     let era = days.div_euclid(146_097);
@@ -44,7 +49,7 @@ pub fn year_of(unix_seconds: i64) -> i64 {
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
     let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
-    year_of_era + era * 400 + i64::from(month <= 2)
+    (year_of_era + era * 400 + i64::from(month <= 2), month)
 }
 
 #[cfg(test)]
@@ -66,5 +71,15 @@ mod tests {
         assert!((clock.now() - wall_now() - 86_400).abs() <= 1);
         clock.set(1_700_000_000);
         assert!((clock.now() - 1_700_000_000).abs() <= 1);
+    }
+}
+
+#[cfg(test)]
+mod month_tests {
+    #[test]
+    fn months() {
+        assert_eq!(super::year_and_month_of(1_798_761_599), (2026, 12));
+        assert_eq!(super::year_and_month_of(1_700_000_000), (2023, 11));
+        assert_eq!(super::year_and_month_of(0), (1970, 1));
     }
 }

@@ -181,6 +181,11 @@ impl Emulator {
     }
 
     /// The emulator's routes: `/v1/*` and, when enabled, `/_emulator/*`.
+    ///
+    /// The control API checks the caller is on loopback, so serve this router with
+    /// `into_make_service_with_connect_info::<SocketAddr>()` (as [`serve`](Self::serve)
+    /// does); without the peer address every control call is refused. Webhook
+    /// deliveries run only under [`serve`](Self::serve).
     pub fn router(&self) -> Router {
         Router::new()
             .route("/v1/{*path}", options(api::preflight).fallback(api::handle))

@@ -151,7 +151,8 @@ impl ApiError {
     }
 
     pub fn unknown_param(param: &str) -> Self {
-        Self::invalid(400, format!("Received unknown parameter: {param}")).code("parameter_unknown").param(param).before_execution()
+        let param = shorten(param);
+        Self::invalid(400, format!("Received unknown parameter: {param}")).code("parameter_unknown").param(&param).before_execution()
     }
 
     pub fn invalid_integer(param: &str, value: &str) -> Self {

@@ -25,6 +25,8 @@ pub struct Confirmation {
     pub use_stripe_sdk: bool,
     /// `error_on_requires_action` or `off_session`: fail instead of asking the shopper.
     pub no_customer_action: bool,
+    /// `off_session`: the shopper is not there to authenticate.
+    pub off_session: bool,
     /// Confirmed with a publishable key, that is by Stripe.js.
     pub by_stripe_js: bool,
 }
@@ -61,12 +63,16 @@ pub fn confirm(store: &mut Store, pi_id: &str, pm_id: &str, how: &Confirmation, 
     let behaviour = card.behaviour();
     if behaviour.authentication == Authentication::Required {
         if how.no_customer_action {
-            let error = ApiError::card(
-                "authentication_required",
-                Some("authentication_not_handled"),
-                "This payment required an authentication action to complete, but `error_on_requires_action` was set. When you're ready, you can upgrade your integration to handle actions at https://stripe.com/docs/payments/payment-intents/upgrade-to-handle-actions.",
-                None,
-            );
+            let error = if how.off_session {
+                ApiError::card("authentication_required", Some("authentication_required"), "Your card was declined. This transaction requires authentication.", None)
+            } else {
+                ApiError::card(
+                    "authentication_required",
+                    Some("authentication_not_handled"),
+                    "This payment required an authentication action to complete, but `error_on_requires_action` was set. When you're ready, you can upgrade your integration to handle actions at https://stripe.com/docs/payments/payment-intents/upgrade-to-handle-actions.",
+                    None,
+                )
+            };
             return Err(fail_attempt(store, pi, pm_id, error, None));
         }
         pi.status = Status::RequiresAction;
@@ -163,6 +169,7 @@ fn authorize(
         amount: pi.amount,
         amount_captured: 0,
         amount_refunded: 0,
+        amount_released: 0,
         captured: false,
         created: now,
         currency: pi.currency.clone(),
@@ -295,6 +302,7 @@ pub fn capture(store: &mut Store, pi_id: &str, amount_to_capture: Option<i64>) -
         charge.captured = true;
         charge.amount_captured = amount;
         charge.amount_refunded = pi.amount - amount;
+        charge.amount_released = pi.amount - amount;
         charge.balance_transaction = Some(store.new_id("txn"));
         store.put_charge(charge);
     }
@@ -309,7 +317,17 @@ pub fn capture(store: &mut Store, pi_id: &str, amount_to_capture: Option<i64>) -
 
 /// Moves a PaymentIntent as an asynchronous payment method would (control API `force`).
 pub fn force(store: &mut Store, pi_id: &str, outcome: &str) -> Result<(), ApiError> {
+    if !matches!(outcome, "processing" | "succeeded" | "payment_failed") {
+        return Err(ApiError::invalid_request("status", format!("Unknown outcome {outcome:?}: use processing, succeeded or payment_failed.")));
+    }
     let mut pi = store.payment_intents[pi_id].clone();
+    if pi.status == Status::RequiresCapture {
+        // A held authorisation already has its charge: settling it is a capture.
+        return match outcome {
+            "succeeded" => capture(store, pi_id, None),
+            _ => Err(ApiError::unexpected_state("This PaymentIntent holds an authorisation: capture or cancel it instead.")),
+        };
+    }
     if matches!(pi.status, Status::Succeeded | Status::Canceled) {
         return Err(ApiError::unexpected_state(format!("This PaymentIntent has a status of {}, which is final.", pi.status.as_str())));
     }
@@ -343,15 +361,15 @@ pub fn force(store: &mut Store, pi_id: &str, outcome: &str) -> Result<(), ApiErr
             let _ = fail_attempt(store, pi, &pm_id, error, None);
             Ok(())
         }
-        other => Err(ApiError::invalid_request("status", format!("Unknown outcome {other:?}: use processing, succeeded or payment_failed."))),
+        _ => unreachable!("checked at the top"),
     }
 }
 
 /// Creates a PaymentMethod for one of Stripe's test card numbers (for `pm_card_*`).
 pub fn materialize_test_card(store: &mut Store, number: &str) -> Result<String, ApiError> {
     let now = store.clock.now();
-    let this_year = crate::clock::year_of(now);
-    let card = Card::from_raw(number, 12, this_year + 3, None, this_year)?;
+    let today = crate::clock::year_and_month_of(now);
+    let card = Card::from_raw(number, 12, today.0 + 3, None, today)?;
     let id = store.new_id("pm");
     store.put_payment_method(PaymentMethod {
         id: id.clone(),

@@ -264,10 +264,9 @@ async fn run(
             return Ok((stored.status, stored.body));
         }
         exchange.original_request = Some(exchange.request_id.clone());
-        let result = run_reserved(emulator, exchange, &operation, path, &params, audience, Some((key, &endpoint, &fingerprint))).await;
-        // Whatever happened, the key is no longer in flight.
-        emulator.with_store(|store| store.in_flight.remove(key));
-        return result;
+        // Released however this ends, even when the client hangs up mid-request.
+        let _reservation = Reservation { emulator: emulator.clone(), key: key.clone() };
+        return run_reserved(emulator, exchange, &operation, path, &params, audience, Some((key, &endpoint, &fingerprint))).await;
     }
     run_reserved(emulator, exchange, &operation, path, &params, audience, None).await
 }
@@ -334,6 +333,18 @@ async fn run_reserved(
 fn journal_failure(error: std::io::Error) -> ApiError {
     tracing::error!(%error, "could not write the emulator's journal");
     ApiError::injected(500)
+}
+
+/// An `Idempotency-Key` in flight; dropping it frees the key.
+struct Reservation {
+    emulator: Emulator,
+    key: String,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.emulator.with_store(|store| store.in_flight.remove(&self.key));
+    }
 }
 
 /// Looks the key up: a stored answer to replay, a conflict, or a fresh reservation.
@@ -441,6 +452,8 @@ fn render_error_with(emulator_url: &str, request_id: &str, error: ApiError) -> S
 
 fn should_retry_header(exchange: &Exchange, status: u16) -> Option<&'static str> {
     match status {
+        // A stored result is final: retrying the key only replays it.
+        200..=299 if exchange.idempotency_key.is_some() => Some("false"),
         200..=299 => None,
         409 | 429 => Some("true"),
         500.. if !exchange.replayed => Some("true"),

@@ -58,6 +58,10 @@ pub fn create(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
         statement_descriptor: call.text("statement_descriptor"),
         statement_descriptor_suffix: call.text("statement_descriptor_suffix"),
         transfer_group: call.text("transfer_group"),
+        on_behalf_of: call.text("on_behalf_of"),
+        application_fee_amount: call.int("application_fee_amount"),
+        transfer_data: optional_hash(call.get("transfer_data")).flatten(),
+        confirmation_method: call.text("confirmation_method").unwrap_or_else(|| "automatic".into()),
         return_url: None,
         authenticating_payment_method: None,
     };
@@ -139,6 +143,12 @@ pub fn update(store: &mut Store, call: &Call, id: &str) -> Result<Value, ApiErro
     if let Some(shipping) = optional_hash(call.get("shipping")) {
         pi.shipping = shipping;
     }
+    if let Some(transfer_data) = optional_hash(call.get("transfer_data")) {
+        pi.transfer_data = transfer_data;
+    }
+    if call.has("application_fee_amount") {
+        pi.application_fee_amount = call.int("application_fee_amount");
+    }
     if call.str("payment_method") == Some("") {
         pi.payment_method = None;
         pi.status = Status::RequiresPaymentMethod;
@@ -206,13 +216,14 @@ pub fn cancel(store: &mut Store, call: &Call, id: &str) -> Result<Value, ApiErro
 /// `POST /v1/payment_intents/{id}/capture`.
 pub fn capture(store: &mut Store, call: &Call, id: &str) -> Result<Value, ApiError> {
     let expand = Expand::from_params(&call.params, PAYMENT_INTENT_EXPANDABLE, false)?;
-    find(store, id)?;
+    let mut metadata = find(store, id)?.metadata.clone();
+    apply_metadata(&mut metadata, call.get("metadata"))?;
+    machine::capture(store, id, call.int("amount_to_capture"))?;
     if call.has("metadata") {
         let mut pi = store.payment_intents[id].clone();
-        apply_metadata(&mut pi.metadata, call.get("metadata"))?;
+        pi.metadata = metadata;
         store.put_payment_intent(pi);
     }
-    machine::capture(store, id, call.int("amount_to_capture"))?;
     Ok(store.render_payment_intent(&store.payment_intents[id], &expand, call.audience))
 }
 
@@ -293,6 +304,7 @@ fn confirmation(call: &Call) -> Confirmation {
         return_url: call.text("return_url"),
         use_stripe_sdk: call.bool("use_stripe_sdk"),
         no_customer_action: call.bool("error_on_requires_action") || call.bool("off_session"),
+        off_session: call.bool("off_session"),
         by_stripe_js: call.audience == Audience::Publishable,
     }
 }

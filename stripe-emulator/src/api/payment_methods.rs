@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::params::{apply_metadata, Call};
 use super::render::{Expand, PAYMENT_METHOD_EXPANDABLE};
 use crate::cards;
-use crate::clock::year_of;
+use crate::clock::year_and_month_of;
 use crate::error::ApiError;
 use crate::machine::materialize_test_card;
 use crate::objects::{Audience, BillingDetails, Card, PaymentMethod};
@@ -77,7 +77,7 @@ pub fn from_data(store: &mut Store, call: &Call, data: &Value, prefix: &str) -> 
         card.get("exp_month").and_then(Value::as_i64).unwrap_or(0),
         card.get("exp_year").and_then(Value::as_i64).unwrap_or(0),
         card.get("cvc").and_then(Value::as_str),
-        year_of(now),
+        year_and_month_of(now),
     )?;
     let mut metadata = Map::new();
     apply_metadata(&mut metadata, data.get("metadata"))?;

@@ -39,7 +39,8 @@ pub fn create(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
     if !charge.captured {
         return Err(ApiError::invalid_request("charge", format!("Charge {charge_id} has not been captured; cancel its PaymentIntent to release the authorization.")));
     }
-    let left = charge.amount_captured - charge.amount_refunded;
+    // What was released at capture is in `amount_refunded` but was never captured.
+    let left = charge.amount_captured - (charge.amount_refunded - charge.amount_released);
     if left <= 0 {
         return Err(ApiError::charge_already_refunded(&charge_id));
     }

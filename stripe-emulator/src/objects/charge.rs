@@ -21,6 +21,9 @@ pub struct Charge {
     pub amount: i64,
     pub amount_captured: i64,
     pub amount_refunded: i64,
+    /// The uncaptured rest of a partial capture, released (and counted as refunded).
+    #[serde(default)]
+    pub amount_released: i64,
     pub captured: bool,
     pub created: i64,
     pub currency: String,

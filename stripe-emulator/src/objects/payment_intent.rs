@@ -64,10 +64,22 @@ pub struct PaymentIntent {
     pub statement_descriptor: Option<String>,
     pub statement_descriptor_suffix: Option<String>,
     pub transfer_group: Option<String>,
+    #[serde(default)]
+    pub on_behalf_of: Option<String>,
+    #[serde(default)]
+    pub application_fee_amount: Option<i64>,
+    #[serde(default)]
+    pub transfer_data: Option<Value>,
+    #[serde(default = "automatic")]
+    pub confirmation_method: String,
     /// Where a hosted 3-D Secure page sends the shopper back to (not rendered by Stripe).
     pub return_url: Option<String>,
     /// The PaymentMethod that started 3-D Secure, kept while `requires_action`.
     pub authenticating_payment_method: Option<String>,
+}
+
+fn automatic() -> String {
+    "automatic".into()
 }
 
 /// Which key asked: a publishable key sees only a subset of fields (contract b.2).
@@ -97,13 +109,13 @@ impl PaymentIntent {
             "amount_details": { "tip": {} },
             "amount_received": self.amount_received,
             "application": null,
-            "application_fee_amount": null,
+            "application_fee_amount": self.application_fee_amount,
             "automatic_payment_methods": if self.automatic_payment_methods { json!({ "allow_redirects": "always", "enabled": true }) } else { Value::Null },
             "canceled_at": self.canceled_at,
             "cancellation_reason": self.cancellation_reason,
             "capture_method": self.capture_method,
             "client_secret": self.client_secret,
-            "confirmation_method": "automatic",
+            "confirmation_method": self.confirmation_method,
             "created": self.created,
             "currency": self.currency,
             "customer": self.customer,
@@ -115,7 +127,7 @@ impl PaymentIntent {
             "metadata": self.metadata,
             "next_action": self.next_action,
             "object": "payment_intent",
-            "on_behalf_of": null,
+            "on_behalf_of": self.on_behalf_of,
             "payment_method": payment_method,
             "payment_method_configuration_details": null,
             "payment_method_options": {
@@ -130,7 +142,7 @@ impl PaymentIntent {
             "statement_descriptor": self.statement_descriptor,
             "statement_descriptor_suffix": self.statement_descriptor_suffix,
             "status": self.status.as_str(),
-            "transfer_data": null,
+            "transfer_data": self.transfer_data,
             "transfer_group": self.transfer_group,
             "source": null,
             "excluded_payment_method_types": null,

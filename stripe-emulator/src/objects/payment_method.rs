@@ -22,7 +22,7 @@ pub struct Card {
 
 impl Card {
     /// Checks a raw card as Stripe's API does and keeps what may be kept of it.
-    pub fn from_raw(number: &str, exp_month: i64, exp_year: i64, cvc: Option<&str>, this_year: i64) -> Result<Card, ApiError> {
+    pub fn from_raw(number: &str, exp_month: i64, exp_year: i64, cvc: Option<&str>, (this_year, this_month): (i64, i64)) -> Result<Card, ApiError> {
         let number: String = number.chars().filter(|c| !c.is_whitespace()).collect();
         if !cards::luhn_valid(&number) {
             return Err(ApiError::card("incorrect_number", None, "Your card number is incorrect.", Some("number")));
@@ -34,6 +34,9 @@ impl Card {
         let exp_year = if (0..100).contains(&exp_year) { 2000 + exp_year } else { exp_year };
         if exp_year < this_year || exp_year > this_year + 50 {
             return Err(ApiError::card("invalid_expiry_year", None, "Your card's expiration year is invalid.", Some("exp_year")));
+        }
+        if exp_year == this_year && exp_month < this_month {
+            return Err(ApiError::card("invalid_expiry_month", None, "Your card's expiration month is invalid.", Some("exp_month")));
         }
         if let Some(cvc) = cvc {
             let expected = if cards::brand(&number) == "amex" { 4 } else { 3 };
@@ -214,11 +217,13 @@ mod tests {
 
     #[test]
     fn raw_card_checks() {
-        let year = 2026;
+        let year = (2026, 11);
         assert!(Card::from_raw("4242424242424242", 12, 2030, Some("123"), year).is_ok());
         assert_eq!(Card::from_raw("4242424242424241", 12, 2030, None, year).unwrap_err().code.as_deref(), Some("incorrect_number"));
         assert_eq!(Card::from_raw("4242424242424242", 13, 2030, None, year).unwrap_err().param.as_deref(), Some("exp_month"));
         assert_eq!(Card::from_raw("4242424242424242", 1, 2020, None, year).unwrap_err().code.as_deref(), Some("invalid_expiry_year"));
+        assert_eq!(Card::from_raw("4242424242424242", 10, 2026, None, year).unwrap_err().code.as_deref(), Some("invalid_expiry_month"));
+        assert!(Card::from_raw("4242424242424242", 11, 2026, None, year).is_ok());
         assert_eq!(Card::from_raw("378282246310005", 1, 2030, Some("123"), year).unwrap_err().code.as_deref(), Some("invalid_cvc"));
         let card = Card::from_raw("4242 4242 4242 4242", 1, 34, Some("123"), year).unwrap();
         assert_eq!((card.last4.as_str(), card.exp_year, card.brand.as_str()), ("4242", 2034, "visa"));

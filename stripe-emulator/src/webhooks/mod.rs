@@ -219,7 +219,7 @@ fn record(emulator: &Emulator, outgoing: Outgoing, (result, t, latency_ms): (Att
         let id = outgoing.delivery.id.clone();
         store.sending.remove(&id);
         // The delivery may have been stopped (endpoint deleted) while this attempt ran.
-        let Some(mut delivery) = store.deliveries.get(&id).cloned() else { return None };
+        let mut delivery = store.deliveries.get(&id).cloned()?;
         delivery.attempts += 1;
         let now = store.clock.now();
         if succeeded {

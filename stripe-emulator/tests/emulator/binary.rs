@@ -19,9 +19,14 @@ struct Process {
 
 impl Process {
     fn start(state: &std::path::Path, port: u16) -> Process {
+        Process::start_with(state, port, &[])
+    }
+
+    fn start_with(state: &std::path::Path, port: u16, extra: &[&str]) -> Process {
         let mut child = Command::new(BINARY)
             .args(["--port", &port.to_string(), "--state"])
             .arg(state)
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -88,7 +93,7 @@ async fn an_sdk_style_session_survives_kill_and_restart() {
     assert_eq!(confirmed["latest_charge"]["status"], "succeeded");
     let (status, _) = first.post("/v1/refunds", None, &[("payment_intent", &pi_id), ("amount", "500")]).await;
     assert_eq!(status, 200);
-    let mut seen: Vec<String> = vec![pi_id.clone(), confirmed["latest_charge"]["id"].as_str().unwrap().to_string(), confirmed["payment_method"]["id"].as_str().unwrap_or_default().to_string()];
+    let mut seen: Vec<String> = vec![pi_id.clone(), confirmed["latest_charge"]["id"].as_str().unwrap().to_string(), confirmed["payment_method"].as_str().unwrap().to_string()];
     let first_keys = (first.publishable_key.clone(), first.secret_key.clone(), first.webhook_secret.clone());
     first.kill();
 
@@ -112,5 +117,53 @@ async fn an_sdk_style_session_survives_kill_and_restart() {
     }
     let (_, list) = second.get("/v1/payment_intents?limit=100").await;
     assert_eq!(list["data"].as_array().unwrap().len(), 6);
+    second.kill();
+}
+
+#[tokio::test]
+async fn pending_deliveries_go_out_after_a_restart() {
+    let state = tempfile::tempdir().unwrap();
+    let (port, receiver_port) = (free_port(), free_port());
+    let url = format!("http://127.0.0.1:{receiver_port}/webhooks/stripe");
+    let args = ["--webhook-url", url.as_str(), "--webhook-retries", "fast"];
+    let first = Process::start_with(state.path(), port, &args);
+    let (status, pi) = first.post("/v1/payment_intents", None, &[("amount", "2000"), ("currency", "usd")]).await;
+    assert_eq!(status, 200);
+    // The receiver is not there yet: the first attempt fails and a retry is pending.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    first.kill();
+
+    let (receiver, _) = crate::webhooks::Receiver::start_on(receiver_port, &[]).await;
+    let second = Process::start_with(state.path(), port, &args);
+    let got = crate::webhooks::wait_for(&receiver, 1).await;
+    let event = got[0].json();
+    assert_eq!(event["type"], "payment_intent.created");
+    assert_eq!(event["data"]["object"]["id"], pi["id"]);
+    assert!(crate::webhooks::verifies(got[0].signature(), &got[0].body, &second.webhook_secret, got[0].at, 300));
+    second.kill();
+}
+
+#[tokio::test]
+async fn a_seeded_emulator_never_reissues_an_id_after_a_restart() {
+    let state = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let first = Process::start_with(state.path(), port, &["--control-api"]);
+    let control = |path: &'static str, body: serde_json::Value| {
+        let url = format!("http://127.0.0.1:{port}{path}");
+        async move { reqwest::Client::new().post(url).json(&body).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(control("/_emulator/reset", serde_json::json!({})).await, 200);
+    assert_eq!(control("/_emulator/seed", serde_json::json!({"seed": "stable"})).await, 200);
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        seen.push(first.post("/v1/payment_intents", None, &[("amount", "2000"), ("currency", "usd")]).await.1["id"].as_str().unwrap().to_string());
+    }
+    first.kill();
+    let second = Process::start_with(state.path(), port, &["--control-api"]);
+    for _ in 0..3 {
+        let id = second.post("/v1/payment_intents", None, &[("amount", "2000"), ("currency", "usd")]).await.1["id"].as_str().unwrap().to_string();
+        assert!(!seen.contains(&id), "{id} issued twice");
+        seen.push(id);
+    }
     second.kill();
 }

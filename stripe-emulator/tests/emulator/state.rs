@@ -345,3 +345,36 @@ async fn a_seed_makes_ids_repeat_run_after_run() {
     assert!((1_900_000_000..=1_900_000_001).contains(&created), "created follows the emulator clock: {created}");
     assert_eq!(emu.control("/_emulator/clock", json!({"now": 1, "advance_seconds": 1})).await.status, 400);
 }
+
+#[tokio::test]
+async fn a_partial_capture_leaves_exactly_the_captured_amount_to_refund() {
+    let emu = spawn().await;
+    let pi = emu.post("/v1/payment_intents", &[("amount", "5000"), ("currency", "usd"), ("capture_method", "manual"), ("payment_method", "pm_card_visa"), ("confirm", "true")]).await.json;
+    let failed = emu.post(&format!("/v1/payment_intents/{}/capture", id(&pi)), &[("amount_to_capture", "9000"), ("metadata[note]", "x")]).await;
+    assert_eq!(failed.status, 400);
+    assert!(emu.get(&format!("/v1/payment_intents/{}", id(&pi))).await.json["metadata"].get("note").is_none(), "a failed capture changes nothing");
+    emu.post(&format!("/v1/payment_intents/{}/capture", id(&pi)), &[("amount_to_capture", "3000")]).await;
+    let refund = emu.post("/v1/refunds", &[("payment_intent", &id(&pi))]).await;
+    assert_eq!(refund.json["amount"], 3000, "{}", refund.text);
+    let charge = emu.get(&format!("/v1/charges/{}", pi["latest_charge"].as_str().unwrap())).await.json;
+    assert_eq!((charge["amount_refunded"].as_i64(), charge["refunded"].as_bool()), (Some(5000), Some(true)));
+    assert_eq!(emu.post("/v1/refunds", &[("payment_intent", &id(&pi))]).await.error("code"), "charge_already_refunded");
+
+    // Forcing success on a hold captures it; no second charge.
+    let held = emu.post("/v1/payment_intents", &[("amount", "5000"), ("currency", "usd"), ("capture_method", "manual"), ("payment_method", "pm_card_visa"), ("confirm", "true")]).await.json;
+    let forced = emu.control(&format!("/_emulator/payment_intents/{}/force", id(&held)), json!({"status": "succeeded"})).await.json;
+    assert_eq!(forced["status"], "succeeded");
+    assert_eq!(forced["latest_charge"], held["latest_charge"]);
+}
+
+#[tokio::test]
+async fn list_expansion_and_a_wrong_client_secret_on_confirm() {
+    let emu = spawn().await;
+    let (pi, _) = emu.confirmed_with("pm_card_visa", &[]).await;
+    let listed = emu.get("/v1/payment_intents?limit=1&expand[]=data.latest_charge").await.json;
+    assert_eq!(listed["data"][0]["latest_charge"]["id"], pi["latest_charge"]);
+    let fresh = emu.payment_intent().await;
+    let wrong = emu.post_publishable(&format!("/v1/payment_intents/{}/confirm", id(&fresh)), &[("client_secret", pi["client_secret"].as_str().unwrap()), ("payment_method", "pm_card_visa")]).await;
+    assert_eq!((wrong.status, wrong.error("param")), (400, "client_secret"));
+    assert_eq!(emu.get(&format!("/v1/payment_intents/{}", id(&fresh))).await.json["status"], "requires_payment_method");
+}
