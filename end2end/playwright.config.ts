@@ -15,6 +15,13 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "storefront-e2e-"));
 
 const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
+// The Stripe emulator's own browser tests: Stripe.js on 127.0.0.2, the merchant test
+// page on 127.0.0.1, so the two are different sites, as a shop and Stripe are.
+const emulator = path.join(targetDir, "release", "stripe-emulator");
+const emulatorPort = Number(process.env.EMULATOR_PORT ?? 12112);
+const testPagePort = Number(process.env.EMULATOR_PAGE_PORT ?? 12113);
+const emulatorURL = `http://127.0.0.2:${emulatorPort}`;
+
 export default defineConfig({
   testDir: "./tests",
   timeout: 30_000,
@@ -39,25 +46,41 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "hydrated", use: { javaScriptEnabled: true } },
-    { name: "no-js", use: { javaScriptEnabled: false } },
-  ],
-  webServer: {
-    command: server,
-    url: `${baseURL}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "ignore",
-    stderr: "pipe",
-    env: {
-      LISTEN_ADDR: `127.0.0.1:${port}`,
-      DATA_DIR: dataDir,
-      // Set explicitly so a developer's .env can never point the suite at their data.
-      DATABASE_URL: `sqlite://${path.join(dataDir, "shop.db")}`,
-      LEPTOS_SITE_ROOT: path.join(root, "target", "site"),
-      LEPTOS_OUTPUT_NAME: "storefront",
-      LEPTOS_ENV: "PROD",
-      RUST_LOG: "warn",
+    { name: "hydrated", testIgnore: /emulator\//, use: { javaScriptEnabled: true } },
+    { name: "no-js", testIgnore: /emulator\//, use: { javaScriptEnabled: false } },
+    {
+      name: "stripe-emulator",
+      testMatch: /emulator\/.*\.spec\.ts/,
+      use: { javaScriptEnabled: true, baseURL: `http://127.0.0.1:${testPagePort}` },
     },
-  },
+  ],
+  webServer: [
+    {
+      command: `${emulator} --host 127.0.0.2 --port ${emulatorPort} --also-listen 127.0.0.1:${testPagePort} --control-api --webhook-retries fast`,
+      url: `${emulatorURL}/js.stripe.com/v3/`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: { RUST_LOG: "warn" },
+    },
+    {
+      command: server,
+      url: `${baseURL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: {
+        LISTEN_ADDR: `127.0.0.1:${port}`,
+        DATA_DIR: dataDir,
+        // Set explicitly so a developer's .env can never point the suite at their data.
+        DATABASE_URL: `sqlite://${path.join(dataDir, "shop.db")}`,
+        LEPTOS_SITE_ROOT: path.join(root, "target", "site"),
+        LEPTOS_OUTPUT_NAME: "storefront",
+        LEPTOS_ENV: "PROD",
+        RUST_LOG: "warn",
+      },
+    },
+  ],
 });

@@ -37,14 +37,14 @@ pub(crate) fn router() -> Router<Emulator> {
         .route("/requests/{id}", get(request))
         .route("/deliveries", get(deliveries))
         .route("/webhooks/flush", post(flush));
-    Router::new().route("/3ds/{id}/result", post(challenge_result)).merge(control)
+    Router::new().route("/3ds/{id}/result", post(challenge_result)).merge(control).merge(crate::browser::emulator_pages())
 }
 
 /// The caller's address, which the control API checks is loopback.
-type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+pub(crate) type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
 
 /// Control routes exist only when switched on, and only for this machine.
-fn control_allowed(emulator: &Emulator, peer: &Peer) -> Result<(), Response> {
+pub(crate) fn control_allowed(emulator: &Emulator, peer: &Peer) -> Result<(), Response> {
     if !emulator.options().control_api {
         return Err(problem(StatusCode::NOT_FOUND, "The control API is off. Start the emulator with --control-api (it is always on when embedded)."));
     }

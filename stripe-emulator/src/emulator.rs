@@ -44,6 +44,9 @@ pub struct Options {
     pub webhook_retries: RetrySchedule,
     /// How long a receiver has to answer; 10 s when unset.
     pub webhook_timeout: Option<Duration>,
+    /// Also serve on this address: a page loaded from it is on another site than
+    /// Stripe.js, as a shop's page is with Stripe (the browser tests use it).
+    pub also_listen: Option<SocketAddr>,
 }
 
 /// One injected fault for the next API request to a path (control API `faults`).
@@ -190,6 +193,7 @@ impl Emulator {
         Router::new()
             .route("/v1/{*path}", options(api::preflight).fallback(api::handle))
             .nest("/_emulator", control::router())
+            .merge(crate::browser::script_router())
             .fallback(api::handle)
             .with_state(self.clone())
     }
@@ -200,10 +204,25 @@ impl Emulator {
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}");
         self.set_base_url(&base_url);
+        let second = match self.shared.options.also_listen {
+            Some(other) => Some(TcpListener::bind(other).await?),
+            None => None,
+        };
         let (shutdown, stopped) = oneshot::channel::<()>();
         let (stop_deliveries, deliveries_stopped) = tokio::sync::watch::channel(false);
-        let deliveries = tokio::spawn(webhooks::run(self.clone(), deliveries_stopped));
+        let deliveries = tokio::spawn(webhooks::run(self.clone(), deliveries_stopped.clone()));
         let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
+        if let Some(second) = second {
+            let app = app.clone();
+            let mut stop = deliveries_stopped;
+            tokio::spawn(async move {
+                axum::serve(second, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.changed().await;
+                    })
+                    .await
+            });
+        }
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async {

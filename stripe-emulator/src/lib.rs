@@ -23,6 +23,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod api;
+mod browser;
 pub mod cards;
 pub mod clock;
 mod control;

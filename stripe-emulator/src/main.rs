@@ -41,10 +41,15 @@ OPTIONS:
     --webhook-timeout-ms <MS> How long a receiver has to answer [default: 10000]
     --control-api             Serve the test-only control API under /_emulator
                               (reset, clock, seed, faults, forced outcomes, the
-                              request log), to callers on this machine only
+                              request and delivery logs, a Payment Element test
+                              page), to callers on this machine only
     --allow-origin <ORIGIN>   Let only this browser origin call the routes that take
                               a publishable key; repeat for several [default: any
                               origin, as Stripe allows]
+    --also-listen <ADDRESS>   Also serve on this address and port, such as
+                              127.0.0.1:12113 while --host is 127.0.0.2: the test
+                              page at /_emulator/test-page then runs on another site
+                              than Stripe.js, as a shop's page does with Stripe
     --allow-raw-card-data     Accept raw card numbers sent with the secret key (real
                               test mode refuses them without special access)
     --strict-cards            Decline any card number that is not one of Stripe's
@@ -120,6 +125,9 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Cli>, String> {
             "--control-api" => cli.options.control_api = true,
             "--allow-origin" => cli.options.allowed_origins.push(value("--allow-origin")?),
             "--allow-raw-card-data" => cli.options.allow_raw_card_data = true,
+            "--also-listen" => {
+                cli.options.also_listen = Some(value("--also-listen")?.parse().map_err(|_| "--also-listen must be an address and port, such as 127.0.0.1:12113".to_string())?)
+            }
             "--strict-cards" => cli.options.strict_cards = true,
             "--log-format" => {
                 cli.json_logs = match value("--log-format")?.as_str() {

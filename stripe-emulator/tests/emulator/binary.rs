@@ -67,7 +67,7 @@ fn help_explains_every_flag() {
     let output = Command::new(BINARY).arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for flag in ["--port", "--host", "--state", "--secret-key", "--publishable-key", "--webhook-secret", "--control-api", "--allow-origin", "--allow-raw-card-data", "--strict-cards", "--log-format", "--help"] {
+    for flag in ["--port", "--host", "--state", "--secret-key", "--publishable-key", "--webhook-secret", "--control-api", "--allow-origin", "--allow-raw-card-data", "--strict-cards", "--log-format", "--help", "--webhook-url", "--webhook-retries", "--webhook-timeout-ms", "--also-listen"] {
         assert!(help.contains(flag), "--help does not mention {flag}");
     }
     let bad = Command::new(BINARY).arg("--nope").output().unwrap();

@@ -1,6 +1,7 @@
 //! The emulator's contract tests: they drive it over HTTP only, as a Stripe SDK does.
 
 mod binary;
+mod browser;
 mod cards;
 mod concurrency;
 mod conformance;

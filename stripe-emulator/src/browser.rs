@@ -1,0 +1,161 @@
+//! The browser side (contract b.11 to b.13): Stripe.js, the Payment Element's frame, the
+//! 3-D Secure pages, and a merchant test page for trying it all by hand.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::control::{control_allowed, Peer};
+use crate::emulator::Emulator;
+
+const STRIPE_JS: &str = include_str!("../assets/stripe.js");
+const ELEMENT_FRAME: &str = include_str!("../assets/elements-inner-payment.html");
+const CHALLENGE_OUTER: &str = include_str!("../assets/three-ds-2-challenge.html");
+const CHALLENGE_ACS: &str = include_str!("../assets/three-ds-2-acs.html");
+const TEST_PAGE_3DS: &str = include_str!("../assets/three-ds-test-page.html");
+const MERCHANT_PAGE: &str = include_str!("../assets/test-page.html");
+
+/// Stripe.js and its frames, at the paths the real ones use under js.stripe.com.
+pub(crate) fn script_router() -> Router<Emulator> {
+    Router::new()
+        .route("/js.stripe.com/v3", get(stripe_js))
+        .route("/js.stripe.com/v3/", get(stripe_js))
+        .route("/js.stripe.com/dahlia/stripe.js", get(stripe_js))
+        .route("/js.stripe.com/v3/elements-inner-payment.html", get(|| async { html(ELEMENT_FRAME.to_string()) }))
+        .route("/js.stripe.com/v3/three-ds-2-challenge.html", get(|| async { html(CHALLENGE_OUTER.to_string()) }))
+        .route("/js.stripe.com/v3/three-ds-2-acs.html", get(|| async { html(CHALLENGE_ACS.to_string()) }))
+}
+
+/// The 3-D Secure pages (always on) and the merchant test page (control API only).
+pub(crate) fn emulator_pages() -> Router<Emulator> {
+    Router::new()
+        .route("/3ds/challenge", get(challenge))
+        .route("/3ds/hosted", get(hosted))
+        .route("/test-page", get(test_page))
+        .route("/test-page/payment_intents", post(test_page_create))
+        .route("/test-page/payment_intents/{id}", post(test_page_update))
+}
+
+async fn stripe_js() -> Response {
+    let mut response = (StatusCode::OK, STRIPE_JS).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/javascript; charset=utf-8"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn html(body: String) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Only ids and secrets in Stripe's alphabet reach the page: nothing to escape, nothing
+/// to inject.
+fn stripe_token(value: Option<&String>) -> Option<String> {
+    value.filter(|v| !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')).cloned()
+}
+
+fn three_ds_page(mode: &str, pi: Option<String>, secret: Option<String>) -> Response {
+    let (Some(pi), Some(secret)) = (pi, secret) else {
+        return (StatusCode::BAD_REQUEST, "This 3D Secure page needs payment_intent and client_secret.").into_response();
+    };
+    html(TEST_PAGE_3DS.replace("{{PAYMENT_INTENT}}", &pi).replace("{{CLIENT_SECRET}}", &secret).replace("{{MODE}}", mode))
+}
+
+/// `GET /_emulator/3ds/challenge`: the page inside Stripe.js's modal.
+async fn challenge(Query(query): Query<HashMap<String, String>>) -> Response {
+    three_ds_page("challenge", stripe_token(query.get("payment_intent")), stripe_token(query.get("client_secret")))
+}
+
+/// `GET /_emulator/3ds/hosted`: the same page as a top-level document (`redirect_to_url`).
+async fn hosted(Query(query): Query<HashMap<String, String>>) -> Response {
+    three_ds_page("hosted", stripe_token(query.get("payment_intent")), stripe_token(query.get("payment_intent_client_secret")))
+}
+
+/// `GET /_emulator/test-page`: a merchant page using Stripe.js as Stripe's guide does.
+async fn test_page(State(emulator): State<Emulator>, peer: Peer) -> Response {
+    if let Err(refusal) = control_allowed(&emulator, &peer) {
+        return refusal;
+    }
+    let page = MERCHANT_PAGE.replace("{{EMULATOR}}", &emulator.base_url()).replace("{{PK}}", &emulator.keys().publishable_key);
+    html(page)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestPayment {
+    amount: i64,
+    #[serde(default = "usd")]
+    currency: String,
+}
+
+fn usd() -> String {
+    "usd".into()
+}
+
+/// The test page's "server": creates a PaymentIntent through the real API with the secret key.
+async fn test_page_create(State(emulator): State<Emulator>, peer: Peer, body: Bytes) -> Response {
+    if let Err(refusal) = control_allowed(&emulator, &peer) {
+        return refusal;
+    }
+    let Ok(payment) = serde_json::from_slice::<TestPayment>(&body) else {
+        return (StatusCode::BAD_REQUEST, "Send {\"amount\": 2000, \"currency\": \"usd\"}.").into_response();
+    };
+    let form = [
+        ("amount", payment.amount.to_string()),
+        ("currency", payment.currency),
+        ("automatic_payment_methods[enabled]", "true".to_string()),
+    ];
+    forward(&emulator, "/v1/payment_intents", &form).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestUpdate {
+    amount: i64,
+}
+
+/// Changes a test PaymentIntent's amount on the server, as a cart change would.
+async fn test_page_update(State(emulator): State<Emulator>, peer: Peer, Path(id): Path<String>, body: Bytes) -> Response {
+    if let Err(refusal) = control_allowed(&emulator, &peer) {
+        return refusal;
+    }
+    let Ok(update) = serde_json::from_slice::<TestUpdate>(&body) else {
+        return (StatusCode::BAD_REQUEST, "Send {\"amount\": 2500}.").into_response();
+    };
+    let Some(id) = stripe_token(Some(&id)) else {
+        return (StatusCode::BAD_REQUEST, "Not a PaymentIntent id.").into_response();
+    };
+    forward(&emulator, &format!("/v1/payment_intents/{id}"), &[("amount", update.amount.to_string())]).await
+}
+
+/// Calls the emulator's own API over HTTP with the secret key, as a merchant server does.
+async fn forward(emulator: &Emulator, path: &str, form: &[(&str, String)]) -> Response {
+    let answer = emulator
+        .webhook_client()
+        .post(format!("{}{path}", emulator.base_url()))
+        .basic_auth(emulator.keys().secret_key, Some(""))
+        .form(form)
+        .send()
+        .await;
+    match answer {
+        Ok(response) => {
+            let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            let value: Value = response.bytes().await.ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Value::Null);
+            // The page gets what a merchant server would hand it: the id and client secret.
+            let body = if status.is_success() { json!({ "id": value["id"], "client_secret": value["client_secret"], "amount": value["amount"] }) } else { value };
+            (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+        }
+        Err(error) => (StatusCode::BAD_GATEWAY, format!("The emulator could not reach its own API: {error}")).into_response(),
+    }
+}
