@@ -97,6 +97,10 @@ struct TestPayment {
     amount: i64,
     #[serde(default = "usd")]
     currency: String,
+    /// Confirm on the server with this test PaymentMethod (`pm_card_*`), as a
+    /// server-confirmed flow does before `handleNextAction`.
+    #[serde(default)]
+    confirm_with: Option<String>,
 }
 
 fn usd() -> String {
@@ -111,11 +115,11 @@ async fn test_page_create(State(emulator): State<Emulator>, peer: Peer, body: By
     let Ok(payment) = serde_json::from_slice::<TestPayment>(&body) else {
         return (StatusCode::BAD_REQUEST, "Send {\"amount\": 2000, \"currency\": \"usd\"}.").into_response();
     };
-    let form = [
-        ("amount", payment.amount.to_string()),
-        ("currency", payment.currency),
-        ("automatic_payment_methods[enabled]", "true".to_string()),
-    ];
+    let mut form = vec![("amount", payment.amount.to_string()), ("currency", payment.currency)];
+    match payment.confirm_with {
+        Some(pm) => form.extend([("payment_method", pm), ("confirm", "true".to_string()), ("payment_method_types[]", "card".to_string())]),
+        None => form.push(("automatic_payment_methods[enabled]", "true".to_string())),
+    }
     forward(&emulator, "/v1/payment_intents", &form).await
 }
 

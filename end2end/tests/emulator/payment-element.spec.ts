@@ -256,3 +256,32 @@ test("screenshots: both themes and the 3-D Secure modal, and keyboard-only use",
   await expect(night.challenge().locator("#test-source-authorize-3ds")).toBeVisible();
   await page.screenshot({ path: info.outputPath("three-ds-modal.png") });
 });
+
+test("handleNextAction runs 3-D Secure for a PaymentIntent confirmed on the server", async ({ page }) => {
+  const checkout = new CheckoutPage(page);
+  await checkout.open("redirect=if_required");
+  const secret = await page.evaluate(async () => {
+    const response = await fetch("/_emulator/test-page/payment_intents", { method: "POST", body: JSON.stringify({ amount: 2000, confirm_with: "pm_card_authenticationRequired" }) });
+    const intent = await response.json();
+    (window as any).testPage.nextAction = (window as any).testPage.stripe.handleNextAction({ clientSecret: intent.client_secret });
+    return intent.client_secret;
+  });
+  expect(secret).toMatch(/^pi_/);
+  await checkout.challenge().locator("#test-source-authorize-3ds").click();
+  const result = await page.evaluate(() => (window as any).testPage.nextAction);
+  expect(result.paymentIntent.status).toBe("succeeded");
+});
+
+test("a client secret the API refuses gives loaderror", async ({ page }) => {
+  const checkout = new CheckoutPage(page);
+  await checkout.open();
+  const error = await page.evaluate(() => new Promise((resolve) => {
+    const node = document.createElement("div");
+    document.body.appendChild(node);
+    const elements = (window as any).testPage.stripe.elements({ clientSecret: "pi_doesnotexist00000000000_secret_abc" });
+    const element = elements.create("payment");
+    element.on("loaderror", (event: any) => resolve(event.error));
+    element.mount(node);
+  }));
+  expect((error as any).code).toBe("resource_missing");
+});
