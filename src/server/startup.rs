@@ -14,8 +14,11 @@ use leptos::{
     config::{get_configuration, LeptosOptions},
     prelude::{provide_context, use_context},
 };
-use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::{net::SocketAddr, sync::Arc};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
@@ -76,7 +79,7 @@ pub async fn run() -> anyhow::Result<()> {
 /// The shop's complete router: health check, Leptos pages and server functions,
 /// static files, and the security and logging layers around them all.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let policy = Arc::new(ContentSecurityPolicy::new(&state.config.csp_sources));
     let public_origin: Option<Arc<str>> = state.config.public_origin.as_deref().map(Arc::from);
     let options = state.leptos_options.clone();
@@ -112,6 +115,18 @@ pub fn router(state: AppState) -> Router {
             security::protective_headers,
         ))
         .layer(middleware::from_fn(logging::log_request))
+}
+
+/// The app's routes, worked out once per process.
+///
+/// Generating them renders the app with resource loading suspended by a flag that is
+/// global to the process: a resource first polled meanwhile, by any request of any
+/// server in the process, waits forever (leptos-rs/leptos#4773). Every server in this
+/// process (the test suite starts many) must therefore share one generation, made
+/// before any of them serves. The table is the same for all of them.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// Hands the nonce drawn by [`security::protective_headers`] to Leptos, which puts

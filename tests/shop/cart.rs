@@ -4,7 +4,7 @@ use crate::helpers::{lines, set_cookie, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use std::time::Duration;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adding_starts_a_cart_with_an_http_only_lax_cookie() {
     let mut shop = spawn_app().await;
 
@@ -32,7 +32,7 @@ async fn adding_starts_a_cart_with_an_http_only_lax_cookie() {
     assert_eq!(cart["subtotal"]["currency"], "usd");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cookie_is_secure_when_the_shop_is_served_over_https() {
     let mut shop =
         spawn_app_with(|config| config.public_origin = Some("https://shop.example".into())).await;
@@ -45,7 +45,7 @@ async fn cookie_is_secure_when_the_shop_is_served_over_https() {
     assert!(set_cookie(&response).unwrap().contains("; Secure"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adding_again_accumulates_and_totals_follow() {
     let mut shop = spawn_app().await;
     shop.add("linen-apron", "1").await;
@@ -62,7 +62,7 @@ async fn adding_again_accumulates_and_totals_follow() {
     assert_eq!(cart["subtotal"]["minor"], 2 * 3800 + 3 * 1800);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quantities_can_be_set_and_lines_removed() {
     let mut shop = spawn_app().await;
     shop.add("linen-apron", "1").await;
@@ -91,7 +91,7 @@ async fn quantities_can_be_set_and_lines_removed() {
     assert_eq!(again.status(), StatusCode::OK);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_quantities_are_refused_with_typed_errors_and_change_nothing() {
     let mut shop = spawn_app().await;
     shop.add("linen-apron", "2").await;
@@ -157,7 +157,7 @@ async fn bad_quantities_are_refused_with_typed_errors_and_change_nothing() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_stock_bounds_what_a_cart_can_hold() {
     let mut shop = spawn_app().await;
     // The copper scoop has 3 in stock.
@@ -186,7 +186,7 @@ async fn the_stock_bounds_what_a_cart_can_hold() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_products_and_missing_fields_are_refused() {
     let mut shop = spawn_app().await;
     shop.add("linen-apron", "1").await;
@@ -215,7 +215,7 @@ async fn unknown_products_and_missing_fields_are_refused() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_adds_never_exceed_the_stock() {
     let mut shop = spawn_app().await;
     shop.add("canvas-tote", "1").await; // start the cart and take its cookie
@@ -254,7 +254,7 @@ async fn concurrent_adds_never_exceed_the_stock() {
     assert!(lines(&cart).contains(&("copper-scoop".to_owned(), 3)));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_cookie_is_treated_as_a_lost_cart() {
     let mut shop = spawn_app().await;
     shop.cookie = Some("cart=not-a-token".into());
@@ -285,7 +285,7 @@ async fn a_forged_cookie_is_treated_as_a_lost_cart() {
     assert_ne!(shop.cookie.as_deref(), Some("cart=not-a-token"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_cart_is_reported_once_and_replaced() {
     let mut shop = spawn_app_with(|config| config.cart_lifetime = Duration::ZERO).await;
     shop.add("linen-apron", "1").await;

@@ -3,7 +3,7 @@
 use crate::helpers::{cart_count, spawn_app};
 use reqwest::{header, StatusCode};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_check_reports_a_live_database() {
     let shop = spawn_app().await;
     let response = shop.get("/healthz").await;
@@ -11,7 +11,7 @@ async fn health_check_reports_a_live_database() {
     assert_eq!(response.text().await.unwrap(), "ok\n");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catalog_lists_the_seeded_products_with_prices_and_stock() {
     let shop = spawn_app().await;
     let page = shop.page("/").await;
@@ -33,7 +33,7 @@ async fn catalog_lists_the_seeded_products_with_prices_and_stock() {
     assert!(page.contains("src=\"/images/linen-apron.svg\""));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn header_counts_items_on_every_page() {
     let mut shop = spawn_app().await;
     shop.add("linen-apron", "2").await;
@@ -49,7 +49,7 @@ async fn header_counts_items_on_every_page() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cart_page_shows_lines_totals_and_the_way_to_checkout() {
     let mut shop = spawn_app().await;
     assert!(shop.page("/cart").await.contains("Your cart is empty"));
@@ -63,7 +63,7 @@ async fn cart_page_shows_lines_totals_and_the_way_to_checkout() {
     assert!(page.contains("href=\"/checkout\""));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_no_js_form_post_comes_back_to_the_page_with_its_result() {
     let mut shop = spawn_app().await;
 
@@ -108,7 +108,7 @@ async fn a_no_js_form_post_comes_back_to_the_page_with_its_result() {
     assert_eq!(cart_count(&page), Some(1), "the cart is unchanged");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_paths_get_a_real_404_page() {
     let shop = spawn_app().await;
     let response = shop.get("/no/such/page").await;

@@ -3,7 +3,7 @@
 use crate::helpers::spawn_app;
 use reqwest::{header, StatusCode};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_carry_a_nonce_csp_that_matches_their_scripts() {
     let shop = spawn_app().await;
     for path in ["/", "/cart", "/no-such-page"] {
@@ -53,7 +53,7 @@ async fn assert_scripts_carry_the_csp_nonce(shop: &crate::helpers::TestShop, pat
         .contains(&nonce));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_site_posts_are_refused() {
     let shop = spawn_app().await;
     let add = shop.url("/api/cart/add");
