@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use crate::control::{control_allowed, Peer};
 use crate::emulator::Emulator;
+use crate::store::AutoAnswer;
 
 const STRIPE_JS: &str = include_str!("../assets/stripe.js");
 const ELEMENT_FRAME: &str = include_str!("../assets/elements-inner-payment.html");
@@ -65,21 +66,26 @@ fn stripe_token(value: Option<&String>) -> Option<String> {
     value.filter(|v| !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')).cloned()
 }
 
-fn three_ds_page(mode: &str, pi: Option<String>, secret: Option<String>) -> Response {
+fn three_ds_page(emulator: &Emulator, mode: &str, pi: Option<String>, secret: Option<String>) -> Response {
     let (Some(pi), Some(secret)) = (pi, secret) else {
         return (StatusCode::BAD_REQUEST, "This 3D Secure page needs payment_intent and client_secret.").into_response();
     };
-    html(TEST_PAGE_3DS.replace("{{PAYMENT_INTENT}}", &pi).replace("{{CLIENT_SECRET}}", &secret).replace("{{MODE}}", mode))
+    let auto = match emulator.with_store(|s| s.settings.three_ds_auto) {
+        Some(AutoAnswer::Complete) => "complete",
+        Some(AutoAnswer::Fail) => "fail",
+        None => "",
+    };
+    html(TEST_PAGE_3DS.replace("{{PAYMENT_INTENT}}", &pi).replace("{{CLIENT_SECRET}}", &secret).replace("{{MODE}}", mode).replace("{{AUTO}}", auto))
 }
 
 /// `GET /_emulator/3ds/challenge`: the page inside Stripe.js's modal.
-async fn challenge(Query(query): Query<HashMap<String, String>>) -> Response {
-    three_ds_page("challenge", stripe_token(query.get("payment_intent")), stripe_token(query.get("client_secret")))
+async fn challenge(State(emulator): State<Emulator>, Query(query): Query<HashMap<String, String>>) -> Response {
+    three_ds_page(&emulator, "challenge", stripe_token(query.get("payment_intent")), stripe_token(query.get("client_secret")))
 }
 
 /// `GET /_emulator/3ds/hosted`: the same page as a top-level document (`redirect_to_url`).
-async fn hosted(Query(query): Query<HashMap<String, String>>) -> Response {
-    three_ds_page("hosted", stripe_token(query.get("payment_intent")), stripe_token(query.get("payment_intent_client_secret")))
+async fn hosted(State(emulator): State<Emulator>, Query(query): Query<HashMap<String, String>>) -> Response {
+    three_ds_page(&emulator, "hosted", stripe_token(query.get("payment_intent")), stripe_token(query.get("payment_intent_client_secret")))
 }
 
 /// `GET /_emulator/test-page`: a merchant page using Stripe.js as Stripe's guide does.

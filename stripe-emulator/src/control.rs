@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use crate::ids::IdSource;
 use crate::machine::{self, ChallengeResult};
 use crate::objects::{Audience, Status};
-use crate::store::{NextActionMode, Settings};
+use crate::store::{AutoAnswer, NextActionMode, Settings};
 use crate::webhooks::{self, WebhookFaults};
 
 pub(crate) fn router() -> Router<Emulator> {
@@ -168,9 +168,12 @@ async fn seed(State(emulator): State<Emulator>, peer: Peer, bytes: Bytes) -> Res
 #[serde(deny_unknown_fields)]
 struct NextAction {
     mode: NextActionMode,
+    #[serde(default)]
+    auto: Option<AutoAnswer>,
 }
 
-/// `POST /_emulator/next_action` with `{"mode": "use_stripe_sdk" | "redirect_to_url"}`.
+/// `POST /_emulator/next_action` with `{"mode": "use_stripe_sdk" | "redirect_to_url"}`
+/// and, optionally, `"auto": "complete" | "fail"` to answer 3-D Secure without a click.
 async fn next_action(State(emulator): State<Emulator>, peer: Peer, bytes: Bytes) -> Response {
     guarded!(emulator, peer);
     let change: NextAction = match body(&bytes) {
@@ -178,11 +181,11 @@ async fn next_action(State(emulator): State<Emulator>, peer: Peer, bytes: Bytes)
         Err(r) => return r,
     };
     let saved = emulator.with_store(|store| {
-        store.put_settings(Settings { next_action_mode: change.mode });
+        store.put_settings(Settings { next_action_mode: change.mode, three_ds_auto: change.auto });
         store.commit()
     });
     match saved {
-        Ok(()) => json_response(StatusCode::OK, json!({ "mode": change.mode })),
+        Ok(()) => json_response(StatusCode::OK, json!({ "mode": change.mode, "auto": change.auto })),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &format!("Could not save the setting: {e}")),
     }
 }

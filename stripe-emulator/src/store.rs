@@ -32,6 +32,18 @@ pub enum NextActionMode {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Settings {
     pub next_action_mode: NextActionMode,
+    /// Answer every 3-D Secure test page at once with this outcome (`complete` or
+    /// `fail`), for fast tests; `None` waits for a click.
+    #[serde(default)]
+    pub three_ds_auto: Option<AutoAnswer>,
+}
+
+/// How the 3-D Secure test page answers by itself.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AutoAnswer {
+    Complete,
+    Fail,
 }
 
 /// One event on its way to one endpoint.

@@ -285,3 +285,65 @@ test("a client secret the API refuses gives loaderror", async ({ page }) => {
   }));
   expect((error as any).code).toBe("resource_missing");
 });
+
+test("the control API's auto setting answers 3-D Secure without a click", async ({ page, request }) => {
+  await request.post(`${emulatorURL}/_emulator/next_action`, { data: { mode: "use_stripe_sdk", auto: "complete" } });
+  try {
+    const checkout = new CheckoutPage(page);
+    await checkout.open("redirect=if_required");
+    await checkout.payWith({ number: "4000 0027 6000 3184" });
+    await expect(page.getByText("Payment succeeded.")).toBeVisible();
+  } finally {
+    await request.post(`${emulatorURL}/_emulator/next_action`, { data: { mode: "use_stripe_sdk" } });
+  }
+});
+
+test("more validation and element rules", async ({ page }) => {
+  const checkout = new CheckoutPage(page);
+  await checkout.open();
+  const lastYear = String((new Date().getFullYear() - 1) % 100).padStart(2, "0");
+  const thisYear = String(new Date().getFullYear() % 100).padStart(2, "0");
+  if (new Date().getMonth() > 0) {
+    await checkout.payWith({ number: "4242 4242 4242 4242", expiry: `01 / ${thisYear}` });
+    await expect(checkout.error()).toHaveText("Your card’s expiration date is in the past.");
+  }
+  await checkout.payWith({ number: "4242 4242 4242 4242", expiry: `12 / ${lastYear}` });
+  await expect(checkout.error()).toHaveText("Your card’s expiration year is in the past.");
+  await checkout.payWith({ number: "4242 4242 4242 4242", postalCode: "94103-12" });
+  await expect(checkout.error()).toHaveText("Your ZIP is invalid.");
+  await checkout.element.locator('select[name="country"]').selectOption("GB");
+  await checkout.element.locator('input[name="postalCode"]').fill("");
+  await checkout.pay();
+  await expect(checkout.error()).toHaveText("Your postal code is incomplete.");
+
+  const rules = await page.evaluate(async () => {
+    const stripe = (window as any).testPage.stripe;
+    const out: Record<string, string> = {};
+    const attempt = async (name: string, f: () => unknown) => {
+      try {
+        await f();
+        out[name] = "ok";
+      } catch (error: any) {
+        out[name] = error.name;
+      }
+    };
+    const a = document.createElement("div");
+    const b = document.createElement("div");
+    document.body.append(a, b);
+    const deferred = stripe.elements({ mode: "payment", amount: 1000, currency: "usd" });
+    const element = deferred.create("payment");
+    element.mount(a);
+    await attempt("mountElsewhere", () => element.mount(b));
+    let updated = false;
+    element.on("update-end", () => (updated = true));
+    await deferred.update({ amount: 1500 });
+    out.updateEnd = String(updated);
+    await attempt("confirmBeforeSubmit", () =>
+      stripe.confirmPayment({ elements: deferred, clientSecret: "pi_abc_secret_def", confirmParams: { return_url: location.href } }),
+    );
+    element.destroy();
+    await attempt("mountAfterDestroy", () => element.mount(a));
+    return out;
+  });
+  expect(rules).toEqual({ mountElsewhere: "IntegrationError", updateEnd: "true", confirmBeforeSubmit: "IntegrationError", mountAfterDestroy: "IntegrationError" });
+});
