@@ -3,16 +3,16 @@
 
 use serde_json::Value;
 
-use crate::api::render::Expand;
-use crate::objects::{Audience, Event};
+use crate::objects::{Audience, Event, Snapshot};
 use crate::store::{Delivery, Store};
+use crate::wire::versions::PINNED;
 
 /// Events are listed for 30 days, as Stripe keeps them.
 pub const RETENTION_SECONDS: i64 = 30 * 24 * 60 * 60;
 
 impl Store {
     /// Records an event with `object` as it is now, and queues its deliveries.
-    pub fn emit(&mut self, kind: &str, object: Value, previous_attributes: Option<Value>) {
+    pub fn emit(&mut self, kind: &str, object: Snapshot, previous_attributes: Option<Value>) {
         let id = self.new_id("evt");
         let now = self.clock.now();
         let endpoints: Vec<String> = self.webhook_endpoints.values().filter(|w| w.wants(kind)).map(|w| w.id.clone()).collect();
@@ -42,15 +42,16 @@ impl Store {
     /// `payment_intent.*` with the PaymentIntent as it is now.
     pub fn emit_intent(&mut self, kind: &str, pi_id: &str) {
         if let Some(pi) = self.payment_intents.get(pi_id) {
-            let snapshot = self.render_payment_intent(pi, &Expand::default(), Audience::Secret);
+            let snapshot = Snapshot::PaymentIntent { payment_intent: Box::new(pi.clone()) };
             self.emit(kind, snapshot, None);
         }
     }
 
-    /// `charge.*` with the charge as it is now.
+    /// `charge.*` with the charge (and its refunds) as they are now.
     pub fn emit_charge(&mut self, kind: &str, charge_id: &str, previous_attributes: Option<Value>) {
         if let Some(charge) = self.charges.get(charge_id) {
-            let snapshot = self.render_charge(charge, &Expand::default());
+            let refunds = charge.refunds.iter().filter_map(|id| self.refunds.get(id)).cloned().collect();
+            let snapshot = Snapshot::Charge { charge: Box::new(charge.clone()), refunds };
             self.emit(kind, snapshot, previous_attributes);
         }
     }
@@ -58,8 +59,26 @@ impl Store {
     /// `refund.*` with the refund as it is now.
     pub fn emit_refund(&mut self, kind: &str, refund_id: &str) {
         if let Some(refund) = self.refunds.get(refund_id) {
-            let snapshot = self.render_refund(refund, &Expand::default());
+            let snapshot = Snapshot::Refund { refund: Box::new(refund.clone()) };
             self.emit(kind, snapshot, None);
         }
+    }
+
+    /// An event as the API and deliveries render it.
+    pub fn render_event(&self, event: &Event) -> Value {
+        let object = match &event.object {
+            // Unexpanded, as events are: references stay ids.
+            Snapshot::PaymentIntent { payment_intent: pi } => pi.render(
+                pi.payment_method.clone().map_or(Value::Null, Value::from),
+                pi.latest_charge.clone().map_or(Value::Null, Value::from),
+                Audience::Secret,
+            ),
+            Snapshot::Charge { charge, refunds } => {
+                let rendered = refunds.iter().rev().map(|re| re.render(re.charge.clone().into(), re.payment_intent.clone().into())).collect();
+                charge.render(charge.payment_intent.clone().into(), rendered, self.payment_methods.get(&charge.payment_method))
+            }
+            Snapshot::Refund { refund } => refund.render(refund.charge.clone().into(), refund.payment_intent.clone().into()),
+        };
+        event.render(object, PINNED)
     }
 }

@@ -8,13 +8,12 @@ use crate::error::ApiError;
 use crate::events::RETENTION_SECONDS;
 use crate::objects::Event;
 use crate::store::Store;
-use crate::wire::versions::PINNED;
 
 /// `GET /v1/events/{id}`.
 pub fn retrieve(store: &mut Store, _call: &Call, id: &str) -> Result<Value, ApiError> {
     let oldest = store.clock.now() - RETENTION_SECONDS;
     let event = store.events.get(id).filter(|e| e.created >= oldest).ok_or_else(|| ApiError::no_such("event", id, "id"))?;
-    Ok(event.render(PINNED))
+    Ok(store.render_event(event))
 }
 
 /// `GET /v1/events` with `type` (`*` wildcards), `types[]`, `created`, `delivery_success`.
@@ -36,7 +35,7 @@ pub fn list(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
         .filter(|e| delivery_success.is_none_or(|wanted| e.delivered() == wanted))
         .collect();
     let (page, has_more) = paginate(newest_first, |e| &e.id, |id| store.events.contains_key(id), call, "event")?;
-    let data: Vec<Value> = page.iter().map(|e| e.render(PINNED)).collect();
+    let data: Vec<Value> = page.iter().map(|e| store.render_event(e)).collect();
     Ok(json!({ "object": "list", "data": data, "has_more": has_more, "url": "/v1/events" }))
 }
 

@@ -3,6 +3,19 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::{Charge, PaymentIntent, Refund};
+
+/// The object as it was when the event happened: a copy of the stored object (much
+/// smaller than its rendered JSON), rendered only when the event is read or sent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Snapshot {
+    PaymentIntent { payment_intent: Box<PaymentIntent> },
+    /// A charge renders its refunds, so they are copied too.
+    Charge { charge: Box<Charge>, refunds: Vec<Refund> },
+    Refund { refund: Box<Refund> },
+}
+
 /// An event. `object` is a copy taken when the event was created: later changes to the
 /// object never leak into it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -10,7 +23,7 @@ pub struct Event {
     pub id: String,
     pub kind: String,
     pub created: i64,
-    pub object: Value,
+    pub object: Snapshot,
     pub previous_attributes: Option<Value>,
     pub request_id: Option<String>,
     pub idempotency_key: Option<String>,
@@ -21,9 +34,10 @@ pub struct Event {
 }
 
 impl Event {
-    /// The event as `GET /v1/events/{id}` renders it, fields in the fixture's order.
-    pub fn render(&self, api_version: &str) -> Value {
-        let mut data = json!({ "object": self.object });
+    /// The event as `GET /v1/events/{id}` renders it, fields in the fixture's order;
+    /// `object` is the snapshot, already rendered.
+    pub fn render(&self, object: Value, api_version: &str) -> Value {
+        let mut data = json!({ "object": object });
         if let Some(previous) = &self.previous_attributes {
             data["previous_attributes"] = previous.clone();
         }

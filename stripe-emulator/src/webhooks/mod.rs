@@ -17,7 +17,6 @@ use crate::api::to_pretty;
 use crate::clock::wall_now;
 use crate::emulator::Emulator;
 use crate::store::Delivery;
-use crate::wire::versions::PINNED;
 
 /// When attempts are made, in seconds after the event, on the emulator clock.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -145,7 +144,7 @@ fn claim_due(emulator: &Emulator, faults: &WebhookFaults) -> Vec<Outgoing> {
                 store.put_delivery(delivery);
                 continue;
             };
-            let rendered = event.render(PINNED);
+            let rendered = store.render_event(&event);
             let body = if faults.compact { serde_json::to_string(&rendered).unwrap_or_default() } else { to_pretty(&rendered) };
             store.sending.insert(id);
             batch.push(Outgoing {
