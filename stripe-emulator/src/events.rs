@@ -13,6 +13,10 @@ pub const RETENTION_SECONDS: i64 = 30 * 24 * 60 * 60;
 impl Store {
     /// Records an event with `object` as it is now, and queues its deliveries.
     pub fn emit(&mut self, kind: &str, object: Snapshot, previous_attributes: Option<Value>) {
+        // Now and then, forget what is past the retention period.
+        if self.events.len() % 1024 == 1023 {
+            self.prune_events();
+        }
         let id = self.new_id("evt");
         let now = self.clock.now();
         let endpoints: Vec<String> = self.webhook_endpoints.values().filter(|w| w.wants(kind)).map(|w| w.id.clone()).collect();
@@ -37,6 +41,15 @@ impl Store {
             pending_webhooks: endpoints.len() as i64,
             failed_webhooks: 0,
         });
+    }
+
+    /// Drops events older than the retention period, with their deliveries: the API no
+    /// longer shows them, and Stripe gives up retrying long before.
+    pub fn prune_events(&mut self) {
+        let cutoff = self.clock.now() - RETENTION_SECONDS;
+        self.events.retain(|_, e| e.created >= cutoff);
+        let events = &self.events;
+        self.deliveries.retain(|_, d| events.contains_key(&d.event_id) && (d.next_attempt_at.is_some() || !d.succeeded));
     }
 
     /// `payment_intent.*` with the PaymentIntent as it is now.
@@ -80,5 +93,36 @@ impl Store {
             Snapshot::Refund { refund } => refund.render(refund.charge.clone().into(), refund.payment_intent.clone().into()),
         };
         event.render(object, PINNED)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Keys;
+    use crate::objects::{Refund, Snapshot};
+
+    #[test]
+    fn events_past_retention_are_forgotten() {
+        let mut store = Store::in_memory(Keys::generate());
+        let refund = Refund {
+            id: "re_1".into(),
+            amount: 100,
+            charge: "ch_1".into(),
+            created: 0,
+            currency: "usd".into(),
+            payment_intent: "pi_1".into(),
+            reason: None,
+            metadata: serde_json::Map::new(),
+            balance_transaction: "txn_1".into(),
+        };
+        store.emit("refund.created", Snapshot::Refund { refund: Box::new(refund.clone()) }, None);
+        let mut clock = store.clock;
+        clock.advance(RETENTION_SECONDS + 60);
+        store.put_clock(clock);
+        store.emit("refund.created", Snapshot::Refund { refund: Box::new(refund) }, None);
+        assert_eq!(store.events.len(), 2);
+        store.prune_events();
+        assert_eq!(store.events.len(), 1, "only the recent event stays");
     }
 }

@@ -188,6 +188,7 @@ impl Store {
             (None, true) => {}
         }
         store.saved_ids = store.ids.clone();
+        store.prune_events();
         store.compact_into(&path)?;
         Ok(store)
     }
