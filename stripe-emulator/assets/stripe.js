@@ -43,7 +43,7 @@
 
   function navigate(returnUrl, pi, clientSecret) {
     var url = new URL(returnUrl, location.href);
-    var redirectStatus = pi.status === "processing" ? "processing" : pi.status === "requires_payment_method" ? "failed" : "succeeded";
+    var redirectStatus = pi.status === "processing" ? "processing" : "succeeded";
     url.searchParams.append("payment_intent", pi.id);
     url.searchParams.append("payment_intent_client_secret", clientSecret);
     url.searchParams.append("redirect_status", redirectStatus);
@@ -76,6 +76,9 @@
     return new Promise(function (resolve) {
       var overlay = document.createElement("div");
       overlay.setAttribute("data-stripe-emulator", "three-ds-modal");
+      overlay.setAttribute("role", "dialog");
+      overlay.setAttribute("aria-modal", "true");
+      overlay.setAttribute("aria-label", "Verify your payment");
       overlay.style.cssText =
         "position:fixed;inset:0;z-index:2147483647;background:rgba(30,32,40,.55);display:flex;align-items:center;justify-content:center";
       var box = document.createElement("div");
@@ -114,6 +117,9 @@
         finish();
       }
       window.addEventListener("message", onMessage);
+      overlay.addEventListener("keydown", function (event) {
+        if (event.key === "Escape") cancel.click();
+      });
       cancel.addEventListener("click", function () {
         // Closing the challenge counts as a failed authentication.
         fetch(EMULATOR + "/_emulator/3ds/" + pi.id + "/result", {
@@ -138,6 +144,10 @@
     return done.then(function (result) {
       if (result.error) return result;
       var now = result.paymentIntent;
+      if (["succeeded", "processing", "requires_capture"].indexOf(now.status) < 0) {
+        // The challenge did not settle (its answer never arrived): nothing was paid.
+        return { error: { type: "invalid_request_error", code: "payment_intent_unexpected_state", message: "The payment could not be completed. Please try again.", payment_intent: now } };
+      }
       if (redirect === "if_required") return { paymentIntent: now };
       return navigate(returnUrl, now, clientSecret);
     });
@@ -438,6 +448,10 @@
         return_url: confirmParams.return_url || "",
         billing_details: pmd.billing_details || {},
         receipt_email: confirmParams.receipt_email || "",
+        shipping: confirmParams.shipping || null,
+        metadata: pmd.metadata || null,
+        allow_redisplay: pmd.allow_redisplay || "",
+        expand: confirmParams.expand || [],
       })
       .then(function (answer) {
         return settle(stripe, answer, clientSecret, confirmParams.return_url, redirect);

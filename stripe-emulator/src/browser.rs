@@ -5,14 +5,14 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::control::{control_allowed, Peer};
+use crate::control::{control_allowed, require_json, Peer};
 use crate::emulator::Emulator;
 use crate::store::AutoAnswer;
 
@@ -114,8 +114,8 @@ fn usd() -> String {
 }
 
 /// The test page's "server": creates a PaymentIntent through the real API with the secret key.
-async fn test_page_create(State(emulator): State<Emulator>, peer: Peer, body: Bytes) -> Response {
-    if let Err(refusal) = control_allowed(&emulator, &peer) {
+async fn test_page_create(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(refusal) = control_allowed(&emulator, &peer).and_then(|()| require_json(&headers)) {
         return refusal;
     }
     let Ok(payment) = serde_json::from_slice::<TestPayment>(&body) else {
@@ -136,8 +136,8 @@ struct TestUpdate {
 }
 
 /// Changes a test PaymentIntent's amount on the server, as a cart change would.
-async fn test_page_update(State(emulator): State<Emulator>, peer: Peer, Path(id): Path<String>, body: Bytes) -> Response {
-    if let Err(refusal) = control_allowed(&emulator, &peer) {
+async fn test_page_update(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    if let Err(refusal) = control_allowed(&emulator, &peer).and_then(|()| require_json(&headers)) {
         return refusal;
     }
     let Ok(update) = serde_json::from_slice::<TestUpdate>(&body) else {

@@ -62,6 +62,18 @@ fn json_response(status: StatusCode, value: Value) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], to_pretty(&value)).into_response()
 }
 
+/// Control calls must say `Content-Type: application/json`: a browser can send that
+/// cross-site only after a CORS preflight, which the control API never answers, so no
+/// web page can reset or steer a developer's emulator.
+pub(crate) fn require_json(headers: &HeaderMap) -> Result<(), Response> {
+    let json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("application/json"));
+    if json {
+        Ok(())
+    } else {
+        Err(problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Control API calls take Content-Type: application/json."))
+    }
+}
+
 /// Reads a JSON body; an empty body reads as `{}`.
 fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, Response> {
     let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
@@ -74,11 +86,17 @@ macro_rules! guarded {
             return refusal;
         }
     };
+    ($emulator:expr, $peer:expr, $headers:expr) => {
+        guarded!($emulator, $peer);
+        if let Err(refusal) = require_json(&$headers) {
+            return refusal;
+        }
+    };
 }
 
 /// `POST /_emulator/reset`: an empty account; keys, clock and settings stay.
-async fn reset(State(emulator): State<Emulator>, peer: Peer) -> Response {
-    guarded!(emulator, peer);
+async fn reset(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap) -> Response {
+    guarded!(emulator, peer, headers);
     let result = emulator.with_store(|store| {
         let settings = store.settings.clone();
         store.reset()?;
@@ -108,8 +126,8 @@ struct ClockChange {
 }
 
 /// `POST /_emulator/clock` with `{"advance_seconds": n}` or `{"now": unix}`.
-async fn set_clock(State(emulator): State<Emulator>, peer: Peer, bytes: Bytes) -> Response {
-    guarded!(emulator, peer);
+async fn set_clock(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap, bytes: Bytes) -> Response {
+    guarded!(emulator, peer, headers);
     let change: ClockChange = match body(&bytes) {
         Ok(c) => c,
         Err(r) => return r,
@@ -138,8 +156,8 @@ struct Seed {
 }
 
 /// `POST /_emulator/seed` with `{"seed": ...}`: deterministic ids from now on.
-async fn seed(State(emulator): State<Emulator>, peer: Peer, bytes: Bytes) -> Response {
-    guarded!(emulator, peer);
+async fn seed(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap, bytes: Bytes) -> Response {
+    guarded!(emulator, peer, headers);
     let seed: Seed = match body(&bytes) {
         Ok(s) => s,
         Err(r) => return r,
@@ -174,8 +192,8 @@ struct NextAction {
 
 /// `POST /_emulator/next_action` with `{"mode": "use_stripe_sdk" | "redirect_to_url"}`
 /// and, optionally, `"auto": "complete" | "fail"` to answer 3-D Secure without a click.
-async fn next_action(State(emulator): State<Emulator>, peer: Peer, bytes: Bytes) -> Response {
-    guarded!(emulator, peer);
+async fn next_action(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap, bytes: Bytes) -> Response {
+    guarded!(emulator, peer, headers);
     let change: NextAction = match body(&bytes) {
         Ok(c) => c,
         Err(r) => return r,
@@ -199,8 +217,8 @@ struct Faults {
 }
 
 /// `POST /_emulator/faults` with `{"next_requests": [{"path", "status", "delay_ms"}]}`.
-async fn faults(State(emulator): State<Emulator>, peer: Peer, bytes: Bytes) -> Response {
-    guarded!(emulator, peer);
+async fn faults(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap, bytes: Bytes) -> Response {
+    guarded!(emulator, peer, headers);
     let faults: Faults = match body(&bytes) {
         Ok(f) => f,
         Err(r) => return r,
@@ -237,20 +255,17 @@ async fn deliveries(State(emulator): State<Emulator>, peer: Peer) -> Response {
 
 /// `POST /_emulator/webhooks/flush`: attempt everything that is due now, and answer
 /// when those attempts are done.
-async fn flush(State(emulator): State<Emulator>, peer: Peer) -> Response {
-    guarded!(emulator, peer);
+async fn flush(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap) -> Response {
+    guarded!(emulator, peer, headers);
+    // A retry can come due again at once after a clock jump: flush until none is left,
+    // within the length of a retry schedule.
     let mut attempted = 0;
-    // Attempts in flight elsewhere finish first; then nothing due is left untried.
-    for _ in 0..50 {
-        attempted += webhooks::deliver_due(&emulator).await;
-        let busy = emulator.with_store(|s| {
-            let now = s.clock.now();
-            !s.sending.is_empty() || s.deliveries.values().any(|d| d.next_attempt_at.is_some_and(|at| at <= now))
-        });
-        if !busy {
+    for _ in 0..8 {
+        let made = webhooks::flush(&emulator).await;
+        attempted += made;
+        if made == 0 {
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     json_response(StatusCode::OK, json!({ "attempted": attempted }))
 }
@@ -269,8 +284,8 @@ struct Force {
 }
 
 /// `POST /_emulator/payment_intents/{id}/force` with `{"status": "processing" | "succeeded" | "payment_failed"}`.
-async fn force(State(emulator): State<Emulator>, peer: Peer, Path(id): Path<String>, bytes: Bytes) -> Response {
-    guarded!(emulator, peer);
+async fn force(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap, Path(id): Path<String>, bytes: Bytes) -> Response {
+    guarded!(emulator, peer, headers);
     let force: Force = match body(&bytes) {
         Ok(f) => f,
         Err(r) => return r,
@@ -363,8 +378,13 @@ async fn challenge_result(State(emulator): State<Emulator>, Path(id): Path<Strin
                 Status::Processing => "processing",
                 _ => "failed",
             };
-            let separator = if return_url.contains('?') { '&' } else { '?' };
-            let location = format!("{return_url}{separator}payment_intent={id}&payment_intent_client_secret={secret}&redirect_status={redirect_status}");
+            // The parameters go into the query, before any #fragment.
+            let (base, fragment) = match return_url.split_once('#') {
+                Some((base, fragment)) => (base.to_string(), format!("#{fragment}")),
+                None => (return_url.clone(), String::new()),
+            };
+            let separator = if base.contains('?') { '&' } else { '?' };
+            let location = format!("{base}{separator}payment_intent={id}&payment_intent_client_secret={secret}&redirect_status={redirect_status}{fragment}");
             Response::builder()
                 .status(StatusCode::FOUND)
                 .header(header::LOCATION, location)

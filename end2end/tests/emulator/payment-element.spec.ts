@@ -158,9 +158,14 @@ test("after a server-side amount change, fetchUpdates then confirm charges the n
   const checkout = new CheckoutPage(page);
   await checkout.open("redirect=if_required");
   const id = await page.evaluate(() => (window as any).testPage.paymentIntent.id);
-  const updated = await page.evaluate(async (pi) => (await fetch(`/_emulator/test-page/payment_intents/${pi}`, { method: "POST", body: JSON.stringify({ amount: 2600 }) })).json(), id);
+  const updated = await page.evaluate(
+    async (pi) => (await fetch(`/_emulator/test-page/payment_intents/${pi}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ amount: 2600 }) })).json(),
+    id,
+  );
   expect(updated.amount).toBe(2600);
+  const reads = await requestsTo(request, `/v1/payment_intents/${id}`);
   expect(await page.evaluate(() => (window as any).testPage.elements.fetchUpdates())).toEqual({});
+  expect(await requestsTo(request, `/v1/payment_intents/${id}`)).toBe(reads + 1); // fetchUpdates read it again
   await checkout.payWith({ number: "4242 4242 4242 4242" });
   await expect(page.getByText("Payment succeeded.")).toBeVisible();
   expect((await checkout.result()).paymentIntent.amount).toBe(2600);
@@ -261,7 +266,11 @@ test("handleNextAction runs 3-D Secure for a PaymentIntent confirmed on the serv
   const checkout = new CheckoutPage(page);
   await checkout.open("redirect=if_required");
   const secret = await page.evaluate(async () => {
-    const response = await fetch("/_emulator/test-page/payment_intents", { method: "POST", body: JSON.stringify({ amount: 2000, confirm_with: "pm_card_authenticationRequired" }) });
+    const response = await fetch("/_emulator/test-page/payment_intents", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ amount: 2000, confirm_with: "pm_card_authenticationRequired" }),
+    });
     const intent = await response.json();
     (window as any).testPage.nextAction = (window as any).testPage.stripe.handleNextAction({ clientSecret: intent.client_secret });
     return intent.client_secret;

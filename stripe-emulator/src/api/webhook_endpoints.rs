@@ -87,6 +87,10 @@ fn checked_url(call: &Call) -> Result<Option<String>, ApiError> {
     if !valid {
         return Err(ApiError::invalid_request("url", format!("Invalid URL: {url}. The URL must be an absolute http or https URL.")));
     }
+    if url.starts_with("https://") {
+        // Stripe takes https; this emulator has no TLS stack, so it would never deliver.
+        return Err(ApiError::invalid_request("url", "This emulator delivers webhooks to http:// URLs only (a receiver on this machine); use an http:// URL."));
+    }
     Ok(Some(url))
 }
 

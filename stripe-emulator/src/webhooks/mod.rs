@@ -47,7 +47,7 @@ pub struct WebhookFaults {
     pub drop: bool,
     /// Send every attempt twice.
     pub duplicate: bool,
-    /// Send the deliveries that are due together newest first.
+    /// Hold deliveries until `POST /_emulator/webhooks/flush`, then send them newest first.
     pub reorder: bool,
     /// Wait this long before each attempt.
     pub delay_ms: u64,
@@ -81,42 +81,58 @@ struct Outgoing {
     body: Vec<u8>,
 }
 
-/// Attempts every delivery that is due now; returns how many attempts were made.
-pub async fn deliver_due(emulator: &Emulator) -> usize {
+/// Starts an attempt for every delivery that is due now, without waiting for them;
+/// returns how many were started.
+///
+/// With the `reorder` fault only a flush sends (see [`flush`]): deliveries pile up
+/// until then and go out newest first, one after another.
+pub fn deliver_due(emulator: &Emulator) -> usize {
     let faults = emulator.webhook_faults();
-    let mut batch = claim_due(emulator, &faults);
-    if batch.is_empty() {
-        return 0;
-    }
-    if faults.reorder {
-        batch.reverse();
-    }
+    let batch = claim_due(emulator, &faults);
     let count = batch.len();
+    for outgoing in batch {
+        // Each attempt on its own: a slow receiver holds up nobody else.
+        let emulator = emulator.clone();
+        let faults = faults.clone();
+        tokio::spawn(async move {
+            let result = attempt(&emulator, &outgoing, &faults).await;
+            record(&emulator, outgoing, result);
+        });
+    }
+    count
+}
+
+/// Sends everything due now and waits until those attempts have finished (bounded by
+/// the receiver timeout and any injected delay); returns how many were made.
+pub async fn flush(emulator: &Emulator) -> usize {
+    let faults = emulator.webhook_faults();
+    let mut attempted = 0;
     if faults.reorder {
+        let mut batch = claim_due(emulator, &faults);
+        batch.reverse();
+        attempted += batch.len();
         // Newest first, one after another, so the receiver sees them out of order.
         for outgoing in batch {
             let result = attempt(emulator, &outgoing, &faults).await;
             record(emulator, outgoing, result);
         }
     } else {
-        let mut attempts = tokio::task::JoinSet::new();
-        for outgoing in batch {
-            let emulator = emulator.clone();
-            let faults = faults.clone();
-            attempts.spawn(async move {
-                let result = attempt(&emulator, &outgoing, &faults).await;
-                record(&emulator, outgoing, result);
-            });
-        }
-        while attempts.join_next().await.is_some() {}
+        attempted += deliver_due(emulator);
     }
-    count
+    let timeout = emulator.options().webhook_timeout.unwrap_or(Duration::from_secs(10));
+    let deadline = tokio::time::Instant::now() + timeout * 2 + Duration::from_millis(faults.delay_ms * 2 + 1_000);
+    while tokio::time::Instant::now() < deadline && emulator.with_store(|s| !s.sending.is_empty()) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    attempted
 }
 
 /// Runs until `stop` fires: the delivery worker.
 pub async fn run(emulator: Emulator, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
-        deliver_due(&emulator).await;
+        if !emulator.webhook_faults().reorder {
+            deliver_due(&emulator);
+        }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(50)) => {}
             _ = stop.changed() => return,

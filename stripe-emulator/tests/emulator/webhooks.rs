@@ -39,6 +39,8 @@ impl Received {
 pub struct Receiver {
     pub got: Arc<Mutex<Vec<Received>>>,
     pub answers: Arc<Mutex<VecDeque<u16>>>,
+    /// How long each answer takes.
+    pub delay: Arc<Mutex<Duration>>,
 }
 
 impl Receiver {
@@ -47,7 +49,7 @@ impl Receiver {
     }
 
     pub async fn start_on(port: u16, answers: &[u16]) -> (Receiver, String) {
-        let receiver = Receiver { got: Arc::default(), answers: Arc::new(Mutex::new(answers.iter().copied().collect())) };
+        let receiver = Receiver { got: Arc::default(), answers: Arc::new(Mutex::new(answers.iter().copied().collect())), delay: Arc::default() };
         let app = axum::Router::new().route("/webhooks/stripe", post(receive)).with_state(receiver.clone());
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await.unwrap();
         let url = format!("http://{}/webhooks/stripe", listener.local_addr().unwrap());
@@ -68,6 +70,8 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
     let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     receiver.got.lock().unwrap().push(Received { headers, body, at });
     let status = receiver.answers.lock().unwrap().pop_front().unwrap_or(200);
+    let delay = *receiver.delay.lock().unwrap();
+    tokio::time::sleep(delay).await;
     StatusCode::from_u16(status).unwrap()
 }
 
@@ -177,6 +181,10 @@ async fn every_active_secret_signs_and_v0_is_nobodys() {
 async fn failures_are_retried_with_fresh_signatures_until_a_2xx() {
     let (receiver, url) = Receiver::start(&[500, 500, 200]).await;
     let emu = emulator_for(&url, RetrySchedule::Fast).await;
+    // The emulator clock an hour behind the wall clock: a `t` taken from the event's
+    // `created` would fail every receiver's 300 s tolerance.
+    let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    emu.control("/_emulator/clock", json!({"now": wall - 3600})).await;
     emu.payment_intent().await;
     wait_for(&receiver, 1).await;
     for _ in 0..2 {
@@ -193,6 +201,8 @@ async fn failures_are_retried_with_fresh_signatures_until_a_2xx() {
         assert_eq!(r.json()["id"], got[0].json()["id"]);
     }
     assert!(ts.windows(2).all(|w| w[0] <= w[1]), "{ts:?}");
+    let created = got[0].json()["created"].as_i64().unwrap();
+    assert!(ts.iter().all(|t| t - created > 3000), "t is the wall clock, not the event's created: {ts:?} vs {created}");
     let log = deliveries(&emu).await;
     let statuses: Vec<Value> = log.iter().map(|d| d["status"].clone()).collect();
     assert_eq!(statuses, [json!(500), json!(500), json!(200)]);
@@ -287,14 +297,14 @@ async fn fault_switches_do_what_they_say() {
     assert_eq!(got[0].json()["id"], got[1].json()["id"]);
     assert_every_event_arrived(&emu, &receiver).await;
 
-    // drop: the first attempt is lost, the retry delivers.
+    // drop: the first attempt is lost, the retry (an hour later) delivers.
     let (receiver, url) = Receiver::start(&[]).await;
-    let emu = emulator_for(&url, RetrySchedule::Fast).await;
+    let emu = emulator_for(&url, RetrySchedule::Realistic).await;
     emu.control("/_emulator/faults", json!({"webhook": {"drop": true}})).await;
     let pi = id(&emu.payment_intent().await);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    emu.control("/_emulator/webhooks/flush", json!({})).await;
     assert!(receiver.received().is_empty());
-    emu.control("/_emulator/clock", json!({"advance_seconds": 2})).await;
+    emu.control("/_emulator/clock", json!({"advance_seconds": 2 * 3600})).await;
     emu.control("/_emulator/webhooks/flush", json!({})).await;
     assert_eq!(receiver.received()[0].json()["data"]["object"]["id"], pi.as_str());
     assert_eq!(deliveries(&emu).await[0]["status"], "dropped");
@@ -320,23 +330,63 @@ async fn fault_switches_do_what_they_say() {
     wait_for(&receiver, 1).await;
     assert_every_event_arrived(&emu, &receiver).await;
 
-    // status + reorder: first attempts fail, then the retries go out newest first.
+    // status: attempts fail as if answered 503, without reaching the receiver.
     let (receiver, url) = Receiver::start(&[]).await;
-    let emu = emulator_for(&url, RetrySchedule::Fast).await;
+    let emu = emulator_for(&url, RetrySchedule::Realistic).await;
     emu.control("/_emulator/faults", json!({"webhook": {"status": 503}})).await;
-    let mut created = Vec::new();
-    for _ in 0..3 {
-        created.push(id(&emu.payment_intent().await));
-    }
+    emu.payment_intent().await;
     emu.control("/_emulator/webhooks/flush", json!({})).await;
     assert!(receiver.received().is_empty());
     assert!(deliveries(&emu).await.iter().all(|d| d["status"] == "injected_503"));
-    emu.control("/_emulator/faults", json!({"webhook": {"reorder": true}})).await;
-    emu.control("/_emulator/clock", json!({"advance_seconds": 2})).await;
+    emu.control("/_emulator/faults", json!({"webhook": {}})).await;
+    emu.control("/_emulator/clock", json!({"advance_seconds": 2 * 3600})).await;
     emu.control("/_emulator/webhooks/flush", json!({})).await;
-    let order: Vec<String> = receiver.received().iter().map(|r| r.json()["data"]["object"]["id"].as_str().unwrap().to_string()).collect();
-    created.reverse();
-    assert_eq!(order, created, "newest first");
+    assert_every_event_arrived(&emu, &receiver).await;
+
+    // reorder: a real checkout's events arrive newest first.
+    let (receiver, url) = Receiver::start(&[]).await;
+    let emu = emulator_for(&url, RetrySchedule::Fast).await;
+    emu.control("/_emulator/faults", json!({"webhook": {"reorder": true}})).await;
+    emu.confirmed_with("pm_card_visa", &[]).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(receiver.received().is_empty(), "held until a flush");
+    emu.control("/_emulator/webhooks/flush", json!({})).await;
+    let arrived: Vec<String> = receiver.received().iter().map(|r| r.json()["type"].as_str().unwrap().to_string()).collect();
+    let newest_first: Vec<String> = emu.get("/v1/events").await.json["data"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap().to_string()).collect();
+    assert_eq!(arrived, newest_first);
+    assert_eq!(arrived.last().map(String::as_str), Some("payment_intent.created"), "payment_intent.created arrives last");
     assert_every_event_arrived(&emu, &receiver).await;
     assert_eq!(emu.control("/_emulator/faults", json!({"webhook": {"teleport": true}})).await.status, 400);
+}
+
+#[tokio::test]
+async fn redirects_and_timeouts_are_failures() {
+    let (receiver, url) = Receiver::start(&[302]).await;
+    let emu = spawn_with(Options { control_api: true, webhook_urls: vec![url], webhook_timeout: Some(Duration::from_millis(300)), ..Options::default() }).await;
+    emu.payment_intent().await;
+    wait_for(&receiver, 1).await;
+    emu.control("/_emulator/webhooks/flush", json!({})).await;
+    *receiver.delay.lock().unwrap() = Duration::from_millis(1500);
+    emu.control("/_emulator/clock", json!({"advance_seconds": 3600})).await;
+    emu.control("/_emulator/webhooks/flush", json!({})).await;
+    let statuses: Vec<Value> = deliveries(&emu).await.iter().map(|d| d["status"].clone()).collect();
+    assert_eq!(statuses, [json!(302), json!("timeout")]);
+    let event = &emu.get("/v1/events").await.json["data"][0];
+    assert_eq!(event["pending_webhooks"], 1);
+}
+
+#[tokio::test]
+async fn pending_webhooks_counts_each_endpoint() {
+    let (good, good_url) = Receiver::start(&[]).await;
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/webhooks/stripe", listener.local_addr().unwrap())
+    };
+    let emu = spawn_with(Options { control_api: true, webhook_urls: vec![good_url, dead], ..Options::default() }).await;
+    emu.payment_intent().await;
+    wait_for(&good, 1).await;
+    emu.control("/_emulator/webhooks/flush", json!({})).await;
+    let event = &emu.get("/v1/events").await.json["data"][0];
+    assert_eq!(event["pending_webhooks"], 1, "delivered to one of two endpoints");
+    assert_eq!(emu.get("/v1/events?delivery_success=false").await.json["data"].as_array().unwrap().len(), 1);
 }

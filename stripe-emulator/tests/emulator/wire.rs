@@ -177,6 +177,17 @@ async fn cors_only_on_publishable_key_routes() {
 }
 
 #[tokio::test]
+async fn control_api_takes_only_json_so_no_web_page_can_drive_it() {
+    let emu = spawn().await;
+    // What a cross-site form or `fetch` without a preflight can send.
+    let simple = emu.send(emu.http.post(emu.url("/_emulator/reset")).header("content-type", "text/plain").body("{}")).await;
+    assert_eq!(simple.status, 415);
+    let form = emu.send(emu.http.post(emu.url("/_emulator/next_action")).form(&[("mode", "redirect_to_url")])).await;
+    assert_eq!(form.status, 415);
+    assert_eq!(emu.control("/_emulator/reset", serde_json::json!({})).await.status, 200);
+}
+
+#[tokio::test]
 async fn control_api_is_off_unless_asked_for() {
     let emu = spawn_with(stripe_emulator::Options::default()).await;
     let answer = emu.control("/_emulator/reset", serde_json::json!({})).await;
