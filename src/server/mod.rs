@@ -10,6 +10,7 @@ pub mod server_fn_status;
 pub mod shopper;
 pub mod startup;
 pub mod store;
+pub mod stripe;
 
 pub use config::Config;
 pub use startup::{run, Application};

@@ -5,3 +5,4 @@ mod cart;
 mod helpers;
 mod pages;
 mod security;
+mod stripe;

@@ -1,0 +1,156 @@
+//! HTTP to a Stripe-shaped API: form-encoded requests, the secret key, a pinned
+//! version, idempotency keys, and retries only where Stripe says they are safe.
+
+use std::time::Duration;
+
+use reqwest::{header, StatusCode};
+use serde::de::DeserializeOwned;
+
+use super::types::{ApiError, CreatePaymentIntent, ErrorEnvelope, PaymentIntent};
+use super::STRIPE_VERSION;
+
+/// A secret API key (`sk_test_...` or `sk_live_...`); it never prints.
+#[derive(Clone)]
+pub struct SecretKey(String);
+
+impl SecretKey {
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let prefix: String = self.0.chars().take(8).collect();
+        write!(f, "SecretKey({prefix}…)")
+    }
+}
+
+/// An `Idempotency-Key`: the same key for every retry of one operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Stripe takes up to 255 characters.
+    pub fn new(key: impl Into<String>) -> Option<Self> {
+        let key = key.into();
+        (!key.is_empty() && key.len() <= 255 && key.is_ascii()).then_some(Self(key))
+    }
+}
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StripeFailure {
+    /// Stripe answered with an error object (a decline, a bad parameter, a state error).
+    #[error("Stripe refused the request ({status}): {}", .error.message.as_deref().unwrap_or("no message"))]
+    Refused { status: u16, error: ApiError },
+    /// No usable answer after the retries Stripe allows: try again later.
+    #[error("Stripe could not be reached or kept failing: {0}")]
+    Unavailable(String),
+}
+
+/// A client for one account.
+#[derive(Clone, Debug)]
+pub struct StripeClient {
+    http: reqwest::Client,
+    api_base: String,
+    key: SecretKey,
+    /// Attempts per operation, the first included.
+    attempts: u32,
+    backoff: Duration,
+}
+
+impl StripeClient {
+    pub fn new(api_base: &str, key: SecretKey) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        Self { http, api_base: api_base.trim_end_matches('/').to_owned(), key, attempts: 3, backoff: Duration::from_millis(200) }
+    }
+
+    /// `POST /v1/payment_intents`.
+    pub async fn create_payment_intent(&self, params: &CreatePaymentIntent, key: &IdempotencyKey) -> Result<PaymentIntent, StripeFailure> {
+        self.post("/v1/payment_intents", &params.form(), key).await
+    }
+
+    /// `POST /v1/payment_intents/{id}` with a new amount.
+    pub async fn update_amount(&self, id: &str, amount: i64, key: &IdempotencyKey) -> Result<PaymentIntent, StripeFailure> {
+        self.post(&format!("/v1/payment_intents/{}", path_segment(id)), &[("amount", amount.to_string())], key).await
+    }
+
+    /// `POST /v1/payment_intents/{id}/cancel`.
+    pub async fn cancel_payment_intent(&self, id: &str, key: &IdempotencyKey) -> Result<PaymentIntent, StripeFailure> {
+        self.post(&format!("/v1/payment_intents/{}/cancel", path_segment(id)), &[("cancellation_reason", "abandoned".to_string())], key).await
+    }
+
+    /// `GET /v1/payment_intents/{id}`: the truth, for webhooks and the reconciler.
+    pub async fn retrieve_payment_intent(&self, id: &str) -> Result<PaymentIntent, StripeFailure> {
+        let url = format!("{}/v1/payment_intents/{}", self.api_base, path_segment(id));
+        self.send(|| self.http.get(&url)).await
+    }
+
+    async fn post<T: DeserializeOwned>(&self, path: &str, form: &[(&str, String)], key: &IdempotencyKey) -> Result<T, StripeFailure> {
+        let url = format!("{}{path}", self.api_base);
+        // Every retry carries the same key, so Stripe runs the operation at most once.
+        self.send(|| self.http.post(&url).header("Idempotency-Key", &key.0).form(form)).await
+    }
+
+    /// Retries network errors, 409 and answers marked `Stripe-Should-Retry: true`,
+    /// and nothing else (DESIGN.md, "The payment flow").
+    async fn send<T: DeserializeOwned>(&self, request: impl Fn() -> reqwest::RequestBuilder) -> Result<T, StripeFailure> {
+        let mut last = String::new();
+        for attempt in 0..self.attempts {
+            if attempt > 0 {
+                tokio::time::sleep(self.backoff * 2u32.pow(attempt - 1)).await;
+            }
+            let response = request()
+                .header(header::AUTHORIZATION, format!("Bearer {}", self.key.0))
+                .header("Stripe-Version", STRIPE_VERSION)
+                .send()
+                .await;
+            let response = match response {
+                Ok(response) => response,
+                Err(error) => {
+                    last = format!("network error: {error}");
+                    continue;
+                }
+            };
+            let status = response.status();
+            let should_retry = response.headers().get("stripe-should-retry").and_then(|v| v.to_str().ok()) == Some("true");
+            let body = response.bytes().await.map_err(|e| StripeFailure::Unavailable(e.to_string()))?;
+            if status.is_success() {
+                return serde_json::from_slice(&body).map_err(|e| StripeFailure::Unavailable(format!("unreadable answer: {e}")));
+            }
+            if status == StatusCode::CONFLICT || should_retry {
+                last = format!("status {status}");
+                continue;
+            }
+            return match serde_json::from_slice::<ErrorEnvelope>(&body) {
+                Ok(envelope) => Err(StripeFailure::Refused { status: status.as_u16(), error: envelope.error }),
+                Err(_) => Err(StripeFailure::Unavailable(format!("status {status} without an error object"))),
+            };
+        }
+        Err(StripeFailure::Unavailable(last))
+    }
+}
+
+/// Ids go into paths; anything but Stripe's alphabet is refused before it gets there.
+fn path_segment(id: &str) -> String {
+    id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let key = SecretKey::new("sk_test_51Hsecretsecret");
+        assert_eq!(format!("{key:?}"), "SecretKey(sk_test_…)");
+        assert!(IdempotencyKey::new("k".repeat(256)).is_none());
+        assert!(IdempotencyKey::new("").is_none());
+        assert_eq!(path_segment("pi_123/../x"), "pi_123x");
+    }
+}

@@ -1,0 +1,84 @@
+//! What the shop reads from Stripe's answers: only the fields it relies on, so a new
+//! field in Stripe's objects never breaks it, and a missing one always does.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// `payment_intent.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentIntentStatus {
+    RequiresPaymentMethod,
+    RequiresConfirmation,
+    RequiresAction,
+    Processing,
+    RequiresCapture,
+    Canceled,
+    Succeeded,
+}
+
+/// A PaymentIntent as the shop's server reads it (secret key: every field).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+pub struct PaymentIntent {
+    pub id: String,
+    pub amount: i64,
+    pub amount_received: i64,
+    pub currency: String,
+    pub status: PaymentIntentStatus,
+    /// Handed to the shopper's browser only; never logged, never stored in clear.
+    pub client_secret: String,
+    pub metadata: BTreeMap<String, String>,
+    pub latest_charge: Option<String>,
+    pub last_payment_error: Option<ApiError>,
+    pub livemode: bool,
+    pub created: i64,
+}
+
+// The client secret stays out of logs.
+impl std::fmt::Debug for PaymentIntent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentIntent")
+            .field("id", &self.id)
+            .field("amount", &self.amount)
+            .field("currency", &self.currency)
+            .field("status", &self.status)
+            .field("metadata", &self.metadata)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Stripe's error object (`{"error": {...}}`, and `last_payment_error`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ApiError {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub code: Option<String>,
+    pub decline_code: Option<String>,
+    pub message: Option<String>,
+    pub param: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ErrorEnvelope {
+    pub error: ApiError,
+}
+
+/// What the shop asks for when it creates a PaymentIntent. The amount always comes
+/// from the shop's own prices, never from the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatePaymentIntent {
+    pub amount: i64,
+    pub currency: String,
+    pub order_id: String,
+}
+
+impl CreatePaymentIntent {
+    pub(super) fn form(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("amount", self.amount.to_string()),
+            ("currency", self.currency.clone()),
+            ("automatic_payment_methods[enabled]", "true".into()),
+            ("metadata[order_id]", self.order_id.clone()),
+        ]
+    }
+}
