@@ -16,13 +16,22 @@ async fn main() {
     };
     let total: usize = total.parse().expect("a number of PaymentIntents");
     let clients: usize = clients.parse().expect("a number of clients");
-    let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build().unwrap();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()
+        .unwrap();
     let next = Arc::new(AtomicUsize::new(0));
     let failures = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..clients {
-        let (http, base, key, next, failures) = (http.clone(), base.clone(), key.clone(), next.clone(), failures.clone());
+        let (http, base, key, next, failures) = (
+            http.clone(),
+            base.clone(),
+            key.clone(),
+            next.clone(),
+            failures.clone(),
+        );
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while next.fetch_add(1, Ordering::Relaxed) < total {
@@ -30,7 +39,12 @@ async fn main() {
                 let created: serde_json::Value = match http
                     .post(format!("{base}/v1/payment_intents"))
                     .bearer_auth(&key)
-                    .form(&[("amount", "2000"), ("currency", "usd"), ("automatic_payment_methods[enabled]", "true"), ("metadata[order_id]", "bench")])
+                    .form(&[
+                        ("amount", "2000"),
+                        ("currency", "usd"),
+                        ("automatic_payment_methods[enabled]", "true"),
+                        ("metadata[order_id]", "bench"),
+                    ])
                     .send()
                     .await
                 {
@@ -63,9 +77,22 @@ async fn main() {
     }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
-    let percentile = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0;
+    let percentile = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
     println!("PaymentIntents created and confirmed: {total} with {clients} concurrent clients in {elapsed:.1} s");
-    println!("requests per second (create + confirm): {:.0}", latencies.len() as f64 / elapsed);
-    println!("latency per request: p50 {:.2} ms, p99 {:.2} ms", percentile(0.50), percentile(0.99));
+    println!(
+        "requests per second (create + confirm): {:.0}",
+        latencies.len() as f64 / elapsed
+    );
+    println!(
+        "latency per request: p50 {:.2} ms, p99 {:.2} ms",
+        percentile(0.50),
+        percentile(0.99)
+    );
     println!("failed requests: {}", failures.load(Ordering::Relaxed));
 }

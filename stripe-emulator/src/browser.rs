@@ -29,9 +29,18 @@ pub(crate) fn script_router() -> Router<Emulator> {
         .route("/js.stripe.com/v3", get(stripe_js))
         .route("/js.stripe.com/v3/", get(stripe_js))
         .route("/js.stripe.com/dahlia/stripe.js", get(stripe_js))
-        .route("/js.stripe.com/v3/elements-inner-payment.html", get(|| async { html(ELEMENT_FRAME.to_string()) }))
-        .route("/js.stripe.com/v3/three-ds-2-challenge.html", get(|| async { html(CHALLENGE_OUTER.to_string()) }))
-        .route("/js.stripe.com/v3/three-ds-2-acs.html", get(|| async { html(CHALLENGE_ACS.to_string()) }))
+        .route(
+            "/js.stripe.com/v3/elements-inner-payment.html",
+            get(|| async { html(ELEMENT_FRAME.to_string()) }),
+        )
+        .route(
+            "/js.stripe.com/v3/three-ds-2-challenge.html",
+            get(|| async { html(CHALLENGE_OUTER.to_string()) }),
+        )
+        .route(
+            "/js.stripe.com/v3/three-ds-2-acs.html",
+            get(|| async { html(CHALLENGE_ACS.to_string()) }),
+        )
 }
 
 /// The 3-D Secure pages (always on) and the merchant test page (control API only).
@@ -47,45 +56,93 @@ pub(crate) fn emulator_pages() -> Router<Emulator> {
 async fn stripe_js() -> Response {
     let mut response = (StatusCode::OK, STRIPE_JS).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/javascript; charset=utf-8"));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/javascript; charset=utf-8"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
 }
 
 fn html(body: String) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
 /// Only ids and secrets in Stripe's alphabet reach the page: nothing to escape, nothing
 /// to inject.
 fn stripe_token(value: Option<&String>) -> Option<String> {
-    value.filter(|v| !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')).cloned()
+    value
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 200
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+        .cloned()
 }
 
-fn three_ds_page(emulator: &Emulator, mode: &str, pi: Option<String>, secret: Option<String>) -> Response {
+fn three_ds_page(
+    emulator: &Emulator,
+    mode: &str,
+    pi: Option<String>,
+    secret: Option<String>,
+) -> Response {
     let (Some(pi), Some(secret)) = (pi, secret) else {
-        return (StatusCode::BAD_REQUEST, "This 3D Secure page needs payment_intent and client_secret.").into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            "This 3D Secure page needs payment_intent and client_secret.",
+        )
+            .into_response();
     };
     let auto = match emulator.with_store(|s| s.settings.three_ds_auto) {
         Some(AutoAnswer::Complete) => "complete",
         Some(AutoAnswer::Fail) => "fail",
         None => "",
     };
-    html(TEST_PAGE_3DS.replace("{{PAYMENT_INTENT}}", &pi).replace("{{CLIENT_SECRET}}", &secret).replace("{{MODE}}", mode).replace("{{AUTO}}", auto))
+    html(
+        TEST_PAGE_3DS
+            .replace("{{PAYMENT_INTENT}}", &pi)
+            .replace("{{CLIENT_SECRET}}", &secret)
+            .replace("{{MODE}}", mode)
+            .replace("{{AUTO}}", auto),
+    )
 }
 
 /// `GET /_emulator/3ds/challenge`: the page inside Stripe.js's modal.
-async fn challenge(State(emulator): State<Emulator>, Query(query): Query<HashMap<String, String>>) -> Response {
-    three_ds_page(&emulator, "challenge", stripe_token(query.get("payment_intent")), stripe_token(query.get("client_secret")))
+async fn challenge(
+    State(emulator): State<Emulator>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    three_ds_page(
+        &emulator,
+        "challenge",
+        stripe_token(query.get("payment_intent")),
+        stripe_token(query.get("client_secret")),
+    )
 }
 
 /// `GET /_emulator/3ds/hosted`: the same page as a top-level document (`redirect_to_url`).
-async fn hosted(State(emulator): State<Emulator>, Query(query): Query<HashMap<String, String>>) -> Response {
-    three_ds_page(&emulator, "hosted", stripe_token(query.get("payment_intent")), stripe_token(query.get("payment_intent_client_secret")))
+async fn hosted(
+    State(emulator): State<Emulator>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    three_ds_page(
+        &emulator,
+        "hosted",
+        stripe_token(query.get("payment_intent")),
+        stripe_token(query.get("payment_intent_client_secret")),
+    )
 }
 
 /// `GET /_emulator/test-page`: a merchant page using Stripe.js as Stripe's guide does.
@@ -93,7 +150,9 @@ async fn test_page(State(emulator): State<Emulator>, peer: Peer) -> Response {
     if let Err(refusal) = control_allowed(&emulator, &peer) {
         return refusal;
     }
-    let page = MERCHANT_PAGE.replace("{{EMULATOR}}", &emulator.base_url()).replace("{{PK}}", &emulator.keys().publishable_key);
+    let page = MERCHANT_PAGE
+        .replace("{{EMULATOR}}", &emulator.base_url())
+        .replace("{{PK}}", &emulator.keys().publishable_key);
     html(page)
 }
 
@@ -114,16 +173,32 @@ fn usd() -> String {
 }
 
 /// The test page's "server": creates a PaymentIntent through the real API with the secret key.
-async fn test_page_create(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap, body: Bytes) -> Response {
+async fn test_page_create(
+    State(emulator): State<Emulator>,
+    peer: Peer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(refusal) = control_allowed(&emulator, &peer).and_then(|()| require_json(&headers)) {
         return refusal;
     }
     let Ok(payment) = serde_json::from_slice::<TestPayment>(&body) else {
-        return (StatusCode::BAD_REQUEST, "Send {\"amount\": 2000, \"currency\": \"usd\"}.").into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            "Send {\"amount\": 2000, \"currency\": \"usd\"}.",
+        )
+            .into_response();
     };
-    let mut form = vec![("amount", payment.amount.to_string()), ("currency", payment.currency)];
+    let mut form = vec![
+        ("amount", payment.amount.to_string()),
+        ("currency", payment.currency),
+    ];
     match payment.confirm_with {
-        Some(pm) => form.extend([("payment_method", pm), ("confirm", "true".to_string()), ("payment_method_types[]", "card".to_string())]),
+        Some(pm) => form.extend([
+            ("payment_method", pm),
+            ("confirm", "true".to_string()),
+            ("payment_method_types[]", "card".to_string()),
+        ]),
         None => form.push(("automatic_payment_methods[enabled]", "true".to_string())),
     }
     forward(&emulator, "/v1/payment_intents", &form).await
@@ -136,7 +211,13 @@ struct TestUpdate {
 }
 
 /// Changes a test PaymentIntent's amount on the server, as a cart change would.
-async fn test_page_update(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+async fn test_page_update(
+    State(emulator): State<Emulator>,
+    peer: Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     if let Err(refusal) = control_allowed(&emulator, &peer).and_then(|()| require_json(&headers)) {
         return refusal;
     }
@@ -146,7 +227,12 @@ async fn test_page_update(State(emulator): State<Emulator>, peer: Peer, headers:
     let Some(id) = stripe_token(Some(&id)) else {
         return (StatusCode::BAD_REQUEST, "Not a PaymentIntent id.").into_response();
     };
-    forward(&emulator, &format!("/v1/payment_intents/{id}"), &[("amount", update.amount.to_string())]).await
+    forward(
+        &emulator,
+        &format!("/v1/payment_intents/{id}"),
+        &[("amount", update.amount.to_string())],
+    )
+    .await
 }
 
 /// Calls the emulator's own API over HTTP with the secret key, as a merchant server does.
@@ -160,12 +246,31 @@ async fn forward(emulator: &Emulator, path: &str, form: &[(&str, String)]) -> Re
         .await;
     match answer {
         Ok(response) => {
-            let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-            let value: Value = response.bytes().await.ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Value::Null);
+            let status =
+                StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            let value: Value = response
+                .bytes()
+                .await
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or(Value::Null);
             // The page gets what a merchant server would hand it: the id and client secret.
-            let body = if status.is_success() { json!({ "id": value["id"], "client_secret": value["client_secret"], "amount": value["amount"] }) } else { value };
-            (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+            let body = if status.is_success() {
+                json!({ "id": value["id"], "client_secret": value["client_secret"], "amount": value["amount"] })
+            } else {
+                value
+            };
+            (
+                status,
+                [(header::CONTENT_TYPE, "application/json")],
+                body.to_string(),
+            )
+                .into_response()
         }
-        Err(error) => (StatusCode::BAD_GATEWAY, format!("The emulator could not reach its own API: {error}")).into_response(),
+        Err(error) => (
+            StatusCode::BAD_GATEWAY,
+            format!("The emulator could not reach its own API: {error}"),
+        )
+            .into_response(),
     }
 }

@@ -43,18 +43,33 @@ pub struct Behaviour {
 }
 
 const fn declined(decline_code: &'static str, message: &'static str) -> Outcome {
-    Outcome::Decline(Decline { code: "card_declined", decline_code: Some(decline_code), message, param: None, outcome_type: "issuer_declined" })
+    Outcome::Decline(Decline {
+        code: "card_declined",
+        decline_code: Some(decline_code),
+        message,
+        param: None,
+        outcome_type: "issuer_declined",
+    })
 }
 
 const GENERIC: Outcome = declined("generic_decline", "Your card was declined.");
 
 /// The behaviour of a card number. Unknown Luhn-valid numbers succeed.
 pub fn behaviour(number: &str) -> Behaviour {
-    let plain = |outcome| Behaviour { authentication: Authentication::NotNeeded, outcome };
-    let three_ds = |outcome| Behaviour { authentication: Authentication::Required, outcome };
+    let plain = |outcome| Behaviour {
+        authentication: Authentication::NotNeeded,
+        outcome,
+    };
+    let three_ds = |outcome| Behaviour {
+        authentication: Authentication::Required,
+        outcome,
+    };
     match number {
         "4000000000000002" | "4000000000000341" => plain(GENERIC),
-        "4000000000009995" => plain(declined("insufficient_funds", "Your card has insufficient funds.")),
+        "4000000000009995" => plain(declined(
+            "insufficient_funds",
+            "Your card has insufficient funds.",
+        )),
         "4000000000009987" => plain(declined("lost_card", "Your card was declined.")),
         "4000000000009979" => plain(declined("stolen_card", "Your card was declined.")),
         "4100000000000019" => plain(Outcome::Decline(Decline {
@@ -64,7 +79,10 @@ pub fn behaviour(number: &str) -> Behaviour {
             param: None,
             outcome_type: "blocked",
         })),
-        "4000000000006975" => plain(declined("card_velocity_exceeded", "Your card was declined.")),
+        "4000000000006975" => plain(declined(
+            "card_velocity_exceeded",
+            "Your card was declined.",
+        )),
         "4000000000000069" => plain(Outcome::Decline(Decline {
             code: "expired_card",
             decline_code: None,
@@ -86,8 +104,13 @@ pub fn behaviour(number: &str) -> Behaviour {
             param: None,
             outcome_type: "issuer_declined",
         })),
-        "4000002500003155" | "4000002760003184" | "4000003800000446" | "4000000000003220" => three_ds(Outcome::Succeed),
-        "4000008260003178" => three_ds(declined("insufficient_funds", "Your card has insufficient funds.")),
+        "4000002500003155" | "4000002760003184" | "4000003800000446" | "4000000000003220" => {
+            three_ds(Outcome::Succeed)
+        }
+        "4000008260003178" => three_ds(declined(
+            "insufficient_funds",
+            "Your card has insufficient funds.",
+        )),
         "4000008400001629" => three_ds(GENERIC),
         _ => plain(Outcome::Succeed),
     }
@@ -95,9 +118,21 @@ pub fn behaviour(number: &str) -> Behaviour {
 
 /// Every number whose behaviour differs from a plain success.
 const SPECIAL: &[&str] = &[
-    "4000000000000002", "4000000000000341", "4000000000009995", "4000000000009987", "4000000000009979",
-    "4100000000000019", "4000000000006975", "4000000000000069", "4000000000000127", "4000000000000119",
-    "4000002500003155", "4000002760003184", "4000003800000446", "4000000000003220", "4000008260003178",
+    "4000000000000002",
+    "4000000000000341",
+    "4000000000009995",
+    "4000000000009987",
+    "4000000000009979",
+    "4100000000000019",
+    "4000000000006975",
+    "4000000000000069",
+    "4000000000000127",
+    "4000000000000119",
+    "4000002500003155",
+    "4000002760003184",
+    "4000003800000446",
+    "4000000000003220",
+    "4000008260003178",
     "4000008400001629",
 ];
 
@@ -106,9 +141,16 @@ const SPECIAL: &[&str] = &[
 /// We keep this instead of the number, and find a test card's behaviour through it.
 pub fn fingerprint(number: &str) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::new().chain_update(b"stripe-emulator card fingerprint:").chain_update(number.as_bytes()).finalize();
+    let digest = Sha256::new()
+        .chain_update(b"stripe-emulator card fingerprint:")
+        .chain_update(number.as_bytes())
+        .finalize();
     const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    digest.iter().take(16).map(|b| BASE62[(*b % 62) as usize] as char).collect()
+    digest
+        .iter()
+        .take(16)
+        .map(|b| BASE62[(*b % 62) as usize] as char)
+        .collect()
 }
 
 /// The behaviour of the card with this fingerprint.
@@ -116,8 +158,14 @@ pub fn behaviour_of_fingerprint(fingerprint_of_card: &str) -> Behaviour {
     use std::collections::HashMap;
     use std::sync::OnceLock;
     static BY_FINGERPRINT: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
-    let table = BY_FINGERPRINT.get_or_init(|| SPECIAL.iter().map(|n| (fingerprint(n), *n)).collect());
-    behaviour(table.get(fingerprint_of_card).copied().unwrap_or("4242424242424242"))
+    let table =
+        BY_FINGERPRINT.get_or_init(|| SPECIAL.iter().map(|n| (fingerprint(n), *n)).collect());
+    behaviour(
+        table
+            .get(fingerprint_of_card)
+            .copied()
+            .unwrap_or("4242424242424242"),
+    )
 }
 
 /// Stripe's `pm_card_*` test PaymentMethod ids and the number each stands for.
@@ -133,14 +181,25 @@ pub fn test_payment_method(id: &str) -> Option<&'static str> {
         "pm_card_unionpay" => "6200000000000005",
         "pm_card_bypassPending" => "4000000000000077",
         "pm_card_visa_chargeDeclined" | "pm_card_chargeDeclined" => "4000000000000002",
-        "pm_card_visa_chargeDeclinedInsufficientFunds" | "pm_card_chargeDeclinedInsufficientFunds" => "4000000000009995",
-        "pm_card_visa_chargeDeclinedLostCard" | "pm_card_chargeDeclinedLostCard" => "4000000000009987",
-        "pm_card_visa_chargeDeclinedStolenCard" | "pm_card_chargeDeclinedStolenCard" => "4000000000009979",
+        "pm_card_visa_chargeDeclinedInsufficientFunds"
+        | "pm_card_chargeDeclinedInsufficientFunds" => "4000000000009995",
+        "pm_card_visa_chargeDeclinedLostCard" | "pm_card_chargeDeclinedLostCard" => {
+            "4000000000009987"
+        }
+        "pm_card_visa_chargeDeclinedStolenCard" | "pm_card_chargeDeclinedStolenCard" => {
+            "4000000000009979"
+        }
         "pm_card_radarBlock" => "4100000000000019",
         "pm_card_visa_chargeDeclinedVelocityLimitExceeded" => "4000000000006975",
-        "pm_card_visa_chargeDeclinedExpiredCard" | "pm_card_chargeDeclinedExpiredCard" => "4000000000000069",
-        "pm_card_visa_chargeDeclinedIncorrectCvc" | "pm_card_chargeDeclinedIncorrectCvc" => "4000000000000127",
-        "pm_card_visa_chargeDeclinedProcessingError" | "pm_card_chargeDeclinedProcessingError" => "4000000000000119",
+        "pm_card_visa_chargeDeclinedExpiredCard" | "pm_card_chargeDeclinedExpiredCard" => {
+            "4000000000000069"
+        }
+        "pm_card_visa_chargeDeclinedIncorrectCvc" | "pm_card_chargeDeclinedIncorrectCvc" => {
+            "4000000000000127"
+        }
+        "pm_card_visa_chargeDeclinedProcessingError" | "pm_card_chargeDeclinedProcessingError" => {
+            "4000000000000119"
+        }
         "pm_card_chargeCustomerFail" => "4000000000000341",
         "pm_card_authenticationRequiredOnSetup" => "4000002500003155",
         "pm_card_authenticationRequired" => "4000002760003184",
@@ -152,7 +211,12 @@ pub fn test_payment_method(id: &str) -> Option<&'static str> {
 
 /// The card brand from the number's first digits.
 pub fn brand(number: &str) -> &'static str {
-    let prefix = |n: usize| number.get(..n).and_then(|p| p.parse::<u32>().ok()).unwrap_or(0);
+    let prefix = |n: usize| {
+        number
+            .get(..n)
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
     match () {
         _ if number.starts_with('4') => "visa",
         _ if (51..=55).contains(&prefix(2)) || (2221..=2720).contains(&prefix(4)) => "mastercard",
@@ -187,7 +251,11 @@ pub fn luhn_valid(number: &str) -> bool {
             let d = (b - b'0') as u32;
             if i % 2 == 1 {
                 let doubled = d * 2;
-                if doubled > 9 { doubled - 9 } else { doubled }
+                if doubled > 9 {
+                    doubled - 9
+                } else {
+                    doubled
+                }
             } else {
                 d
             }
@@ -199,9 +267,21 @@ pub fn luhn_valid(number: &str) -> bool {
 /// Stripe's documented test numbers: with the strict option, only these are charged.
 pub fn is_documented_test_number(number: &str) -> bool {
     const SUCCESS: &[&str] = &[
-        "4242424242424242", "4000056655665556", "5555555555554444", "2223003122003222", "5200828282828210",
-        "5105105105105100", "378282246310005", "371449635398431", "6011111111111117", "3056930009020004",
-        "36227206271667", "3566002020360505", "6200000000000005", "4000000000000077", "4000000000003055",
+        "4242424242424242",
+        "4000056655665556",
+        "5555555555554444",
+        "2223003122003222",
+        "5200828282828210",
+        "5105105105105100",
+        "378282246310005",
+        "371449635398431",
+        "6011111111111117",
+        "3056930009020004",
+        "36227206271667",
+        "3566002020360505",
+        "6200000000000005",
+        "4000000000000077",
+        "4000000000003055",
     ];
     SUCCESS.contains(&number) || SPECIAL.contains(&number)
 }
@@ -213,8 +293,14 @@ mod tests {
     #[test]
     fn fingerprints_find_the_behaviour_without_the_number() {
         let declined = behaviour("4000008260003178");
-        assert_eq!(behaviour_of_fingerprint(&fingerprint("4000008260003178")), declined);
-        assert_eq!(behaviour_of_fingerprint(&fingerprint("4111111111111111")).outcome, Outcome::Succeed);
+        assert_eq!(
+            behaviour_of_fingerprint(&fingerprint("4000008260003178")),
+            declined
+        );
+        assert_eq!(
+            behaviour_of_fingerprint(&fingerprint("4111111111111111")).outcome,
+            Outcome::Succeed
+        );
         assert_eq!(fingerprint("4242424242424242").len(), 16);
         for n in SPECIAL {
             assert!(luhn_valid(n), "{n}");
@@ -251,7 +337,12 @@ mod tests {
 
     #[test]
     fn every_test_pm_maps_to_a_luhn_valid_number() {
-        for id in ["pm_card_visa", "pm_card_chargeDeclined", "pm_card_authenticationRequired", "pm_card_amex"] {
+        for id in [
+            "pm_card_visa",
+            "pm_card_chargeDeclined",
+            "pm_card_authenticationRequired",
+            "pm_card_amex",
+        ] {
             assert!(luhn_valid(test_payment_method(id).unwrap()), "{id}");
         }
         assert!(test_payment_method("pm_card_nope").is_none());

@@ -37,7 +37,10 @@ pub(crate) fn router() -> Router<Emulator> {
         .route("/requests/{id}", get(request))
         .route("/deliveries", get(deliveries))
         .route("/webhooks/flush", post(flush));
-    Router::new().route("/3ds/{id}/result", post(challenge_result)).merge(control).merge(crate::browser::emulator_pages())
+    Router::new()
+        .route("/3ds/{id}/result", post(challenge_result))
+        .merge(control)
+        .merge(crate::browser::emulator_pages())
 }
 
 /// The caller's address, which the control API checks is loopback.
@@ -50,34 +53,56 @@ pub(crate) fn control_allowed(emulator: &Emulator, peer: &Peer) -> Result<(), Re
     }
     match peer {
         Some(Extension(ConnectInfo(addr))) if addr.ip().is_loopback() => Ok(()),
-        _ => Err(problem(StatusCode::FORBIDDEN, "The control API answers loopback callers only.")),
+        _ => Err(problem(
+            StatusCode::FORBIDDEN,
+            "The control API answers loopback callers only.",
+        )),
     }
 }
 
 fn problem(status: StatusCode, message: &str) -> Response {
-    json_response(status, json!({ "error": { "message": message, "type": "invalid_request_error" } }))
+    json_response(
+        status,
+        json!({ "error": { "message": message, "type": "invalid_request_error" } }),
+    )
 }
 
 fn json_response(status: StatusCode, value: Value) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], to_pretty(&value)).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        to_pretty(&value),
+    )
+        .into_response()
 }
 
 /// Control calls must say `Content-Type: application/json`: a browser can send that
 /// cross-site only after a CORS preflight, which the control API never answers, so no
 /// web page can reset or steer a developer's emulator.
 pub(crate) fn require_json(headers: &HeaderMap) -> Result<(), Response> {
-    let json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("application/json"));
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
     if json {
         Ok(())
     } else {
-        Err(problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Control API calls take Content-Type: application/json."))
+        Err(problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Control API calls take Content-Type: application/json.",
+        ))
     }
 }
 
 /// Reads a JSON body; an empty body reads as `{}`.
 fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, Response> {
-    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
-    serde_json::from_slice(text).map_err(|e| problem(StatusCode::BAD_REQUEST, &format!("Invalid JSON body: {e}")))
+    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(text)
+        .map_err(|e| problem(StatusCode::BAD_REQUEST, &format!("Invalid JSON body: {e}")))
 }
 
 macro_rules! guarded {
@@ -109,13 +134,19 @@ async fn reset(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap)
     emulator.clear_attempts();
     match result {
         Ok(()) => json_response(StatusCode::OK, json!({ "reset": true })),
-        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &format!("Could not reset the state: {e}")),
+        Err(e) => problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("Could not reset the state: {e}"),
+        ),
     }
 }
 
 async fn clock(State(emulator): State<Emulator>, peer: Peer) -> Response {
     guarded!(emulator, peer);
-    json_response(StatusCode::OK, json!({ "now": emulator.with_store(|s| s.clock.now()) }))
+    json_response(
+        StatusCode::OK,
+        json!({ "now": emulator.with_store(|s| s.clock.now()) }),
+    )
 }
 
 #[derive(Deserialize)]
@@ -126,7 +157,12 @@ struct ClockChange {
 }
 
 /// `POST /_emulator/clock` with `{"advance_seconds": n}` or `{"now": unix}`.
-async fn set_clock(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap, bytes: Bytes) -> Response {
+async fn set_clock(
+    State(emulator): State<Emulator>,
+    peer: Peer,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
     guarded!(emulator, peer, headers);
     let change: ClockChange = match body(&bytes) {
         Ok(c) => c,
@@ -156,7 +192,12 @@ struct Seed {
 }
 
 /// `POST /_emulator/seed` with `{"seed": ...}`: deterministic ids from now on.
-async fn seed(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap, bytes: Bytes) -> Response {
+async fn seed(
+    State(emulator): State<Emulator>,
+    peer: Peer,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
     guarded!(emulator, peer, headers);
     let seed: Seed = match body(&bytes) {
         Ok(s) => s,
@@ -165,7 +206,12 @@ async fn seed(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap, 
     let seed = match seed.seed {
         Value::String(s) => s,
         Value::Number(n) => n.to_string(),
-        _ => return problem(StatusCode::BAD_REQUEST, "seed must be a string or a number."),
+        _ => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "seed must be a string or a number.",
+            )
+        }
     };
     let result = emulator.with_store(|store| {
         if !store.is_empty() {
@@ -192,19 +238,33 @@ struct NextAction {
 
 /// `POST /_emulator/next_action` with `{"mode": "use_stripe_sdk" | "redirect_to_url"}`
 /// and, optionally, `"auto": "complete" | "fail"` to answer 3-D Secure without a click.
-async fn next_action(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap, bytes: Bytes) -> Response {
+async fn next_action(
+    State(emulator): State<Emulator>,
+    peer: Peer,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
     guarded!(emulator, peer, headers);
     let change: NextAction = match body(&bytes) {
         Ok(c) => c,
         Err(r) => return r,
     };
     let saved = emulator.with_store(|store| {
-        store.put_settings(Settings { next_action_mode: change.mode, three_ds_auto: change.auto });
+        store.put_settings(Settings {
+            next_action_mode: change.mode,
+            three_ds_auto: change.auto,
+        });
         store.commit()
     });
     match saved {
-        Ok(()) => json_response(StatusCode::OK, json!({ "mode": change.mode, "auto": change.auto })),
-        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &format!("Could not save the setting: {e}")),
+        Ok(()) => json_response(
+            StatusCode::OK,
+            json!({ "mode": change.mode, "auto": change.auto }),
+        ),
+        Err(e) => problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("Could not save the setting: {e}"),
+        ),
     }
 }
 
@@ -217,7 +277,12 @@ struct Faults {
 }
 
 /// `POST /_emulator/faults` with `{"next_requests": [{"path", "status", "delay_ms"}]}`.
-async fn faults(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap, bytes: Bytes) -> Response {
+async fn faults(
+    State(emulator): State<Emulator>,
+    peer: Peer,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
     guarded!(emulator, peer, headers);
     let faults: Faults = match body(&bytes) {
         Ok(f) => f,
@@ -225,18 +290,30 @@ async fn faults(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap
     };
     for fault in &faults.next_requests {
         if fault.status.is_some_and(|s| !(400..=599).contains(&s)) {
-            return problem(StatusCode::BAD_REQUEST, "A fault's status must be an error status (400 to 599).");
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "A fault's status must be an error status (400 to 599).",
+            );
         }
         if fault.delay_ms > 60_000 {
-            return problem(StatusCode::BAD_REQUEST, "A fault's delay_ms must be at most 60000.");
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "A fault's delay_ms must be at most 60000.",
+            );
         }
     }
     if let Some(webhook) = &faults.webhook {
         if webhook.status.is_some_and(|s| (200..=299).contains(&s)) {
-            return problem(StatusCode::BAD_REQUEST, "A webhook fault's status must not be a success.");
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "A webhook fault's status must not be a success.",
+            );
         }
         if webhook.delay_ms > 60_000 {
-            return problem(StatusCode::BAD_REQUEST, "A webhook fault's delay_ms must be at most 60000.");
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "A webhook fault's delay_ms must be at most 60000.",
+            );
         }
     }
     let queued = faults.next_requests.len();
@@ -244,7 +321,10 @@ async fn faults(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap
     if let Some(webhook) = faults.webhook.clone() {
         emulator.set_webhook_faults(webhook);
     }
-    json_response(StatusCode::OK, json!({ "queued": queued, "webhook": emulator.webhook_faults() }))
+    json_response(
+        StatusCode::OK,
+        json!({ "queued": queued, "webhook": emulator.webhook_faults() }),
+    )
 }
 
 /// `GET /_emulator/deliveries`: every webhook attempt, oldest first.
@@ -284,7 +364,13 @@ struct Force {
 }
 
 /// `POST /_emulator/payment_intents/{id}/force` with `{"status": "processing" | "succeeded" | "payment_failed"}`.
-async fn force(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap, Path(id): Path<String>, bytes: Bytes) -> Response {
+async fn force(
+    State(emulator): State<Emulator>,
+    peer: Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Response {
     guarded!(emulator, peer, headers);
     let force: Force = match body(&bytes) {
         Ok(f) => f,
@@ -297,11 +383,18 @@ async fn force(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap,
         let outcome = machine::force(store, &id, &force.status);
         store.commit().map_err(|_| ApiError::injected(500))?;
         outcome?;
-        Ok(store.render_payment_intent(&store.payment_intents[&id], &Expand::default(), Audience::Secret))
+        Ok(store.render_payment_intent(
+            &store.payment_intents[&id],
+            &Expand::default(),
+            Audience::Secret,
+        ))
     });
     match result {
         Ok(pi) => json_response(StatusCode::OK, pi),
-        Err(e) => json_response(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e.to_json(None)),
+        Err(e) => json_response(
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            e.to_json(None),
+        ),
     }
 }
 
@@ -314,7 +407,10 @@ async fn request(State(emulator): State<Emulator>, peer: Peer, Path(id): Path<St
     guarded!(emulator, peer);
     match emulator.requests().into_iter().find(|r| r.request_id == id) {
         Some(entry) => json_response(StatusCode::OK, json!(entry)),
-        None => problem(StatusCode::NOT_FOUND, "No such request in the log (it keeps the last 1000)."),
+        None => problem(
+            StatusCode::NOT_FOUND,
+            "No such request in the log (it keeps the last 1000).",
+        ),
     }
 }
 
@@ -328,15 +424,24 @@ struct ChallengeAnswer {
 /// `POST /_emulator/3ds/{pi}/result` with `client_secret` and `outcome` (`complete` | `fail`),
 /// as JSON (the fake Stripe.js) or a form (the hosted page, which is then redirected to
 /// the PaymentIntent's `return_url`).
-async fn challenge_result(State(emulator): State<Emulator>, Path(id): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
+async fn challenge_result(
+    State(emulator): State<Emulator>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
     let from_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
     let answer: ChallengeAnswer = if from_form {
-        let pairs: std::collections::HashMap<String, String> = form_urlencoded::parse(&bytes).into_owned().collect();
+        let pairs: std::collections::HashMap<String, String> =
+            form_urlencoded::parse(&bytes).into_owned().collect();
         match (pairs.get("client_secret"), pairs.get("outcome")) {
-            (Some(secret), Some(outcome)) => ChallengeAnswer { client_secret: secret.clone(), outcome: outcome.clone() },
+            (Some(secret), Some(outcome)) => ChallengeAnswer {
+                client_secret: secret.clone(),
+                outcome: outcome.clone(),
+            },
             _ => return problem(StatusCode::BAD_REQUEST, "Send client_secret and outcome."),
         }
     } else {
@@ -355,7 +460,12 @@ async fn challenge_result(State(emulator): State<Emulator>, Path(id): Path<Strin
             return Err(ApiError::no_such("payment_intent", &id, "intent"));
         };
         let secret_matches = pi.client_secret.len() == answer.client_secret.len()
-            && pi.client_secret.bytes().zip(answer.client_secret.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
+            && pi
+                .client_secret
+                .bytes()
+                .zip(answer.client_secret.bytes())
+                .fold(0u8, |a, (x, y)| a | (x ^ y))
+                == 0;
         if !secret_matches {
             return Err(ApiError::client_secret_mismatch());
         }
@@ -363,15 +473,28 @@ async fn challenge_result(State(emulator): State<Emulator>, Path(id): Path<Strin
             .next_action
             .as_ref()
             .filter(|a| a["type"] == "redirect_to_url")
-            .and_then(|a| a["redirect_to_url"]["return_url"].as_str().map(str::to_string));
+            .and_then(|a| {
+                a["redirect_to_url"]["return_url"]
+                    .as_str()
+                    .map(str::to_string)
+            });
         let finished = machine::finish_challenge(store, &id, result);
         store.commit().map_err(|_| ApiError::injected(500))?;
         let pi = &store.payment_intents[&id];
         let rendered = store.render_payment_intent(pi, &Expand::default(), Audience::Publishable);
-        Ok((finished, rendered, redirect, pi.status, pi.client_secret.clone()))
+        Ok((
+            finished,
+            rendered,
+            redirect,
+            pi.status,
+            pi.client_secret.clone(),
+        ))
     });
     match outcome {
-        Err(e) => json_response(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e.to_json(None)),
+        Err(e) => json_response(
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            e.to_json(None),
+        ),
         Ok((_, _, Some(return_url), status, secret)) if from_form => {
             let redirect_status = match status {
                 Status::Succeeded | Status::RequiresCapture => "succeeded",
@@ -389,12 +512,20 @@ async fn challenge_result(State(emulator): State<Emulator>, Path(id): Path<Strin
                 .status(StatusCode::FOUND)
                 .header(header::LOCATION, location)
                 .body(Body::empty())
-                .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "Could not build the redirect."))
+                .unwrap_or_else(|_| {
+                    problem(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "Could not build the redirect.",
+                    )
+                })
         }
         Ok((Err(error), rendered, ..)) => {
             let mut error = error;
             error.payment_intent = Some(rendered);
-            json_response(StatusCode::from_u16(error.status).unwrap_or(StatusCode::PAYMENT_REQUIRED), error.to_json(None))
+            json_response(
+                StatusCode::from_u16(error.status).unwrap_or(StatusCode::PAYMENT_REQUIRED),
+                error.to_json(None),
+            )
         }
         Ok((Ok(()), rendered, ..)) => json_response(StatusCode::OK, rendered),
     }

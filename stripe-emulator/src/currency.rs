@@ -7,7 +7,10 @@ pub const SUPPORTED: &[&str] = &[
 ];
 
 /// Currencies without a minor unit: an amount of 500 jpy is ¥500, never scaled.
-const ZERO_DECIMAL: &[&str] = &["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"];
+const ZERO_DECIMAL: &[&str] = &[
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
+    "xaf", "xof", "xpf",
+];
 
 /// The largest amount Stripe takes: eight digits [spec].
 pub const MAX_AMOUNT: i64 = 99_999_999;
@@ -57,10 +60,14 @@ pub fn display(amount: i64, currency: &str) -> String {
 pub fn check_amount(amount: i64, currency: &str) -> Result<(), crate::error::ApiError> {
     let minimum = minimum_amount(currency);
     if amount < minimum {
-        return Err(crate::error::ApiError::amount_too_small(&display(minimum, currency)));
+        return Err(crate::error::ApiError::amount_too_small(&display(
+            minimum, currency,
+        )));
     }
     if amount > MAX_AMOUNT {
-        return Err(crate::error::ApiError::amount_too_large(&display(MAX_AMOUNT, currency)));
+        return Err(crate::error::ApiError::amount_too_large(&display(
+            MAX_AMOUNT, currency,
+        )));
     }
     Ok(())
 }
@@ -73,7 +80,10 @@ mod tests {
     fn minimums_and_display() {
         assert_eq!(parse("USD").as_deref(), Some("usd"));
         assert_eq!(parse("xyz"), None);
-        assert_eq!(check_amount(49, "usd").unwrap_err().message, "Amount must be at least $0.50 usd");
+        assert_eq!(
+            check_amount(49, "usd").unwrap_err().message,
+            "Amount must be at least $0.50 usd"
+        );
         assert!(check_amount(50, "usd").is_ok());
         assert!(check_amount(500, "jpy").is_ok());
         assert_eq!(display(50, "jpy"), "¥50 jpy");

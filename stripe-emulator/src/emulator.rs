@@ -115,7 +115,8 @@ impl Emulator {
     /// Opens an emulator, loading its state when `options.state_dir` has some.
     pub fn open(options: Options) -> std::io::Result<Emulator> {
         if let Some(keys) = &options.keys {
-            keys.validate().map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+            keys.validate()
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         }
         let store = match &options.state_dir {
             Some(dir) => Store::open(dir, Keys::generate, options.keys.clone())?,
@@ -146,14 +147,23 @@ impl Emulator {
     pub fn configure_webhook_urls(&self, urls: &[String]) -> std::io::Result<()> {
         let extra = self.shared.options.extra_webhook_secrets.clone();
         self.with_store(|store| {
-            let stale: Vec<String> = store.webhook_endpoints.values().filter(|w| w.configured && !urls.contains(&w.url)).map(|w| w.id.clone()).collect();
+            let stale: Vec<String> = store
+                .webhook_endpoints
+                .values()
+                .filter(|w| w.configured && !urls.contains(&w.url))
+                .map(|w| w.id.clone())
+                .collect();
             for id in stale {
                 store.delete_webhook_endpoint(&id);
             }
             let mut secrets = vec![store.keys.webhook_secret.clone()];
             secrets.extend(extra);
             for url in urls {
-                let existing = store.webhook_endpoints.values().find(|w| w.configured && &w.url == url).cloned();
+                let existing = store
+                    .webhook_endpoints
+                    .values()
+                    .find(|w| w.configured && &w.url == url)
+                    .cloned();
                 let endpoint = match existing {
                     Some(mut endpoint) => {
                         endpoint.secrets = secrets.clone();
@@ -211,7 +221,9 @@ impl Emulator {
         let (shutdown, stopped) = oneshot::channel::<()>();
         let (stop_deliveries, deliveries_stopped) = tokio::sync::watch::channel(false);
         let deliveries = tokio::spawn(webhooks::run(self.clone(), deliveries_stopped.clone()));
-        let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
         if let Some(second) = second {
             let app = app.clone();
             let mut stop = deliveries_stopped;
@@ -230,16 +242,33 @@ impl Emulator {
                 })
                 .await
         });
-        Ok(RunningEmulator { base_url, addr, keys: self.keys(), emulator: self, shutdown: Some(shutdown), stop_deliveries, task, deliveries })
+        Ok(RunningEmulator {
+            base_url,
+            addr,
+            keys: self.keys(),
+            emulator: self,
+            shutdown: Some(shutdown),
+            stop_deliveries,
+            task,
+            deliveries,
+        })
     }
 
     /// Sets the origin the emulator names in URLs it hands out (when served elsewhere).
     pub fn set_base_url(&self, base_url: &str) {
-        *self.shared.base_url.write().unwrap_or_else(|e| e.into_inner()) = base_url.trim_end_matches('/').to_string();
+        *self
+            .shared
+            .base_url
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = base_url.trim_end_matches('/').to_string();
     }
 
     pub(crate) fn base_url(&self) -> String {
-        self.shared.base_url.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.shared
+            .base_url
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub(crate) fn options(&self) -> &Options {
@@ -260,11 +289,19 @@ impl Emulator {
     }
 
     pub(crate) fn add_faults(&self, faults: Vec<RequestFault>) {
-        self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()).extend(faults);
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(faults);
     }
 
     pub(crate) fn clear_faults(&self) {
-        self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// Takes the first fault queued for `path`.
@@ -288,7 +325,11 @@ impl Emulator {
             latency_ms = entry.latency_ms,
             "request"
         );
-        let mut log = self.shared.requests.lock().unwrap_or_else(|e| e.into_inner());
+        let mut log = self
+            .shared
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if log.len() == REQUEST_LOG_LENGTH {
             log.pop_front();
         }
@@ -296,11 +337,19 @@ impl Emulator {
     }
 
     pub(crate) fn webhook_faults(&self) -> WebhookFaults {
-        self.shared.webhook_faults.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.shared
+            .webhook_faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub(crate) fn set_webhook_faults(&self, faults: WebhookFaults) {
-        *self.shared.webhook_faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
+        *self
+            .shared
+            .webhook_faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = faults;
     }
 
     pub(crate) fn decoy_secret(&self) -> &str {
@@ -312,14 +361,23 @@ impl Emulator {
         self.shared.webhook_client.get_or_init(|| {
             reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
-                .timeout(self.shared.options.webhook_timeout.unwrap_or(Duration::from_secs(10)))
+                .timeout(
+                    self.shared
+                        .options
+                        .webhook_timeout
+                        .unwrap_or(Duration::from_secs(10)),
+                )
                 .build()
                 .unwrap_or_default()
         })
     }
 
     pub(crate) fn log_attempt(&self, entry: AttemptRecord) {
-        let mut log = self.shared.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut log = self
+            .shared
+            .attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if log.len() == 10 * REQUEST_LOG_LENGTH {
             log.pop_front();
         }
@@ -327,19 +385,39 @@ impl Emulator {
     }
 
     pub(crate) fn attempts(&self) -> Vec<AttemptRecord> {
-        self.shared.attempts.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+        self.shared
+            .attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 
     pub(crate) fn clear_attempts(&self) {
-        self.shared.attempts.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.shared
+            .attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     pub(crate) fn requests(&self) -> Vec<LoggedRequest> {
-        self.shared.requests.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+        self.shared
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 
     pub(crate) fn clear_requests(&self) {
-        self.shared.requests.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.shared
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }
 

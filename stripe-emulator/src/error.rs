@@ -110,7 +110,11 @@ impl ApiError {
     }
 
     pub fn body_too_large(limit: usize) -> Self {
-        Self::invalid(413, format!("The request body is too large: Stripe accepts at most {limit} bytes.")).before_execution()
+        Self::invalid(
+            413,
+            format!("The request body is too large: Stripe accepts at most {limit} bytes."),
+        )
+        .before_execution()
     }
 
     pub fn unrecognized_url(method: &str, path: &str) -> Self {
@@ -127,7 +131,8 @@ impl ApiError {
 
     /// `key` is masked: the first 8 characters, one `*` per hidden one, the last 4.
     pub fn invalid_api_key(key: &str) -> Self {
-        Self::invalid(401, format!("Invalid API Key provided: {}", mask_key(key))).before_execution()
+        Self::invalid(401, format!("Invalid API Key provided: {}", mask_key(key)))
+            .before_execution()
     }
 
     pub fn live_key(key: &str) -> Self {
@@ -147,25 +152,40 @@ impl ApiError {
     // --- parameters (b.8) ------------------------------------------------------------
 
     pub fn missing_param(param: &str) -> Self {
-        Self::invalid(400, format!("Missing required param: {param}.")).code("parameter_missing").param(param).before_execution()
+        Self::invalid(400, format!("Missing required param: {param}."))
+            .code("parameter_missing")
+            .param(param)
+            .before_execution()
     }
 
     pub fn unknown_param(param: &str) -> Self {
         let param = shorten(param);
-        Self::invalid(400, format!("Received unknown parameter: {param}")).code("parameter_unknown").param(&param).before_execution()
+        Self::invalid(400, format!("Received unknown parameter: {param}"))
+            .code("parameter_unknown")
+            .param(&param)
+            .before_execution()
     }
 
     pub fn invalid_integer(param: &str, value: &str) -> Self {
-        Self::invalid(400, format!("Invalid integer: {}", shorten(value))).code("parameter_invalid_integer").param(param).before_execution()
+        Self::invalid(400, format!("Invalid integer: {}", shorten(value)))
+            .code("parameter_invalid_integer")
+            .param(param)
+            .before_execution()
     }
 
     pub fn invalid_number(param: &str, value: &str) -> Self {
-        Self::invalid(400, format!("Invalid decimal: {}", shorten(value))).code("parameter_invalid_decimal").param(param).before_execution()
+        Self::invalid(400, format!("Invalid decimal: {}", shorten(value)))
+            .code("parameter_invalid_decimal")
+            .param(param)
+            .before_execution()
     }
 
     /// [docs*] Stripe's code for a bad boolean is not in its published list.
     pub fn invalid_boolean(param: &str, value: &str) -> Self {
-        Self::invalid(400, format!("Invalid boolean: {}", shorten(value))).code("parameter_invalid_boolean").param(param).before_execution()
+        Self::invalid(400, format!("Invalid boolean: {}", shorten(value)))
+            .code("parameter_invalid_boolean")
+            .param(param)
+            .before_execution()
     }
 
     /// [docs*] "Invalid capture_method: must be one of automatic, automatic_async, or manual".
@@ -175,23 +195,42 @@ impl ApiError {
             [one] => one.clone(),
             [init @ .., last] => format!("{}, or {last}", init.join(", ")),
         };
-        Self::invalid(400, format!("Invalid {param}: must be one of {list}")).code("parameter_invalid_enum").param(param).before_execution()
+        Self::invalid(400, format!("Invalid {param}: must be one of {list}"))
+            .code("parameter_invalid_enum")
+            .param(param)
+            .before_execution()
     }
 
     pub fn string_too_long(param: &str, max: u64) -> Self {
-        Self::invalid(400, format!("Invalid string: {param} must be at most {max} characters")).code("parameter_invalid_string").param(param).before_execution()
+        Self::invalid(
+            400,
+            format!("Invalid string: {param} must be at most {max} characters"),
+        )
+        .code("parameter_invalid_string")
+        .param(param)
+        .before_execution()
     }
 
     pub fn expected_string(param: &str) -> Self {
-        Self::invalid(400, format!("Invalid string: {param} must be a string, not a hash or an array")).code("parameter_invalid_string").param(param).before_execution()
+        Self::invalid(
+            400,
+            format!("Invalid string: {param} must be a string, not a hash or an array"),
+        )
+        .code("parameter_invalid_string")
+        .param(param)
+        .before_execution()
     }
 
     pub fn expected_object(param: &str) -> Self {
-        Self::invalid(400, "Invalid object").param(param).before_execution()
+        Self::invalid(400, "Invalid object")
+            .param(param)
+            .before_execution()
     }
 
     pub fn expected_array(param: &str) -> Self {
-        Self::invalid(400, "Invalid array").param(param).before_execution()
+        Self::invalid(400, "Invalid array")
+            .param(param)
+            .before_execution()
     }
 
     pub fn empty_string(param: &str) -> Self {
@@ -203,11 +242,24 @@ impl ApiError {
     }
 
     pub fn conflicting_param(key: &str) -> Self {
-        Self::invalid(400, format!("Invalid request: the parameter {} is sent both as a value and as a hash or array.", shorten(key))).before_execution()
+        Self::invalid(
+            400,
+            format!(
+                "Invalid request: the parameter {} is sent both as a value and as a hash or array.",
+                shorten(key)
+            ),
+        )
+        .before_execution()
     }
 
     pub fn exclusive_params(a: &str, b: &str) -> Self {
-        Self::invalid(400, format!("You may only specify one of these parameters: {a}, {b}.")).code("parameters_exclusive").param(a).before_execution()
+        Self::invalid(
+            400,
+            format!("You may only specify one of these parameters: {a}, {b}."),
+        )
+        .code("parameters_exclusive")
+        .param(a)
+        .before_execution()
     }
 
     pub fn invalid_request(param: &str, message: impl Into<String>) -> Self {
@@ -215,32 +267,58 @@ impl ApiError {
     }
 
     pub fn invalid_limit(value: i64) -> Self {
-        Self::invalid(400, format!("Invalid limit: must be an integer between 1 and 100 (got {value})")).param("limit").before_execution()
+        Self::invalid(
+            400,
+            format!("Invalid limit: must be an integer between 1 and 100 (got {value})"),
+        )
+        .param("limit")
+        .before_execution()
     }
 
     pub fn invalid_currency(currency: &str) -> Self {
-        Self::invalid(400, format!("Invalid currency: {}. Stripe currently supports these currencies: {}", shorten(currency), crate::currency::SUPPORTED.join(", ")))
-            .param("currency")
-            .before_execution()
+        Self::invalid(
+            400,
+            format!(
+                "Invalid currency: {}. Stripe currently supports these currencies: {}",
+                shorten(currency),
+                crate::currency::SUPPORTED.join(", ")
+            ),
+        )
+        .param("currency")
+        .before_execution()
     }
 
     pub fn amount_too_small(minimum: &str) -> Self {
-        Self::invalid(400, format!("Amount must be at least {minimum}")).code("amount_too_small").param("amount").before_execution()
+        Self::invalid(400, format!("Amount must be at least {minimum}"))
+            .code("amount_too_small")
+            .param("amount")
+            .before_execution()
     }
 
     pub fn amount_too_large(maximum: &str) -> Self {
-        Self::invalid(400, format!("Amount must be no more than {maximum}")).code("amount_too_large").param("amount").before_execution()
+        Self::invalid(400, format!("Amount must be no more than {maximum}"))
+            .code("amount_too_large")
+            .param("amount")
+            .before_execution()
     }
 
     pub fn metadata(message: impl Into<String>) -> Self {
-        Self::invalid(400, message).param("metadata").before_execution()
+        Self::invalid(400, message)
+            .param("metadata")
+            .before_execution()
     }
 
     pub fn unsupported_payment_method_type(kind: &str) -> Self {
-        Self::invalid(400, format!("The payment method type \"{}\" is invalid. This emulator supports only \"card\".", shorten(kind)))
-            .code("payment_method_invalid_parameter")
-            .param("payment_method_types")
-            .before_execution()
+        Self::invalid(
+            400,
+            format!(
+                "The payment method type \"{}\" is invalid. This emulator supports only \"card\".",
+                shorten(kind)
+            ),
+        )
+        .code("payment_method_invalid_parameter")
+        .param("payment_method_types")
+        .before_execution()
     }
 
     /// A raw card number sent with a secret key (b.7).
@@ -249,18 +327,23 @@ impl ApiError {
     }
 
     pub fn idempotency_key_too_long() -> Self {
-        Self::invalid(400, "Idempotency keys can be at most 255 characters long.").before_execution()
+        Self::invalid(400, "Idempotency keys can be at most 255 characters long.")
+            .before_execution()
     }
 
     // --- objects and state (b.5, b.6) ------------------------------------------------
 
     /// `param` is the path parameter's name in Stripe's API (`intent`, `payment_method`, ...).
     pub fn no_such(object: &str, id: &str, param: &str) -> Self {
-        Self::invalid(404, format!("No such {object}: '{}'", shorten(id))).code("resource_missing").param(param)
+        Self::invalid(404, format!("No such {object}: '{}'", shorten(id)))
+            .code("resource_missing")
+            .param(param)
     }
 
     pub fn unexpected_state(message: impl Into<String>) -> Self {
-        Self::invalid(400, message).code("payment_intent_unexpected_state").attached()
+        Self::invalid(400, message)
+            .code("payment_intent_unexpected_state")
+            .attached()
     }
 
     pub fn unexpected_state_param(message: impl Into<String>, param: &str) -> Self {
@@ -272,11 +355,14 @@ impl ApiError {
     }
 
     pub fn cannot_expand(field: &str) -> Self {
-        Self::invalid(400, format!("This property cannot be expanded ({field}).")).param("expand").before_execution()
+        Self::invalid(400, format!("This property cannot be expanded ({field})."))
+            .param("expand")
+            .before_execution()
     }
 
     pub fn charge_already_refunded(charge: &str) -> Self {
-        Self::invalid(400, format!("Charge {charge} has already been refunded.")).code("charge_already_refunded")
+        Self::invalid(400, format!("Charge {charge} has already been refunded."))
+            .code("charge_already_refunded")
     }
 
     pub fn refund_too_large(requested: &str, available: &str) -> Self {
@@ -289,8 +375,15 @@ impl ApiError {
 
     // --- cards (b.7) -----------------------------------------------------------------
 
-    pub fn card(code: &str, decline_code: Option<&str>, message: &str, param: Option<&str>) -> Self {
-        let mut e = Self::new(402, ErrorType::Card, message).code(code).attached();
+    pub fn card(
+        code: &str,
+        decline_code: Option<&str>,
+        message: &str,
+        param: Option<&str>,
+    ) -> Self {
+        let mut e = Self::new(402, ErrorType::Card, message)
+            .code(code)
+            .attached();
         e.decline_code = decline_code.map(str::to_string);
         e.param = param.map(str::to_string);
         e
@@ -345,7 +438,14 @@ impl ApiError {
             e.insert("decline_code".into(), decline.clone().into());
         }
         if let Some(code) = &self.code {
-            e.insert("doc_url".into(), format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-")).into());
+            e.insert(
+                "doc_url".into(),
+                format!(
+                    "https://stripe.com/docs/error-codes/{}",
+                    code.replace('_', "-")
+                )
+                .into(),
+            );
         }
         e.insert("message".into(), self.message.clone().into());
         if let Some(param) = &self.param {
@@ -410,17 +510,45 @@ mod tests {
 
     #[test]
     fn envelope_is_alphabetical_with_doc_url() {
-        let e = ApiError::card("card_declined", Some("insufficient_funds"), "Your card has insufficient funds.", None);
+        let e = ApiError::card(
+            "card_declined",
+            Some("insufficient_funds"),
+            "Your card has insufficient funds.",
+            None,
+        );
         let json = e.to_json(Some("http://emu/_emulator/requests/req_1".into()));
         let keys: Vec<&String> = json["error"].as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["code", "decline_code", "doc_url", "message", "request_log_url", "type"]);
-        assert_eq!(json["error"]["doc_url"], "https://stripe.com/docs/error-codes/card-declined");
+        assert_eq!(
+            keys,
+            [
+                "code",
+                "decline_code",
+                "doc_url",
+                "message",
+                "request_log_url",
+                "type"
+            ]
+        );
+        assert_eq!(
+            json["error"]["doc_url"],
+            "https://stripe.com/docs/error-codes/card-declined"
+        );
         assert_eq!(json["error"]["type"], "card_error");
     }
 
     #[test]
     fn enum_message_lists_choices_like_stripe() {
-        let e = ApiError::invalid_enum("capture_method", &["automatic".into(), "automatic_async".into(), "manual".into()]);
-        assert_eq!(e.message, "Invalid capture_method: must be one of automatic, automatic_async, or manual");
+        let e = ApiError::invalid_enum(
+            "capture_method",
+            &[
+                "automatic".into(),
+                "automatic_async".into(),
+                "manual".into(),
+            ],
+        );
+        assert_eq!(
+            e.message,
+            "Invalid capture_method: must be one of automatic, automatic_async, or manual"
+        );
     }
 }

@@ -19,7 +19,12 @@ impl Store {
         }
         let id = self.new_id("evt");
         let now = self.clock.now();
-        let endpoints: Vec<String> = self.webhook_endpoints.values().filter(|w| w.wants(kind)).map(|w| w.id.clone()).collect();
+        let endpoints: Vec<String> = self
+            .webhook_endpoints
+            .values()
+            .filter(|w| w.wants(kind))
+            .map(|w| w.id.clone())
+            .collect();
         for endpoint_id in &endpoints {
             self.put_delivery(Delivery {
                 id: format!("{id}:{endpoint_id}"),
@@ -49,13 +54,17 @@ impl Store {
         let cutoff = self.clock.now() - RETENTION_SECONDS;
         self.events.retain(|_, e| e.created >= cutoff);
         let events = &self.events;
-        self.deliveries.retain(|_, d| events.contains_key(&d.event_id) && (d.next_attempt_at.is_some() || !d.succeeded));
+        self.deliveries.retain(|_, d| {
+            events.contains_key(&d.event_id) && (d.next_attempt_at.is_some() || !d.succeeded)
+        });
     }
 
     /// `payment_intent.*` with the PaymentIntent as it is now.
     pub fn emit_intent(&mut self, kind: &str, pi_id: &str) {
         if let Some(pi) = self.payment_intents.get(pi_id) {
-            let snapshot = Snapshot::PaymentIntent { payment_intent: Box::new(pi.clone()) };
+            let snapshot = Snapshot::PaymentIntent {
+                payment_intent: Box::new(pi.clone()),
+            };
             self.emit(kind, snapshot, None);
         }
     }
@@ -63,8 +72,16 @@ impl Store {
     /// `charge.*` with the charge (and its refunds) as they are now.
     pub fn emit_charge(&mut self, kind: &str, charge_id: &str, previous_attributes: Option<Value>) {
         if let Some(charge) = self.charges.get(charge_id) {
-            let refunds = charge.refunds.iter().filter_map(|id| self.refunds.get(id)).cloned().collect();
-            let snapshot = Snapshot::Charge { charge: Box::new(charge.clone()), refunds };
+            let refunds = charge
+                .refunds
+                .iter()
+                .filter_map(|id| self.refunds.get(id))
+                .cloned()
+                .collect();
+            let snapshot = Snapshot::Charge {
+                charge: Box::new(charge.clone()),
+                refunds,
+            };
             self.emit(kind, snapshot, previous_attributes);
         }
     }
@@ -72,7 +89,9 @@ impl Store {
     /// `refund.*` with the refund as it is now.
     pub fn emit_refund(&mut self, kind: &str, refund_id: &str) {
         if let Some(refund) = self.refunds.get(refund_id) {
-            let snapshot = Snapshot::Refund { refund: Box::new(refund.clone()) };
+            let snapshot = Snapshot::Refund {
+                refund: Box::new(refund.clone()),
+            };
             self.emit(kind, snapshot, None);
         }
     }
@@ -87,10 +106,21 @@ impl Store {
                 Audience::Secret,
             ),
             Snapshot::Charge { charge, refunds } => {
-                let rendered = refunds.iter().rev().map(|re| re.render(re.charge.clone().into(), re.payment_intent.clone().into())).collect();
-                charge.render(charge.payment_intent.clone().into(), rendered, self.payment_methods.get(&charge.payment_method))
+                let rendered = refunds
+                    .iter()
+                    .rev()
+                    .map(|re| re.render(re.charge.clone().into(), re.payment_intent.clone().into()))
+                    .collect();
+                charge.render(
+                    charge.payment_intent.clone().into(),
+                    rendered,
+                    self.payment_methods.get(&charge.payment_method),
+                )
             }
-            Snapshot::Refund { refund } => refund.render(refund.charge.clone().into(), refund.payment_intent.clone().into()),
+            Snapshot::Refund { refund } => refund.render(
+                refund.charge.clone().into(),
+                refund.payment_intent.clone().into(),
+            ),
         };
         event.render(object, PINNED)
     }
@@ -116,11 +146,23 @@ mod tests {
             metadata: serde_json::Map::new(),
             balance_transaction: "txn_1".into(),
         };
-        store.emit("refund.created", Snapshot::Refund { refund: Box::new(refund.clone()) }, None);
+        store.emit(
+            "refund.created",
+            Snapshot::Refund {
+                refund: Box::new(refund.clone()),
+            },
+            None,
+        );
         let mut clock = store.clock;
         clock.advance(RETENTION_SECONDS + 60);
         store.put_clock(clock);
-        store.emit("refund.created", Snapshot::Refund { refund: Box::new(refund) }, None);
+        store.emit(
+            "refund.created",
+            Snapshot::Refund {
+                refund: Box::new(refund),
+            },
+            None,
+        );
         assert_eq!(store.events.len(), 2);
         store.prune_events();
         assert_eq!(store.events.len(), 1, "only the recent event stays");

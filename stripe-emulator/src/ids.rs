@@ -20,7 +20,10 @@ pub struct IdSource {
 impl IdSource {
     /// Switches to deterministic ids derived from `seed`.
     pub fn seeded(seed: &str) -> Self {
-        IdSource { seed: Some(seed.to_string()), counter: 0 }
+        IdSource {
+            seed: Some(seed.to_string()),
+            counter: 0,
+        }
     }
 
     /// `len` base62 characters.
@@ -28,15 +31,26 @@ impl IdSource {
         match &self.seed {
             None => {
                 let mut rng = rand::rng();
-                (0..len).map(|_| BASE62[rng.random_range(0..62)] as char).collect()
+                (0..len)
+                    .map(|_| BASE62[rng.random_range(0..62)] as char)
+                    .collect()
             }
             Some(seed) => {
                 let mut out = String::with_capacity(len);
                 while out.len() < len {
                     self.counter += 1;
-                    let digest = Sha256::new().chain_update(seed.as_bytes()).chain_update(self.counter.to_be_bytes()).finalize();
+                    let digest = Sha256::new()
+                        .chain_update(seed.as_bytes())
+                        .chain_update(self.counter.to_be_bytes())
+                        .finalize();
                     // 248 of 256 byte values map evenly onto base62 (4 × 62); the rest are skipped.
-                    out.extend(digest.iter().filter(|b| **b < 248).map(|b| BASE62[(*b % 62) as usize] as char).take(len - out.len()));
+                    out.extend(
+                        digest
+                            .iter()
+                            .filter(|b| **b < 248)
+                            .map(|b| BASE62[(*b % 62) as usize] as char)
+                            .take(len - out.len()),
+                    );
                 }
                 out
             }

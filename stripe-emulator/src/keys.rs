@@ -38,20 +38,36 @@ impl Keys {
     }
 
     pub(crate) fn placeholder() -> Keys {
-        Keys { publishable_key: String::new(), secret_key: String::new(), webhook_secret: String::new() }
+        Keys {
+            publishable_key: String::new(),
+            secret_key: String::new(),
+            webhook_secret: String::new(),
+        }
     }
 
     /// Checks that each key has the shape Stripe gives it.
     pub fn validate(&self) -> Result<(), String> {
-        let ok = |value: &str, prefix: &str| value.len() > prefix.len() + 8 && value.starts_with(prefix) && value[prefix.len()..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let ok = |value: &str, prefix: &str| {
+            value.len() > prefix.len() + 8
+                && value.starts_with(prefix)
+                && value[prefix.len()..]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        };
         if !ok(&self.publishable_key, "pk_test_") {
-            return Err("the publishable key must look like pk_test_ followed by letters and digits".into());
+            return Err(
+                "the publishable key must look like pk_test_ followed by letters and digits".into(),
+            );
         }
         if !ok(&self.secret_key, "sk_test_") {
-            return Err("the secret key must look like sk_test_ followed by letters and digits".into());
+            return Err(
+                "the secret key must look like sk_test_ followed by letters and digits".into(),
+            );
         }
         if !ok(&self.webhook_secret, "whsec_") {
-            return Err("the webhook secret must look like whsec_ followed by letters and digits".into());
+            return Err(
+                "the webhook secret must look like whsec_ followed by letters and digits".into(),
+            );
         }
         Ok(())
     }

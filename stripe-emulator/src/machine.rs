@@ -51,7 +51,13 @@ pub fn refuse_confirm(pi: &PaymentIntent) -> ApiError {
 }
 
 /// Confirms `pi` with the PaymentMethod `pm_id` (already resolved and attached).
-pub fn confirm(store: &mut Store, pi_id: &str, pm_id: &str, how: &Confirmation, emulator_url: &str) -> Result<(), ApiError> {
+pub fn confirm(
+    store: &mut Store,
+    pi_id: &str,
+    pm_id: &str,
+    how: &Confirmation,
+    emulator_url: &str,
+) -> Result<(), ApiError> {
     let mut pi = store.payment_intents[pi_id].clone();
     let card = store.payment_methods[pm_id].card.clone();
     pi.last_payment_error = None;
@@ -64,7 +70,12 @@ pub fn confirm(store: &mut Store, pi_id: &str, pm_id: &str, how: &Confirmation, 
     if behaviour.authentication == Authentication::Required {
         if how.no_customer_action {
             let error = if how.off_session {
-                ApiError::card("authentication_required", Some("authentication_required"), "Your card was declined. This transaction requires authentication.", None)
+                ApiError::card(
+                    "authentication_required",
+                    Some("authentication_required"),
+                    "Your card was declined. This transaction requires authentication.",
+                    None,
+                )
             } else {
                 ApiError::card(
                     "authentication_required",
@@ -77,7 +88,12 @@ pub fn confirm(store: &mut Store, pi_id: &str, pm_id: &str, how: &Confirmation, 
         }
         pi.status = Status::RequiresAction;
         pi.authenticating_payment_method = Some(pm_id.to_string());
-        pi.next_action = Some(next_action(&pi, how, store.settings.next_action_mode, emulator_url));
+        pi.next_action = Some(next_action(
+            &pi,
+            how,
+            store.settings.next_action_mode,
+            emulator_url,
+        ));
         store.put_payment_intent(pi);
         store.emit_intent("payment_intent.requires_action", pi_id);
         return Ok(());
@@ -87,8 +103,16 @@ pub fn confirm(store: &mut Store, pi_id: &str, pm_id: &str, how: &Confirmation, 
 }
 
 /// The `next_action` a 3-D Secure card gets (contract b.6).
-fn next_action(pi: &PaymentIntent, how: &Confirmation, mode: NextActionMode, emulator_url: &str) -> Value {
-    let query = format!("payment_intent={}&client_secret={}", pi.id, pi.client_secret);
+fn next_action(
+    pi: &PaymentIntent,
+    how: &Confirmation,
+    mode: NextActionMode,
+    emulator_url: &str,
+) -> Value {
+    let query = format!(
+        "payment_intent={}&client_secret={}",
+        pi.id, pi.client_secret
+    );
     let redirect = if how.by_stripe_js && how.use_stripe_sdk {
         mode == NextActionMode::RedirectToUrl
     } else {
@@ -114,7 +138,11 @@ fn next_action(pi: &PaymentIntent, how: &Confirmation, mode: NextActionMode, emu
 }
 
 /// Ends a 3-D Secure challenge: authorise as usual, or fail the attempt.
-pub fn finish_challenge(store: &mut Store, pi_id: &str, result: ChallengeResult) -> Result<(), ApiError> {
+pub fn finish_challenge(
+    store: &mut Store,
+    pi_id: &str,
+    result: ChallengeResult,
+) -> Result<(), ApiError> {
     let pi = store.payment_intents[pi_id].clone();
     if pi.status != Status::RequiresAction {
         return Err(ApiError::unexpected_state(format!(
@@ -122,9 +150,15 @@ pub fn finish_challenge(store: &mut Store, pi_id: &str, result: ChallengeResult)
             pi.status.as_str()
         )));
     }
-    let pm_id = pi.authenticating_payment_method.clone().or(pi.payment_method.clone()).unwrap_or_default();
+    let pm_id = pi
+        .authenticating_payment_method
+        .clone()
+        .or(pi.payment_method.clone())
+        .unwrap_or_default();
     let Some(pm) = store.payment_methods.get(&pm_id).cloned() else {
-        return Err(ApiError::unexpected_state("This PaymentIntent has no PaymentMethod to authenticate."));
+        return Err(ApiError::unexpected_state(
+            "This PaymentIntent has no PaymentMethod to authenticate.",
+        ));
     };
     match result {
         ChallengeResult::Complete => {
@@ -219,7 +253,11 @@ fn authorize(
                 let mut charge = store.charges[&charge_id].clone();
                 charge.balance_transaction = Some(store.new_id("txn"));
                 store.put_charge(charge);
-                store.emit_charge("charge.updated", &charge_id, Some(serde_json::json!({ "balance_transaction": null })));
+                store.emit_charge(
+                    "charge.updated",
+                    &charge_id,
+                    Some(serde_json::json!({ "balance_transaction": null })),
+                );
             }
             Ok(())
         }
@@ -227,17 +265,32 @@ fn authorize(
             charge.status = ChargeStatus::Failed;
             charge.failure_code = Some(decline.code.to_string());
             charge.failure_message = Some(decline.message.to_string());
-            charge.decline = Some((decline.outcome_type.to_string(), decline.decline_code.unwrap_or(decline.code).to_string()));
+            charge.decline = Some((
+                decline.outcome_type.to_string(),
+                decline.decline_code.unwrap_or(decline.code).to_string(),
+            ));
             store.put_charge(charge);
             store.emit_charge("charge.failed", &charge_id, None);
-            Err(fail_attempt(store, pi, pm_id, decline.to_error(), Some(charge_id)))
+            Err(fail_attempt(
+                store,
+                pi,
+                pm_id,
+                decline.to_error(),
+                Some(charge_id),
+            ))
         }
     }
 }
 
 /// A failed attempt: back to `requires_payment_method`, the PaymentMethod detached and
 /// kept inside `last_payment_error`.
-fn fail_attempt(store: &mut Store, mut pi: PaymentIntent, pm_id: &str, mut error: ApiError, charge: Option<String>) -> ApiError {
+fn fail_attempt(
+    store: &mut Store,
+    mut pi: PaymentIntent,
+    pm_id: &str,
+    mut error: ApiError,
+    charge: Option<String>,
+) -> ApiError {
     error.charge = charge;
     error.payment_method = Some(store.payment_methods[pm_id].render());
     pi.status = Status::RequiresPaymentMethod;
@@ -257,14 +310,20 @@ pub fn cancel(store: &mut Store, pi_id: &str, reason: Option<String>) -> Result<
     let mut pi = store.payment_intents[pi_id].clone();
     if !matches!(
         pi.status,
-        Status::RequiresPaymentMethod | Status::RequiresConfirmation | Status::RequiresAction | Status::RequiresCapture | Status::Processing
+        Status::RequiresPaymentMethod
+            | Status::RequiresConfirmation
+            | Status::RequiresAction
+            | Status::RequiresCapture
+            | Status::Processing
     ) {
         return Err(ApiError::unexpected_state(format!(
             "You cannot cancel this PaymentIntent because it has a status of {}. Only a PaymentIntent with one of the following statuses may be canceled: requires_payment_method, requires_capture, requires_confirmation, requires_action, processing.",
             pi.status.as_str()
         )));
     }
-    let held_charge = (pi.status == Status::RequiresCapture).then(|| pi.latest_charge.clone()).flatten();
+    let held_charge = (pi.status == Status::RequiresCapture)
+        .then(|| pi.latest_charge.clone())
+        .flatten();
     let held_amount = pi.amount_capturable;
     pi.status = Status::Canceled;
     pi.canceled_at = Some(store.clock.now());
@@ -282,7 +341,11 @@ pub fn cancel(store: &mut Store, pi_id: &str, reason: Option<String>) -> Result<
 }
 
 /// Captures a held authorisation; an uncaptured remainder is released.
-pub fn capture(store: &mut Store, pi_id: &str, amount_to_capture: Option<i64>) -> Result<(), ApiError> {
+pub fn capture(
+    store: &mut Store,
+    pi_id: &str,
+    amount_to_capture: Option<i64>,
+) -> Result<(), ApiError> {
     let mut pi = store.payment_intents[pi_id].clone();
     if pi.status != Status::RequiresCapture {
         return Err(ApiError::unexpected_state(format!(
@@ -295,7 +358,11 @@ pub fn capture(store: &mut Store, pi_id: &str, amount_to_capture: Option<i64>) -
         return Err(ApiError::capture_too_large(amount, pi.amount_capturable));
     }
     if amount < 1 {
-        return Err(ApiError::invalid_request("amount_to_capture", "The amount to capture must be a positive integer.").attached());
+        return Err(ApiError::invalid_request(
+            "amount_to_capture",
+            "The amount to capture must be a positive integer.",
+        )
+        .attached());
     }
     let charge_id = pi.latest_charge.clone().unwrap_or_default();
     if let Some(mut charge) = store.charges.get(&charge_id).cloned() {
@@ -318,20 +385,32 @@ pub fn capture(store: &mut Store, pi_id: &str, amount_to_capture: Option<i64>) -
 /// Moves a PaymentIntent as an asynchronous payment method would (control API `force`).
 pub fn force(store: &mut Store, pi_id: &str, outcome: &str) -> Result<(), ApiError> {
     if !matches!(outcome, "processing" | "succeeded" | "payment_failed") {
-        return Err(ApiError::invalid_request("status", format!("Unknown outcome {outcome:?}: use processing, succeeded or payment_failed.")));
+        return Err(ApiError::invalid_request(
+            "status",
+            format!("Unknown outcome {outcome:?}: use processing, succeeded or payment_failed."),
+        ));
     }
     let mut pi = store.payment_intents[pi_id].clone();
     if pi.status == Status::RequiresCapture {
         // A held authorisation already has its charge: settling it is a capture.
         return match outcome {
             "succeeded" => capture(store, pi_id, None),
-            _ => Err(ApiError::unexpected_state("This PaymentIntent holds an authorisation: capture or cancel it instead.")),
+            _ => Err(ApiError::unexpected_state(
+                "This PaymentIntent holds an authorisation: capture or cancel it instead.",
+            )),
         };
     }
     if matches!(pi.status, Status::Succeeded | Status::Canceled) {
-        return Err(ApiError::unexpected_state(format!("This PaymentIntent has a status of {}, which is final.", pi.status.as_str())));
+        return Err(ApiError::unexpected_state(format!(
+            "This PaymentIntent has a status of {}, which is final.",
+            pi.status.as_str()
+        )));
     }
-    let pm_id = match pi.payment_method.clone().or(pi.authenticating_payment_method.clone()) {
+    let pm_id = match pi
+        .payment_method
+        .clone()
+        .or(pi.authenticating_payment_method.clone())
+    {
         Some(id) => id,
         None => materialize_test_card(store, "4242424242424242")?,
     };
@@ -383,7 +462,13 @@ pub fn materialize_test_card(store: &mut Store, number: &str) -> Result<String, 
 }
 
 /// Refunds `amount` of a charge and records the refund.
-pub fn refund_charge(store: &mut Store, charge_id: &str, amount: i64, reason: Option<String>, metadata: serde_json::Map<String, Value>) -> String {
+pub fn refund_charge(
+    store: &mut Store,
+    charge_id: &str,
+    amount: i64,
+    reason: Option<String>,
+    metadata: serde_json::Map<String, Value>,
+) -> String {
     let now = store.clock.now();
     let refund_id = store.new_id("re");
     let mut charge = store.charges[charge_id].clone();

@@ -78,7 +78,12 @@ struct Cli {
 }
 
 fn parse(args: impl Iterator<Item = String>) -> Result<Option<Cli>, String> {
-    let mut cli = Cli { host: IpAddr::from([127, 0, 0, 1]), port: 12111, json_logs: false, options: Options::default() };
+    let mut cli = Cli {
+        host: IpAddr::from([127, 0, 0, 1]),
+        port: 12111,
+        json_logs: false,
+        options: Options::default(),
+    };
     let (mut secret, mut publishable, mut webhook) = (None, None, Vec::new());
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
@@ -87,7 +92,10 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Cli>, String> {
             _ => (arg.clone(), None),
         };
         let mut value = |name: &str| -> Result<String, String> {
-            inline.clone().or_else(|| args.next()).ok_or_else(|| format!("{name} needs a value (see --help)"))
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value (see --help)"))
         };
         match flag.as_str() {
             "-h" | "--help" => {
@@ -95,11 +103,23 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Cli>, String> {
                 return Ok(None);
             }
             "-V" | "--version" => {
-                println!("stripe-emulator {} (Stripe API {})", env!("CARGO_PKG_VERSION"), stripe_emulator::API_VERSION);
+                println!(
+                    "stripe-emulator {} (Stripe API {})",
+                    env!("CARGO_PKG_VERSION"),
+                    stripe_emulator::API_VERSION
+                );
                 return Ok(None);
             }
-            "--port" => cli.port = value("--port")?.parse().map_err(|_| "--port must be a number from 0 to 65535".to_string())?,
-            "--host" => cli.host = value("--host")?.parse().map_err(|_| "--host must be an IP address, such as 127.0.0.1".to_string())?,
+            "--port" => {
+                cli.port = value("--port")?
+                    .parse()
+                    .map_err(|_| "--port must be a number from 0 to 65535".to_string())?
+            }
+            "--host" => {
+                cli.host = value("--host")?
+                    .parse()
+                    .map_err(|_| "--host must be an IP address, such as 127.0.0.1".to_string())?
+            }
             "--state" => cli.options.state_dir = Some(PathBuf::from(value("--state")?)),
             "--secret-key" => secret = Some(value("--secret-key")?),
             "--publishable-key" => publishable = Some(value("--publishable-key")?),
@@ -119,14 +139,19 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Cli>, String> {
                 }
             }
             "--webhook-timeout-ms" => {
-                let ms: u64 = value("--webhook-timeout-ms")?.parse().map_err(|_| "--webhook-timeout-ms must be a number of milliseconds".to_string())?;
-                cli.options.webhook_timeout = Some(std::time::Duration::from_millis(ms.clamp(1, 120_000)));
+                let ms: u64 = value("--webhook-timeout-ms")?.parse().map_err(|_| {
+                    "--webhook-timeout-ms must be a number of milliseconds".to_string()
+                })?;
+                cli.options.webhook_timeout =
+                    Some(std::time::Duration::from_millis(ms.clamp(1, 120_000)));
             }
             "--control-api" => cli.options.control_api = true,
             "--allow-origin" => cli.options.allowed_origins.push(value("--allow-origin")?),
             "--allow-raw-card-data" => cli.options.allow_raw_card_data = true,
             "--also-listen" => {
-                cli.options.also_listen = Some(value("--also-listen")?.parse().map_err(|_| "--also-listen must be an address and port, such as 127.0.0.1:12113".to_string())?)
+                cli.options.also_listen = Some(value("--also-listen")?.parse().map_err(|_| {
+                    "--also-listen must be an address and port, such as 127.0.0.1:12113".to_string()
+                })?)
             }
             "--strict-cards" => cli.options.strict_cards = true,
             "--log-format" => {
@@ -183,7 +208,10 @@ async fn main() -> ExitCode {
     let running = match emulator.serve(SocketAddr::new(cli.host, cli.port)).await {
         Ok(r) => r,
         Err(error) => {
-            eprintln!("stripe-emulator: could not listen on {}:{}: {error}", cli.host, cli.port);
+            eprintln!(
+                "stripe-emulator: could not listen on {}:{}: {error}",
+                cli.host, cli.port
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -206,7 +234,9 @@ async fn main() -> ExitCode {
 fn init_logging(json: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -218,13 +248,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -244,7 +275,16 @@ mod tests {
 
     #[test]
     fn flags() {
-        let cli = args(&["--port", "0", "--state=/tmp/x", "--control-api", "--allow-origin", "http://127.0.0.1:3000"]).unwrap().unwrap();
+        let cli = args(&[
+            "--port",
+            "0",
+            "--state=/tmp/x",
+            "--control-api",
+            "--allow-origin",
+            "http://127.0.0.1:3000",
+        ])
+        .unwrap()
+        .unwrap();
         assert_eq!(cli.port, 0);
         assert_eq!(cli.options.state_dir, Some(PathBuf::from("/tmp/x")));
         assert!(cli.options.control_api);
@@ -253,12 +293,31 @@ mod tests {
         assert!(args(&["--bogus"]).is_err());
         assert!(args(&["--port"]).is_err());
         assert!(args(&["--secret-key", "sk_live_abcdefghijkl"]).is_err());
-        let cli = args(&["--secret-key", "sk_test_abcdefghijkl"]).unwrap().unwrap();
+        let cli = args(&["--secret-key", "sk_test_abcdefghijkl"])
+            .unwrap()
+            .unwrap();
         assert_eq!(cli.options.keys.unwrap().secret_key, "sk_test_abcdefghijkl");
-        let cli = args(&["--webhook-url", "http://127.0.0.1:3000/webhooks/stripe", "--webhook-retries", "fast", "--webhook-secret", "whsec_aaaaaaaaaaaa", "--webhook-secret", "whsec_bbbbbbbbbbbb"]).unwrap().unwrap();
-        assert_eq!(cli.options.webhook_urls, ["http://127.0.0.1:3000/webhooks/stripe"]);
+        let cli = args(&[
+            "--webhook-url",
+            "http://127.0.0.1:3000/webhooks/stripe",
+            "--webhook-retries",
+            "fast",
+            "--webhook-secret",
+            "whsec_aaaaaaaaaaaa",
+            "--webhook-secret",
+            "whsec_bbbbbbbbbbbb",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            cli.options.webhook_urls,
+            ["http://127.0.0.1:3000/webhooks/stripe"]
+        );
         assert_eq!(cli.options.webhook_retries, RetrySchedule::Fast);
-        assert_eq!(cli.options.keys.unwrap().webhook_secret, "whsec_aaaaaaaaaaaa");
+        assert_eq!(
+            cli.options.keys.unwrap().webhook_secret,
+            "whsec_aaaaaaaaaaaa"
+        );
         assert_eq!(cli.options.extra_webhook_secrets, ["whsec_bbbbbbbbbbbb"]);
         assert!(args(&["--webhook-url", "ftp://x"]).is_err());
     }

@@ -163,7 +163,11 @@ impl Store {
 
     /// Opens (or creates) the state in `dir`. Keys already there are kept; `keys` is
     /// used for a new directory, or replaces the saved ones when given explicitly.
-    pub fn open(dir: &Path, new_keys: impl FnOnce() -> Keys, override_keys: Option<Keys>) -> io::Result<Store> {
+    pub fn open(
+        dir: &Path,
+        new_keys: impl FnOnce() -> Keys,
+        override_keys: Option<Keys>,
+    ) -> io::Result<Store> {
         fs::create_dir_all(dir)?;
         let path = dir.join(JOURNAL);
         let mut store = Store::in_memory(Keys::placeholder());
@@ -178,7 +182,9 @@ impl Store {
                         store.apply(record);
                     }
                     // A line cut short by a crash mid-write: everything before it stands.
-                    Err(error) => tracing::warn!(%error, line = number + 1, "skipping an unreadable journal line"),
+                    Err(error) => {
+                        tracing::warn!(%error, line = number + 1, "skipping an unreadable journal line")
+                    }
                 }
             }
         }
@@ -267,7 +273,11 @@ impl Store {
                 write(Record::Event(e.clone()))?;
             }
             // Finished deliveries are history; only pending ones need to survive.
-            for d in self.deliveries.values().filter(|d| d.next_attempt_at.is_some()) {
+            for d in self
+                .deliveries
+                .values()
+                .filter(|d| d.next_attempt_at.is_some())
+            {
                 write(Record::Delivery(d.clone()))?;
             }
             out.flush()?;
@@ -275,7 +285,10 @@ impl Store {
         }
         fs::rename(&tmp, path)?;
         let file = OpenOptions::new().append(true).open(path)?;
-        self.journal = Some(Journal { path: path.to_path_buf(), file: BufWriter::new(file) });
+        self.journal = Some(Journal {
+            path: path.to_path_buf(),
+            file: BufWriter::new(file),
+        });
         Ok(())
     }
 
@@ -284,7 +297,12 @@ impl Store {
     pub fn reset(&mut self) -> io::Result<()> {
         let keys = self.keys.clone();
         let clock = self.clock;
-        let configured: Vec<WebhookEndpoint> = self.webhook_endpoints.values().filter(|w| w.configured).cloned().collect();
+        let configured: Vec<WebhookEndpoint> = self
+            .webhook_endpoints
+            .values()
+            .filter(|w| w.configured)
+            .cloned()
+            .collect();
         let journal_path = self.journal.as_ref().map(|j| j.path.clone());
         *self = Store::in_memory(keys);
         self.clock = clock;
@@ -299,7 +317,10 @@ impl Store {
 
     /// True when no object exists yet (seeding is only allowed then).
     pub fn is_empty(&self) -> bool {
-        self.payment_intents.is_empty() && self.payment_methods.is_empty() && self.charges.is_empty() && self.refunds.is_empty()
+        self.payment_intents.is_empty()
+            && self.payment_methods.is_empty()
+            && self.charges.is_empty()
+            && self.refunds.is_empty()
     }
 
     pub fn put_payment_intent(&mut self, pi: PaymentIntent) {
@@ -334,7 +355,8 @@ impl Store {
 
     pub fn delete_webhook_endpoint(&mut self, id: &str) {
         if self.webhook_endpoints.shift_remove(id).is_some() {
-            self.pending.push(Record::WebhookEndpointDeleted(id.to_string()));
+            self.pending
+                .push(Record::WebhookEndpointDeleted(id.to_string()));
         }
     }
 
@@ -350,7 +372,8 @@ impl Store {
 
     pub fn expire_idempotency_key(&mut self, key: &str) {
         if self.idempotency.remove(key).is_some() {
-            self.pending.push(Record::IdempotencyExpired(key.to_string()));
+            self.pending
+                .push(Record::IdempotencyExpired(key.to_string()));
         }
     }
 

@@ -67,22 +67,51 @@ impl StripeClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
-        Self { http, api_base: api_base.trim_end_matches('/').to_owned(), key, attempts: 3, backoff: Duration::from_millis(200) }
+        Self {
+            http,
+            api_base: api_base.trim_end_matches('/').to_owned(),
+            key,
+            attempts: 3,
+            backoff: Duration::from_millis(200),
+        }
     }
 
     /// `POST /v1/payment_intents`.
-    pub async fn create_payment_intent(&self, params: &CreatePaymentIntent, key: &IdempotencyKey) -> Result<PaymentIntent, StripeFailure> {
+    pub async fn create_payment_intent(
+        &self,
+        params: &CreatePaymentIntent,
+        key: &IdempotencyKey,
+    ) -> Result<PaymentIntent, StripeFailure> {
         self.post("/v1/payment_intents", &params.form(), key).await
     }
 
     /// `POST /v1/payment_intents/{id}` with a new amount.
-    pub async fn update_amount(&self, id: &str, amount: i64, key: &IdempotencyKey) -> Result<PaymentIntent, StripeFailure> {
-        self.post(&format!("/v1/payment_intents/{}", path_segment(id)), &[("amount", amount.to_string())], key).await
+    pub async fn update_amount(
+        &self,
+        id: &str,
+        amount: i64,
+        key: &IdempotencyKey,
+    ) -> Result<PaymentIntent, StripeFailure> {
+        self.post(
+            &format!("/v1/payment_intents/{}", path_segment(id)),
+            &[("amount", amount.to_string())],
+            key,
+        )
+        .await
     }
 
     /// `POST /v1/payment_intents/{id}/cancel`.
-    pub async fn cancel_payment_intent(&self, id: &str, key: &IdempotencyKey) -> Result<PaymentIntent, StripeFailure> {
-        self.post(&format!("/v1/payment_intents/{}/cancel", path_segment(id)), &[("cancellation_reason", "abandoned".to_string())], key).await
+    pub async fn cancel_payment_intent(
+        &self,
+        id: &str,
+        key: &IdempotencyKey,
+    ) -> Result<PaymentIntent, StripeFailure> {
+        self.post(
+            &format!("/v1/payment_intents/{}/cancel", path_segment(id)),
+            &[("cancellation_reason", "abandoned".to_string())],
+            key,
+        )
+        .await
     }
 
     /// `GET /v1/payment_intents/{id}`: the truth, for webhooks and the reconciler.
@@ -91,15 +120,29 @@ impl StripeClient {
         self.send(|| self.http.get(&url)).await
     }
 
-    async fn post<T: DeserializeOwned>(&self, path: &str, form: &[(&str, String)], key: &IdempotencyKey) -> Result<T, StripeFailure> {
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        form: &[(&str, String)],
+        key: &IdempotencyKey,
+    ) -> Result<T, StripeFailure> {
         let url = format!("{}{path}", self.api_base);
         // Every retry carries the same key, so Stripe runs the operation at most once.
-        self.send(|| self.http.post(&url).header("Idempotency-Key", &key.0).form(form)).await
+        self.send(|| {
+            self.http
+                .post(&url)
+                .header("Idempotency-Key", &key.0)
+                .form(form)
+        })
+        .await
     }
 
     /// Retries network errors, 409 and answers marked `Stripe-Should-Retry: true`,
     /// and nothing else (DESIGN.md, "The payment flow").
-    async fn send<T: DeserializeOwned>(&self, request: impl Fn() -> reqwest::RequestBuilder) -> Result<T, StripeFailure> {
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<T, StripeFailure> {
         let mut last = String::new();
         for attempt in 0..self.attempts {
             if attempt > 0 {
@@ -118,18 +161,31 @@ impl StripeClient {
                 }
             };
             let status = response.status();
-            let should_retry = response.headers().get("stripe-should-retry").and_then(|v| v.to_str().ok()) == Some("true");
-            let body = response.bytes().await.map_err(|e| StripeFailure::Unavailable(e.to_string()))?;
+            let should_retry = response
+                .headers()
+                .get("stripe-should-retry")
+                .and_then(|v| v.to_str().ok())
+                == Some("true");
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| StripeFailure::Unavailable(e.to_string()))?;
             if status.is_success() {
-                return serde_json::from_slice(&body).map_err(|e| StripeFailure::Unavailable(format!("unreadable answer: {e}")));
+                return serde_json::from_slice(&body)
+                    .map_err(|e| StripeFailure::Unavailable(format!("unreadable answer: {e}")));
             }
             if status == StatusCode::CONFLICT || should_retry {
                 last = format!("status {status}");
                 continue;
             }
             return match serde_json::from_slice::<ErrorEnvelope>(&body) {
-                Ok(envelope) => Err(StripeFailure::Refused { status: status.as_u16(), error: envelope.error }),
-                Err(_) => Err(StripeFailure::Unavailable(format!("status {status} without an error object"))),
+                Ok(envelope) => Err(StripeFailure::Refused {
+                    status: status.as_u16(),
+                    error: envelope.error,
+                }),
+                Err(_) => Err(StripeFailure::Unavailable(format!(
+                    "status {status} without an error object"
+                ))),
             };
         }
         Err(StripeFailure::Unavailable(last))
@@ -138,7 +194,9 @@ impl StripeClient {
 
 /// Ids go into paths; anything but Stripe's alphabet is refused before it gets there.
 fn path_segment(id: &str) -> String {
-    id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
 }
 
 #[cfg(test)]

@@ -125,14 +125,23 @@ impl Operation {
 
     /// The routes a publishable key may call (contract b.2); only these get CORS.
     pub fn accepts_publishable_key(&self) -> bool {
-        matches!(self, Operation::RetrievePaymentIntent(_) | Operation::ConfirmPaymentIntent(_) | Operation::CreatePaymentMethod)
+        matches!(
+            self,
+            Operation::RetrievePaymentIntent(_)
+                | Operation::ConfirmPaymentIntent(_)
+                | Operation::CreatePaymentMethod
+        )
     }
 
     /// The PaymentIntent this operation is about, for errors that carry it.
     fn payment_intent_id(&self) -> Option<&str> {
         use Operation::*;
         match self {
-            RetrievePaymentIntent(id) | UpdatePaymentIntent(id) | ConfirmPaymentIntent(id) | CancelPaymentIntent(id) | CapturePaymentIntent(id) => Some(id),
+            RetrievePaymentIntent(id)
+            | UpdatePaymentIntent(id)
+            | ConfirmPaymentIntent(id)
+            | CancelPaymentIntent(id)
+            | CapturePaymentIntent(id) => Some(id),
             _ => None,
         }
     }
@@ -187,11 +196,26 @@ pub async fn handle(State(emulator): State<Emulator>, request: Request) -> Respo
         replayed: false,
         cors_origin: None,
     };
-    let (status, body) = match run(&emulator, &mut exchange, &method, &path, parts.uri.query(), &parts.headers, body).await {
+    let (status, body) = match run(
+        &emulator,
+        &mut exchange,
+        &method,
+        &path,
+        parts.uri.query(),
+        &parts.headers,
+        body,
+    )
+    .await
+    {
         Ok(answer) => answer,
         Err(error) => (error.status, render_error(&emulator, &exchange, error)),
     };
-    let response = answer(&exchange, status, body, should_retry_header(&exchange, status));
+    let response = answer(
+        &exchange,
+        status,
+        body,
+        should_retry_header(&exchange, status),
+    );
     emulator.log_request(LoggedRequest {
         request_id: exchange.request_id.clone(),
         method: method.to_string(),
@@ -215,16 +239,26 @@ pub async fn preflight(State(emulator): State<Emulator>, request: Request) -> Re
         .and_then(|m| Method::from_bytes(m.as_bytes()).ok());
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::NO_CONTENT;
-    let publishable = target.and_then(|m| Operation::route(&m, &path)).is_some_and(|op| op.accepts_publishable_key());
+    let publishable = target
+        .and_then(|m| Operation::route(&m, &path))
+        .is_some_and(|op| op.accepts_publishable_key());
     if let (true, Some(origin)) = (publishable, emulator.allowed_origin(request.headers())) {
         let headers = response.headers_mut();
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, OPTIONS"),
+        );
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("Authorization, Content-Type, Stripe-Version, Idempotency-Key, Stripe-Account"),
+            HeaderValue::from_static(
+                "Authorization, Content-Type, Stripe-Version, Idempotency-Key, Stripe-Account",
+            ),
         );
-        headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        headers.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
         headers.insert(header::VARY, HeaderValue::from_static("Origin"));
     }
     response
@@ -239,7 +273,8 @@ async fn run(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(u16, String), ApiError> {
-    let operation = Operation::route(method, path).ok_or_else(|| ApiError::unrecognized_url(method.as_str(), path))?;
+    let operation = Operation::route(method, path)
+        .ok_or_else(|| ApiError::unrecognized_url(method.as_str(), path))?;
     if operation.accepts_publishable_key() {
         exchange.cors_origin = emulator.allowed_origin(headers);
     }
@@ -253,22 +288,43 @@ async fn run(
     let params = decode_params(method, query, headers, body).await?;
     let audience = auth::authenticate(headers, &params, &emulator.keys(), &operation)?;
 
-    let key = if *method == Method::POST { idempotency_key(headers)? } else { None };
+    let key = if *method == Method::POST {
+        idempotency_key(headers)?
+    } else {
+        None
+    };
     let endpoint = format!("{method} {path}");
     if let Some(key) = &key {
         exchange.idempotency_key = Some(key.clone());
         let fingerprint = fingerprint(&params);
-        if let Some(stored) = emulator.with_store(|store| reserve_key(store, key, &endpoint, path, &fingerprint))? {
+        if let Some(stored) =
+            emulator.with_store(|store| reserve_key(store, key, &endpoint, path, &fingerprint))?
+        {
             exchange.replayed = true;
             exchange.original_request = Some(stored.request_id.clone());
             return Ok((stored.status, stored.body));
         }
         exchange.original_request = Some(exchange.request_id.clone());
         // Released however this ends, even when the client hangs up mid-request.
-        let _reservation = Reservation { emulator: emulator.clone(), key: key.clone() };
-        return run_reserved(emulator, exchange, &operation, path, &params, audience, Some((key, &endpoint, &fingerprint))).await;
+        let _reservation = Reservation {
+            emulator: emulator.clone(),
+            key: key.clone(),
+        };
+        return run_reserved(
+            emulator,
+            exchange,
+            &operation,
+            path,
+            &params,
+            audience,
+            Some((key, &endpoint, &fingerprint)),
+        )
+        .await;
     }
-    run_reserved(emulator, exchange, &operation, path, &params, audience, None).await
+    run_reserved(
+        emulator, exchange, &operation, path, &params, audience, None,
+    )
+    .await
 }
 
 async fn run_reserved(
@@ -293,9 +349,17 @@ async fn run_reserved(
     let emulator_url = emulator.base_url();
     let options = emulator.options();
     emulator.with_store(|store| {
-        let call = Call { params: typed, audience, emulator_url: &emulator_url, options };
+        let call = Call {
+            params: typed,
+            audience,
+            emulator_url: &emulator_url,
+            options,
+        };
         // Events this call causes name it in `request`.
-        store.request = RequestRef { id: Some(exchange.request_id.clone()), idempotency_key: idempotency.map(|(key, ..)| key.clone()) };
+        store.request = RequestRef {
+            id: Some(exchange.request_id.clone()),
+            idempotency_key: idempotency.map(|(key, ..)| key.clone()),
+        };
         let outcome = operation.execute(store, &call);
         store.request = RequestRef::default();
         let (status, body) = match outcome {
@@ -306,12 +370,22 @@ async fn run_reserved(
             }
             Err(mut error) => {
                 if error.attach_intent && error.payment_intent.is_none() {
-                    let id = operation.payment_intent_id().map(str::to_string).or_else(|| error.intent_id.clone());
+                    let id = operation
+                        .payment_intent_id()
+                        .map(str::to_string)
+                        .or_else(|| error.intent_id.clone());
                     if let Some(pi) = id.and_then(|id| store.payment_intents.get(&id).cloned()) {
-                        error.payment_intent = Some(store.render_payment_intent(&pi, &render::Expand::default(), audience));
+                        error.payment_intent = Some(store.render_payment_intent(
+                            &pi,
+                            &render::Expand::default(),
+                            audience,
+                        ));
                     }
                 }
-                (error.status, render_error_with(&emulator_url, &exchange.request_id, error))
+                (
+                    error.status,
+                    render_error_with(&emulator_url, &exchange.request_id, error),
+                )
             }
         };
         if let Some((key, endpoint, fingerprint)) = idempotency {
@@ -343,23 +417,37 @@ struct Reservation {
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        self.emulator.with_store(|store| store.in_flight.remove(&self.key));
+        self.emulator
+            .with_store(|store| store.in_flight.remove(&self.key));
     }
 }
 
 /// Looks the key up: a stored answer to replay, a conflict, or a fresh reservation.
-fn reserve_key(store: &mut Store, key: &str, endpoint: &str, path: &str, fingerprint: &str) -> Result<Option<IdempotentResponse>, ApiError> {
+fn reserve_key(
+    store: &mut Store,
+    key: &str,
+    endpoint: &str,
+    path: &str,
+    fingerprint: &str,
+) -> Result<Option<IdempotentResponse>, ApiError> {
     if store.in_flight.contains(key) {
         return Err(ApiError::idempotency_in_use(key));
     }
     let now = store.clock.now();
-    if store.idempotency.get(key).is_some_and(|r| now - r.created >= IDEMPOTENCY_TTL_SECONDS) {
+    if store
+        .idempotency
+        .get(key)
+        .is_some_and(|r| now - r.created >= IDEMPOTENCY_TTL_SECONDS)
+    {
         store.expire_idempotency_key(key);
         store.commit().map_err(journal_failure)?;
     }
     if let Some(stored) = store.idempotency.get(key) {
         if stored.endpoint != endpoint {
-            let first_path = stored.endpoint.split_once(' ').map_or(stored.endpoint.as_str(), |(_, p)| p);
+            let first_path = stored
+                .endpoint
+                .split_once(' ')
+                .map_or(stored.endpoint.as_str(), |(_, p)| p);
             return Err(ApiError::idempotency_other_endpoint(key, path, first_path));
         }
         if stored.fingerprint != fingerprint {
@@ -372,8 +460,15 @@ fn reserve_key(store: &mut Store, key: &str, endpoint: &str, path: &str, fingerp
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
-    let key = value.to_str().map_err(|_| ApiError::invalid_request("Idempotency-Key", "The Idempotency-Key header must be printable ASCII."))?;
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().map_err(|_| {
+        ApiError::invalid_request(
+            "Idempotency-Key",
+            "The Idempotency-Key header must be printable ASCII.",
+        )
+    })?;
     if key.len() > 255 {
         return Err(ApiError::idempotency_key_too_long());
     }
@@ -417,15 +512,30 @@ fn fingerprint(params: &form::Params) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn decode_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: Body) -> Result<form::Params, ApiError> {
-    let bytes = to_bytes(body, BODY_LIMIT).await.map_err(|_| ApiError::body_too_large(BODY_LIMIT))?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
-    if content_type.starts_with("application/json") || (!bytes.is_empty() && bytes.first() == Some(&b'{')) {
+async fn decode_params(
+    method: &Method,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<form::Params, ApiError> {
+    let bytes = to_bytes(body, BODY_LIMIT)
+        .await
+        .map_err(|_| ApiError::body_too_large(BODY_LIMIT))?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if content_type.starts_with("application/json")
+        || (!bytes.is_empty() && bytes.first() == Some(&b'{'))
+    {
         return Err(ApiError::json_body());
     }
     let mut params = form::decode(query.unwrap_or_default().as_bytes())?;
     if *method != Method::GET && !bytes.is_empty() {
-        if !content_type.is_empty() && !content_type.starts_with("application/x-www-form-urlencoded") {
+        if !content_type.is_empty()
+            && !content_type.starts_with("application/x-www-form-urlencoded")
+        {
             return Err(ApiError::json_body());
         }
         for (k, v) in form::decode(&bytes)? {
@@ -447,7 +557,9 @@ fn render_error(emulator: &Emulator, exchange: &Exchange, error: ApiError) -> St
 }
 
 fn render_error_with(emulator_url: &str, request_id: &str, error: ApiError) -> String {
-    to_pretty(&error.to_json(Some(format!("{emulator_url}/_emulator/requests/{request_id}"))))
+    to_pretty(&error.to_json(Some(format!(
+        "{emulator_url}/_emulator/requests/{request_id}"
+    ))))
 }
 
 fn should_retry_header(exchange: &Exchange, status: u16) -> Option<&'static str> {
@@ -461,9 +573,15 @@ fn should_retry_header(exchange: &Exchange, status: u16) -> Option<&'static str>
     }
 }
 
-fn answer(exchange: &Exchange, status: u16, body: String, should_retry: Option<&'static str>) -> Response {
+fn answer(
+    exchange: &Exchange,
+    status: u16,
+    body: String,
+    should_retry: Option<&'static str>,
+) -> Response {
     let mut response = Response::new(Body::from(body));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
     let mut set = |name: &'static str, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {

@@ -32,7 +32,10 @@ impl Call<'_> {
     }
 
     pub fn bool(&self, name: &str) -> bool {
-        self.params.get(name).and_then(Value::as_bool).unwrap_or(false)
+        self.params
+            .get(name)
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -45,7 +48,10 @@ impl Call<'_> {
 }
 
 /// Applies `metadata` as Stripe does: `""` clears it, `key=""` removes one key, others merge.
-pub fn apply_metadata(metadata: &mut Map<String, Value>, update: Option<&Value>) -> Result<(), ApiError> {
+pub fn apply_metadata(
+    metadata: &mut Map<String, Value>,
+    update: Option<&Value>,
+) -> Result<(), ApiError> {
     match update {
         None => return Ok(()),
         Some(Value::String(s)) if s.is_empty() => metadata.clear(),
@@ -58,22 +64,37 @@ pub fn apply_metadata(metadata: &mut Map<String, Value>, update: Option<&Value>)
                     Some(v) => {
                         metadata.insert(key.clone(), Value::String(v.to_string()));
                     }
-                    None => return Err(ApiError::metadata(format!("Invalid metadata[{key}]: metadata values must be strings."))),
+                    None => {
+                        return Err(ApiError::metadata(format!(
+                            "Invalid metadata[{key}]: metadata values must be strings."
+                        )))
+                    }
                 }
             }
         }
-        Some(_) => return Err(ApiError::metadata("Invalid metadata: must be a hash of strings.")),
+        Some(_) => {
+            return Err(ApiError::metadata(
+                "Invalid metadata: must be a hash of strings.",
+            ))
+        }
     }
     // Stripe's limits [docs*].
     if metadata.len() > 50 {
-        return Err(ApiError::metadata("You can have at most 50 keys in metadata."));
+        return Err(ApiError::metadata(
+            "You can have at most 50 keys in metadata.",
+        ));
     }
     for (key, value) in metadata.iter() {
         if key.chars().count() > 40 {
-            return Err(ApiError::metadata(format!("Metadata keys can have up to 40 characters; '{}…' is longer.", key.chars().take(40).collect::<String>())));
+            return Err(ApiError::metadata(format!(
+                "Metadata keys can have up to 40 characters; '{}…' is longer.",
+                key.chars().take(40).collect::<String>()
+            )));
         }
         if value.as_str().is_some_and(|v| v.chars().count() > 500) {
-            return Err(ApiError::metadata(format!("Metadata values can have up to 500 characters; the value of '{key}' is longer.")));
+            return Err(ApiError::metadata(format!(
+                "Metadata values can have up to 500 characters; the value of '{key}' is longer."
+            )));
         }
     }
     Ok(())

@@ -19,12 +19,18 @@ pub fn create(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
     let amount = call.int("amount").unwrap_or_default();
     currency::check_amount(amount, &currency)?;
     if call.has("automatic_payment_methods") && call.has("payment_method_types") {
-        return Err(ApiError::exclusive_params("automatic_payment_methods", "payment_method_types"));
+        return Err(ApiError::exclusive_params(
+            "automatic_payment_methods",
+            "payment_method_types",
+        ));
     }
     let payment_method_types = payment_method_types(call)?.unwrap_or_else(|| vec!["card".into()]);
     let confirm = call.bool("confirm");
     if call.has("return_url") && !confirm {
-        return Err(ApiError::invalid_request("return_url", "You may only specify `return_url` when `confirm` is true."));
+        return Err(ApiError::invalid_request(
+            "return_url",
+            "You may only specify `return_url` when `confirm` is true.",
+        ));
     }
     let mut metadata = Map::new();
     apply_metadata(&mut metadata, call.get("metadata"))?;
@@ -39,11 +45,17 @@ pub fn create(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
         amount_received: 0,
         currency,
         status: Status::RequiresPaymentMethod,
-        capture_method: call.text("capture_method").unwrap_or_else(|| "automatic_async".into()),
+        capture_method: call
+            .text("capture_method")
+            .unwrap_or_else(|| "automatic_async".into()),
         created: store.clock.now(),
         canceled_at: None,
         cancellation_reason: None,
-        automatic_payment_methods: call.get("automatic_payment_methods").and_then(|a| a.get("enabled")).and_then(Value::as_bool).unwrap_or(false),
+        automatic_payment_methods: call
+            .get("automatic_payment_methods")
+            .and_then(|a| a.get("enabled"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         payment_method_types,
         payment_method: None,
         latest_charge: None,
@@ -61,7 +73,9 @@ pub fn create(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
         on_behalf_of: call.text("on_behalf_of"),
         application_fee_amount: call.int("application_fee_amount"),
         transfer_data: optional_hash(call.get("transfer_data")).flatten(),
-        confirmation_method: call.text("confirmation_method").unwrap_or_else(|| "automatic".into()),
+        confirmation_method: call
+            .text("confirmation_method")
+            .unwrap_or_else(|| "automatic".into()),
         return_url: None,
         authenticating_payment_method: None,
     };
@@ -76,7 +90,8 @@ pub fn create(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
         let Some(pm_id) = payment_method else {
             return Err(with_intent(ApiError::missing_payment_method(), &id));
         };
-        machine::confirm(store, &id, &pm_id, &confirmation(call), call.emulator_url).map_err(|e| with_intent(e, &id))?;
+        machine::confirm(store, &id, &pm_id, &confirmation(call), call.emulator_url)
+            .map_err(|e| with_intent(e, &id))?;
     }
     Ok(store.render_payment_intent(&store.payment_intents[&id], &expand, call.audience))
 }
@@ -96,7 +111,11 @@ pub fn update(store: &mut Store, call: &Call, id: &str) -> Result<Value, ApiErro
     // `metadata` and `description` may change in any state [obs]; the rest only
     // before the payment is under way.
     if !pi.status.is_updatable() {
-        if let Some(field) = call.params.keys().find(|k| !matches!(k.as_str(), "metadata" | "description" | "expand")) {
+        if let Some(field) = call
+            .params
+            .keys()
+            .find(|k| !matches!(k.as_str(), "metadata" | "description" | "expand"))
+        {
             return Err(ApiError::unexpected_state_param(
                 format!(
                     "This PaymentIntent's {field} could not be updated because it has a status of {}. You may only update the {field} of a PaymentIntent with one of the following statuses: requires_payment_method, requires_confirmation, requires_action.",
@@ -116,7 +135,10 @@ pub fn update(store: &mut Store, call: &Call, id: &str) -> Result<Value, ApiErro
         currency::check_amount(pi.amount, &pi.currency)?;
     }
     if call.has("automatic_payment_methods") && call.has("payment_method_types") {
-        return Err(ApiError::exclusive_params("automatic_payment_methods", "payment_method_types"));
+        return Err(ApiError::exclusive_params(
+            "automatic_payment_methods",
+            "payment_method_types",
+        ));
     }
     if let Some(types) = payment_method_types(call)? {
         pi.payment_method_types = types;
@@ -130,7 +152,10 @@ pub fn update(store: &mut Store, call: &Call, id: &str) -> Result<Value, ApiErro
         ("customer", &mut pi.customer),
         ("setup_future_usage", &mut pi.setup_future_usage),
         ("statement_descriptor", &mut pi.statement_descriptor),
-        ("statement_descriptor_suffix", &mut pi.statement_descriptor_suffix),
+        (
+            "statement_descriptor_suffix",
+            &mut pi.statement_descriptor_suffix,
+        ),
         ("transfer_group", &mut pi.transfer_group),
     ] {
         if let Some(value) = call.str(field) {
@@ -239,13 +264,27 @@ pub fn list(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
         .filter(|pi| created.matches(pi.created))
         .filter(|pi| customer.is_none() || pi.customer == customer)
         .collect();
-    let (page, has_more) = paginate(newest_first, |pi| &pi.id, |id| store.payment_intents.contains_key(id), call, "payment_intent")?;
-    let data: Vec<Value> = page.iter().map(|pi| store.render_payment_intent(pi, &expand, Audience::Secret)).collect();
-    Ok(json!({ "object": "list", "data": data, "has_more": has_more, "url": "/v1/payment_intents" }))
+    let (page, has_more) = paginate(
+        newest_first,
+        |pi| &pi.id,
+        |id| store.payment_intents.contains_key(id),
+        call,
+        "payment_intent",
+    )?;
+    let data: Vec<Value> = page
+        .iter()
+        .map(|pi| store.render_payment_intent(pi, &expand, Audience::Secret))
+        .collect();
+    Ok(
+        json!({ "object": "list", "data": data, "has_more": has_more, "url": "/v1/payment_intents" }),
+    )
 }
 
 fn find<'s>(store: &'s Store, id: &str) -> Result<&'s PaymentIntent, ApiError> {
-    store.payment_intents.get(id).ok_or_else(|| ApiError::no_such("payment_intent", id, "intent"))
+    store
+        .payment_intents
+        .get(id)
+        .ok_or_else(|| ApiError::no_such("payment_intent", id, "intent"))
 }
 
 /// A publishable key proves it may see this PaymentIntent with its client secret.
@@ -280,7 +319,10 @@ fn payment_method_types(call: &Call) -> Result<Option<Vec<String>>, ApiError> {
         out.push(kind.to_string());
     }
     if out.is_empty() {
-        return Err(ApiError::invalid_request("payment_method_types", "payment_method_types must name at least one type."));
+        return Err(ApiError::invalid_request(
+            "payment_method_types",
+            "payment_method_types must name at least one type.",
+        ));
     }
     Ok(Some(out))
 }
@@ -288,7 +330,10 @@ fn payment_method_types(call: &Call) -> Result<Option<Vec<String>>, ApiError> {
 /// The PaymentMethod a call brings: `payment_method`, or one made from `payment_method_data`.
 fn attach_payment_method(store: &mut Store, call: &Call) -> Result<Option<String>, ApiError> {
     if call.has("payment_method") && call.has("payment_method_data") {
-        return Err(ApiError::exclusive_params("payment_method", "payment_method_data"));
+        return Err(ApiError::exclusive_params(
+            "payment_method",
+            "payment_method_data",
+        ));
     }
     if let Some(id) = call.text("payment_method") {
         return payment_methods::resolve(store, &id).map(Some);

@@ -17,7 +17,9 @@ pub fn create(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
     match call.str("type") {
         None => return Err(ApiError::missing_param("type")),
         Some("card") => {}
-        Some(other) => return Err(ApiError::unsupported_payment_method_type(other).param_named("type")),
+        Some(other) => {
+            return Err(ApiError::unsupported_payment_method_type(other).param_named("type"))
+        }
     }
     let id = from_data(store, call, &Value::Object(call.params.clone()), "")?;
     Ok(store.payment_methods[&id].render())
@@ -45,25 +47,47 @@ pub fn resolve(store: &mut Store, id: &str) -> Result<String, ApiError> {
 ///
 /// Raw card numbers are taken only from Stripe.js (a publishable key), as in test mode
 /// without raw-card-data access.
-pub fn from_data(store: &mut Store, call: &Call, data: &Value, prefix: &str) -> Result<String, ApiError> {
-    let param = |name: &str| if prefix.is_empty() { name.to_string() } else { format!("{prefix}[{name}]") };
+pub fn from_data(
+    store: &mut Store,
+    call: &Call,
+    data: &Value,
+    prefix: &str,
+) -> Result<String, ApiError> {
+    let param = |name: &str| {
+        if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}[{name}]")
+        }
+    };
     match data.get("type").and_then(Value::as_str) {
         Some("card") => {}
-        Some(other) => return Err(ApiError::unsupported_payment_method_type(other).param_named(&param("type"))),
+        Some(other) => {
+            return Err(ApiError::unsupported_payment_method_type(other).param_named(&param("type")))
+        }
         None => return Err(ApiError::missing_param(&param("type"))),
     }
     let Some(card) = data.get("card").filter(|c| c.is_object()) else {
         return Err(ApiError::missing_param(&param("card")));
     };
     if card.get("token").is_some() {
-        return Err(ApiError::invalid_request(&param("card[token]"), "Card tokens are not supported by this emulator; use a pm_card_* test PaymentMethod."));
+        return Err(ApiError::invalid_request(
+            &param("card[token]"),
+            "Card tokens are not supported by this emulator; use a pm_card_* test PaymentMethod.",
+        ));
     }
     if call.audience == Audience::Secret && !call.options.allow_raw_card_data {
         return Err(ApiError::raw_card_data());
     }
-    let number = card.get("number").and_then(Value::as_str).unwrap_or_default();
+    let number = card
+        .get("number")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let digits: String = number.chars().filter(|c| !c.is_whitespace()).collect();
-    if call.options.strict_cards && cards::luhn_valid(&digits) && !cards::is_documented_test_number(&digits) {
+    if call.options.strict_cards
+        && cards::luhn_valid(&digits)
+        && !cards::is_documented_test_number(&digits)
+    {
         return Err(ApiError::card(
             "card_declined",
             Some("test_mode_live_card"),
@@ -88,7 +112,11 @@ pub fn from_data(store: &mut Store, call: &Call, data: &Value, prefix: &str) -> 
         billing_details: BillingDetails::from_params(data.get("billing_details")),
         card,
         metadata,
-        allow_redisplay: data.get("allow_redisplay").and_then(Value::as_str).unwrap_or("unspecified").to_string(),
+        allow_redisplay: data
+            .get("allow_redisplay")
+            .and_then(Value::as_str)
+            .unwrap_or("unspecified")
+            .to_string(),
     });
     Ok(id)
 }

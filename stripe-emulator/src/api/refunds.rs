@@ -18,14 +18,23 @@ pub fn create(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
             return Err(ApiError::invalid_request("charge", "One of the following params should be provided for this request: payment_intent or charge."));
         }
         (Some(charge), by_intent) => {
-            let found = store.charges.get(&charge).ok_or_else(|| ApiError::no_such("charge", &charge, "charge"))?;
+            let found = store
+                .charges
+                .get(&charge)
+                .ok_or_else(|| ApiError::no_such("charge", &charge, "charge"))?;
             if by_intent.is_some_and(|pi| pi != found.payment_intent) {
-                return Err(ApiError::invalid_request("payment_intent", format!("The charge {charge} does not belong to the PaymentIntent you gave.")));
+                return Err(ApiError::invalid_request(
+                    "payment_intent",
+                    format!("The charge {charge} does not belong to the PaymentIntent you gave."),
+                ));
             }
             charge
         }
         (None, Some(pi_id)) => {
-            let pi = store.payment_intents.get(&pi_id).ok_or_else(|| ApiError::no_such("payment_intent", &pi_id, "payment_intent"))?;
+            let pi = store
+                .payment_intents
+                .get(&pi_id)
+                .ok_or_else(|| ApiError::no_such("payment_intent", &pi_id, "payment_intent"))?;
             pi.latest_charge
                 .clone()
                 .filter(|id| store.charges.get(id).is_some_and(|c| c.status == ChargeStatus::Succeeded))
@@ -34,7 +43,10 @@ pub fn create(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
     };
     let charge = &store.charges[&charge_id];
     if charge.status != ChargeStatus::Succeeded {
-        return Err(ApiError::invalid_request("charge", format!("Charge {charge_id} has not succeeded, so there is nothing to refund.")));
+        return Err(ApiError::invalid_request(
+            "charge",
+            format!("Charge {charge_id} has not succeeded, so there is nothing to refund."),
+        ));
     }
     if !charge.captured {
         return Err(ApiError::invalid_request("charge", format!("Charge {charge_id} has not been captured; cancel its PaymentIntent to release the authorization.")));
@@ -46,10 +58,16 @@ pub fn create(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
     }
     let amount = call.int("amount").unwrap_or(left);
     if amount < 1 {
-        return Err(ApiError::invalid_request("amount", "Refund amount must be a positive integer."));
+        return Err(ApiError::invalid_request(
+            "amount",
+            "Refund amount must be a positive integer.",
+        ));
     }
     if amount > left {
-        return Err(ApiError::refund_too_large(&currency::display(amount, &charge.currency), &currency::display(left, &charge.currency)));
+        return Err(ApiError::refund_too_large(
+            &currency::display(amount, &charge.currency),
+            &currency::display(left, &charge.currency),
+        ));
     }
     let mut metadata = Map::new();
     apply_metadata(&mut metadata, call.get("metadata"))?;
@@ -62,6 +80,9 @@ pub fn create(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
 /// `GET /v1/refunds/{id}`.
 pub fn retrieve(store: &mut Store, call: &Call, id: &str) -> Result<Value, ApiError> {
     let expand = Expand::from_params(&call.params, REFUND_EXPANDABLE, false)?;
-    let refund = store.refunds.get(id).ok_or_else(|| ApiError::no_such("refund", id, "refund"))?;
+    let refund = store
+        .refunds
+        .get(id)
+        .ok_or_else(|| ApiError::no_such("refund", id, "refund"))?;
     Ok(store.render_refund(refund, &expand))
 }

@@ -15,11 +15,24 @@ pub struct Expand(Vec<String>);
 
 impl Expand {
     /// Reads `expand[]`, allowing only `allowed` fields (with `data.` first for lists).
-    pub fn from_params(params: &Map<String, Value>, allowed: &[&str], list: bool) -> Result<Expand, ApiError> {
+    pub fn from_params(
+        params: &Map<String, Value>,
+        allowed: &[&str],
+        list: bool,
+    ) -> Result<Expand, ApiError> {
         let mut fields = Vec::new();
-        for value in params.get("expand").and_then(Value::as_array).into_iter().flatten() {
+        for value in params
+            .get("expand")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let requested = value.as_str().unwrap_or_default();
-            let field = if list { requested.strip_prefix("data.") } else { Some(requested) };
+            let field = if list {
+                requested.strip_prefix("data.")
+            } else {
+                Some(requested)
+            };
             match field {
                 Some(field) if allowed.contains(&field) => fields.push(field.to_string()),
                 _ => return Err(ApiError::cannot_expand(requested)),
@@ -34,24 +47,46 @@ impl Expand {
 }
 
 /// What may be expanded on each object.
-pub const PAYMENT_INTENT_EXPANDABLE: &[&str] = &["latest_charge", "payment_method", "customer", "application", "on_behalf_of", "review"];
-pub const CHARGE_EXPANDABLE: &[&str] = &["payment_intent", "customer", "application", "balance_transaction", "review"];
+pub const PAYMENT_INTENT_EXPANDABLE: &[&str] = &[
+    "latest_charge",
+    "payment_method",
+    "customer",
+    "application",
+    "on_behalf_of",
+    "review",
+];
+pub const CHARGE_EXPANDABLE: &[&str] = &[
+    "payment_intent",
+    "customer",
+    "application",
+    "balance_transaction",
+    "review",
+];
 pub const REFUND_EXPANDABLE: &[&str] = &["charge", "payment_intent", "balance_transaction"];
 pub const PAYMENT_METHOD_EXPANDABLE: &[&str] = &["customer"];
 
 impl Store {
-    pub fn render_payment_intent(&self, pi: &PaymentIntent, expand: &Expand, audience: Audience) -> Value {
+    pub fn render_payment_intent(
+        &self,
+        pi: &PaymentIntent,
+        expand: &Expand,
+        audience: Audience,
+    ) -> Value {
         let payment_method = match &pi.payment_method {
-            Some(id) if expand.has("payment_method") && audience == Audience::Secret => {
-                self.payment_methods.get(id).map(|pm| pm.render()).unwrap_or_else(|| id.clone().into())
-            }
+            Some(id) if expand.has("payment_method") && audience == Audience::Secret => self
+                .payment_methods
+                .get(id)
+                .map(|pm| pm.render())
+                .unwrap_or_else(|| id.clone().into()),
             Some(id) => id.clone().into(),
             None => Value::Null,
         };
         let latest_charge = match &pi.latest_charge {
-            Some(id) if expand.has("latest_charge") => {
-                self.charges.get(id).map(|ch| self.render_charge(ch, &Expand::default())).unwrap_or_else(|| id.clone().into())
-            }
+            Some(id) if expand.has("latest_charge") => self
+                .charges
+                .get(id)
+                .map(|ch| self.render_charge(ch, &Expand::default()))
+                .unwrap_or_else(|| id.clone().into()),
             Some(id) => id.clone().into(),
             None => Value::Null,
         };
@@ -60,7 +95,9 @@ impl Store {
 
     pub fn render_charge(&self, charge: &Charge, expand: &Expand) -> Value {
         let payment_intent = match self.payment_intents.get(&charge.payment_intent) {
-            Some(pi) if expand.has("payment_intent") => self.render_payment_intent(pi, &Expand::default(), Audience::Secret),
+            Some(pi) if expand.has("payment_intent") => {
+                self.render_payment_intent(pi, &Expand::default(), Audience::Secret)
+            }
             _ => charge.payment_intent.clone().into(),
         };
         let refunds = charge
@@ -70,7 +107,11 @@ impl Store {
             .filter_map(|id| self.refunds.get(id))
             .map(|re| self.render_refund(re, &Expand::default()))
             .collect();
-        charge.render(payment_intent, refunds, self.payment_methods.get(&charge.payment_method))
+        charge.render(
+            payment_intent,
+            refunds,
+            self.payment_methods.get(&charge.payment_method),
+        )
     }
 
     pub fn render_refund(&self, refund: &Refund, expand: &Expand) -> Value {
@@ -79,12 +120,18 @@ impl Store {
                 // A charge renders its refunds: render it without them to avoid a loop.
                 let mut bare = ch.clone();
                 bare.refunds.clear();
-                bare.render(ch.payment_intent.clone().into(), Vec::new(), self.payment_methods.get(&ch.payment_method))
+                bare.render(
+                    ch.payment_intent.clone().into(),
+                    Vec::new(),
+                    self.payment_methods.get(&ch.payment_method),
+                )
             }
             _ => refund.charge.clone().into(),
         };
         let payment_intent = match self.payment_intents.get(&refund.payment_intent) {
-            Some(pi) if expand.has("payment_intent") => self.render_payment_intent(pi, &Expand::default(), Audience::Secret),
+            Some(pi) if expand.has("payment_intent") => {
+                self.render_payment_intent(pi, &Expand::default(), Audience::Secret)
+            }
             _ => refund.payment_intent.clone().into(),
         };
         refund.render(charge, payment_intent)

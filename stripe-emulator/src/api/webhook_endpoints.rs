@@ -67,10 +67,23 @@ pub fn delete(store: &mut Store, _call: &Call, id: &str) -> Result<Value, ApiErr
 
 /// `GET /v1/webhook_endpoints`.
 pub fn list(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
-    let newest_first: Vec<&WebhookEndpoint> = store.webhook_endpoints.values().rev().filter(|w| !w.configured).collect();
-    let (page, has_more) = paginate(newest_first, |w| &w.id, |id| store.webhook_endpoints.contains_key(id), call, "webhook_endpoint")?;
+    let newest_first: Vec<&WebhookEndpoint> = store
+        .webhook_endpoints
+        .values()
+        .rev()
+        .filter(|w| !w.configured)
+        .collect();
+    let (page, has_more) = paginate(
+        newest_first,
+        |w| &w.id,
+        |id| store.webhook_endpoints.contains_key(id),
+        call,
+        "webhook_endpoint",
+    )?;
     let data: Vec<Value> = page.iter().map(|w| w.render(false)).collect();
-    Ok(json!({ "object": "list", "data": data, "has_more": has_more, "url": "/v1/webhook_endpoints" }))
+    Ok(
+        json!({ "object": "list", "data": data, "has_more": has_more, "url": "/v1/webhook_endpoints" }),
+    )
 }
 
 fn find<'s>(store: &'s Store, id: &str) -> Result<&'s WebhookEndpoint, ApiError> {
@@ -82,10 +95,17 @@ fn find<'s>(store: &'s Store, id: &str) -> Result<&'s WebhookEndpoint, ApiError>
 }
 
 fn checked_url(call: &Call) -> Result<Option<String>, ApiError> {
-    let Some(url) = call.text("url") else { return Ok(None) };
-    let valid = (url.starts_with("http://") || url.starts_with("https://")) && url.len() > "https://".len() && !url.contains(char::is_whitespace);
+    let Some(url) = call.text("url") else {
+        return Ok(None);
+    };
+    let valid = (url.starts_with("http://") || url.starts_with("https://"))
+        && url.len() > "https://".len()
+        && !url.contains(char::is_whitespace);
     if !valid {
-        return Err(ApiError::invalid_request("url", format!("Invalid URL: {url}. The URL must be an absolute http or https URL.")));
+        return Err(ApiError::invalid_request(
+            "url",
+            format!("Invalid URL: {url}. The URL must be an absolute http or https URL."),
+        ));
     }
     if url.starts_with("https://") {
         // Stripe takes https; this emulator has no TLS stack, so it would never deliver.
@@ -95,10 +115,19 @@ fn checked_url(call: &Call) -> Result<Option<String>, ApiError> {
 }
 
 fn enabled_events(call: &Call) -> Result<Option<Vec<String>>, ApiError> {
-    let Some(events) = call.get("enabled_events").and_then(Value::as_array) else { return Ok(None) };
-    let events: Vec<String> = events.iter().filter_map(Value::as_str).map(str::to_string).collect();
+    let Some(events) = call.get("enabled_events").and_then(Value::as_array) else {
+        return Ok(None);
+    };
+    let events: Vec<String> = events
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
     if events.is_empty() {
-        return Err(ApiError::invalid_request("enabled_events", "enabled_events must name at least one event type, or *."));
+        return Err(ApiError::invalid_request(
+            "enabled_events",
+            "enabled_events must name at least one event type, or *.",
+        ));
     }
     Ok(Some(events))
 }

@@ -55,7 +55,12 @@ impl Charge {
     }
 
     /// The object as the API renders it (refunds already rendered by the caller).
-    pub fn render(&self, payment_intent: Value, refunds: Vec<Value>, payment_method: Option<&PaymentMethod>) -> Value {
+    pub fn render(
+        &self,
+        payment_intent: Value,
+        refunds: Vec<Value>,
+        payment_method: Option<&PaymentMethod>,
+    ) -> Value {
         let outcome = match &self.decline {
             None => approved_outcome(),
             Some((kind, reason)) => declined_outcome(kind, Some(reason)),

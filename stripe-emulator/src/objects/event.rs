@@ -10,10 +10,17 @@ use super::{Charge, PaymentIntent, Refund};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Snapshot {
-    PaymentIntent { payment_intent: Box<PaymentIntent> },
+    PaymentIntent {
+        payment_intent: Box<PaymentIntent>,
+    },
     /// A charge renders its refunds, so they are copied too.
-    Charge { charge: Box<Charge>, refunds: Vec<Refund> },
-    Refund { refund: Box<Refund> },
+    Charge {
+        charge: Box<Charge>,
+        refunds: Vec<Refund>,
+    },
+    Refund {
+        refund: Box<Refund>,
+    },
 }
 
 /// An event. `object` is a copy taken when the event was created: later changes to the

@@ -8,8 +8,8 @@ mod refund;
 mod webhook_endpoint;
 
 pub use charge::{Charge, ChargeStatus};
+pub use event::{Event, Snapshot};
 pub use payment_intent::{Audience, PaymentIntent, Status};
 pub use payment_method::{render_billing_details, BillingDetails, Card, PaymentMethod};
 pub use refund::Refund;
-pub use event::{Event, Snapshot};
 pub use webhook_endpoint::WebhookEndpoint;

@@ -31,7 +31,10 @@ impl Status {
 
     /// The states in which amount, currency and the rest may still change.
     pub fn is_updatable(self) -> bool {
-        matches!(self, Status::RequiresPaymentMethod | Status::RequiresConfirmation | Status::RequiresAction)
+        matches!(
+            self,
+            Status::RequiresPaymentMethod | Status::RequiresConfirmation | Status::RequiresAction
+        )
     }
 }
 
@@ -91,10 +94,29 @@ pub enum Audience {
 
 /// Fields a publishable key may read, from Stripe.js's own type definitions.
 const PUBLISHABLE_FIELDS: &[&str] = &[
-    "id", "object", "amount", "automatic_payment_methods", "canceled_at", "cancellation_reason", "capture_method",
-    "client_secret", "confirmation_method", "created", "currency", "description", "last_payment_error", "livemode",
-    "next_action", "payment_method", "payment_method_types", "processing", "receipt_email", "setup_future_usage",
-    "shipping", "source", "status",
+    "id",
+    "object",
+    "amount",
+    "automatic_payment_methods",
+    "canceled_at",
+    "cancellation_reason",
+    "capture_method",
+    "client_secret",
+    "confirmation_method",
+    "created",
+    "currency",
+    "description",
+    "last_payment_error",
+    "livemode",
+    "next_action",
+    "payment_method",
+    "payment_method_types",
+    "processing",
+    "receipt_email",
+    "setup_future_usage",
+    "shipping",
+    "source",
+    "status",
 ];
 
 impl PaymentIntent {
@@ -158,7 +180,9 @@ impl PaymentIntent {
 
 /// Keeps only what Stripe shows a publishable key; `payment_method` stays an id.
 fn publishable_subset(full: Value) -> Value {
-    let Value::Object(fields) = full else { return full };
+    let Value::Object(fields) = full else {
+        return full;
+    };
     let mut subset: Map<String, Value> = fields
         .into_iter()
         .filter(|(k, _)| PUBLISHABLE_FIELDS.contains(&k.as_str()))

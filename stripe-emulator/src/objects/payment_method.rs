@@ -22,26 +22,65 @@ pub struct Card {
 
 impl Card {
     /// Checks a raw card as Stripe's API does and keeps what may be kept of it.
-    pub fn from_raw(number: &str, exp_month: i64, exp_year: i64, cvc: Option<&str>, (this_year, this_month): (i64, i64)) -> Result<Card, ApiError> {
+    pub fn from_raw(
+        number: &str,
+        exp_month: i64,
+        exp_year: i64,
+        cvc: Option<&str>,
+        (this_year, this_month): (i64, i64),
+    ) -> Result<Card, ApiError> {
         let number: String = number.chars().filter(|c| !c.is_whitespace()).collect();
         if !cards::luhn_valid(&number) {
-            return Err(ApiError::card("incorrect_number", None, "Your card number is incorrect.", Some("number")));
+            return Err(ApiError::card(
+                "incorrect_number",
+                None,
+                "Your card number is incorrect.",
+                Some("number"),
+            ));
         }
         if !(1..=12).contains(&exp_month) {
-            return Err(ApiError::card("invalid_expiry_month", None, "Your card's expiration month is invalid.", Some("exp_month")));
+            return Err(ApiError::card(
+                "invalid_expiry_month",
+                None,
+                "Your card's expiration month is invalid.",
+                Some("exp_month"),
+            ));
         }
         // Two-digit years mean this century, as Stripe reads them.
-        let exp_year = if (0..100).contains(&exp_year) { 2000 + exp_year } else { exp_year };
+        let exp_year = if (0..100).contains(&exp_year) {
+            2000 + exp_year
+        } else {
+            exp_year
+        };
         if exp_year < this_year || exp_year > this_year + 50 {
-            return Err(ApiError::card("invalid_expiry_year", None, "Your card's expiration year is invalid.", Some("exp_year")));
+            return Err(ApiError::card(
+                "invalid_expiry_year",
+                None,
+                "Your card's expiration year is invalid.",
+                Some("exp_year"),
+            ));
         }
         if exp_year == this_year && exp_month < this_month {
-            return Err(ApiError::card("invalid_expiry_month", None, "Your card's expiration month is invalid.", Some("exp_month")));
+            return Err(ApiError::card(
+                "invalid_expiry_month",
+                None,
+                "Your card's expiration month is invalid.",
+                Some("exp_month"),
+            ));
         }
         if let Some(cvc) = cvc {
-            let expected = if cards::brand(&number) == "amex" { 4 } else { 3 };
+            let expected = if cards::brand(&number) == "amex" {
+                4
+            } else {
+                3
+            };
             if cvc.len() != expected || !cvc.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(ApiError::card("invalid_cvc", None, "Your card's security code is invalid.", Some("cvc")));
+                return Err(ApiError::card(
+                    "invalid_cvc",
+                    None,
+                    "Your card's security code is invalid.",
+                    Some("cvc"),
+                ));
             }
         }
         Ok(Card {
@@ -155,7 +194,9 @@ impl BillingDetails {
             for key in path {
                 node = node.and_then(|n| n.get(*key));
             }
-            node.and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+            node.and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
         };
         let details = BillingDetails {
             city: field(&["address", "city"]),
@@ -219,20 +260,58 @@ mod tests {
     fn raw_card_checks() {
         let year = (2026, 11);
         assert!(Card::from_raw("4242424242424242", 12, 2030, Some("123"), year).is_ok());
-        assert_eq!(Card::from_raw("4242424242424241", 12, 2030, None, year).unwrap_err().code.as_deref(), Some("incorrect_number"));
-        assert_eq!(Card::from_raw("4242424242424242", 13, 2030, None, year).unwrap_err().param.as_deref(), Some("exp_month"));
-        assert_eq!(Card::from_raw("4242424242424242", 1, 2020, None, year).unwrap_err().code.as_deref(), Some("invalid_expiry_year"));
-        assert_eq!(Card::from_raw("4242424242424242", 10, 2026, None, year).unwrap_err().code.as_deref(), Some("invalid_expiry_month"));
+        assert_eq!(
+            Card::from_raw("4242424242424241", 12, 2030, None, year)
+                .unwrap_err()
+                .code
+                .as_deref(),
+            Some("incorrect_number")
+        );
+        assert_eq!(
+            Card::from_raw("4242424242424242", 13, 2030, None, year)
+                .unwrap_err()
+                .param
+                .as_deref(),
+            Some("exp_month")
+        );
+        assert_eq!(
+            Card::from_raw("4242424242424242", 1, 2020, None, year)
+                .unwrap_err()
+                .code
+                .as_deref(),
+            Some("invalid_expiry_year")
+        );
+        assert_eq!(
+            Card::from_raw("4242424242424242", 10, 2026, None, year)
+                .unwrap_err()
+                .code
+                .as_deref(),
+            Some("invalid_expiry_month")
+        );
         assert!(Card::from_raw("4242424242424242", 11, 2026, None, year).is_ok());
-        assert_eq!(Card::from_raw("378282246310005", 1, 2030, Some("123"), year).unwrap_err().code.as_deref(), Some("invalid_cvc"));
+        assert_eq!(
+            Card::from_raw("378282246310005", 1, 2030, Some("123"), year)
+                .unwrap_err()
+                .code
+                .as_deref(),
+            Some("invalid_cvc")
+        );
         let card = Card::from_raw("4242 4242 4242 4242", 1, 34, Some("123"), year).unwrap();
-        assert_eq!((card.last4.as_str(), card.exp_year, card.brand.as_str()), ("4242", 2034, "visa"));
+        assert_eq!(
+            (card.last4.as_str(), card.exp_year, card.brand.as_str()),
+            ("4242", 2034, "visa")
+        );
     }
 
     #[test]
     fn billing_details_fill_every_field() {
-        assert_eq!(BillingDetails::from_params(Some(&json!({"name": "", "address": {"line2": ""}}))), None);
-        let details = BillingDetails::from_params(Some(&json!({"name": "Ada", "address": {"postal_code": "94103", "line2": ""}})));
+        assert_eq!(
+            BillingDetails::from_params(Some(&json!({"name": "", "address": {"line2": ""}}))),
+            None
+        );
+        let details = BillingDetails::from_params(Some(
+            &json!({"name": "Ada", "address": {"postal_code": "94103", "line2": ""}}),
+        ));
         let bd = render_billing_details(details.as_deref());
         assert_eq!(bd["name"], "Ada");
         assert_eq!(bd["address"]["postal_code"], "94103");

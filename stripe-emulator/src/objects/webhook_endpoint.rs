@@ -23,7 +23,11 @@ pub struct WebhookEndpoint {
 
 impl WebhookEndpoint {
     pub fn wants(&self, event_type: &str) -> bool {
-        !self.disabled && self.enabled_events.iter().any(|e| e == "*" || e == event_type)
+        !self.disabled
+            && self
+                .enabled_events
+                .iter()
+                .any(|e| e == "*" || e == event_type)
     }
 
     /// The object as the API renders it; the secret only on create.

@@ -119,8 +119,13 @@ pub async fn flush(emulator: &Emulator) -> usize {
     } else {
         attempted += deliver_due(emulator);
     }
-    let timeout = emulator.options().webhook_timeout.unwrap_or(Duration::from_secs(10));
-    let deadline = tokio::time::Instant::now() + timeout * 2 + Duration::from_millis(faults.delay_ms * 2 + 1_000);
+    let timeout = emulator
+        .options()
+        .webhook_timeout
+        .unwrap_or(Duration::from_secs(10));
+    let deadline = tokio::time::Instant::now()
+        + timeout * 2
+        + Duration::from_millis(faults.delay_ms * 2 + 1_000);
     while tokio::time::Instant::now() < deadline && emulator.with_store(|s| !s.sending.is_empty()) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -146,13 +151,19 @@ fn claim_due(emulator: &Emulator, faults: &WebhookFaults) -> Vec<Outgoing> {
         let due: Vec<String> = store
             .deliveries
             .values()
-            .filter(|d| d.next_attempt_at.is_some_and(|at| at <= now) && !store.sending.contains(&d.id))
+            .filter(|d| {
+                d.next_attempt_at.is_some_and(|at| at <= now) && !store.sending.contains(&d.id)
+            })
             .map(|d| d.id.clone())
             .collect();
         let mut batch = Vec::new();
         for id in due {
             let mut delivery = store.deliveries[&id].clone();
-            let endpoint = store.webhook_endpoints.get(&delivery.endpoint_id).filter(|w| !w.disabled).cloned();
+            let endpoint = store
+                .webhook_endpoints
+                .get(&delivery.endpoint_id)
+                .filter(|w| !w.disabled)
+                .cloned();
             let event = store.events.get(&delivery.event_id).cloned();
             let (Some(endpoint), Some(event)) = (endpoint, event) else {
                 // A deleted or disabled endpoint gets no more attempts.
@@ -161,7 +172,11 @@ fn claim_due(emulator: &Emulator, faults: &WebhookFaults) -> Vec<Outgoing> {
                 continue;
             };
             let rendered = store.render_event(&event);
-            let body = if faults.compact { serde_json::to_string(&rendered).unwrap_or_default() } else { to_pretty(&rendered) };
+            let body = if faults.compact {
+                serde_json::to_string(&rendered).unwrap_or_default()
+            } else {
+                to_pretty(&rendered)
+            };
             store.sending.insert(id);
             batch.push(Outgoing {
                 delivery,
@@ -185,7 +200,11 @@ enum AttemptResult {
     Injected(u16),
 }
 
-async fn attempt(emulator: &Emulator, outgoing: &Outgoing, faults: &WebhookFaults) -> (AttemptResult, i64, u64) {
+async fn attempt(
+    emulator: &Emulator,
+    outgoing: &Outgoing,
+    faults: &WebhookFaults,
+) -> (AttemptResult, i64, u64) {
     if faults.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.delay_ms)).await;
     }
@@ -207,12 +226,20 @@ async fn attempt(emulator: &Emulator, outgoing: &Outgoing, faults: &WebhookFault
 }
 
 async fn send(emulator: &Emulator, outgoing: &Outgoing, t: i64) -> AttemptResult {
-    let signature = signature::header(&outgoing.secrets, emulator.decoy_secret(), t, &outgoing.body);
+    let signature = signature::header(
+        &outgoing.secrets,
+        emulator.decoy_secret(),
+        t,
+        &outgoing.body,
+    );
     let request = emulator
         .webhook_client()
         .post(&outgoing.url)
         .header("Content-Type", "application/json; charset=utf-8")
-        .header("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
+        .header(
+            "User-Agent",
+            "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        )
         .header("Stripe-Signature", signature)
         .body(outgoing.body.clone());
     match request.send().await {
@@ -222,7 +249,11 @@ async fn send(emulator: &Emulator, outgoing: &Outgoing, t: i64) -> AttemptResult
     }
 }
 
-fn record(emulator: &Emulator, outgoing: Outgoing, (result, t, latency_ms): (AttemptResult, i64, u64)) {
+fn record(
+    emulator: &Emulator,
+    outgoing: Outgoing,
+    (result, t, latency_ms): (AttemptResult, i64, u64),
+) {
     let schedule = emulator.options().webhook_retries.offsets();
     let succeeded = matches!(result, AttemptResult::Status(200..=299));
     let status = match result {
@@ -241,7 +272,9 @@ fn record(emulator: &Emulator, outgoing: Outgoing, (result, t, latency_ms): (Att
             delivery.succeeded = true;
             delivery.next_attempt_at = None;
         } else if delivery.next_attempt_at.is_some() {
-            delivery.next_attempt_at = schedule.get(delivery.attempts as usize).map(|offset| (outgoing.event_created + offset).max(now));
+            delivery.next_attempt_at = schedule
+                .get(delivery.attempts as usize)
+                .map(|offset| (outgoing.event_created + offset).max(now));
         }
         let finished = delivery.next_attempt_at.is_none();
         if let Some(mut event) = store.events.get(&delivery.event_id).cloned() {

@@ -7,11 +7,16 @@ use sha2::Sha256;
 
 /// The lowercase hex HMAC-SHA256 of `"{t}.{body}"` keyed by `secret`.
 pub fn sign(secret: &str, t: i64, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(t.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The header for one attempt: one `v1` per active secret, and a `v0` from a secret
@@ -34,14 +39,23 @@ mod tests {
     #[test]
     fn the_contracts_fixed_vector() {
         assert_eq!(
-            sign("whsec_test_secret", 1_700_000_000, br#"{"id":"evt_test_webhook","object":"event"}"#),
+            sign(
+                "whsec_test_secret",
+                1_700_000_000,
+                br#"{"id":"evt_test_webhook","object":"event"}"#
+            ),
             "d95c6b7477fbd7e9f90b1b0ef5f9c7ac25abca5382460e0d988c2b2a5b71b990"
         );
     }
 
     #[test]
     fn one_v1_per_secret_then_v0() {
-        let h = header(&["whsec_a".into(), "whsec_b".into()], "whsec_decoy", 10, b"{}");
+        let h = header(
+            &["whsec_a".into(), "whsec_b".into()],
+            "whsec_decoy",
+            10,
+            b"{}",
+        );
         let parts: Vec<&str> = h.split(',').collect();
         assert_eq!(parts[0], "t=10");
         assert_eq!(parts[1], format!("v1={}", sign("whsec_a", 10, b"{}")));

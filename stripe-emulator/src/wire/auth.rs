@@ -12,8 +12,18 @@ use crate::objects::Audience;
 ///
 /// The key comes from `Authorization` (Bearer, or Basic with the key as user name), or
 /// from a `key` parameter as Stripe.js sends it. Live keys are refused outright.
-pub fn authenticate(headers: &HeaderMap, params: &Params, keys: &Keys, operation: &Operation) -> Result<Audience, ApiError> {
-    let key = key_from_header(headers)?.or_else(|| params.get("key").and_then(|k| k.as_str()).map(str::to_string));
+pub fn authenticate(
+    headers: &HeaderMap,
+    params: &Params,
+    keys: &Keys,
+    operation: &Operation,
+) -> Result<Audience, ApiError> {
+    let key = key_from_header(headers)?.or_else(|| {
+        params
+            .get("key")
+            .and_then(|k| k.as_str())
+            .map(str::to_string)
+    });
     let Some(key) = key.filter(|k| !k.is_empty()) else {
         return Err(ApiError::no_api_key());
     };
@@ -33,12 +43,20 @@ pub fn authenticate(headers: &HeaderMap, params: &Params, keys: &Keys, operation
 }
 
 fn key_from_header(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
     let value = value.to_str().map_err(|_| ApiError::no_api_key())?.trim();
-    if let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
+    if let Some(token) = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+    {
         return Ok(Some(token.trim().to_string()));
     }
-    if let Some(encoded) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")) {
+    if let Some(encoded) = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))
+    {
         let decoded = decode_base64(encoded.trim()).ok_or_else(ApiError::no_api_key)?;
         let text = String::from_utf8(decoded).map_err(|_| ApiError::no_api_key())?;
         return Ok(Some(text.split(':').next().unwrap_or_default().to_string()));
@@ -47,7 +65,11 @@ fn key_from_header(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Standard base64 with padding, as HTTP Basic uses.

@@ -65,7 +65,9 @@ fn split_key(key: &str) -> Result<Vec<&str>, ApiError> {
 
 fn insert(params: &mut Params, key: &str, path: &[&str], value: String) -> Result<(), ApiError> {
     let conflict = || ApiError::conflicting_param(key);
-    let (first, rest) = path.split_first().expect("split_key returns at least one segment");
+    let (first, rest) = path
+        .split_first()
+        .expect("split_key returns at least one segment");
     if rest.is_empty() {
         // A repeated scalar keeps the last value, as a form decoder does.
         params.insert((*first).to_string(), Param::Str(value));
@@ -139,11 +141,19 @@ mod tests {
     fn nests_brackets_and_keeps_order() {
         let p = decode(b"amount=2000&metadata[order_id]=42&payment_method_data[billing_details][address][postal_code]=94103").unwrap();
         assert_eq!(p["amount"], s("2000"));
-        let Param::Map(meta) = &p["metadata"] else { panic!() };
+        let Param::Map(meta) = &p["metadata"] else {
+            panic!()
+        };
         assert_eq!(meta["order_id"], s("42"));
-        let Param::Map(pmd) = &p["payment_method_data"] else { panic!() };
-        let Param::Map(bd) = &pmd["billing_details"] else { panic!() };
-        let Param::Map(addr) = &bd["address"] else { panic!() };
+        let Param::Map(pmd) = &p["payment_method_data"] else {
+            panic!()
+        };
+        let Param::Map(bd) = &pmd["billing_details"] else {
+            panic!()
+        };
+        let Param::Map(addr) = &bd["address"] else {
+            panic!()
+        };
         assert_eq!(addr["postal_code"], s("94103"));
     }
 
@@ -152,7 +162,9 @@ mod tests {
         let p = decode(b"expand[]=a&expand[]=b").unwrap();
         assert_eq!(p["expand"], Param::List(vec![s("a"), s("b")]));
         let p = decode(b"expand[0]=a&expand[1]=b").unwrap();
-        let Param::Map(m) = &p["expand"] else { panic!() };
+        let Param::Map(m) = &p["expand"] else {
+            panic!()
+        };
         assert_eq!(m["0"], s("a"));
         assert_eq!(m["1"], s("b"));
     }
@@ -166,14 +178,23 @@ mod tests {
     #[test]
     fn empty_value_is_kept_for_unsetting() {
         let p = decode(b"metadata[k]=&description=").unwrap();
-        let Param::Map(m) = &p["metadata"] else { panic!() };
+        let Param::Map(m) = &p["metadata"] else {
+            panic!()
+        };
         assert_eq!(m["k"], s(""));
         assert_eq!(p["description"], s(""));
     }
 
     #[test]
     fn malformed_keys_and_conflicts_are_errors_not_panics() {
-        for bad in ["a[b=1", "[x]=1", "a]b[=1", "a[b[c]]=1", "a=1&a[b]=2", "a[]=1&a[b]=2"] {
+        for bad in [
+            "a[b=1",
+            "[x]=1",
+            "a]b[=1",
+            "a[b[c]]=1",
+            "a=1&a[b]=2",
+            "a[]=1&a[b]=2",
+        ] {
             assert!(decode(bad.as_bytes()).is_err(), "{bad}");
         }
         let deep = format!("a{}=1", "[x]".repeat(20));

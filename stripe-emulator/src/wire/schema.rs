@@ -23,22 +23,46 @@ const REQUEST_SCHEMAS: &str = include_str!("../../spec/request-schemas.json");
 /// each is really missing from the 2023 spec, and that nothing else outside it gets through.
 pub const ALLOW_LIST: &[(&str, &str, Allowance)] = &[
     // Stripe.js authenticates with `key=pk_...` as a form or query field.
-    ("GET /v1/payment_intents/{intent}", "key", Parameter(r#"{"type":"string","maxLength":5000}"#)),
-    ("POST /v1/payment_intents/{intent}/confirm", "key", Parameter(r#"{"type":"string","maxLength":5000}"#)),
-    ("POST /v1/payment_methods", "key", Parameter(r#"{"type":"string","maxLength":5000}"#)),
+    (
+        "GET /v1/payment_intents/{intent}",
+        "key",
+        Parameter(r#"{"type":"string","maxLength":5000}"#),
+    ),
+    (
+        "POST /v1/payment_intents/{intent}/confirm",
+        "key",
+        Parameter(r#"{"type":"string","maxLength":5000}"#),
+    ),
+    (
+        "POST /v1/payment_methods",
+        "key",
+        Parameter(r#"{"type":"string","maxLength":5000}"#),
+    ),
     // The 2023 spec lists every type but `card` here: cards went through `payment_method`.
-    ("POST /v1/payment_intents/{intent}/confirm", "payment_method_data[type]", EnumValue("card")),
-    ("POST /v1/payment_intents", "payment_method_data[type]", EnumValue("card")),
+    (
+        "POST /v1/payment_intents/{intent}/confirm",
+        "payment_method_data[type]",
+        EnumValue("card"),
+    ),
+    (
+        "POST /v1/payment_intents",
+        "payment_method_data[type]",
+        EnumValue("card"),
+    ),
     // The Payment Element confirms with the raw card inside `payment_method_data`.
     (
         "POST /v1/payment_intents/{intent}/confirm",
         "payment_method_data[card]",
-        Parameter(r#"{"type":"object","properties":{"number":{"type":"string","maxLength":5000},"exp_month":{"type":"integer"},"exp_year":{"type":"integer"},"cvc":{"type":"string","maxLength":5000}},"required":["number","exp_month","exp_year"]}"#),
+        Parameter(
+            r#"{"type":"object","properties":{"number":{"type":"string","maxLength":5000},"exp_month":{"type":"integer"},"exp_year":{"type":"integer"},"cvc":{"type":"string","maxLength":5000}},"required":["number","exp_month","exp_year"]}"#,
+        ),
     ),
     (
         "POST /v1/payment_intents",
         "payment_method_data[card]",
-        Parameter(r#"{"type":"object","properties":{"number":{"type":"string","maxLength":5000},"exp_month":{"type":"integer"},"exp_year":{"type":"integer"},"cvc":{"type":"string","maxLength":5000}},"required":["number","exp_month","exp_year"]}"#),
+        Parameter(
+            r#"{"type":"object","properties":{"number":{"type":"string","maxLength":5000},"exp_month":{"type":"integer"},"exp_year":{"type":"integer"},"cvc":{"type":"string","maxLength":5000}},"required":["number","exp_month","exp_year"]}"#,
+        ),
     ),
     // Added to PaymentMethods in 2024 (`allow_redisplay`), sent by current Stripe.js.
     (
@@ -46,7 +70,11 @@ pub const ALLOW_LIST: &[(&str, &str, Allowance)] = &[
         "payment_method_data[allow_redisplay]",
         Parameter(r#"{"type":"string","enum":["always","limited","unspecified"]}"#),
     ),
-    ("POST /v1/payment_methods", "allow_redisplay", Parameter(r#"{"type":"string","enum":["always","limited","unspecified"]}"#)),
+    (
+        "POST /v1/payment_methods",
+        "allow_redisplay",
+        Parameter(r#"{"type":"string","enum":["always","limited","unspecified"]}"#),
+    ),
 ];
 
 /// What an allow-list entry opens.
@@ -66,12 +94,21 @@ fn schemas() -> &'static HashMap<String, Value> {
         let mut all: HashMap<String, Value> =
             serde_json::from_str(REQUEST_SCHEMAS).expect("spec/request-schemas.json is valid JSON");
         for (operation, path, allowance) in ALLOW_LIST {
-            let root = all.get_mut(*operation).expect("allow-list names a served operation");
+            let root = all
+                .get_mut(*operation)
+                .expect("allow-list names a served operation");
             match allowance {
-                Parameter(schema) => graft(root, path, serde_json::from_str(schema).expect("allow-list schemas are valid JSON")),
+                Parameter(schema) => graft(
+                    root,
+                    path,
+                    serde_json::from_str(schema).expect("allow-list schemas are valid JSON"),
+                ),
                 EnumValue(value) => {
                     let node = node_at(root, path);
-                    node["enum"].as_array_mut().expect("an enum to extend").push(json!(value));
+                    node["enum"]
+                        .as_array_mut()
+                        .expect("an enum to extend")
+                        .push(json!(value));
                 }
             }
         }
@@ -145,7 +182,10 @@ fn coerce(schema: &Value, param: &Param, path: &str) -> Result<Value, ApiError> 
     if let Some(alternatives) = schema.get("anyOf").and_then(Value::as_array) {
         return coerce_any_of(alternatives, param, path);
     }
-    let kind = schema.get("type").and_then(Value::as_str).unwrap_or("string");
+    let kind = schema
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("string");
     match kind {
         "object" => coerce_object(schema, param, path),
         "array" => coerce_array(schema, param, path),
@@ -176,8 +216,14 @@ fn coerce_any_of(alternatives: &[Value], param: &Param, path: &str) -> Result<Va
                 // Report the failure of the alternative shaped like what was sent.
                 let same_shape = matches!(
                     (param, alternative.get("type").and_then(Value::as_str)),
-                    (Param::Map(_), Some("object")) | (Param::List(_), Some("array")) | (Param::Map(_), Some("array"))
-                ) || matches!(param, Param::Str(_)) && !matches!(alternative.get("type").and_then(Value::as_str), Some("object" | "array"));
+                    (Param::Map(_), Some("object"))
+                        | (Param::List(_), Some("array"))
+                        | (Param::Map(_), Some("array"))
+                ) || matches!(param, Param::Str(_))
+                    && !matches!(
+                        alternative.get("type").and_then(Value::as_str),
+                        Some("object" | "array")
+                    );
                 if same_shape && first_error.as_ref().is_none_or(|(shaped, _)| !shaped) {
                     first_error = Some((true, error));
                 } else if first_error.is_none() {
@@ -186,7 +232,9 @@ fn coerce_any_of(alternatives: &[Value], param: &Param, path: &str) -> Result<Va
             }
         }
     }
-    Err(first_error.map(|(_, e)| e).unwrap_or_else(|| ApiError::expected_object(path)))
+    Err(first_error
+        .map(|(_, e)| e)
+        .unwrap_or_else(|| ApiError::expected_object(path)))
 }
 
 fn accepts_empty(schema: &Value) -> bool {
@@ -218,7 +266,12 @@ fn coerce_object(schema: &Value, param: &Param, path: &str) -> Result<Value, Api
         };
         typed.insert(key.clone(), coerce(value_schema, value, &name)?);
     }
-    for required in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+    for required in schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let required = required.as_str().unwrap_or_default();
         if !typed.contains_key(required) {
             return Err(ApiError::missing_param(&child(path, required)));
@@ -245,7 +298,11 @@ fn coerce_array(schema: &Value, param: &Param, path: &str) -> Result<Value, ApiE
     };
     let mut typed = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
-        typed.push(coerce(items_schema, item, &child(path, &index.to_string()))?);
+        typed.push(coerce(
+            items_schema,
+            item,
+            &child(path, &index.to_string()),
+        )?);
     }
     Ok(Value::Array(typed))
 }
@@ -312,13 +369,23 @@ mod tests {
     #[test]
     fn refusals_name_the_parameter() {
         let e = check(CREATE, "currency=usd").unwrap_err();
-        assert_eq!((e.code.as_deref(), e.param.as_deref()), (Some("parameter_missing"), Some("amount")));
+        assert_eq!(
+            (e.code.as_deref(), e.param.as_deref()),
+            (Some("parameter_missing"), Some("amount"))
+        );
         assert_eq!(e.message, "Missing required param: amount.");
         let e = check(CREATE, "amount=20.00&currency=usd").unwrap_err();
         assert_eq!(e.message, "Invalid integer: 20.00");
         let e = check(CREATE, "amount=1&currency=usd&foo=1").unwrap_err();
-        assert_eq!((e.code.as_deref(), e.message.as_str()), (Some("parameter_unknown"), "Received unknown parameter: foo"));
-        let e = check(CREATE, "amount=1&currency=usd&shipping[address][planet]=mars&shipping[name]=x").unwrap_err();
+        assert_eq!(
+            (e.code.as_deref(), e.message.as_str()),
+            (Some("parameter_unknown"), "Received unknown parameter: foo")
+        );
+        let e = check(
+            CREATE,
+            "amount=1&currency=usd&shipping[address][planet]=mars&shipping[name]=x",
+        )
+        .unwrap_err();
         assert_eq!(e.param.as_deref(), Some("shipping[address][planet]"));
         let e = check(CREATE, "amount=1&currency=usd&confirm=yes").unwrap_err();
         assert_eq!(e.message, "Invalid boolean: yes");
@@ -344,7 +411,11 @@ mod tests {
     fn allow_list_opens_exactly_its_parameters() {
         let confirm = "POST /v1/payment_intents/{intent}/confirm";
         check(confirm, "key=pk_test_x&client_secret=s&payment_method_data[type]=card&payment_method_data[card][number]=4242424242424242&payment_method_data[card][exp_month]=12&payment_method_data[card][exp_year]=2034&payment_method_data[card][cvc]=123").unwrap();
-        let e = check(confirm, "payment_method_data[type]=card&payment_method_data[card][pin]=1234").unwrap_err();
+        let e = check(
+            confirm,
+            "payment_method_data[type]=card&payment_method_data[card][pin]=1234",
+        )
+        .unwrap_err();
         assert_eq!(e.param.as_deref(), Some("payment_method_data[card][pin]"));
         assert!(check("POST /v1/payment_intents/{intent}/cancel", "key=pk_test_x").is_err());
     }

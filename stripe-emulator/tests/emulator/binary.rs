@@ -34,7 +34,13 @@ impl Process {
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut next = || lines.next().expect("a key line").expect("readable");
         let (publishable_key, secret_key, webhook_secret) = (next(), next(), next());
-        Process { child, base_url: format!("http://127.0.0.1:{port}"), publishable_key, secret_key, webhook_secret }
+        Process {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+            publishable_key,
+            secret_key,
+            webhook_secret,
+        }
     }
 
     fn kill(mut self) {
@@ -44,7 +50,10 @@ impl Process {
     }
 
     async fn post(&self, path: &str, key: Option<&str>, form: &[(&str, &str)]) -> (u16, Value) {
-        let mut request = reqwest::Client::new().post(format!("{}{path}", self.base_url)).basic_auth(&self.secret_key, Some("")).form(form);
+        let mut request = reqwest::Client::new()
+            .post(format!("{}{path}", self.base_url))
+            .basic_auth(&self.secret_key, Some(""))
+            .form(form);
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }
@@ -53,13 +62,22 @@ impl Process {
     }
 
     async fn get(&self, path: &str) -> (u16, Value) {
-        let response = reqwest::Client::new().get(format!("{}{path}", self.base_url)).bearer_auth(&self.secret_key).send().await.unwrap();
+        let response = reqwest::Client::new()
+            .get(format!("{}{path}", self.base_url))
+            .bearer_auth(&self.secret_key)
+            .send()
+            .await
+            .unwrap();
         (response.status().as_u16(), response.json().await.unwrap())
     }
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[test]
@@ -67,7 +85,24 @@ fn help_explains_every_flag() {
     let output = Command::new(BINARY).arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for flag in ["--port", "--host", "--state", "--secret-key", "--publishable-key", "--webhook-secret", "--control-api", "--allow-origin", "--allow-raw-card-data", "--strict-cards", "--log-format", "--help", "--webhook-url", "--webhook-retries", "--webhook-timeout-ms", "--also-listen"] {
+    for flag in [
+        "--port",
+        "--host",
+        "--state",
+        "--secret-key",
+        "--publishable-key",
+        "--webhook-secret",
+        "--control-api",
+        "--allow-origin",
+        "--allow-raw-card-data",
+        "--strict-cards",
+        "--log-format",
+        "--help",
+        "--webhook-url",
+        "--webhook-retries",
+        "--webhook-timeout-ms",
+        "--also-listen",
+    ] {
         assert!(help.contains(flag), "--help does not mention {flag}");
     }
     let bad = Command::new(BINARY).arg("--nope").output().unwrap();
@@ -85,32 +120,107 @@ async fn an_sdk_style_session_survives_kill_and_restart() {
     assert!(first.webhook_secret.starts_with("whsec_"));
 
     // As an SDK would: create with an idempotency key, confirm, expand, refund, list.
-    let (status, pi) = first.post("/v1/payment_intents", Some("order-1"), &[("amount", "2000"), ("currency", "usd"), ("automatic_payment_methods[enabled]", "true"), ("metadata[order_id]", "1")]).await;
+    let (status, pi) = first
+        .post(
+            "/v1/payment_intents",
+            Some("order-1"),
+            &[
+                ("amount", "2000"),
+                ("currency", "usd"),
+                ("automatic_payment_methods[enabled]", "true"),
+                ("metadata[order_id]", "1"),
+            ],
+        )
+        .await;
     assert_eq!(status, 200);
     let pi_id = pi["id"].as_str().unwrap().to_string();
-    let (status, confirmed) = first.post(&format!("/v1/payment_intents/{pi_id}/confirm"), Some("confirm-1"), &[("payment_method", "pm_card_visa"), ("expand[0]", "latest_charge")]).await;
+    let (status, confirmed) = first
+        .post(
+            &format!("/v1/payment_intents/{pi_id}/confirm"),
+            Some("confirm-1"),
+            &[
+                ("payment_method", "pm_card_visa"),
+                ("expand[0]", "latest_charge"),
+            ],
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(confirmed["latest_charge"]["status"], "succeeded");
-    let (status, _) = first.post("/v1/refunds", None, &[("payment_intent", &pi_id), ("amount", "500")]).await;
+    let (status, _) = first
+        .post(
+            "/v1/refunds",
+            None,
+            &[("payment_intent", &pi_id), ("amount", "500")],
+        )
+        .await;
     assert_eq!(status, 200);
-    let mut seen: Vec<String> = vec![pi_id.clone(), confirmed["latest_charge"]["id"].as_str().unwrap().to_string(), confirmed["payment_method"].as_str().unwrap().to_string()];
-    let first_keys = (first.publishable_key.clone(), first.secret_key.clone(), first.webhook_secret.clone());
+    let mut seen: Vec<String> = vec![
+        pi_id.clone(),
+        confirmed["latest_charge"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        confirmed["payment_method"].as_str().unwrap().to_string(),
+    ];
+    let first_keys = (
+        first.publishable_key.clone(),
+        first.secret_key.clone(),
+        first.webhook_secret.clone(),
+    );
     first.kill();
 
     let second = Process::start(state.path(), port);
-    assert_eq!((second.publishable_key.clone(), second.secret_key.clone(), second.webhook_secret.clone()), first_keys, "the keys are kept");
-    let (status, again) = second.get(&format!("/v1/payment_intents/{pi_id}?expand[]=latest_charge")).await;
+    assert_eq!(
+        (
+            second.publishable_key.clone(),
+            second.secret_key.clone(),
+            second.webhook_secret.clone()
+        ),
+        first_keys,
+        "the keys are kept"
+    );
+    let (status, again) = second
+        .get(&format!(
+            "/v1/payment_intents/{pi_id}?expand[]=latest_charge"
+        ))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(again["status"], "succeeded");
     assert_eq!(again["metadata"]["order_id"], "1");
     assert_eq!(again["latest_charge"]["amount_refunded"], 500);
     // The idempotency key still replays after the restart.
-    let (_, replay) = second.post("/v1/payment_intents", Some("order-1"), &[("amount", "2000"), ("currency", "usd"), ("automatic_payment_methods[enabled]", "true"), ("metadata[order_id]", "1")]).await;
+    let (_, replay) = second
+        .post(
+            "/v1/payment_intents",
+            Some("order-1"),
+            &[
+                ("amount", "2000"),
+                ("currency", "usd"),
+                ("automatic_payment_methods[enabled]", "true"),
+                ("metadata[order_id]", "1"),
+            ],
+        )
+        .await;
     assert_eq!(replay["id"], pi_id.as_str());
     // New objects never reuse an id.
     for _ in 0..5 {
-        let (_, pi) = second.post("/v1/payment_intents", None, &[("amount", "2000"), ("currency", "usd"), ("payment_method", "pm_card_visa"), ("confirm", "true")]).await;
-        for id in [pi["id"].as_str().unwrap(), pi["latest_charge"].as_str().unwrap(), pi["payment_method"].as_str().unwrap()] {
+        let (_, pi) = second
+            .post(
+                "/v1/payment_intents",
+                None,
+                &[
+                    ("amount", "2000"),
+                    ("currency", "usd"),
+                    ("payment_method", "pm_card_visa"),
+                    ("confirm", "true"),
+                ],
+            )
+            .await;
+        for id in [
+            pi["id"].as_str().unwrap(),
+            pi["latest_charge"].as_str().unwrap(),
+            pi["payment_method"].as_str().unwrap(),
+        ] {
             assert!(!seen.contains(&id.to_string()), "{id} issued twice");
             seen.push(id.to_string());
         }
@@ -127,7 +237,13 @@ async fn pending_deliveries_go_out_after_a_restart() {
     let url = format!("http://127.0.0.1:{receiver_port}/webhooks/stripe");
     let args = ["--webhook-url", url.as_str(), "--webhook-retries", "fast"];
     let first = Process::start_with(state.path(), port, &args);
-    let (status, pi) = first.post("/v1/payment_intents", None, &[("amount", "2000"), ("currency", "usd")]).await;
+    let (status, pi) = first
+        .post(
+            "/v1/payment_intents",
+            None,
+            &[("amount", "2000"), ("currency", "usd")],
+        )
+        .await;
     assert_eq!(status, 200);
     // The receiver is not there yet: the first attempt fails and a retry is pending.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -139,7 +255,13 @@ async fn pending_deliveries_go_out_after_a_restart() {
     let event = got[0].json();
     assert_eq!(event["type"], "payment_intent.created");
     assert_eq!(event["data"]["object"]["id"], pi["id"]);
-    assert!(crate::webhooks::verifies(got[0].signature(), &got[0].body, &second.webhook_secret, got[0].at, 300));
+    assert!(crate::webhooks::verifies(
+        got[0].signature(),
+        &got[0].body,
+        &second.webhook_secret,
+        got[0].at,
+        300
+    ));
     second.kill();
 }
 
@@ -150,18 +272,55 @@ async fn a_seeded_emulator_never_reissues_an_id_after_a_restart() {
     let first = Process::start_with(state.path(), port, &["--control-api"]);
     let control = |path: &'static str, body: serde_json::Value| {
         let url = format!("http://127.0.0.1:{port}{path}");
-        async move { reqwest::Client::new().post(url).json(&body).send().await.unwrap().status().as_u16() }
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
     };
-    assert_eq!(control("/_emulator/reset", serde_json::json!({})).await, 200);
-    assert_eq!(control("/_emulator/seed", serde_json::json!({"seed": "stable"})).await, 200);
+    assert_eq!(
+        control("/_emulator/reset", serde_json::json!({})).await,
+        200
+    );
+    assert_eq!(
+        control("/_emulator/seed", serde_json::json!({"seed": "stable"})).await,
+        200
+    );
     let mut seen = Vec::new();
     for _ in 0..3 {
-        seen.push(first.post("/v1/payment_intents", None, &[("amount", "2000"), ("currency", "usd")]).await.1["id"].as_str().unwrap().to_string());
+        seen.push(
+            first
+                .post(
+                    "/v1/payment_intents",
+                    None,
+                    &[("amount", "2000"), ("currency", "usd")],
+                )
+                .await
+                .1["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     first.kill();
     let second = Process::start_with(state.path(), port, &["--control-api"]);
     for _ in 0..3 {
-        let id = second.post("/v1/payment_intents", None, &[("amount", "2000"), ("currency", "usd")]).await.1["id"].as_str().unwrap().to_string();
+        let id = second
+            .post(
+                "/v1/payment_intents",
+                None,
+                &[("amount", "2000"), ("currency", "usd")],
+            )
+            .await
+            .1["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert!(!seen.contains(&id), "{id} issued twice");
         seen.push(id);
     }

@@ -19,10 +19,31 @@ async fn racing_confirms_updates_and_cancels_end_in_allowed_states() {
             tasks.push(tokio::spawn(async move {
                 let action = (n + client) % 4;
                 let answer = match action {
-                    0 | 1 => emu.post(&format!("/v1/payment_intents/{pi}/confirm"), &[("payment_method", "pm_card_visa")]).await,
-                    2 => emu.post(&format!("/v1/payment_intents/{pi}"), &[("amount", &(3000 + client).to_string())]).await,
-                    _ if client == 7 => emu.post(&format!("/v1/payment_intents/{pi}/cancel"), &[]).await,
-                    _ => emu.post(&format!("/v1/payment_intents/{pi}"), &[(&format!("metadata[client{client}]"), "seen")]).await,
+                    0 | 1 => {
+                        emu.post(
+                            &format!("/v1/payment_intents/{pi}/confirm"),
+                            &[("payment_method", "pm_card_visa")],
+                        )
+                        .await
+                    }
+                    2 => {
+                        emu.post(
+                            &format!("/v1/payment_intents/{pi}"),
+                            &[("amount", &(3000 + client).to_string())],
+                        )
+                        .await
+                    }
+                    _ if client == 7 => {
+                        emu.post(&format!("/v1/payment_intents/{pi}/cancel"), &[])
+                            .await
+                    }
+                    _ => {
+                        emu.post(
+                            &format!("/v1/payment_intents/{pi}"),
+                            &[(&format!("metadata[client{client}]"), "seen")],
+                        )
+                        .await
+                    }
                 };
                 (pi, action, client, answer.status, answer.json)
             }));
@@ -35,19 +56,40 @@ async fn racing_confirms_updates_and_cancels_end_in_allowed_states() {
     for pi in &intents {
         let now = emu.get(&format!("/v1/payment_intents/{pi}")).await.json;
         let status = now["status"].as_str().unwrap();
-        assert!(["succeeded", "canceled", "requires_payment_method"].contains(&status), "{pi}: {status}");
-        let winning_confirms = results.iter().filter(|r| &r.0 == pi && r.1 < 2 && r.3 == 200).count();
+        assert!(
+            ["succeeded", "canceled", "requires_payment_method"].contains(&status),
+            "{pi}: {status}"
+        );
+        let winning_confirms = results
+            .iter()
+            .filter(|r| &r.0 == pi && r.1 < 2 && r.3 == 200)
+            .count();
         match status {
             "succeeded" => {
                 assert_eq!(winning_confirms, 1, "{pi}: exactly one confirm wins");
-                let charge = emu.get(&format!("/v1/charges/{}", now["latest_charge"].as_str().unwrap())).await.json;
-                assert_eq!(charge["amount"], now["amount"], "{pi}: charged what the PaymentIntent says");
+                let charge = emu
+                    .get(&format!(
+                        "/v1/charges/{}",
+                        now["latest_charge"].as_str().unwrap()
+                    ))
+                    .await
+                    .json;
+                assert_eq!(
+                    charge["amount"], now["amount"],
+                    "{pi}: charged what the PaymentIntent says"
+                );
                 assert_eq!(now["amount_received"], now["amount"]);
             }
-            _ => assert_eq!(winning_confirms, 0, "{pi}: {status} after a winning confirm"),
+            _ => assert_eq!(
+                winning_confirms, 0,
+                "{pi}: {status} after a winning confirm"
+            ),
         }
         // Every metadata update that succeeded is still there: nothing was lost.
-        for r in results.iter().filter(|r| &r.0 == pi && r.1 == 3 && r.2 != 7 && r.3 == 200) {
+        for r in results
+            .iter()
+            .filter(|r| &r.0 == pi && r.1 == 3 && r.2 != 7 && r.3 == 200)
+        {
             assert_eq!(now["metadata"][format!("client{}", r.2)], "seen", "{pi}");
         }
         for r in results.iter().filter(|r| &r.0 == pi) {

@@ -19,7 +19,8 @@ fn openapi_dir() -> PathBuf {
 fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let text = std::fs::read_to_string(openapi_dir().join("spec3-2023-08-16.json")).expect("shared/stripe/openapi/spec3-2023-08-16.json");
+        let text = std::fs::read_to_string(openapi_dir().join("spec3-2023-08-16.json"))
+            .expect("shared/stripe/openapi/spec3-2023-08-16.json");
         serde_json::from_str(&text).unwrap()
     })
 }
@@ -27,7 +28,8 @@ fn spec() -> &'static Value {
 fn fixtures() -> &'static Value {
     static FIXTURES: OnceLock<Value> = OnceLock::new();
     FIXTURES.get_or_init(|| {
-        let text = std::fs::read_to_string(openapi_dir().join("fixtures3-2026-08.json")).expect("shared/stripe/openapi/fixtures3-2026-08.json");
+        let text = std::fs::read_to_string(openapi_dir().join("fixtures3-2026-08.json"))
+            .expect("shared/stripe/openapi/fixtures3-2026-08.json");
         serde_json::from_str(&text).unwrap()
     })
 }
@@ -51,7 +53,10 @@ fn validate(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>)
             inner.is_empty()
         });
         if !fits {
-            errors.push(format!("{path}: matches no anyOf alternative: {}", short(value)));
+            errors.push(format!(
+                "{path}: matches no anyOf alternative: {}",
+                short(value)
+            ));
         }
         return;
     }
@@ -60,7 +65,12 @@ fn validate(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>)
             let Some(object) = value.as_object() else {
                 return errors.push(format!("{path}: expected an object, got {}", short(value)));
             };
-            for required in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+            for required in schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let name = required.as_str().unwrap();
                 if !object.contains_key(name) {
                     errors.push(format!("{path}.{name}: required but missing"));
@@ -69,9 +79,13 @@ fn validate(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>)
             let properties = schema.get("properties").and_then(Value::as_object);
             for (key, field) in object {
                 match properties.and_then(|p| p.get(key)) {
-                    Some(field_schema) => validate(field_schema, field, &format!("{path}.{key}"), errors),
+                    Some(field_schema) => {
+                        validate(field_schema, field, &format!("{path}.{key}"), errors)
+                    }
                     None => {
-                        if let Some(additional) = schema.get("additionalProperties").filter(|a| a.is_object()) {
+                        if let Some(additional) =
+                            schema.get("additionalProperties").filter(|a| a.is_object())
+                        {
                             validate(additional, field, &format!("{path}.{key}"), errors);
                         }
                     }
@@ -89,7 +103,9 @@ fn validate(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>)
         Some("string") => match value.as_str() {
             Some(text) => {
                 let bypass = schema.get("x-stripeBypassValidation") == Some(&json!(true));
-                if let (Some(allowed), false) = (schema.get("enum").and_then(Value::as_array), bypass) {
+                if let (Some(allowed), false) =
+                    (schema.get("enum").and_then(Value::as_array), bypass)
+                {
                     if !allowed.iter().any(|a| a == text) {
                         errors.push(format!("{path}: {text:?} is not one of {allowed:?}"));
                     }
@@ -99,7 +115,9 @@ fn validate(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>)
         },
         Some("integer") if !value.is_i64() => errors.push(format!("{path}: expected an integer")),
         Some("number") if !value.is_number() => errors.push(format!("{path}: expected a number")),
-        Some("boolean") if !value.is_boolean() => errors.push(format!("{path}: expected a boolean")),
+        Some("boolean") if !value.is_boolean() => {
+            errors.push(format!("{path}: expected a boolean"))
+        }
         _ => {}
     }
 }
@@ -110,17 +128,33 @@ fn short(value: &Value) -> String {
 
 fn assert_valid(schema_name: &str, value: &Value) {
     let mut errors = Vec::new();
-    validate(&json!({ "$ref": format!("#/components/schemas/{schema_name}") }), value, schema_name, &mut errors);
-    assert!(errors.is_empty(), "{schema_name} does not validate against Stripe's spec:\n{}", errors.join("\n"));
+    validate(
+        &json!({ "$ref": format!("#/components/schemas/{schema_name}") }),
+        value,
+        schema_name,
+        &mut errors,
+    );
+    assert!(
+        errors.is_empty(),
+        "{schema_name} does not validate against Stripe's spec:\n{}",
+        errors.join("\n")
+    );
 }
 
 /// The top-level fields are exactly today's: none missing, none from older versions.
 fn assert_todays_shape(resource: &str, value: &Value) {
-    let fixture: Vec<&String> = fixtures()["resources"][resource].as_object().unwrap().keys().collect();
+    let fixture: Vec<&String> = fixtures()["resources"][resource]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
     let ours: Vec<&String> = value.as_object().unwrap().keys().collect();
     let missing: Vec<_> = fixture.iter().filter(|k| !ours.contains(k)).collect();
     let extra: Vec<_> = ours.iter().filter(|k| !fixture.contains(k)).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "{resource}: missing {missing:?}, not in today's shape {extra:?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{resource}: missing {missing:?}, not in today's shape {extra:?}"
+    );
     // Stripe orders fields alphabetically, newer ones appended: the fixture's order.
     assert_eq!(ours, fixture, "{resource}: fields in the fixture's order");
 }
@@ -152,8 +186,14 @@ async fn sample_objects(emu: &TestEmulator) -> Vec<(&'static str, Value)> {
     for (card, extra) in [
         ("pm_card_visa", vec![]),
         ("pm_card_chargeDeclinedInsufficientFunds", vec![]),
-        ("pm_card_authenticationRequired", vec![("return_url", "https://shop.test/r")]),
-        ("pm_card_authenticationRequired", vec![("use_stripe_sdk", "true")]),
+        (
+            "pm_card_authenticationRequired",
+            vec![("return_url", "https://shop.test/r")],
+        ),
+        (
+            "pm_card_authenticationRequired",
+            vec![("use_stripe_sdk", "true")],
+        ),
         ("pm_card_visa", vec![("capture_method", "manual")]),
     ] {
         let (pi, answer) = emu.confirmed_with(card, &extra).await;
@@ -161,7 +201,13 @@ async fn sample_objects(emu: &TestEmulator) -> Vec<(&'static str, Value)> {
         if answer.status != 200 {
             objects.push(("error", answer.json.clone()));
         }
-        let expanded = emu.get(&format!("/v1/payment_intents/{}?expand[]=latest_charge&expand[]=payment_method", id(&pi))).await.json;
+        let expanded = emu
+            .get(&format!(
+                "/v1/payment_intents/{}?expand[]=latest_charge&expand[]=payment_method",
+                id(&pi)
+            ))
+            .await
+            .json;
         if let Some(charge) = expanded["latest_charge"].as_object() {
             objects.push(("charge", Value::Object(charge.clone())));
         }
@@ -171,23 +217,56 @@ async fn sample_objects(emu: &TestEmulator) -> Vec<(&'static str, Value)> {
         objects.push(("payment_intent", expanded));
     }
     let (paid, _) = emu.confirmed_with("pm_card_visa", &[]).await;
-    let refund = emu.post("/v1/refunds", &[("payment_intent", &id(&paid)), ("amount", "700")]).await.json;
+    let refund = emu
+        .post(
+            "/v1/refunds",
+            &[("payment_intent", &id(&paid)), ("amount", "700")],
+        )
+        .await
+        .json;
     objects.push(("refund", refund));
-    let refunded = emu.get(&format!("/v1/charges/{}", paid["latest_charge"].as_str().unwrap())).await.json;
+    let refunded = emu
+        .get(&format!(
+            "/v1/charges/{}",
+            paid["latest_charge"].as_str().unwrap()
+        ))
+        .await
+        .json;
     objects.push(("charge", refunded));
-    let canceled = emu.post(&format!("/v1/payment_intents/{}/cancel", id(&fresh)), &[("cancellation_reason", "abandoned")]).await.json;
+    let canceled = emu
+        .post(
+            &format!("/v1/payment_intents/{}/cancel", id(&fresh)),
+            &[("cancellation_reason", "abandoned")],
+        )
+        .await
+        .json;
     objects.push(("payment_intent", canceled));
     let processing = emu.payment_intent().await;
-    let processing = emu.control(&format!("/_emulator/payment_intents/{}/force", id(&processing)), json!({"status": "processing"})).await.json;
+    let processing = emu
+        .control(
+            &format!("/_emulator/payment_intents/{}/force", id(&processing)),
+            json!({"status": "processing"}),
+        )
+        .await
+        .json;
     objects.push(("payment_intent", processing));
-    for list_item in emu.get("/v1/payment_intents?limit=100").await.json["data"].as_array().unwrap() {
+    for list_item in emu.get("/v1/payment_intents?limit=100").await.json["data"]
+        .as_array()
+        .unwrap()
+    {
         objects.push(("payment_intent", list_item.clone()));
     }
     for error in [
-        emu.post("/v1/payment_intents", &[("currency", "usd")]).await.json,
+        emu.post("/v1/payment_intents", &[("currency", "usd")])
+            .await
+            .json,
         emu.get("/v1/payment_intents/pi_missing").await.json,
-        emu.send(emu.http.get(emu.url("/v1/payment_intents"))).await.json,
-        emu.post(&format!("/v1/payment_intents/{}/confirm", id(&paid)), &[]).await.json,
+        emu.send(emu.http.get(emu.url("/v1/payment_intents")))
+            .await
+            .json,
+        emu.post(&format!("/v1/payment_intents/{}/confirm", id(&paid)), &[])
+            .await
+            .json,
     ] {
         objects.push(("error", error));
     }
@@ -219,7 +298,17 @@ async fn every_object_validates_against_stripes_spec_and_has_todays_fields() {
 /// The embedded request schemas are Stripe's, cut exactly as `spec/request-schemas.json` says.
 #[test]
 fn embedded_request_schemas_are_stripes() {
-    const KEEP: &[&str] = &["type", "properties", "required", "items", "enum", "anyOf", "additionalProperties", "maxLength", "format"];
+    const KEEP: &[&str] = &[
+        "type",
+        "properties",
+        "required",
+        "items",
+        "enum",
+        "anyOf",
+        "additionalProperties",
+        "maxLength",
+        "format",
+    ];
     fn strip(value: &Value) -> Value {
         match value {
             Value::Object(map) => Value::Object(
@@ -227,7 +316,13 @@ fn embedded_request_schemas_are_stripes() {
                     .filter(|(k, _)| KEEP.contains(&k.as_str()))
                     .map(|(k, v)| {
                         let v = if k == "properties" {
-                            Value::Object(v.as_object().unwrap().iter().map(|(pk, pv)| (pk.clone(), strip(pv))).collect())
+                            Value::Object(
+                                v.as_object()
+                                    .unwrap()
+                                    .iter()
+                                    .map(|(pk, pv)| (pk.clone(), strip(pv)))
+                                    .collect(),
+                            )
                         } else {
                             strip(v)
                         };
@@ -239,12 +334,18 @@ fn embedded_request_schemas_are_stripes() {
             other => other.clone(),
         }
     }
-    let embedded: Map<String, Value> = serde_json::from_str(include_str!("../../spec/request-schemas.json")).unwrap();
+    let embedded: Map<String, Value> =
+        serde_json::from_str(include_str!("../../spec/request-schemas.json")).unwrap();
     for (operation, schema) in &embedded {
         let (method, path) = operation.split_once(' ').unwrap();
         let op = &spec()["paths"][path][method.to_lowercase()];
         let expected = if method == "GET" {
-            let params: Vec<&Value> = op["parameters"].as_array().unwrap().iter().filter(|p| p["in"] == "query").collect();
+            let params: Vec<&Value> = op["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["in"] == "query")
+                .collect();
             json!({
                 "additionalProperties": false,
                 "properties": params.iter().map(|p| (p["name"].as_str().unwrap().to_string(), p["schema"].clone())).collect::<Map<_, _>>(),
@@ -254,7 +355,11 @@ fn embedded_request_schemas_are_stripes() {
         } else {
             op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"].clone()
         };
-        assert_eq!(&strip(&expected), schema, "{operation} differs from Stripe's spec");
+        assert_eq!(
+            &strip(&expected),
+            schema,
+            "{operation} differs from Stripe's spec"
+        );
     }
 }
 
@@ -268,38 +373,59 @@ fn accepted_parameters_are_stripes_or_allow_listed() {
             None => vec![schema],
         };
         for object in objects {
-            for (key, child) in object.get("properties").and_then(Value::as_object).into_iter().flatten() {
-                let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}[{key}]") };
+            for (key, child) in object
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}[{key}]")
+                };
                 out.push(path.clone());
                 paths(child, &path, out);
             }
         }
     }
-    let embedded: Map<String, Value> = serde_json::from_str(include_str!("../../spec/request-schemas.json")).unwrap();
+    let embedded: Map<String, Value> =
+        serde_json::from_str(include_str!("../../spec/request-schemas.json")).unwrap();
     for operation in embedded.keys() {
         let mut stripes = Vec::new();
         paths(&embedded[operation], "", &mut stripes);
         let mut accepted = Vec::new();
         paths(operation_schema(operation).unwrap(), "", &mut accepted);
         for path in &accepted {
-            let allowed = ALLOW_LIST
-                .iter()
-                .any(|(op, allowed, a)| matches!(a, Allowance::Parameter(_)) && op == operation && (path == allowed || path.starts_with(&format!("{allowed}["))));
-            assert!(stripes.contains(path) || allowed, "{operation} accepts {path}, which is neither Stripe's nor allow-listed");
+            let allowed = ALLOW_LIST.iter().any(|(op, allowed, a)| {
+                matches!(a, Allowance::Parameter(_))
+                    && op == operation
+                    && (path == allowed || path.starts_with(&format!("{allowed}[")))
+            });
+            assert!(
+                stripes.contains(path) || allowed,
+                "{operation} accepts {path}, which is neither Stripe's nor allow-listed"
+            );
         }
     }
     for (operation, path, allowance) in ALLOW_LIST {
         let mut stripes = Vec::new();
         paths(&embedded[*operation], "", &mut stripes);
         match allowance {
-            Allowance::Parameter(_) => assert!(!stripes.iter().any(|p| p == path), "{operation} {path} is in the 2023 spec: drop it from the allow-list"),
+            Allowance::Parameter(_) => assert!(
+                !stripes.iter().any(|p| p == path),
+                "{operation} {path} is in the 2023 spec: drop it from the allow-list"
+            ),
             Allowance::EnumValue(value) => {
                 let mut node = &embedded[*operation];
                 for segment in path.split(['[', ']']).filter(|s| !s.is_empty()) {
                     node = &node["properties"][segment];
                 }
                 let values = node["enum"].as_array().expect("an enum in the spec");
-                assert!(!values.iter().any(|v| v == value), "{operation} {path} already allows {value}: drop it from the allow-list");
+                assert!(
+                    !values.iter().any(|v| v == value),
+                    "{operation} {path} already allows {value}: drop it from the allow-list"
+                );
             }
         }
     }

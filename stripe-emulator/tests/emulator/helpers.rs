@@ -34,13 +34,23 @@ impl Answer {
 }
 
 pub async fn spawn() -> TestEmulator {
-    spawn_with(Options { control_api: true, ..Options::default() }).await
+    spawn_with(Options {
+        control_api: true,
+        ..Options::default()
+    })
+    .await
 }
 
 pub async fn spawn_with(options: Options) -> TestEmulator {
     let emulator = Emulator::open(options).expect("emulator opens");
-    let running = emulator.serve(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("emulator serves");
-    TestEmulator { running, http: reqwest::Client::new() }
+    let running = emulator
+        .serve(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("emulator serves");
+    TestEmulator {
+        running,
+        http: reqwest::Client::new(),
+    }
 }
 
 impl TestEmulator {
@@ -54,24 +64,43 @@ impl TestEmulator {
 
     /// `POST` with the secret key.
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
-        self.send(self.http.post(self.url(path)).bearer_auth(&self.keys().secret_key).form(form)).await
+        self.send(
+            self.http
+                .post(self.url(path))
+                .bearer_auth(&self.keys().secret_key)
+                .form(form),
+        )
+        .await
     }
 
     /// `POST` with the secret key and an `Idempotency-Key`.
     pub async fn post_idempotent(&self, path: &str, key: &str, form: &[(&str, &str)]) -> Answer {
-        self.send(self.http.post(self.url(path)).bearer_auth(&self.keys().secret_key).header("Idempotency-Key", key).form(form)).await
+        self.send(
+            self.http
+                .post(self.url(path))
+                .bearer_auth(&self.keys().secret_key)
+                .header("Idempotency-Key", key)
+                .form(form),
+        )
+        .await
     }
 
     /// `GET` with the secret key.
     pub async fn get(&self, path: &str) -> Answer {
-        self.send(self.http.get(self.url(path)).bearer_auth(&self.keys().secret_key)).await
+        self.send(
+            self.http
+                .get(self.url(path))
+                .bearer_auth(&self.keys().secret_key),
+        )
+        .await
     }
 
     /// `POST` with the publishable key as a `key` field, as Stripe.js sends it.
     pub async fn post_publishable(&self, path: &str, form: &[(&str, &str)]) -> Answer {
         let mut fields = vec![("key", self.keys().publishable_key.as_str())];
         fields.extend_from_slice(form);
-        self.send(self.http.post(self.url(path)).form(&fields)).await
+        self.send(self.http.post(self.url(path)).form(&fields))
+            .await
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
@@ -80,7 +109,12 @@ impl TestEmulator {
         let headers = response.headers().clone();
         let text = response.text().await.expect("a body");
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Answer { status, headers, text, json }
+        Answer {
+            status,
+            headers,
+            text,
+            json,
+        }
     }
 
     /// Control API call with a JSON body.
@@ -90,7 +124,16 @@ impl TestEmulator {
 
     /// A PaymentIntent of $20.00 (`requires_payment_method`).
     pub async fn payment_intent(&self) -> Value {
-        let answer = self.post("/v1/payment_intents", &[("amount", "2000"), ("currency", "usd"), ("automatic_payment_methods[enabled]", "true")]).await;
+        let answer = self
+            .post(
+                "/v1/payment_intents",
+                &[
+                    ("amount", "2000"),
+                    ("currency", "usd"),
+                    ("automatic_payment_methods[enabled]", "true"),
+                ],
+            )
+            .await;
         assert_eq!(answer.status, 200, "{}", answer.text);
         answer.json
     }
@@ -101,7 +144,9 @@ impl TestEmulator {
         let id = pi["id"].as_str().unwrap().to_string();
         let mut form = vec![("payment_method", test_pm)];
         form.extend_from_slice(extra);
-        let answer = self.post(&format!("/v1/payment_intents/{id}/confirm"), &form).await;
+        let answer = self
+            .post(&format!("/v1/payment_intents/{id}/confirm"), &form)
+            .await;
         let now = self.get(&format!("/v1/payment_intents/{id}")).await.json;
         (now, answer)
     }
