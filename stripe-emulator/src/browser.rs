@@ -3,16 +3,15 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::control::{control_allowed, require_json, Peer};
+use crate::control::{ControlJson, Controller};
 use crate::emulator::Emulator;
 use crate::store::AutoAnswer;
 
@@ -146,10 +145,7 @@ async fn hosted(
 }
 
 /// `GET /_emulator/test-page`: a merchant page using Stripe.js as Stripe's guide does.
-async fn test_page(State(emulator): State<Emulator>, peer: Peer) -> Response {
-    if let Err(refusal) = control_allowed(&emulator, &peer) {
-        return refusal;
-    }
+async fn test_page(State(emulator): State<Emulator>, _: Controller) -> Response {
     let page = MERCHANT_PAGE
         .replace("{{EMULATOR}}", &emulator.base_url())
         .replace("{{PK}}", &emulator.keys().publishable_key);
@@ -175,20 +171,8 @@ fn usd() -> String {
 /// The test page's "server": creates a PaymentIntent through the real API with the secret key.
 async fn test_page_create(
     State(emulator): State<Emulator>,
-    peer: Peer,
-    headers: HeaderMap,
-    body: Bytes,
+    ControlJson(payment): ControlJson<TestPayment>,
 ) -> Response {
-    if let Err(refusal) = control_allowed(&emulator, &peer).and_then(|()| require_json(&headers)) {
-        return refusal;
-    }
-    let Ok(payment) = serde_json::from_slice::<TestPayment>(&body) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            "Send {\"amount\": 2000, \"currency\": \"usd\"}.",
-        )
-            .into_response();
-    };
     let mut form = vec![
         ("amount", payment.amount.to_string()),
         ("currency", payment.currency),
@@ -213,17 +197,9 @@ struct TestUpdate {
 /// Changes a test PaymentIntent's amount on the server, as a cart change would.
 async fn test_page_update(
     State(emulator): State<Emulator>,
-    peer: Peer,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    ControlJson(update): ControlJson<TestUpdate>,
 ) -> Response {
-    if let Err(refusal) = control_allowed(&emulator, &peer).and_then(|()| require_json(&headers)) {
-        return refusal;
-    }
-    let Ok(update) = serde_json::from_slice::<TestUpdate>(&body) else {
-        return (StatusCode::BAD_REQUEST, "Send {\"amount\": 2500}.").into_response();
-    };
     let Some(id) = stripe_token(Some(&id)) else {
         return (StatusCode::BAD_REQUEST, "Not a PaymentIntent id.").into_response();
     };

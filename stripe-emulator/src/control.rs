@@ -6,12 +6,14 @@
 
 use std::net::SocketAddr;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Path, State};
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
+use axum::Router;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -43,20 +45,55 @@ pub(crate) fn router() -> Router<Emulator> {
         .merge(crate::browser::emulator_pages())
 }
 
-/// The caller's address, which the control API checks is loopback.
-pub(crate) type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+/// A caller the control API answers: it is switched on, and the caller is on this
+/// machine. Taking it as an argument is what makes a handler a control route.
+pub(crate) struct Controller;
 
-/// Control routes exist only when switched on, and only for this machine.
-pub(crate) fn control_allowed(emulator: &Emulator, peer: &Peer) -> Result<(), Response> {
-    if !emulator.options().control_api {
-        return Err(problem(StatusCode::NOT_FOUND, "The control API is off. Start the emulator with --control-api (it is always on when embedded)."));
+impl FromRequestParts<Emulator> for Controller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, emulator: &Emulator) -> Result<Self, Response> {
+        if !emulator.options().control_api {
+            return Err(problem(StatusCode::NOT_FOUND, "The control API is off. Start the emulator with --control-api (it is always on when embedded)."));
+        }
+        match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+            Some(ConnectInfo(addr)) if addr.ip().is_loopback() => Ok(Controller),
+            _ => Err(problem(
+                StatusCode::FORBIDDEN,
+                "The control API answers loopback callers only.",
+            )),
+        }
     }
-    match peer {
-        Some(Extension(ConnectInfo(addr))) if addr.ip().is_loopback() => Ok(()),
-        _ => Err(problem(
-            StatusCode::FORBIDDEN,
-            "The control API answers loopback callers only.",
-        )),
+}
+
+/// A control call's JSON body (an empty body reads as `{}`), from a [`Controller`].
+///
+/// It must say `Content-Type: application/json`: a browser can send that cross-site
+/// only after a CORS preflight, which the control API never answers, so no web page
+/// can reset or steer a developer's emulator.
+pub(crate) struct ControlJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<Emulator> for ControlJson<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, emulator: &Emulator) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        Controller::from_request_parts(&mut parts, emulator).await?;
+        let json = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/json"));
+        if !json {
+            return Err(problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Control API calls take Content-Type: application/json.",
+            ));
+        }
+        let bytes = to_bytes(body, crate::api::BODY_LIMIT)
+            .await
+            .map_err(|_| problem(StatusCode::PAYLOAD_TOO_LARGE, "The body is too large."))?;
+        json_body(&bytes).map(ControlJson)
     }
 }
 
@@ -76,26 +113,8 @@ fn json_response(status: StatusCode, value: Value) -> Response {
         .into_response()
 }
 
-/// Control calls must say `Content-Type: application/json`: a browser can send that
-/// cross-site only after a CORS preflight, which the control API never answers, so no
-/// web page can reset or steer a developer's emulator.
-pub(crate) fn require_json(headers: &HeaderMap) -> Result<(), Response> {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/json"));
-    if json {
-        Ok(())
-    } else {
-        Err(problem(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Control API calls take Content-Type: application/json.",
-        ))
-    }
-}
-
 /// Reads a JSON body; an empty body reads as `{}`.
-fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, Response> {
+fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
     let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
@@ -105,23 +124,8 @@ fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, Response> {
         .map_err(|e| problem(StatusCode::BAD_REQUEST, &format!("Invalid JSON body: {e}")))
 }
 
-macro_rules! guarded {
-    ($emulator:expr, $peer:expr) => {
-        if let Err(refusal) = control_allowed(&$emulator, &$peer) {
-            return refusal;
-        }
-    };
-    ($emulator:expr, $peer:expr, $headers:expr) => {
-        guarded!($emulator, $peer);
-        if let Err(refusal) = require_json(&$headers) {
-            return refusal;
-        }
-    };
-}
-
 /// `POST /_emulator/reset`: an empty account; keys, clock and settings stay.
-async fn reset(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap) -> Response {
-    guarded!(emulator, peer, headers);
+async fn reset(State(emulator): State<Emulator>, _: ControlJson<Value>) -> Response {
     let result = emulator.with_store(|store| {
         let settings = store.settings.clone();
         store.reset()?;
@@ -141,8 +145,7 @@ async fn reset(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap)
     }
 }
 
-async fn clock(State(emulator): State<Emulator>, peer: Peer) -> Response {
-    guarded!(emulator, peer);
+async fn clock(State(emulator): State<Emulator>, _: Controller) -> Response {
     json_response(
         StatusCode::OK,
         json!({ "now": emulator.with_store(|s| s.clock.now()) }),
@@ -159,15 +162,8 @@ struct ClockChange {
 /// `POST /_emulator/clock` with `{"advance_seconds": n}` or `{"now": unix}`.
 async fn set_clock(
     State(emulator): State<Emulator>,
-    peer: Peer,
-    headers: HeaderMap,
-    bytes: Bytes,
+    ControlJson(change): ControlJson<ClockChange>,
 ) -> Response {
-    guarded!(emulator, peer, headers);
-    let change: ClockChange = match body(&bytes) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     let result = emulator.with_store(|store| {
         let mut clock = store.clock;
         match (change.advance_seconds, change.now) {
@@ -192,17 +188,7 @@ struct Seed {
 }
 
 /// `POST /_emulator/seed` with `{"seed": ...}`: deterministic ids from now on.
-async fn seed(
-    State(emulator): State<Emulator>,
-    peer: Peer,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Response {
-    guarded!(emulator, peer, headers);
-    let seed: Seed = match body(&bytes) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+async fn seed(State(emulator): State<Emulator>, ControlJson(seed): ControlJson<Seed>) -> Response {
     let seed = match seed.seed {
         Value::String(s) => s,
         Value::Number(n) => n.to_string(),
@@ -240,15 +226,8 @@ struct NextAction {
 /// and, optionally, `"auto": "complete" | "fail"` to answer 3-D Secure without a click.
 async fn next_action(
     State(emulator): State<Emulator>,
-    peer: Peer,
-    headers: HeaderMap,
-    bytes: Bytes,
+    ControlJson(change): ControlJson<NextAction>,
 ) -> Response {
-    guarded!(emulator, peer, headers);
-    let change: NextAction = match body(&bytes) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     let saved = emulator.with_store(|store| {
         store.put_settings(Settings {
             next_action_mode: change.mode,
@@ -279,15 +258,8 @@ struct Faults {
 /// `POST /_emulator/faults` with `{"next_requests": [{"path", "status", "delay_ms"}]}`.
 async fn faults(
     State(emulator): State<Emulator>,
-    peer: Peer,
-    headers: HeaderMap,
-    bytes: Bytes,
+    ControlJson(faults): ControlJson<Faults>,
 ) -> Response {
-    guarded!(emulator, peer, headers);
-    let faults: Faults = match body(&bytes) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
     for fault in &faults.next_requests {
         if fault.status.is_some_and(|s| !(400..=599).contains(&s)) {
             return problem(
@@ -328,15 +300,13 @@ async fn faults(
 }
 
 /// `GET /_emulator/deliveries`: every webhook attempt, oldest first.
-async fn deliveries(State(emulator): State<Emulator>, peer: Peer) -> Response {
-    guarded!(emulator, peer);
+async fn deliveries(State(emulator): State<Emulator>, _: Controller) -> Response {
     json_response(StatusCode::OK, json!({ "data": emulator.attempts() }))
 }
 
 /// `POST /_emulator/webhooks/flush`: attempt everything that is due now, and answer
 /// when those attempts are done.
-async fn flush(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap) -> Response {
-    guarded!(emulator, peer, headers);
+async fn flush(State(emulator): State<Emulator>, _: ControlJson<Value>) -> Response {
     // A retry can come due again at once after a clock jump: flush until none is left,
     // within the length of a retry schedule.
     let mut attempted = 0;
@@ -350,8 +320,7 @@ async fn flush(State(emulator): State<Emulator>, peer: Peer, headers: HeaderMap)
     json_response(StatusCode::OK, json!({ "attempted": attempted }))
 }
 
-async fn clear_faults(State(emulator): State<Emulator>, peer: Peer) -> Response {
-    guarded!(emulator, peer);
+async fn clear_faults(State(emulator): State<Emulator>, _: Controller) -> Response {
     emulator.clear_faults();
     emulator.set_webhook_faults(WebhookFaults::default());
     json_response(StatusCode::OK, json!({ "queued": 0 }))
@@ -366,16 +335,9 @@ struct Force {
 /// `POST /_emulator/payment_intents/{id}/force` with `{"status": "processing" | "succeeded" | "payment_failed"}`.
 async fn force(
     State(emulator): State<Emulator>,
-    peer: Peer,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    bytes: Bytes,
+    ControlJson(force): ControlJson<Force>,
 ) -> Response {
-    guarded!(emulator, peer, headers);
-    let force: Force = match body(&bytes) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
     let result = emulator.with_store(|store| {
         if !store.payment_intents.contains_key(&id) {
             return Err(ApiError::no_such("payment_intent", &id, "intent"));
@@ -398,13 +360,15 @@ async fn force(
     }
 }
 
-async fn requests(State(emulator): State<Emulator>, peer: Peer) -> Response {
-    guarded!(emulator, peer);
+async fn requests(State(emulator): State<Emulator>, _: Controller) -> Response {
     json_response(StatusCode::OK, json!({ "data": emulator.requests() }))
 }
 
-async fn request(State(emulator): State<Emulator>, peer: Peer, Path(id): Path<String>) -> Response {
-    guarded!(emulator, peer);
+async fn request(
+    State(emulator): State<Emulator>,
+    _: Controller,
+    Path(id): Path<String>,
+) -> Response {
     match emulator.requests().into_iter().find(|r| r.request_id == id) {
         Some(entry) => json_response(StatusCode::OK, json!(entry)),
         None => problem(
@@ -445,7 +409,7 @@ async fn challenge_result(
             _ => return problem(StatusCode::BAD_REQUEST, "Send client_secret and outcome."),
         }
     } else {
-        match body(&bytes) {
+        match json_body(&bytes) {
             Ok(a) => a,
             Err(r) => return r,
         }
