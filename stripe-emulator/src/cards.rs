@@ -145,11 +145,10 @@ pub fn fingerprint(number: &str) -> String {
         .chain_update(b"stripe-emulator card fingerprint:")
         .chain_update(number.as_bytes())
         .finalize();
-    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     digest
         .iter()
         .take(16)
-        .map(|b| BASE62[(*b % 62) as usize] as char)
+        .map(|b| crate::ids::BASE62[(*b % 62) as usize] as char)
         .collect()
 }
 

@@ -423,14 +423,7 @@ async fn challenge_result(
         let Some(pi) = store.payment_intents.get(&id) else {
             return Err(ApiError::no_such("payment_intent", &id, "intent"));
         };
-        let secret_matches = pi.client_secret.len() == answer.client_secret.len()
-            && pi
-                .client_secret
-                .bytes()
-                .zip(answer.client_secret.bytes())
-                .fold(0u8, |a, (x, y)| a | (x ^ y))
-                == 0;
-        if !secret_matches {
+        if !pi.client_secret_matches(&answer.client_secret) {
             return Err(ApiError::client_secret_mismatch());
         }
         let redirect = pi

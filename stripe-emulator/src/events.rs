@@ -44,7 +44,6 @@ impl Store {
             request_id: self.request.id.clone(),
             idempotency_key: self.request.idempotency_key.clone(),
             pending_webhooks: endpoints.len() as i64,
-            failed_webhooks: 0,
         });
     }
 

@@ -492,22 +492,23 @@ fn fingerprint(params: &form::Params) -> String {
                 }
                 out.push(']');
             }
-            form::Param::Map(map) => {
-                let mut keys: Vec<&String> = map.keys().collect();
-                keys.sort();
-                out.push('{');
-                for k in keys {
-                    out.push_str(k);
-                    out.push(':');
-                    canonical(&map[k], out);
-                    out.push(',');
-                }
-                out.push('}');
-            }
+            form::Param::Map(map) => canonical_map(map, out),
         }
     }
+    fn canonical_map(map: &form::Params, out: &mut String) {
+        let mut keys: Vec<&String> = map.keys().collect();
+        keys.sort();
+        out.push('{');
+        for k in keys {
+            out.push_str(k);
+            out.push(':');
+            canonical(&map[k], out);
+            out.push(',');
+        }
+        out.push('}');
+    }
     let mut text = String::new();
-    canonical(&form::Param::Map(params.clone()), &mut text);
+    canonical_map(params, &mut text);
     let digest = Sha256::digest(text.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -293,13 +293,9 @@ fn check_client_secret(call: &Call, pi: &PaymentIntent) -> Result<(), ApiError> 
         return Ok(());
     }
     match call.str("client_secret") {
-        Some(secret) if constant_time_eq(secret.as_bytes(), pi.client_secret.as_bytes()) => Ok(()),
+        Some(secret) if pi.client_secret_matches(secret) => Ok(()),
         _ => Err(ApiError::client_secret_mismatch()),
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn currency_param(call: &Call) -> Result<String, ApiError> {

@@ -36,8 +36,6 @@ pub struct Event {
     pub idempotency_key: Option<String>,
     /// Endpoints that have not had a 2xx for this event yet.
     pub pending_webhooks: i64,
-    /// Endpoints that gave up on it after every attempt failed.
-    pub failed_webhooks: i64,
 }
 
 impl Event {

@@ -120,6 +120,11 @@ const PUBLISHABLE_FIELDS: &[&str] = &[
 ];
 
 impl PaymentIntent {
+    /// Whether `given` is this PaymentIntent's client secret (compared in constant time).
+    pub fn client_secret_matches(&self, given: &str) -> bool {
+        crate::wire::auth::constant_time_eq(given, &self.client_secret)
+    }
+
     /// The object as the API renders it, fields in the fixture's order.
     ///
     /// `payment_method` and `latest_charge` are whatever the caller resolved: an id

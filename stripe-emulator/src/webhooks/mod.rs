@@ -276,14 +276,11 @@ fn record(
                 .get(delivery.attempts as usize)
                 .map(|offset| (outgoing.event_created + offset).max(now));
         }
-        let finished = delivery.next_attempt_at.is_none();
-        if let Some(mut event) = store.events.get(&delivery.event_id).cloned() {
-            if succeeded {
+        if succeeded {
+            if let Some(mut event) = store.events.get(&delivery.event_id).cloned() {
                 event.pending_webhooks = (event.pending_webhooks - 1).max(0);
-            } else if finished {
-                event.failed_webhooks += 1;
+                store.put_event(event);
             }
-            store.put_event(event);
         }
         let entry = AttemptRecord {
             event_id: delivery.event_id.clone(),

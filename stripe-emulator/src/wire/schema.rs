@@ -163,8 +163,7 @@ pub fn operation_schema(operation: &str) -> Option<&'static Value> {
 /// Validates and types the parameters of `operation` (`"POST /v1/payment_intents"`).
 pub fn validate(operation: &str, params: &Params) -> Result<Map<String, Value>, ApiError> {
     let schema = operation_schema(operation).expect("every routed operation has a schema");
-    let map = params.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    match coerce(schema, &Param::Map(map), "")? {
+    match coerce_entries(schema, params, "")? {
         Value::Object(typed) => Ok(typed),
         _ => unreachable!("an operation's schema is an object"),
     }
@@ -245,9 +244,13 @@ fn accepts_empty(schema: &Value) -> bool {
 }
 
 fn coerce_object(schema: &Value, param: &Param, path: &str) -> Result<Value, ApiError> {
-    let Param::Map(entries) = param else {
-        return Err(ApiError::expected_object(path));
-    };
+    match param {
+        Param::Map(entries) => coerce_entries(schema, entries, path),
+        _ => Err(ApiError::expected_object(path)),
+    }
+}
+
+fn coerce_entries(schema: &Value, entries: &Params, path: &str) -> Result<Value, ApiError> {
     let properties = schema.get("properties").and_then(Value::as_object);
     let additional = schema.get("additionalProperties");
     let mut typed = Map::new();
