@@ -286,7 +286,9 @@ async fn run(
         exchange.version = requested.to_string();
     }
     let params = decode_params(method, query, headers, body).await?;
-    let audience = auth::authenticate(headers, &params, &emulator.keys(), &operation)?;
+    // Checked against the keys in place: no copy of them per request.
+    let audience = emulator
+        .with_store(|store| auth::authenticate(headers, &params, &store.keys, &operation))?;
 
     let key = if *method == Method::POST {
         idempotency_key(headers)?
