@@ -22,6 +22,10 @@ const emulatorPort = Number(process.env.EMULATOR_PORT ?? 12112);
 const testPagePort = Number(process.env.EMULATOR_PAGE_PORT ?? 12113);
 const emulatorURL = `http://127.0.0.2:${emulatorPort}`;
 
+// The shop runs in its default, embedded mode: its own emulator in-process, here on
+// 127.0.0.2 so Stripe.js and the Payment Element are on another site than the shop.
+const shopEmulatorPort = Number(process.env.SHOP_EMULATOR_PORT ?? 12114);
+
 export default defineConfig({
   testDir: "./tests",
   timeout: 30_000,
@@ -80,6 +84,10 @@ export default defineConfig({
         LEPTOS_OUTPUT_NAME: "storefront",
         LEPTOS_ENV: "PROD",
         RUST_LOG: "warn",
+        EMULATOR_ADDR: `127.0.0.2:${shopEmulatorPort}`,
+        // Limits are high here; an integration test checks them at their real size.
+        PAYMENT_INTENTS_PER_IP: "1000000",
+        PAYMENT_INTENTS_PER_CART: "1000000",
       },
     },
   ],

@@ -3,24 +3,40 @@
 use crate::{
     components::{
         cart_state::provide_cart_state, notices::LostCartNotice, site_header::SiteHeader,
+        test_mode::TestModeRibbon,
     },
-    pages::{cart::CartPage, catalog::CatalogPage, checkout::CheckoutPage, not_found::NotFound},
+    pages::{
+        cart::CartPage, catalog::CatalogPage, checkout::CheckoutPage, not_found::NotFound,
+        order_confirmation::OrderConfirmationPage,
+    },
 };
-use leptos::prelude::*;
+use leptos::{nonce::use_nonce, prelude::*};
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
 };
 
-/// The document around the app, rendered only on the server.
+/// Where the active payment mode serves Stripe.js; the server provides it to the shell.
+#[derive(Clone, Debug)]
+pub struct StripeScript(pub std::sync::Arc<str>);
+
+/// The document around the app, rendered only on the server. Stripe.js loads before
+/// the wasm, so the checkout finds `window.Stripe` when it hydrates (and Stripe asks
+/// for it on every page, for its fraud signals).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let stripe_js = use_context::<StripeScript>().map(|StripeScript(url)| url.to_string());
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                {stripe_js.map(|src| view! { <script src=src nonce=use_nonce()></script> })}
+                // The head is never hydrated, so <noscript> is safe here.
+                <noscript>
+                    <link rel="stylesheet" href="/noscript.css"/>
+                </noscript>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -56,6 +72,7 @@ fn Shop() -> impl IntoView {
     // cleared in the response headers, and a no-JS shopper gets the whole page at once.
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
+        <TestModeRibbon/>
         <SiteHeader/>
         <main id="main" tabindex="-1">
             <LostCartNotice/>
@@ -63,6 +80,11 @@ fn Shop() -> impl IntoView {
                 <Route path=path!("/") view=CatalogPage ssr=SsrMode::Async/>
                 <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async/>
                 <Route path=path!("/checkout") view=CheckoutPage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/order-confirmation")
+                    view=OrderConfirmationPage
+                    ssr=SsrMode::Async
+                />
             </Routes>
         </main>
         <footer class="site-footer">

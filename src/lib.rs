@@ -3,12 +3,16 @@
 //! One crate, two builds: `ssr` is the server binary (with [`server`]), `hydrate` is
 //! the wasm bundle that takes over the server-rendered page in the browser.
 
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod components;
 pub mod domain;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "hydrate")]
+pub mod stripe_js;
 
 /// The wasm entry point: hydrates the server-rendered body, then marks `<html>` with
 /// `data-hydrated` so tests (and curious developers) can tell the page is live.

@@ -1,4 +1,4 @@
-import { expect, test as base, type Locator, type Page } from "@playwright/test";
+import { expect, test as base, type APIRequestContext, type FrameLocator, type Locator, type Page } from "@playwright/test";
 
 /** A page of the shop, driven the way a shopper sees it. */
 export class Shop {
@@ -51,17 +51,158 @@ type Fixtures = { shop: Shop };
 
 /** The test with a `shop` fixture, failing on any Content-Security-Policy violation. */
 export const test = base.extend<Fixtures>({
-  shop: async ({ page, javaScriptEnabled }, use) => {
+  shop: async ({ page, javaScriptEnabled }, use, testInfo) => {
     const violations: string[] = [];
+    const consoleLines: string[] = [];
     page.on("console", (message) => {
+      consoleLines.push(`${message.type()}: ${message.text()}`);
       if (/Content Security Policy|Refused to (execute|load|connect|apply)/i.test(message.text())) {
         violations.push(message.text());
       }
     });
     page.on("pageerror", (error) => violations.push(`page error: ${error.message}`));
     await use(new Shop(page, javaScriptEnabled));
+    if (testInfo.status !== testInfo.expectedStatus && consoleLines.length > 0) {
+      await testInfo.attach("console", { body: consoleLines.join("\n"), contentType: "text/plain" });
+      console.log(`console of "${testInfo.title}":\n${consoleLines.join("\n")}`);
+    }
     expect(violations, "CSP violations or page errors").toEqual([]);
   },
 });
 
 export { expect };
+
+/** The shop's own (embedded) emulator, on another site than the shop. */
+export const shopStripeURL = `http://127.0.0.2:${process.env.SHOP_EMULATOR_PORT ?? 12114}`;
+
+/** Contact and delivery details as a shopper types them. */
+export const ada = {
+  email: "ada@example.com",
+  name: "Ada Lovelace",
+  line1: "1 Main Street",
+  city: "Springfield",
+  region: "IL",
+  postalCode: "62701",
+  country: "US",
+};
+
+/**
+ * The checkout page, driven with Stripe's own Payment Element selectors (the iframe's
+ * title and its inputs' names), so the same steps run against Stripe's test mode.
+ */
+export class Checkout {
+  readonly element: FrameLocator;
+
+  constructor(readonly shop: Shop) {
+    this.element = shop.page.frameLocator('iframe[title="Secure payment input frame"]');
+  }
+
+  get page(): Page {
+    return this.shop.page;
+  }
+
+  payButton(): Locator {
+    return this.page.getByRole("button", { name: /^Pay/ });
+  }
+
+  /**
+   * Presses Pay once the page has stopped moving. The Payment Element's iframe grows
+   * and shrinks as its field errors come and go, which moves the button below it; a
+   * click aimed before that settles can land beside the button.
+   */
+  async pay(options: { double?: boolean } = {}) {
+    await this.payButton().scrollIntoViewIfNeeded();
+    // Ten animation frames with the button at the same place in the viewport.
+    await this.page.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          const button = document.querySelector(".pay-button")!;
+          let last = "";
+          let still = 0;
+          const tick = () => {
+            const rect = button.getBoundingClientRect();
+            const where = `${rect.top},${rect.left},${window.scrollY}`;
+            still = where === last ? still + 1 : 0;
+            last = where;
+            if (still >= 10) resolve();
+            else requestAnimationFrame(tick);
+          };
+          tick();
+        }),
+    );
+    if (options.double) await this.payButton().dblclick();
+    else await this.payButton().click();
+  }
+
+  message(): Locator {
+    return this.page.locator("#payment-message");
+  }
+
+  total(): Locator {
+    return this.page.getByTestId("checkout-total");
+  }
+
+  /** Opens /checkout and waits for the Payment Element to be ready. */
+  async open() {
+    await this.shop.open("/checkout");
+    await expect(this.element.locator('input[name="number"]')).toBeVisible();
+    await expect(this.payButton()).toBeEnabled();
+  }
+
+  async fillDetails(details = ada) {
+    await this.page.getByLabel("Email").fill(details.email);
+    await this.page.getByLabel("Full name").fill(details.name);
+    await this.page.getByLabel("Address line 1").fill(details.line1);
+    await this.page.getByLabel("Town or city").fill(details.city);
+    await this.page.getByLabel("State or region").fill(details.region);
+    await this.page.getByLabel("Postal code").fill(details.postalCode);
+    await this.page.getByLabel("Country").selectOption(details.country);
+  }
+
+  async fillCard(number: string) {
+    await this.element.locator('input[name="number"]').fill(number);
+    await this.element.locator('input[name="expiry"]').fill("12 / 34");
+    await this.element.locator('input[name="cvc"]').fill("123");
+    const postal = this.element.locator('input[name="postalCode"]');
+    if (await postal.isVisible()) await postal.fill("94103");
+  }
+
+  /** The payment session the page holds, asked of the shop the way the page asks
+   * (same cookie, nothing changed): its PaymentIntent and publishable key. */
+  async session(): Promise<any> {
+    const response = await this.page.request.post("/api/checkout/prepare", {
+      form: { shipping: "" },
+      headers: { Accept: "application/json" },
+    });
+    return response.json();
+  }
+
+  /** The 3-D Secure test page inside the challenge modal. */
+  challenge(): FrameLocator {
+    return this.page
+      .frameLocator('iframe[name^="__privateStripeFrame"][src*="three-ds-2-challenge"]')
+      .frameLocator("#challengeFrame")
+      .frameLocator('iframe[name="stripe-challenge-frame"]');
+  }
+
+  /** Waits for the return to /order-confirmation and gives its query parameters. */
+  async returned(): Promise<URLSearchParams> {
+    await this.page.waitForURL(/\/order-confirmation\?/);
+    return new URL(this.page.url()).searchParams;
+  }
+}
+
+/** Requests the shop's emulator logged for paths ending in `pathEnd`. */
+export async function stripeRequests(request: APIRequestContext, pathEnd: string): Promise<number> {
+  const log = await (await request.get(`${shopStripeURL}/_emulator/requests`)).json();
+  return log.data.filter((r: any) => r.method === "POST" && r.path.endsWith(pathEnd)).length;
+}
+
+/** A PaymentIntent as the browser may read it (publishable key and client secret). */
+export async function paymentIntent(request: APIRequestContext, params: URLSearchParams, publishableKey: string): Promise<any> {
+  const id = params.get("payment_intent");
+  const response = await request.get(`${shopStripeURL}/v1/payment_intents/${id}`, {
+    params: { key: publishableKey, client_secret: params.get("payment_intent_client_secret") ?? "" },
+  });
+  return response.json();
+}

@@ -3,3 +3,4 @@
 pub mod cart_state;
 pub mod notices;
 pub mod site_header;
+pub mod test_mode;

@@ -1,7 +1,7 @@
 //! The one error type of the server-function boundary: what a shopper's request can be
 //! refused for, each with the sentence the page shows.
 
-use super::QuantityError;
+use super::{FieldErrors, Money, QuantityError};
 use leptos::server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
@@ -27,6 +27,20 @@ pub enum ShopError {
     NotInCart,
     #[error("Your cart had expired, so we started a new one. Please add your items again.")]
     CartExpired,
+    #[error("Your cart is empty, so there is nothing to pay for.")]
+    EmptyCart,
+    #[error("Please check the highlighted fields: {0}")]
+    InvalidDetails(FieldErrors),
+    /// The cart (or a price) changed since the payment was priced: the page shows the
+    /// new total and the shopper confirms it with a second click.
+    #[error("Your order changed since this page priced it. The total is now {total}. Please check it and press Pay again.")]
+    CartChanged { total: Money },
+    #[error("This order is already being paid for. If you paid in another tab, check your email for the confirmation.")]
+    AlreadyPaying,
+    #[error("Too many attempts in a short time. Please wait a minute and try again.")]
+    TooManyRequests,
+    #[error("We couldn't reach our payment provider. Nothing was charged. Please try again in a moment.")]
+    PaymentUnavailable,
     #[error("That request was not understood: {0}")]
     BadRequest(String),
     #[error("Something went wrong on our side. Please try again in a moment.")]
@@ -37,11 +51,18 @@ impl ShopError {
     /// The HTTP status a hydrated caller receives with this error.
     pub fn status(&self) -> u16 {
         match self {
-            ShopError::InvalidQuantity(_) | ShopError::BadRequest(_) => 400,
+            ShopError::InvalidQuantity(_)
+            | ShopError::BadRequest(_)
+            | ShopError::InvalidDetails(_)
+            | ShopError::EmptyCart => 400,
             ShopError::UnknownProduct | ShopError::NotInCart => 404,
-            ShopError::SoldOut { .. } | ShopError::NotEnoughStock { .. } => 409,
+            ShopError::SoldOut { .. }
+            | ShopError::NotEnoughStock { .. }
+            | ShopError::CartChanged { .. }
+            | ShopError::AlreadyPaying => 409,
+            ShopError::TooManyRequests => 429,
             ShopError::CartExpired => 410,
-            ShopError::Unavailable => 503,
+            ShopError::Unavailable | ShopError::PaymentUnavailable => 503,
         }
     }
 }

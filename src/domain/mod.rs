@@ -3,12 +3,19 @@
 
 pub mod cart;
 pub mod catalog;
+pub mod checkout;
 pub mod error;
 pub mod money;
+pub mod order;
 pub mod quantity;
 
 pub use cart::{CartLine, CartNotice, CartView};
 pub use catalog::{Product, ProductId};
+pub use checkout::{
+    DeliveryDetails, DeliveryForm, Email, Field, FieldErrors, OrderTotals, PaymentMode,
+    PaymentSession, ShippingOption,
+};
 pub use error::ShopError;
 pub use money::{Currency, Money};
+pub use order::OrderStatus;
 pub use quantity::{Quantity, QuantityError};

@@ -2,8 +2,14 @@
 //!
 //! Every variable is documented in `README.md` and `.env.example`.
 
+use super::stripe::StripeMode;
 use anyhow::{bail, Context};
-use std::{env, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{
+    env,
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+    time::Duration,
+};
 
 /// The shop's configuration. Built from the environment by [`Config::from_env`], or
 /// field by field in tests.
@@ -26,8 +32,39 @@ pub struct Config {
     pub log_json: bool,
     /// How long a cart lives after its last change (`CART_TTL_DAYS`, default 30).
     pub cart_lifetime: Duration,
-    /// Extra origins for the Content-Security-Policy, which the Stripe checkout fills.
+    /// Extra origins for the Content-Security-Policy (the dev reload socket); the
+    /// active Stripe mode adds its own at start-up.
     pub csp_sources: CspSources,
+    /// Which Stripe takes the payments (DESIGN.md, "Runtime modes").
+    pub stripe: StripeMode,
+    /// How long one Stripe API call may take (`STRIPE_TIMEOUT_SECS`, default 20).
+    pub stripe_timeout: Duration,
+    /// PaymentIntent creation limits.
+    pub limits: RateLimits,
+    /// The reverse proxy whose `X-Forwarded-For` names the client (`TRUSTED_PROXY`, an
+    /// IP address). Without it the peer address is the client.
+    pub trusted_proxy: Option<IpAddr>,
+}
+
+/// How many PaymentIntents may be created per client IP and per cart in each window.
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimits {
+    /// `PAYMENT_INTENTS_PER_IP`, default 30.
+    pub per_ip: u32,
+    /// `PAYMENT_INTENTS_PER_CART`, default 10.
+    pub per_cart: u32,
+    /// Ten minutes.
+    pub window: Duration,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            per_ip: 30,
+            per_cart: 10,
+            window: Duration::from_secs(10 * 60),
+        }
+    }
 }
 
 /// Origins beyond the shop's own that pages may load from, per CSP directive.
@@ -76,7 +113,25 @@ impl Config {
                 csp_sources.connect.push(format!("ws://{host}:{port}"));
             }
         }
+        let stripe = StripeMode::from_vars(var, listen_addr)?;
+        let stripe_timeout =
+            Duration::from_secs(number("STRIPE_TIMEOUT_SECS", 20, 1..=120)?.into());
+        let limits = RateLimits {
+            per_ip: number("PAYMENT_INTENTS_PER_IP", 30, 1..=1_000_000)?,
+            per_cart: number("PAYMENT_INTENTS_PER_CART", 10, 1..=1_000_000)?,
+            ..RateLimits::default()
+        };
+        let trusted_proxy = var("TRUSTED_PROXY")
+            .map(|ip| {
+                ip.parse::<IpAddr>()
+                    .with_context(|| format!("TRUSTED_PROXY {ip:?} must be an IP address"))
+            })
+            .transpose()?;
         Ok(Self {
+            stripe,
+            stripe_timeout,
+            limits,
+            trusted_proxy,
             listen_addr,
             data_dir,
             database_url,
@@ -99,6 +154,17 @@ impl Config {
             log_json: false,
             cart_lifetime: Duration::from_secs(30 * 24 * 60 * 60),
             csp_sources: CspSources::default(),
+            // The emulator in-process on a free port, as a developer's run has it.
+            stripe: StripeMode::Embedded {
+                addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            },
+            stripe_timeout: Duration::from_secs(5),
+            limits: RateLimits {
+                per_ip: 100_000,
+                per_cart: 100_000,
+                ..RateLimits::default()
+            },
+            trusted_proxy: None,
         }
     }
 
@@ -107,6 +173,25 @@ impl Config {
         self.public_origin
             .as_deref()
             .is_some_and(|origin| origin.starts_with("https://"))
+    }
+}
+
+/// A whole number from the environment within `range`, or `default` when unset.
+fn number(name: &str, default: u32, range: std::ops::RangeInclusive<u32>) -> anyhow::Result<u32> {
+    match var(name) {
+        None => Ok(default),
+        Some(value) => value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| range.contains(n))
+            .with_context(|| {
+                format!(
+                    "{name} {value:?} must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                )
+            }),
     }
 }
 

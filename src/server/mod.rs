@@ -2,9 +2,11 @@
 //! Compiled only with the `ssr` feature, so none of it reaches the wasm bundle.
 
 pub mod cart_cookie;
+pub mod checkout;
 pub mod config;
 pub mod health;
 pub mod logging;
+pub mod rate_limit;
 pub mod security;
 pub mod server_fn_status;
 pub mod shopper;
@@ -25,4 +27,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: store::Store,
     pub config: Arc<Config>,
+    /// The Stripe of the active mode.
+    pub payments: Arc<stripe::Payments>,
+    pub limits: Arc<rate_limit::PaymentLimits>,
 }

@@ -45,6 +45,29 @@ impl Shopper {
         })
     }
 
+    /// The client's IP address: the peer, or what a configured trusted proxy says the
+    /// peer was (the last `X-Forwarded-For` hop, the one the proxy itself added).
+    pub fn client_ip(&self) -> Option<std::net::IpAddr> {
+        let peer = self
+            .parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip())?;
+        if self.state.config.trusted_proxy != Some(peer) {
+            return Some(peer);
+        }
+        let forwarded = self
+            .parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .next_back()
+            .and_then(|hop| hop.trim().parse().ok());
+        Some(forwarded.unwrap_or(peer))
+    }
+
     /// The shared application state.
     pub fn state(&self) -> &AppState {
         &self.state

@@ -2,12 +2,14 @@
 
 use super::{
     health, logging,
+    rate_limit::PaymentLimits,
     security::{self, ContentSecurityPolicy, CspNonce},
     server_fn_status,
     store::Store,
+    stripe::Payments,
     AppState, Config,
 };
-use crate::app::{shell, App};
+use crate::app::{shell, App, StripeScript};
 use anyhow::Context;
 use axum::{middleware, routing::get, Router};
 use leptos::{
@@ -26,6 +28,9 @@ use tower_http::compression::CompressionLayer;
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    stripe_api_base: String,
+    /// The in-process Stripe emulator of the embedded mode.
+    emulator: Option<stripe_emulator::RunningEmulator>,
 }
 
 impl Application {
@@ -39,17 +44,33 @@ impl Application {
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("listening on {}", config.listen_addr))?;
+        // Start-up never waits on Stripe itself: the embedded emulator is in-process,
+        // and nothing here calls the API.
+        let (payments, emulator) = Payments::start(&config).await?;
         let mut leptos_options = leptos_options()?;
         leptos_options.site_addr = listener.local_addr()?;
         let state = AppState {
             leptos_options,
             store,
+            limits: Arc::new(PaymentLimits::new(&config.limits)),
             config: Arc::new(config),
+            payments: Arc::new(payments),
         };
+        let stripe_api_base = state.payments.api_base.clone();
+        if state.payments.test_mode {
+            tracing::info!(stripe = %stripe_api_base, "payments in test mode: nothing is really charged");
+        }
         Ok(Self {
             listener,
             router: router(state),
+            stripe_api_base,
+            emulator,
         })
+    }
+
+    /// The Stripe API base the shop calls (the embedded emulator's address in tests).
+    pub fn stripe_api_base(&self) -> &str {
+        &self.stripe_api_base
     }
 
     /// The address the shop actually listens on (port 0 resolved).
@@ -61,9 +82,18 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, finishing requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        // The peer address feeds the per-IP rate limits.
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+        if let Some(emulator) = self.emulator {
+            emulator.stop().await?;
+        }
+        served
     }
 }
 
@@ -80,23 +110,32 @@ pub async fn run() -> anyhow::Result<()> {
 /// static files, and the security and logging layers around them all.
 pub fn router(state: AppState) -> Router {
     let routes = route_list();
-    let policy = Arc::new(ContentSecurityPolicy::new(&state.config.csp_sources));
+    let mut sources = state.config.csp_sources.clone();
+    let stripe = state.payments.csp_sources();
+    sources.script.extend(stripe.script);
+    sources.frame.extend(stripe.frame);
+    sources.connect.extend(stripe.connect);
+    let policy = Arc::new(ContentSecurityPolicy::new(&sources));
     let public_origin: Option<Arc<str>> = state.config.public_origin.as_deref().map(Arc::from);
     let options = state.leptos_options.clone();
+    let script = StripeScript(Arc::from(state.payments.js_url.as_str()));
+    let page_context = move || {
+        provide_request_nonce();
+        provide_context(script.clone());
+    };
     // The fallback (static files, and the 404 page) renders the app too, so it needs
     // the same context as the routes: the state for server functions, and the nonce.
     let fallback_context = {
         let state = state.clone();
+        let page_context = page_context.clone();
         move || {
             provide_context(state.clone());
-            provide_request_nonce();
+            page_context();
         }
     };
     Router::new()
         .route("/healthz", get(health::healthz))
-        .leptos_routes_with_context(&state, routes, provide_request_nonce, move || {
-            shell(options.clone())
-        })
+        .leptos_routes_with_context(&state, routes, page_context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,

@@ -11,7 +11,10 @@ pub struct TestShop {
     pub client: Client,
     /// The cart cookie (`cart=...`) this shopper holds, if any.
     pub cookie: Option<String>,
-    _data_dir: TempDir,
+    /// The Stripe API the shop calls.
+    pub stripe_api_base: String,
+    pub database_url: String,
+    _data_dir: std::sync::Arc<TempDir>,
 }
 
 /// Starts a shop on a free port with a fresh database.
@@ -24,8 +27,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestShop {
     let data_dir = tempfile::tempdir().expect("temporary directory");
     let mut config = Config::for_tests(data_dir.path().to_path_buf());
     adjust(&mut config);
+    let database_url = config.database_url.clone();
     let app = Application::build(config).await.expect("the shop starts");
     let addr = app.local_addr();
+    let stripe_api_base = app.stripe_api_base().to_owned();
     tokio::spawn(app.run_until_stopped());
     let client = Client::builder()
         .redirect(redirect::Policy::none())
@@ -36,11 +41,140 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestShop {
         addr,
         client,
         cookie: None,
-        _data_dir: data_dir,
+        stripe_api_base,
+        database_url,
+        _data_dir: std::sync::Arc::new(data_dir),
     }
 }
 
+/// A standalone emulator on a free port, as an external-emulator deployment has it:
+/// tests hold its keys, read its request log and inject its faults.
+pub struct TestStripe {
+    pub running: stripe_emulator::RunningEmulator,
+    http: Client,
+}
+
+impl TestStripe {
+    pub async fn start() -> Self {
+        let running = stripe_emulator::Emulator::open(stripe_emulator::Options {
+            control_api: true,
+            ..Default::default()
+        })
+        .expect("emulator opens")
+        .serve(([127, 0, 0, 1], 0).into())
+        .await
+        .expect("emulator serves");
+        Self {
+            running,
+            http: Client::new(),
+        }
+    }
+
+    /// The shop's configuration for this emulator (external mode).
+    pub fn mode(&self) -> storefront::server::stripe::StripeMode {
+        let keys = &self.running.keys;
+        storefront::server::stripe::StripeMode::External {
+            api_base: self.running.base_url.clone(),
+            js_url: format!("{}/js.stripe.com/v3/", self.running.base_url),
+            keys: storefront::server::stripe::StripeKeys::parse(
+                &keys.secret_key,
+                &keys.publishable_key,
+                Some(keys.webhook_secret.clone()),
+            )
+            .expect("the emulator's keys have Stripe's shapes"),
+        }
+    }
+
+    /// `POST /_emulator/{path}` with a JSON body.
+    pub async fn control(&self, path: &str, body: serde_json::Value) {
+        let response = self
+            .http
+            .post(format!("{}/_emulator/{path}", self.running.base_url))
+            .json(&body)
+            .send()
+            .await
+            .expect("control call");
+        assert!(
+            response.status().is_success(),
+            "control {path}: {}",
+            response.status()
+        );
+    }
+
+    /// A Stripe API call with the secret key.
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> serde_json::Value {
+        self.http
+            .request(method, format!("{}{path}", self.running.base_url))
+            .bearer_auth(&self.running.keys.secret_key)
+            .form(form)
+            .send()
+            .await
+            .expect("API call")
+            .json()
+            .await
+            .expect("API JSON")
+    }
+
+    pub async fn payment_intent(&self, id: &str) -> serde_json::Value {
+        self.api(
+            reqwest::Method::GET,
+            &format!("/v1/payment_intents/{id}"),
+            &[],
+        )
+        .await
+    }
+
+    /// Every PaymentIntent the account has.
+    pub async fn payment_intents(&self) -> Vec<serde_json::Value> {
+        let list = self
+            .api(reqwest::Method::GET, "/v1/payment_intents?limit=100", &[])
+            .await;
+        list["data"].as_array().expect("a list").clone()
+    }
+
+    /// The emulator's request log, oldest first.
+    pub async fn requests(&self) -> Vec<serde_json::Value> {
+        let log: serde_json::Value = self
+            .http
+            .get(format!("{}/_emulator/requests", self.running.base_url))
+            .send()
+            .await
+            .expect("request log")
+            .json()
+            .await
+            .expect("request log JSON");
+        log["data"].as_array().expect("entries").clone()
+    }
+}
+
+/// A shop in external mode against `stripe`.
+pub async fn spawn_app_against(stripe: &TestStripe, adjust: impl FnOnce(&mut Config)) -> TestShop {
+    let mode = stripe.mode();
+    spawn_app_with(move |config| {
+        config.stripe = mode;
+        adjust(config);
+    })
+    .await
+}
+
 impl TestShop {
+    /// Another shopper (no cookie) at the same shop.
+    pub fn stranger(&self) -> TestShop {
+        TestShop {
+            addr: self.addr,
+            client: self.client.clone(),
+            cookie: None,
+            stripe_api_base: self.stripe_api_base.clone(),
+            database_url: self.database_url.clone(),
+            _data_dir: self._data_dir.clone(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

@@ -2,7 +2,9 @@
 //! talks to it over HTTP, as a browser or a hydrated page would.
 
 mod cart;
+mod checkout;
 mod helpers;
+mod modes;
 mod pages;
 mod security;
 mod stripe;

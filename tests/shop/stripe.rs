@@ -157,3 +157,55 @@ async fn a_wrong_key_is_a_refusal_not_a_retry_loop() {
         other => panic!("expected 401, got {other:?}"),
     }
 }
+
+/// Every parameter the shop's client sends exists in Stripe's own OpenAPI spec for that
+/// operation, so what passes against the emulator is what Stripe accepts.
+#[test]
+fn request_bodies_use_only_parameters_in_stripes_spec() {
+    use storefront::server::stripe::{CANCEL_PARAMETERS, UPDATE_PARAMETERS};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/stripe/openapi/spec3-2023-08-16.json");
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("Stripe's spec")).unwrap();
+    let schema = |path: &str| {
+        spec["paths"][path]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+            ["schema"]
+            .clone()
+    };
+    // `a[b]` is property `b` of object property `a`; metadata takes any key.
+    let accepts = |schema: &serde_json::Value, name: &str| {
+        let (top, nested) = match name.split_once('[') {
+            Some((top, rest)) => (top, Some(rest.trim_end_matches(']'))),
+            None => (name, None),
+        };
+        let property = &schema["properties"][top];
+        match nested {
+            None => !property.is_null(),
+            Some(_) if top == "metadata" => !property.is_null(),
+            Some(inner) => {
+                let variants = property["anyOf"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_else(|| vec![property.clone()]);
+                variants.iter().any(|v| !v["properties"][inner].is_null())
+            }
+        }
+    };
+    let create = schema("/v1/payment_intents");
+    for (name, _) in order(100).form() {
+        assert!(
+            accepts(&create, name),
+            "create sends {name}, which Stripe's spec lacks"
+        );
+    }
+    let update = schema("/v1/payment_intents/{intent}");
+    for name in UPDATE_PARAMETERS {
+        assert!(accepts(&update, name), "update sends {name}");
+    }
+    let cancel = schema("/v1/payment_intents/{intent}/cancel");
+    for name in CANCEL_PARAMETERS {
+        assert!(accepts(&cancel, name), "cancel sends {name}");
+    }
+    let reasons = &cancel["properties"]["cancellation_reason"]["enum"];
+    assert!(reasons.as_array().unwrap().iter().any(|r| r == "abandoned"));
+}

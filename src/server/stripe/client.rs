@@ -36,6 +36,14 @@ impl IdempotencyKey {
         let key = key.into();
         (!key.is_empty() && key.len() <= 255 && key.is_ascii()).then_some(Self(key))
     }
+
+    /// `sf_` and the SHA-256 of the parts: the same key for the same operation on the
+    /// same state, a different one for anything else, and revealing nothing.
+    pub fn derive(parts: &[&str]) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(parts.join("|").as_bytes());
+        Self(format!("sf_{}", hex(&digest)))
+    }
 }
 
 /// Why a call failed.
@@ -48,6 +56,11 @@ pub enum StripeFailure {
     #[error("Stripe could not be reached or kept failing: {0}")]
     Unavailable(String),
 }
+
+/// Every parameter `update_amount` sends (checked against Stripe's spec in tests).
+pub const UPDATE_PARAMETERS: [&str; 1] = ["amount"];
+/// Every parameter `cancel_payment_intent` sends, with the value `abandoned`.
+pub const CANCEL_PARAMETERS: [&str; 1] = ["cancellation_reason"];
 
 /// A client for one account.
 #[derive(Clone, Debug)]
@@ -76,6 +89,16 @@ impl StripeClient {
         }
     }
 
+    /// The same client with a different per-request timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.http = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        self
+    }
+
     /// `POST /v1/payment_intents`.
     pub async fn create_payment_intent(
         &self,
@@ -94,7 +117,7 @@ impl StripeClient {
     ) -> Result<PaymentIntent, StripeFailure> {
         self.post(
             &format!("/v1/payment_intents/{}", path_segment(id)),
-            &[("amount", amount.to_string())],
+            &[(UPDATE_PARAMETERS[0], amount.to_string())],
             key,
         )
         .await
@@ -108,7 +131,7 @@ impl StripeClient {
     ) -> Result<PaymentIntent, StripeFailure> {
         self.post(
             &format!("/v1/payment_intents/{}/cancel", path_segment(id)),
-            &[("cancellation_reason", "abandoned".to_string())],
+            &[(CANCEL_PARAMETERS[0], "abandoned".to_string())],
             key,
         )
         .await
@@ -192,6 +215,11 @@ impl StripeClient {
     }
 }
 
+/// Lowercase hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
 /// Ids go into paths; anything but Stripe's alphabet is refused before it gets there.
 fn path_segment(id: &str) -> String {
     id.chars()
@@ -210,5 +238,18 @@ mod tests {
         assert!(IdempotencyKey::new("k".repeat(256)).is_none());
         assert!(IdempotencyKey::new("").is_none());
         assert_eq!(path_segment("pi_123/../x"), "pi_123x");
+    }
+
+    #[test]
+    fn derived_keys_differ_by_every_part_and_repeat_for_the_same_state() {
+        let base = ["create", "ord_1", "0", "3", "3800", "usd"];
+        let key = IdempotencyKey::derive(&base);
+        assert_eq!(key, IdempotencyKey::derive(&base));
+        assert!(key.0.len() <= 255);
+        for index in 0..base.len() {
+            let mut other = base;
+            other[index] = "x";
+            assert_ne!(key, IdempotencyKey::derive(&other), "part {index}");
+        }
     }
 }

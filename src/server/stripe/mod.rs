@@ -1,12 +1,121 @@
-//! The shop's Stripe API client: the same code talks to the embedded emulator, a
-//! standalone one, or Stripe itself; only the base URL and the key differ.
+//! The shop's Stripe: which one (the mode), the API client, and the types it reads.
+//! The same code talks to the embedded emulator, a standalone one, or Stripe itself;
+//! only the base URLs and the keys differ.
 
 mod client;
+mod mode;
 mod types;
 
-pub use client::{IdempotencyKey, SecretKey, StripeClient, StripeFailure};
+pub use client::{
+    hex, IdempotencyKey, SecretKey, StripeClient, StripeFailure, CANCEL_PARAMETERS,
+    UPDATE_PARAMETERS,
+};
+pub use mode::{StripeKeys, StripeMode, STRIPE_API_BASE, STRIPE_JS_URL};
 pub use types::{ApiError, CreatePaymentIntent, PaymentIntent, PaymentIntentStatus};
+
+use super::config::{Config, CspSources};
+use anyhow::Context;
+use stripe_emulator::{Emulator, Options, RunningEmulator};
 
 /// The API version the shop speaks, sent as `Stripe-Version` on every call. The
 /// emulator answers in the same version; a test keeps the two equal.
 pub const STRIPE_VERSION: &str = "2026-09-30.endive";
+
+/// The configured Stripe, ready to use.
+#[derive(Clone, Debug)]
+pub struct Payments {
+    pub client: StripeClient,
+    /// Handed to the browser with each payment session: public by design.
+    pub publishable_key: String,
+    /// Where the page loads Stripe.js from.
+    pub js_url: String,
+    pub api_base: String,
+    /// Nothing is really charged: the emulator, or Stripe's test mode.
+    pub test_mode: bool,
+    /// Secrets that sign webhooks to `/webhooks/stripe`.
+    pub webhook_secrets: Vec<String>,
+}
+
+impl Payments {
+    /// Connects to the mode's Stripe. The embedded mode starts the emulator here, with
+    /// its keys and state under `data_dir`, so restarts keep working checkouts.
+    pub async fn start(config: &Config) -> anyhow::Result<(Self, Option<RunningEmulator>)> {
+        let data_dir = &config.data_dir;
+        let mode = &config.stripe;
+        let (api_base, js_url, keys, emulator) = match mode {
+            StripeMode::Embedded { addr } => {
+                let emulator = Emulator::open(Options {
+                    state_dir: Some(data_dir.join("stripe-emulator")),
+                    // Loopback callers only, which is where tests and developers are.
+                    control_api: true,
+                    ..Options::default()
+                })
+                .context("opening the embedded Stripe emulator")?
+                .serve(*addr)
+                .await
+                .with_context(|| {
+                    format!("starting the embedded Stripe emulator on {addr} (EMULATOR_ADDR)")
+                })?;
+                let keys = emulator.keys.clone();
+                let base = emulator.base_url.clone();
+                let keys = StripeKeys {
+                    secret_key: SecretKey::new(keys.secret_key),
+                    publishable_key: keys.publishable_key,
+                    webhook_secrets: vec![keys.webhook_secret],
+                    live: false,
+                };
+                (
+                    base.clone(),
+                    format!("{base}/js.stripe.com/v3/"),
+                    keys,
+                    Some(emulator),
+                )
+            }
+            StripeMode::External {
+                api_base,
+                js_url,
+                keys,
+            } => (api_base.clone(), js_url.clone(), keys.clone(), None),
+            StripeMode::Stripe { keys } => (
+                STRIPE_API_BASE.to_owned(),
+                STRIPE_JS_URL.to_owned(),
+                keys.clone(),
+                None,
+            ),
+        };
+        let payments = Payments {
+            client: StripeClient::new(&api_base, keys.secret_key.clone())
+                .with_timeout(config.stripe_timeout),
+            publishable_key: keys.publishable_key,
+            js_url,
+            api_base,
+            test_mode: mode.is_test(),
+            webhook_secrets: keys.webhook_secrets,
+        };
+        Ok((payments, emulator))
+    }
+
+    /// The origins the Content-Security-Policy must allow for this Stripe: its script,
+    /// its frames (the Payment Element, 3-D Secure) and its API.
+    pub fn csp_sources(&self) -> CspSources {
+        let origins: Vec<String> = if self.api_base == STRIPE_API_BASE {
+            [
+                "https://js.stripe.com",
+                "https://*.js.stripe.com",
+                "https://hooks.stripe.com",
+                "https://api.stripe.com",
+            ]
+            .map(str::to_owned)
+            .to_vec()
+        } else {
+            let mut origins = vec![mode::origin(&self.api_base), mode::origin(&self.js_url)];
+            origins.dedup();
+            origins
+        };
+        CspSources {
+            script: origins.clone(),
+            frame: origins.clone(),
+            connect: origins,
+        }
+    }
+}

@@ -73,7 +73,8 @@ pub struct CreatePaymentIntent {
 }
 
 impl CreatePaymentIntent {
-    pub(super) fn form(&self) -> Vec<(&'static str, String)> {
+    /// The form-encoded parameters, exactly as sent.
+    pub fn form(&self) -> Vec<(&'static str, String)> {
         vec![
             ("amount", self.amount.to_string()),
             ("currency", self.currency.clone()),

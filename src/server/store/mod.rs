@@ -10,6 +10,10 @@ use sqlx::{
 };
 use std::{str::FromStr, time::Duration};
 
+mod orders;
+
+pub use orders::{CheckoutOrder, CurrentPaymentIntent, LockRequest, PricedCart, Recorded};
+
 /// The database handle every request shares (a connection pool).
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -144,32 +148,7 @@ impl Store {
     /// The cart's lines priced from the current catalog, with their subtotal.
     #[tracing::instrument(skip(self))]
     pub async fn cart_view(&self, cart_id: &str) -> Result<CartView, ShopError> {
-        let rows: Vec<CartLineRow> = sqlx::query_as(
-            "SELECT l.product_id, p.name, p.image, p.price_minor, p.currency, l.quantity, p.stock
-             FROM cart_lines l JOIN products p ON p.id = l.product_id
-             WHERE l.cart_id = $1
-             ORDER BY l.added_at, l.product_id",
-        )
-        .bind(cart_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(database_error("reading cart lines"))?;
-
-        let mut lines = Vec::with_capacity(rows.len());
-        let mut subtotal: Option<Money> = None;
-        for row in rows {
-            let line = cart_line_from_row(row)?;
-            subtotal = Some(match subtotal {
-                None => line.line_total,
-                Some(sum) => sum.checked_add(line.line_total).map_err(corrupt)?,
-            });
-            lines.push(line);
-        }
-        Ok(CartView {
-            lines,
-            subtotal,
-            notice: None,
-        })
+        priced_lines(&self.pool, cart_id).await
     }
 
     /// Adds to or sets a cart line, checking the product, its stock and the per-line
@@ -279,6 +258,39 @@ impl Store {
     }
 }
 
+/// A cart's lines priced from the current catalog, with their subtotal.
+async fn priced_lines<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    cart_id: &str,
+) -> Result<CartView, ShopError> {
+    let rows: Vec<CartLineRow> = sqlx::query_as(
+        "SELECT l.product_id, p.name, p.image, p.price_minor, p.currency, l.quantity, p.stock
+         FROM cart_lines l JOIN products p ON p.id = l.product_id
+         WHERE l.cart_id = $1
+         ORDER BY l.added_at, l.product_id",
+    )
+    .bind(cart_id)
+    .fetch_all(executor)
+    .await
+    .map_err(database_error("reading cart lines"))?;
+
+    let mut lines = Vec::with_capacity(rows.len());
+    let mut subtotal: Option<Money> = None;
+    for row in rows {
+        let line = cart_line_from_row(row)?;
+        subtotal = Some(match subtotal {
+            None => line.line_total,
+            Some(sum) => sum.checked_add(line.line_total).map_err(corrupt)?,
+        });
+        lines.push(line);
+    }
+    Ok(CartView {
+        lines,
+        subtotal,
+        notice: None,
+    })
+}
+
 /// Records a change to the cart: a new version and a later expiry.
 async fn touch_cart(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
@@ -326,6 +338,15 @@ fn cart_line_from_row(row: CartLineRow) -> Result<CartLine, ShopError> {
         quantity,
         stock: u32::try_from(row.stock).map_err(corrupt)?,
     })
+}
+
+/// A random id with a readable prefix (`ord_...`): ids reveal nothing about volumes.
+pub fn new_id(prefix: &str) -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 12];
+    rand::rng().fill_bytes(&mut bytes);
+    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("{prefix}_{hex}")
 }
 
 /// Logs a database failure in full and hands the shopper a short, safe message.

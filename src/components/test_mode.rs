@@ -1,0 +1,39 @@
+//! The "test mode" ribbon: when payments are pretend (the built-in emulator or Stripe
+//! test keys), every page says so, with the card to pay with.
+
+use crate::domain::{PaymentMode, ShopError};
+use leptos::prelude::*;
+
+/// Whether the shop takes pretend payments.
+#[server(endpoint = "payment-mode")]
+pub async fn get_payment_mode() -> Result<PaymentMode, ShopError> {
+    let state = crate::server::shopper::Shopper::current()?;
+    Ok(PaymentMode {
+        test_mode: state.state().payments.test_mode,
+    })
+}
+
+/// A ribbon across the top of the page in test mode; nothing with live keys.
+#[component]
+pub fn TestModeRibbon() -> impl IntoView {
+    let mode = Resource::new(|| (), |_| get_payment_mode());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                mode.await
+                    .ok()
+                    .filter(|mode| mode.test_mode)
+                    .map(|_| {
+                        view! {
+                            <p class="test-mode-ribbon" role="note">
+                                <strong>"Test mode"</strong>
+                                " · no real payments. Pay with card "
+                                <span class="card-number">"4242 4242 4242 4242"</span>
+                                ", any future date and any CVC."
+                            </p>
+                        }
+                    })
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,446 @@
+//! The checkout's vocabulary: shipping options, the shopper's contact and delivery
+//! details with the rules both the browser and the server check them by, and the
+//! payment session the server hands the browser.
+
+use super::Money;
+use serde::{Deserialize, Serialize};
+
+/// How the parcel travels. Prices are fixed here and always applied by the server;
+/// the browser only names the option.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShippingOption {
+    #[default]
+    Standard,
+    Express,
+}
+
+impl ShippingOption {
+    /// Every option, in the order the page lists them.
+    pub const ALL: [ShippingOption; 2] = [ShippingOption::Standard, ShippingOption::Express];
+
+    /// The value in forms and URLs.
+    pub fn code(self) -> &'static str {
+        match self {
+            ShippingOption::Standard => "standard",
+            ShippingOption::Express => "express",
+        }
+    }
+
+    /// Parses a form value; anything else is refused, not defaulted.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|option| option.code() == code)
+    }
+
+    /// What the shopper reads next to the radio button.
+    pub fn label(self) -> &'static str {
+        match self {
+            ShippingOption::Standard => "Standard delivery (3–5 working days)",
+            ShippingOption::Express => "Express delivery (next working day)",
+        }
+    }
+
+    /// The price in the cart's currency, in minor units.
+    pub fn price(self, currency: super::Currency) -> Money {
+        let minor = match self {
+            ShippingOption::Standard => 500,
+            ShippingOption::Express => 1500,
+        };
+        // Both constants are non-negative, so this cannot fail.
+        Money::new(minor, currency).unwrap_or_else(|_| Money::zero(currency))
+    }
+}
+
+/// Subtotal, shipping and the total to charge, all in one currency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderTotals {
+    pub subtotal: Money,
+    pub shipping: Money,
+    pub total: Money,
+}
+
+impl OrderTotals {
+    /// Adds shipping to a subtotal; `None` only if the sum overflows.
+    pub fn new(subtotal: Money, shipping: ShippingOption) -> Option<Self> {
+        let shipping = shipping.price(subtotal.currency());
+        let total = subtotal.checked_add(shipping).ok()?;
+        Some(Self {
+            subtotal,
+            shipping,
+            total,
+        })
+    }
+}
+
+/// A form field of the delivery form, named as the form names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Email,
+    Name,
+    Line1,
+    Line2,
+    City,
+    Region,
+    PostalCode,
+    Country,
+}
+
+impl Field {
+    /// Every field, in form order (the first with an error gets the focus).
+    pub const ALL: [Field; 8] = [
+        Field::Email,
+        Field::Name,
+        Field::Line1,
+        Field::Line2,
+        Field::City,
+        Field::Region,
+        Field::PostalCode,
+        Field::Country,
+    ];
+
+    /// The form control's `name` (and, prefixed with `checkout-`, its `id`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Email => "email",
+            Field::Name => "name",
+            Field::Line1 => "line1",
+            Field::Line2 => "line2",
+            Field::City => "city",
+            Field::Region => "region",
+            Field::PostalCode => "postal_code",
+            Field::Country => "country",
+        }
+    }
+
+    /// The longest value accepted, in characters.
+    fn max_len(self) -> usize {
+        match self {
+            Field::Email => 254,
+            Field::PostalCode => 12,
+            Field::Country => 2,
+            Field::Name | Field::Line1 | Field::Line2 | Field::City | Field::Region => 100,
+        }
+    }
+}
+
+/// Field errors written for people, each next to its field.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldErrors(pub Vec<(Field, String)>);
+
+impl FieldErrors {
+    /// The message for `field`, if it has one.
+    pub fn get(&self, field: Field) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, message)| message.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn push(&mut self, field: Field, message: impl Into<String>) {
+        self.0.push((field, message.into()));
+    }
+}
+
+impl std::fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let messages: Vec<&str> = self.0.iter().map(|(_, m)| m.as_str()).collect();
+        f.write_str(&messages.join(" "))
+    }
+}
+
+/// The countries the shop delivers to: ISO 3166-1 alpha-2 code and name.
+pub const COUNTRIES: [(&str, &str); 12] = [
+    ("US", "United States"),
+    ("CA", "Canada"),
+    ("GB", "United Kingdom"),
+    ("IE", "Ireland"),
+    ("FR", "France"),
+    ("DE", "Germany"),
+    ("NL", "Netherlands"),
+    ("BE", "Belgium"),
+    ("ES", "Spain"),
+    ("IT", "Italy"),
+    ("AU", "Australia"),
+    ("NZ", "New Zealand"),
+];
+
+/// An email address that passed the shop's (deliberately modest) check: one `@`, a
+/// dotted domain, no spaces. Real validation is the confirmation email arriving.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let email = raw.trim();
+        let (local, domain) = email.split_once('@')?;
+        let ok = !local.is_empty()
+            && email.chars().count() <= Field::Email.max_len()
+            && !domain.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && email.chars().all(|c| !c.is_whitespace() && !c.is_control());
+        ok.then(|| Self(email.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Contact and delivery details as the shopper typed them: raw strings, checked by
+/// [`DeliveryForm::validate`] in the browser and again on the server.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryForm {
+    pub email: String,
+    pub name: String,
+    pub line1: String,
+    pub line2: String,
+    pub city: String,
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+}
+
+/// Details that passed validation: trimmed, bounded, free of control characters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryDetails {
+    pub email: Email,
+    pub name: String,
+    pub line1: String,
+    /// Empty when the shopper has no second line (Stripe.js wants `""`, not absent).
+    pub line2: String,
+    pub city: String,
+    /// Empty where the country has no states or regions the shopper gave.
+    pub region: String,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2, one of [`COUNTRIES`].
+    pub country: String,
+}
+
+impl DeliveryForm {
+    /// The value of `field`.
+    pub fn value(&self, field: Field) -> &str {
+        match field {
+            Field::Email => &self.email,
+            Field::Name => &self.name,
+            Field::Line1 => &self.line1,
+            Field::Line2 => &self.line2,
+            Field::City => &self.city,
+            Field::Region => &self.region,
+            Field::PostalCode => &self.postal_code,
+            Field::Country => &self.country,
+        }
+    }
+
+    /// Checks every field, collecting one message per field that is wrong.
+    pub fn validate(&self) -> Result<DeliveryDetails, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let mut text = |field: Field, required: Option<&str>| -> String {
+            let value = self.value(field).trim();
+            if value.chars().any(char::is_control) {
+                errors.push(field, "Remove the special characters from this field.");
+            } else if value.chars().count() > field.max_len() {
+                errors.push(
+                    field,
+                    format!("Keep this to {} characters or fewer.", field.max_len()),
+                );
+            } else if value.is_empty() {
+                if let Some(message) = required {
+                    errors.push(field, message);
+                }
+            }
+            value.to_owned()
+        };
+        let email = text(Field::Email, Some("Enter your email address."));
+        let name = text(Field::Name, Some("Enter your full name."));
+        let line1 = text(Field::Line1, Some("Enter the first line of your address."));
+        let line2 = text(Field::Line2, None);
+        let city = text(Field::City, Some("Enter your town or city."));
+        let region = text(Field::Region, None);
+        let postal_code = text(Field::PostalCode, Some("Enter your postal code."));
+        let country = self.country.trim().to_ascii_uppercase();
+
+        let email = match Email::parse(&email) {
+            Some(email) => Some(email),
+            None => {
+                if errors.get(Field::Email).is_none() {
+                    errors.push(
+                        Field::Email,
+                        "Enter a valid email address, like name@example.com.",
+                    );
+                }
+                None
+            }
+        };
+        if errors.get(Field::PostalCode).is_none()
+            && !postal_code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+        {
+            errors.push(
+                Field::PostalCode,
+                "Use only letters, digits, spaces and hyphens in the postal code.",
+            );
+        }
+        if !COUNTRIES.iter().any(|(code, _)| *code == country) {
+            errors.push(Field::Country, "Choose a country we deliver to.");
+        }
+        if country == "US" && region.is_empty() && errors.get(Field::Region).is_none() {
+            errors.push(Field::Region, "Enter your state.");
+        }
+        match email {
+            Some(email) if errors.is_empty() => Ok(DeliveryDetails {
+                email,
+                name,
+                line1,
+                line2,
+                city,
+                region,
+                postal_code,
+                country,
+            }),
+            _ => {
+                errors.0.sort_by_key(|(field, _)| *field);
+                Err(errors)
+            }
+        }
+    }
+}
+
+/// What the browser needs to show and confirm the payment. The client secret lets the
+/// browser confirm this one PaymentIntent; it is never logged or stored in clear.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentSession {
+    pub publishable_key: String,
+    pub client_secret: String,
+    /// The PaymentIntent's id (the prefix of the client secret).
+    pub payment_intent: String,
+    /// What the PaymentIntent will charge: subtotal plus shipping, priced by the server.
+    pub totals: OrderTotals,
+    pub shipping: ShippingOption,
+    /// The cart version these totals were priced at; submit refuses any other.
+    pub cart_version: i64,
+}
+
+impl std::fmt::Debug for PaymentSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentSession")
+            .field("payment_intent", &self.payment_intent)
+            .field("totals", &self.totals)
+            .field("cart_version", &self.cart_version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the page needs to know about payments before any session exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentMode {
+    /// Test keys (or the emulator): nothing is really charged.
+    pub test_mode: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Currency;
+
+    fn good() -> DeliveryForm {
+        DeliveryForm {
+            email: " ada@example.com ".into(),
+            name: "Ada Lovelace".into(),
+            line1: "12 St James's Square".into(),
+            line2: String::new(),
+            city: "London".into(),
+            region: String::new(),
+            postal_code: "SW1Y 4JH".into(),
+            country: "gb".into(),
+        }
+    }
+
+    #[test]
+    fn good_details_are_trimmed_and_normalised() {
+        let details = good().validate().unwrap();
+        assert_eq!(details.email.as_str(), "ada@example.com");
+        assert_eq!(details.country, "GB");
+        assert_eq!(details.line2, "");
+    }
+
+    #[test]
+    fn every_wrong_field_gets_a_sentence() {
+        let form = DeliveryForm {
+            email: "not-an-email".into(),
+            country: "ZZ".into(),
+            ..DeliveryForm::default()
+        };
+        let errors = form.validate().unwrap_err();
+        assert_eq!(
+            errors.get(Field::Email),
+            Some("Enter a valid email address, like name@example.com.")
+        );
+        assert_eq!(errors.get(Field::Name), Some("Enter your full name."));
+        assert_eq!(
+            errors.get(Field::Country),
+            Some("Choose a country we deliver to.")
+        );
+        assert_eq!(errors.get(Field::Line2), None);
+    }
+
+    #[test]
+    fn overlong_and_control_characters_are_refused() {
+        let mut form = good();
+        form.name = "a".repeat(101);
+        form.city = "Lon\u{0}don".into();
+        form.email = format!("{}@example.com", "a".repeat(250));
+        let errors = form.validate().unwrap_err();
+        assert_eq!(
+            errors.get(Field::Name),
+            Some("Keep this to 100 characters or fewer.")
+        );
+        assert_eq!(
+            errors.get(Field::City),
+            Some("Remove the special characters from this field.")
+        );
+        assert!(errors.get(Field::Email).is_some());
+    }
+
+    #[test]
+    fn us_addresses_need_a_state() {
+        let mut form = good();
+        form.country = "US".into();
+        assert_eq!(
+            form.validate().unwrap_err().get(Field::Region),
+            Some("Enter your state.")
+        );
+        form.region = "CA".into();
+        assert!(form.validate().is_ok());
+    }
+
+    #[test]
+    fn emails_need_one_at_and_a_dotted_domain() {
+        for bad in [
+            "", "a@", "@b.c", "a@b", "a@@b.c", "a b@c.d", "a@.b", "a@b..c", "a@b.c.",
+        ] {
+            assert!(Email::parse(bad).is_none(), "{bad:?}");
+        }
+        assert!(Email::parse("a.b+c@d-e.example").is_some());
+    }
+
+    #[test]
+    fn totals_add_server_priced_shipping() {
+        let subtotal = Money::new(3800, Currency::Usd).unwrap();
+        let totals = OrderTotals::new(subtotal, ShippingOption::Express).unwrap();
+        assert_eq!(totals.total.minor(), 5300);
+        assert_eq!(
+            ShippingOption::parse("express"),
+            Some(ShippingOption::Express)
+        );
+        assert_eq!(ShippingOption::parse("free"), None);
+    }
+}

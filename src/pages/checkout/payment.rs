@@ -1,0 +1,275 @@
+//! The payment half of the checkout page: its state, and (in the browser) the steps
+//! that keep the PaymentIntent and the Payment Element in step with the cart, and the
+//! Pay sequence: validate, lock the order on the server, confirm with Stripe.js.
+
+use crate::domain::{FieldErrors, OrderTotals, PaymentSession, ShippingOption};
+use leptos::prelude::*;
+
+/// Everything the checkout's components share. Signals only: cheap to copy into
+/// every closure.
+#[derive(Clone, Copy)]
+pub struct PaymentState {
+    /// What the page shows and the Pay button charges: the server's last pricing.
+    pub totals: RwSignal<OrderTotals>,
+    pub shipping: RwSignal<ShippingOption>,
+    /// The prepared PaymentIntent for the current cart, once the server has made it.
+    pub session: RwSignal<Option<PaymentSession>>,
+    /// A re-pricing (and `elements.fetchUpdates()`) is running: Pay must wait for it.
+    pub preparing: RwSignal<bool>,
+    /// The Payment Element has mounted and fired `ready`.
+    pub ready: RwSignal<bool>,
+    /// Pay was pressed and has not finished: the form is locked.
+    pub paying: RwSignal<bool>,
+    /// The message area (announced to screen readers).
+    pub message: RwSignal<Option<String>>,
+    pub field_errors: RwSignal<FieldErrors>,
+    /// Bumped to re-price without any cart change (after a refused submit).
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    refresh: RwSignal<u32>,
+    #[cfg(feature = "hydrate")]
+    ui: StoredValue<Option<client::Ui>, LocalStorage>,
+}
+
+impl PaymentState {
+    pub fn new(totals: OrderTotals, shipping: ShippingOption) -> Self {
+        Self {
+            totals: RwSignal::new(totals),
+            shipping: RwSignal::new(shipping),
+            session: RwSignal::new(None),
+            preparing: RwSignal::new(false),
+            ready: RwSignal::new(false),
+            paying: RwSignal::new(false),
+            message: RwSignal::new(None),
+            field_errors: RwSignal::new(FieldErrors::default()),
+            refresh: RwSignal::new(0),
+            #[cfg(feature = "hydrate")]
+            ui: StoredValue::new_local(None),
+        }
+    }
+
+    /// In the browser: prepares the payment now and after every cart or shipping
+    /// change, and destroys the Payment Element when the shopper leaves the page.
+    /// On the server this does nothing; the page renders without a payment.
+    pub fn start(self) {
+        #[cfg(feature = "hydrate")]
+        client::start(self);
+    }
+
+    /// Whether Pay can be pressed now.
+    pub fn can_pay(self) -> bool {
+        self.ready.get()
+            && !self.paying.get()
+            && !self.preparing.get()
+            && self.session.with(Option::is_some)
+    }
+}
+
+#[cfg(feature = "hydrate")]
+pub use client::pay;
+
+#[cfg(feature = "hydrate")]
+mod client {
+    use super::PaymentState;
+    use crate::{
+        components::cart_state::use_cart_state,
+        domain::{DeliveryForm, Field, FieldErrors, PaymentSession, ShopError},
+        pages::checkout::{prepare_payment, submit_order},
+        stripe_js::{self, BillingDetails, Elements, PaymentElement, Stripe},
+    };
+    use leptos::{prelude::*, task::spawn_local};
+
+    /// The live Stripe.js objects of one PaymentIntent.
+    pub struct Ui {
+        stripe: Stripe,
+        elements: Elements,
+        element: PaymentElement,
+        client_secret: String,
+    }
+
+    const LOAD_FAILED: &str =
+        "The secure payment form could not load. Please check your connection and reload the page.";
+
+    pub fn start(state: PaymentState) {
+        let cart = use_cart_state().cart;
+        let latest = StoredValue::new(0u64);
+        Effect::new(move |_| {
+            // Re-price whenever the cart, the delivery option or a refused submit says so.
+            cart.track();
+            state.refresh.track();
+            let shipping = state.shipping.get();
+            let run = latest.get_value() + 1;
+            latest.set_value(run);
+            state.preparing.set(true);
+            spawn_local(async move {
+                let result = prepare_payment(shipping.code().to_owned()).await;
+                // A newer change started meanwhile: its answer is the one that counts.
+                if latest.get_value() != run {
+                    return;
+                }
+                match result {
+                    Ok(session) => {
+                        state.totals.set(session.totals);
+                        show(state, &session).await;
+                        state.session.set(Some(session));
+                    }
+                    Err(error) => {
+                        state.session.set(None);
+                        state.message.set(Some(error.to_string()));
+                    }
+                }
+                if latest.get_value() == run {
+                    state.preparing.set(false);
+                }
+            });
+        });
+        on_cleanup(move || {
+            // Leaving the page: this group's element goes; coming back builds a new one.
+            if let Some(Some(ui)) = state.ui.try_update_value(Option::take) {
+                ui.element.destroy();
+            }
+        });
+    }
+
+    /// Mounts the Payment Element for `session`, or (same PaymentIntent, new amount)
+    /// lets it fetch the update before Pay is enabled again.
+    async fn show(state: PaymentState, session: &PaymentSession) {
+        let same = state.ui.with_value(|ui| {
+            ui.as_ref()
+                .filter(|ui| ui.client_secret == session.client_secret)
+                .map(|ui| ui.elements.clone())
+        });
+        if let Some(elements) = same {
+            if let Err(error) = elements.fetch_updates().await {
+                state.message.set(Some(error.shopper_message()));
+            }
+            return;
+        }
+        // A new PaymentIntent (a new generation): a new elements group.
+        if let Some(Some(old)) = state.ui.try_update_value(Option::take) {
+            old.element.destroy();
+        }
+        state.ready.set(false);
+        if !stripe_js::is_loaded() {
+            state.message.set(Some(LOAD_FAILED.to_owned()));
+            return;
+        }
+        let mounted = (|| {
+            let stripe = Stripe::new(&session.publishable_key)?;
+            let elements = stripe.elements_for(&session.client_secret)?;
+            let element = elements.create_payment_element()?;
+            element.on("ready", move |_| state.ready.set(true));
+            element.mount("#payment-element")?;
+            Ok::<_, stripe_js::StripeJsError>(Ui {
+                stripe,
+                elements,
+                element,
+                client_secret: session.client_secret.clone(),
+            })
+        })();
+        match mounted {
+            Ok(ui) => state.ui.set_value(Some(ui)),
+            Err(error) => {
+                leptos::logging::error!("mounting the Payment Element failed: {error:?}");
+                state.message.set(Some(LOAD_FAILED.to_owned()));
+            }
+        }
+    }
+
+    /// Pay: check the form here, lock the order on the server, then confirm with
+    /// Stripe.js, which leaves for the confirmation page on success. A second press
+    /// while this runs does nothing.
+    pub fn pay(state: PaymentState, form: DeliveryForm) {
+        if !state.can_pay() {
+            return;
+        }
+        let Some(session) = state.session.get_untracked() else {
+            return;
+        };
+        if let Err(errors) = form.validate() {
+            focus_first(&errors);
+            state.field_errors.set(errors);
+            return;
+        }
+        state.field_errors.set(FieldErrors::default());
+        state.message.set(None);
+        state.paying.set(true);
+        spawn_local(async move {
+            let submitted = submit_order(
+                form.email.clone(),
+                form.name.clone(),
+                form.line1.clone(),
+                form.line2.clone(),
+                form.city.clone(),
+                form.region.clone(),
+                form.postal_code.clone(),
+                form.country.clone(),
+                session.shipping.code().to_owned(),
+                session.payment_intent.clone(),
+                session.cart_version.to_string(),
+                session.totals.total.minor().to_string(),
+            )
+            .await;
+            if let Err(error) = submitted {
+                match &error {
+                    ShopError::InvalidDetails(errors) => {
+                        focus_first(errors);
+                        state.field_errors.set(errors.clone());
+                    }
+                    ShopError::CartChanged { total } => {
+                        // Show the new total now; re-pricing brings the PaymentIntent and
+                        // the element along, and the shopper presses Pay again.
+                        state.message.set(Some(error.to_string()));
+                        state.totals.update(|totals| totals.total = *total);
+                        state.refresh.update(|n| *n += 1);
+                    }
+                    _ => state.message.set(Some(error.to_string())),
+                }
+                state.paying.set(false);
+                return;
+            }
+            let Some((stripe, elements)) = state.ui.with_value(|ui| {
+                ui.as_ref()
+                    .map(|ui| (ui.stripe.clone(), ui.elements.clone()))
+            }) else {
+                state.message.set(Some(LOAD_FAILED.to_owned()));
+                state.paying.set(false);
+                return;
+            };
+            let origin = window().location().origin().unwrap_or_default();
+            let return_url = format!("{origin}/order-confirmation");
+            let error = stripe
+                .confirm_payment(
+                    &elements,
+                    &return_url,
+                    &BillingDetails {
+                        name: form.name.trim(),
+                        email: form.email.trim(),
+                        line1: form.line1.trim(),
+                        line2: form.line2.trim(),
+                        city: form.city.trim(),
+                        state: form.region.trim(),
+                        postal_code: form.postal_code.trim(),
+                        country: &form.country.trim().to_ascii_uppercase(),
+                    },
+                )
+                .await;
+            // Only an error comes back: success has already left the page.
+            state.message.set(Some(error.shopper_message()));
+            state.paying.set(false);
+        });
+    }
+
+    fn focus_first(errors: &FieldErrors) {
+        let first = Field::ALL
+            .into_iter()
+            .find(|field| errors.get(*field).is_some());
+        if let Some(field) = first {
+            let element = document().get_element_by_id(&format!("checkout-{}", field.name()));
+            if let Some(element) =
+                element.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+            {
+                let _ = element.focus();
+            }
+        }
+    }
+}

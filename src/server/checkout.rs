@@ -1,0 +1,307 @@
+//! Steps 2 and 4 of DESIGN.md's payment flow: price the cart, keep the order's
+//! PaymentIntent in step with it, and lock the order at submit.
+//!
+//! Money rules: every amount here comes from the database, never from the browser;
+//! every Stripe write carries an idempotency key derived from what it does, so a retry,
+//! a double click or two tabs never create a second PaymentIntent for the same state.
+
+use super::{
+    shopper::now,
+    store::{CheckoutOrder, LockRequest, PricedCart, Recorded},
+    stripe::{
+        hex, CreatePaymentIntent, IdempotencyKey, PaymentIntent, PaymentIntentStatus, StripeFailure,
+    },
+    AppState,
+};
+use crate::domain::{
+    CartView, DeliveryDetails, OrderTotals, PaymentSession, ShippingOption, ShopError,
+};
+use sha2::{Digest, Sha256};
+
+/// Who is asking, for the rate limits.
+#[derive(Debug)]
+pub struct Caller<'a> {
+    pub cart_id: &'a str,
+    /// The client's IP (behind a trusted proxy, the one it forwarded).
+    pub ip: Option<std::net::IpAddr>,
+}
+
+/// Prices the cart, creates or reuses its draft order and brings the order's
+/// PaymentIntent to the cart's total. `shipping`, when given, is chosen first.
+#[tracing::instrument(skip(state))]
+pub async fn prepare(
+    state: &AppState,
+    caller: &Caller<'_>,
+    shipping: Option<ShippingOption>,
+) -> Result<PaymentSession, ShopError> {
+    if let Some(shipping) = shipping {
+        state
+            .store
+            .set_shipping(caller.cart_id, shipping, now())
+            .await?;
+    }
+    let priced = state.store.priced_cart(caller.cart_id).await?;
+    let totals = totals_of(&priced)?;
+    check_stock(&priced.view)?;
+    let order = state
+        .store
+        .open_checkout(
+            caller.cart_id,
+            priced.version,
+            totals,
+            priced.shipping,
+            now(),
+        )
+        .await?;
+    cancel_superseded(state, &order.superseded);
+    let intent = current_payment_intent(state, caller, &order, &priced, totals).await?;
+    Ok(PaymentSession {
+        publishable_key: state.payments.publishable_key.clone(),
+        client_secret: intent.client_secret,
+        payment_intent: intent.id,
+        totals,
+        shipping: priced.shipping,
+        cart_version: priced.version,
+    })
+}
+
+/// What the shopper's page said when they pressed Pay.
+#[derive(Debug)]
+pub struct Submission<'a> {
+    pub payment_intent: &'a str,
+    pub cart_version: i64,
+    pub total_minor: i64,
+    pub shipping: ShippingOption,
+    pub details: &'a DeliveryDetails,
+}
+
+/// Locks the cart's order for payment, or refuses with the fresh total when the page
+/// is showing a price the PaymentIntent would not charge.
+#[tracing::instrument(skip(state, submission), fields(payment_intent = submission.payment_intent))]
+pub async fn submit(
+    state: &AppState,
+    cart_id: &str,
+    submission: &Submission<'_>,
+) -> Result<String, ShopError> {
+    state
+        .store
+        .lock_order(
+            LockRequest {
+                cart_id,
+                payment_intent: submission.payment_intent,
+                seen_cart_version: submission.cart_version,
+                seen_total: submission.total_minor,
+                shipping: submission.shipping,
+                details: submission.details,
+            },
+            now(),
+        )
+        .await
+}
+
+fn totals_of(priced: &PricedCart) -> Result<OrderTotals, ShopError> {
+    let subtotal = priced.view.subtotal.ok_or(ShopError::EmptyCart)?;
+    OrderTotals::new(subtotal, priced.shipping).ok_or(ShopError::Unavailable)
+}
+
+/// Refuses to take payment for more than is on the shelf.
+fn check_stock(cart: &CartView) -> Result<(), ShopError> {
+    match cart
+        .lines
+        .iter()
+        .find(|line| line.quantity.get() > line.stock)
+    {
+        None => Ok(()),
+        Some(line) if line.stock == 0 => Err(ShopError::SoldOut {
+            product: line.name.clone(),
+        }),
+        Some(line) => Err(ShopError::NotEnoughStock {
+            product: line.name.clone(),
+            available: line.stock,
+        }),
+    }
+}
+
+/// The order's usable PaymentIntent at the cart's total: the current one (updated if
+/// the total moved), or a new one in a new generation when the current one can no
+/// longer be used (cancelled, gone after an emulator reset, or refused an update).
+async fn current_payment_intent(
+    state: &AppState,
+    caller: &Caller<'_>,
+    order: &CheckoutOrder,
+    priced: &PricedCart,
+    totals: OrderTotals,
+) -> Result<PaymentIntent, ShopError> {
+    let stripe = &state.payments.client;
+    let total = totals.total;
+    let key = |operation: &str, generation: i64| {
+        IdempotencyKey::derive(&[
+            operation,
+            &order.id,
+            &generation.to_string(),
+            &priced.version.to_string(),
+            &total.minor().to_string(),
+            total.currency().code(),
+        ])
+    };
+    let mut generation = order.generation;
+    let mut current = order.current.clone();
+    // Each turn either answers or moves to a newer generation; three is plenty.
+    for _ in 0..3 {
+        let reusable = current.take().filter(|pi| pi.generation == generation);
+        let Some(record) = reusable else {
+            check_rate_limits(state, caller)?;
+            let params = CreatePaymentIntent {
+                amount: total.minor(),
+                currency: total.currency().code().to_owned(),
+                order_id: order.id.clone(),
+            };
+            return match stripe
+                .create_payment_intent(&params, &key("create", generation))
+                .await
+            {
+                Ok(intent) => make_current(state, order, generation, intent, priced).await,
+                Err(failure) => {
+                    failed(state, order, generation, &failure).await;
+                    Err(ShopError::PaymentUnavailable)
+                }
+            };
+        };
+        let intent = match stripe.retrieve_payment_intent(&record.id).await {
+            Ok(intent) => intent,
+            Err(StripeFailure::Refused { error, .. })
+                if error.code.as_deref() == Some("resource_missing") =>
+            {
+                tracing::warn!(payment_intent = %record.id, "the order's PaymentIntent is gone at Stripe; starting a new one");
+                generation = state.store.next_generation(&order.id, generation).await?;
+                continue;
+            }
+            Err(failure) => {
+                tracing::warn!(%failure, "reading the order's PaymentIntent failed");
+                return Err(ShopError::PaymentUnavailable);
+            }
+        };
+        match intent.status {
+            PaymentIntentStatus::RequiresPaymentMethod
+            | PaymentIntentStatus::RequiresConfirmation
+            | PaymentIntentStatus::RequiresAction => {}
+            PaymentIntentStatus::Processing
+            | PaymentIntentStatus::RequiresCapture
+            | PaymentIntentStatus::Succeeded => return Err(ShopError::AlreadyPaying),
+            PaymentIntentStatus::Canceled => {
+                generation = state.store.next_generation(&order.id, generation).await?;
+                continue;
+            }
+        }
+        if intent.amount == total.minor() && intent.currency == total.currency().code() {
+            return make_current(state, order, generation, intent, priced).await;
+        }
+        match stripe
+            .update_amount(&intent.id, total.minor(), &key("update", generation))
+            .await
+        {
+            Ok(intent) => return make_current(state, order, generation, intent, priced).await,
+            // The PaymentIntent moved on between our read and the update (confirmed in
+            // another tab, say): it cannot carry the new amount, so a new one will.
+            Err(StripeFailure::Refused { status, error }) if status < 500 => {
+                tracing::info!(code = ?error.code, "the PaymentIntent refused a new amount; starting a new one");
+                generation = state.store.next_generation(&order.id, generation).await?;
+                current = None;
+            }
+            Err(failure) => {
+                failed(state, order, generation, &failure).await;
+                return Err(ShopError::PaymentUnavailable);
+            }
+        }
+    }
+    Err(ShopError::PaymentUnavailable)
+}
+
+/// Makes `intent` the order's current PaymentIntent and cancels the ones it replaces.
+async fn make_current(
+    state: &AppState,
+    order: &CheckoutOrder,
+    generation: i64,
+    intent: PaymentIntent,
+    priced: &PricedCart,
+) -> Result<PaymentIntent, ShopError> {
+    let amount = crate::domain::Money::new(
+        intent.amount,
+        crate::domain::Currency::parse(&intent.currency).map_err(|_| ShopError::Unavailable)?,
+    )
+    .map_err(|_| ShopError::Unavailable)?;
+    let recorded = state
+        .store
+        .record_payment_intent(
+            &order.id,
+            generation,
+            &intent.id,
+            amount,
+            priced.version,
+            &client_secret_hash(&intent.client_secret),
+            now(),
+        )
+        .await?;
+    match recorded {
+        Recorded::Current { superseded } => {
+            cancel_superseded(state, &superseded);
+            Ok(intent)
+        }
+        // Another request started a newer generation while this one was in flight:
+        // this PaymentIntent must never be paid. The shopper's next try gets the new one.
+        Recorded::Stale => {
+            cancel_superseded(state, std::slice::from_ref(&intent.id));
+            Err(ShopError::PaymentUnavailable)
+        }
+    }
+}
+
+/// A failed Stripe write. After a 5xx Stripe may have stored the failure under the
+/// key, so the next attempt must use a new generation (a new key); anything else
+/// (network, timeouts, 429) is retried under the same key.
+async fn failed(state: &AppState, order: &CheckoutOrder, generation: i64, failure: &StripeFailure) {
+    tracing::warn!(%failure, order = %order.id, "a Stripe write failed");
+    if matches!(failure, StripeFailure::Refused { status, .. } if *status >= 500) {
+        if let Err(error) = state.store.next_generation(&order.id, generation).await {
+            tracing::error!(%error, "could not start a new payment generation");
+        }
+    }
+}
+
+/// Cancels PaymentIntents the shop no longer wants paid, in the background: the
+/// shopper need not wait, and one that was paid meanwhile is caught by the webhook
+/// (a success on a superseded PaymentIntent sets `needs_review`).
+fn cancel_superseded(state: &AppState, ids: &[String]) {
+    for id in ids {
+        let stripe = state.payments.client.clone();
+        let id = id.clone();
+        tokio::spawn(async move {
+            let key = IdempotencyKey::derive(&["cancel", &id]);
+            match stripe.cancel_payment_intent(&id, &key).await {
+                Ok(_) => {
+                    tracing::info!(payment_intent = %id, "cancelled a superseded PaymentIntent")
+                }
+                Err(failure) => {
+                    tracing::info!(payment_intent = %id, %failure, "a superseded PaymentIntent was not cancelled")
+                }
+            }
+        });
+    }
+}
+
+fn check_rate_limits(state: &AppState, caller: &Caller<'_>) -> Result<(), ShopError> {
+    let by_ip = caller
+        .ip
+        .is_none_or(|ip| state.limits.per_ip.allow(&ip.to_string()));
+    if by_ip && state.limits.per_cart.allow(caller.cart_id) {
+        Ok(())
+    } else {
+        tracing::warn!(ip = ?caller.ip, "PaymentIntent creation rate limit reached");
+        Err(ShopError::TooManyRequests)
+    }
+}
+
+/// The hash under which a client secret is kept: the confirmation page compares it.
+pub fn client_secret_hash(client_secret: &str) -> String {
+    hex(&Sha256::digest(client_secret.as_bytes()))
+}

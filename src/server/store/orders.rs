@@ -1,0 +1,531 @@
+//! Orders at checkout: the draft bound to a cart, its PaymentIntents (one current),
+//! and the lock that copies lines, prices and delivery details into it.
+
+use super::{corrupt, database_error, new_id, priced_lines, Store, UnixTime};
+use crate::domain::{
+    CartView, DeliveryDetails, Money, OrderStatus, OrderTotals, ShippingOption, ShopError,
+};
+use sqlx::{FromRow, Sqlite, Transaction};
+
+/// A cart with its version, read in one snapshot.
+#[derive(Clone, Debug)]
+pub struct PricedCart {
+    pub version: i64,
+    pub shipping: ShippingOption,
+    pub view: CartView,
+}
+
+/// The PaymentIntent an order currently charges through.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct CurrentPaymentIntent {
+    pub id: String,
+    pub generation: i64,
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+/// The open order a checkout works on.
+#[derive(Clone, Debug)]
+pub struct CheckoutOrder {
+    pub id: String,
+    pub status: OrderStatus,
+    pub generation: i64,
+    pub current: Option<CurrentPaymentIntent>,
+    /// PaymentIntents of an order this checkout replaced: cancel them at Stripe.
+    pub superseded: Vec<String>,
+}
+
+/// What recording a PaymentIntent did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// It is the order's current PaymentIntent; these earlier ones should be cancelled.
+    Current { superseded: Vec<String> },
+    /// A newer generation was started meanwhile: this one must be cancelled instead.
+    Stale,
+}
+
+/// What the shopper submitted, with what their page showed them.
+#[derive(Debug)]
+pub struct LockRequest<'a> {
+    pub cart_id: &'a str,
+    pub payment_intent: &'a str,
+    pub seen_cart_version: i64,
+    pub seen_total: i64,
+    pub shipping: ShippingOption,
+    pub details: &'a DeliveryDetails,
+}
+
+#[derive(FromRow)]
+struct OrderRow {
+    id: String,
+    status: String,
+    cart_version: i64,
+    total_minor: i64,
+    shipping_option: String,
+    pi_generation: i64,
+}
+
+const OPEN: &str = "('draft', 'awaiting_payment', 'payment_failed')";
+
+impl Store {
+    /// The cart's lines, subtotal and version from one consistent snapshot.
+    #[tracing::instrument(skip(self))]
+    pub async fn priced_cart(&self, cart_id: &str) -> Result<PricedCart, ShopError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(database_error("starting a read"))?;
+        let (version, shipping): (i64, String) =
+            sqlx::query_as("SELECT version, shipping_option FROM carts WHERE id = $1")
+                .bind(cart_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(database_error("reading a cart version"))?
+                .ok_or(ShopError::NotInCart)?;
+        let view = priced_lines(&mut *tx, cart_id).await?;
+        tx.commit()
+            .await
+            .map_err(database_error("finishing a read"))?;
+        Ok(PricedCart {
+            version,
+            shipping: ShippingOption::parse(&shipping).ok_or_else(|| corrupt("shipping option"))?,
+            view,
+        })
+    }
+
+    /// Chooses the cart's delivery option. A change is a new cart version, like any
+    /// other cart change; choosing the current option changes nothing.
+    #[tracing::instrument(skip(self))]
+    pub async fn set_shipping(
+        &self,
+        cart_id: &str,
+        shipping: ShippingOption,
+        now: UnixTime,
+    ) -> Result<(), ShopError> {
+        sqlx::query(
+            "UPDATE carts SET shipping_option = $2, version = version + 1, updated_at = $3
+             WHERE id = $1 AND shipping_option <> $2",
+        )
+        .bind(cart_id)
+        .bind(shipping.code())
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(database_error("choosing a delivery option"))?;
+        Ok(())
+    }
+
+    /// The cart's open order, brought up to date with the cart priced at `version`:
+    /// a draft is re-priced; a locked order for the same version and total is kept; a
+    /// locked order for anything else is cancelled and a new draft starts (its
+    /// PaymentIntent is returned in `superseded` for the caller to cancel at Stripe).
+    #[tracing::instrument(skip(self))]
+    pub async fn open_checkout(
+        &self,
+        cart_id: &str,
+        version: i64,
+        totals: OrderTotals,
+        shipping: ShippingOption,
+        now: UnixTime,
+    ) -> Result<CheckoutOrder, ShopError> {
+        let mut tx = begin_write(self).await?;
+        let open: Option<OrderRow> = sqlx::query_as(&format!(
+            "SELECT id, status, cart_version, total_minor, shipping_option, pi_generation
+             FROM orders WHERE cart_id = $1 AND status IN {OPEN}"
+        ))
+        .bind(cart_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(database_error("reading the open order"))?;
+
+        let mut superseded = Vec::new();
+        let (id, status, generation) = match open {
+            Some(order) => {
+                let status = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
+                let unchanged = order.cart_version == version
+                    && order.total_minor == totals.total.minor()
+                    && order.shipping_option == shipping.code();
+                if status == OrderStatus::Draft {
+                    sqlx::query(
+                        "UPDATE orders SET cart_version = $2, currency = $3, subtotal_minor = $4,
+                             shipping_minor = $5, total_minor = $6, shipping_option = $7,
+                             updated_at = $8
+                         WHERE id = $1",
+                    )
+                    .bind(&order.id)
+                    .bind(version)
+                    .bind(totals.total.currency().code())
+                    .bind(totals.subtotal.minor())
+                    .bind(totals.shipping.minor())
+                    .bind(totals.total.minor())
+                    .bind(shipping.code())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(database_error("re-pricing a draft order"))?;
+                    (order.id, status, order.pi_generation)
+                } else if unchanged {
+                    (order.id, status, order.pi_generation)
+                } else {
+                    // A locked order no longer matches the cart: it is abandoned, and
+                    // its PaymentIntent must never be confirmed for the old amount.
+                    sqlx::query(
+                        "UPDATE orders SET status = 'canceled', updated_at = $2 WHERE id = $1",
+                    )
+                    .bind(&order.id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(database_error("cancelling a superseded order"))?;
+                    timeline(
+                        &mut tx,
+                        &order.id,
+                        now,
+                        "canceled: the cart changed after submit",
+                    )
+                    .await?;
+                    superseded = sqlx::query_scalar(
+                        "SELECT id FROM order_payment_intents WHERE order_id = $1 AND is_current = 1",
+                    )
+                    .bind(&order.id)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(database_error("reading superseded payments"))?;
+                    insert_draft(&mut tx, cart_id, version, totals, shipping, now).await?
+                }
+            }
+            None => insert_draft(&mut tx, cart_id, version, totals, shipping, now).await?,
+        };
+        let current: Option<CurrentPaymentIntent> = sqlx::query_as(
+            "SELECT id, generation, amount_minor, currency FROM order_payment_intents
+             WHERE order_id = $1 AND is_current = 1",
+        )
+        .bind(&id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(database_error("reading the current payment"))?;
+        tx.commit()
+            .await
+            .map_err(database_error("committing the open order"))?;
+        Ok(CheckoutOrder {
+            id,
+            status,
+            generation,
+            current,
+            superseded,
+        })
+    }
+
+    /// Moves the order to a new PaymentIntent generation, unless someone already did:
+    /// returns the generation to use next either way.
+    #[tracing::instrument(skip(self))]
+    pub async fn next_generation(&self, order_id: &str, seen: i64) -> Result<i64, ShopError> {
+        let mut tx = begin_write(self).await?;
+        sqlx::query(
+            "UPDATE orders SET pi_generation = pi_generation + 1 WHERE id = $1 AND pi_generation = $2",
+        )
+        .bind(order_id)
+        .bind(seen)
+        .execute(&mut *tx)
+        .await
+        .map_err(database_error("starting a payment generation"))?;
+        let generation: i64 = sqlx::query_scalar("SELECT pi_generation FROM orders WHERE id = $1")
+            .bind(order_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(database_error("reading a payment generation"))?;
+        tx.commit()
+            .await
+            .map_err(database_error("committing a payment generation"))?;
+        Ok(generation)
+    }
+
+    /// Records `payment_intent` (created or updated at `generation`) as the order's
+    /// current one, unless a newer generation has started meanwhile.
+    #[tracing::instrument(skip(self, client_secret_hash))]
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_payment_intent(
+        &self,
+        order_id: &str,
+        generation: i64,
+        payment_intent: &str,
+        amount: Money,
+        cart_version: i64,
+        client_secret_hash: &str,
+        now: UnixTime,
+    ) -> Result<Recorded, ShopError> {
+        let mut tx = begin_write(self).await?;
+        let current_generation: i64 =
+            sqlx::query_scalar("SELECT pi_generation FROM orders WHERE id = $1")
+                .bind(order_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(database_error("reading a payment generation"))?;
+        let stale = current_generation != generation;
+        let superseded: Vec<String> = if stale {
+            Vec::new()
+        } else {
+            sqlx::query_scalar(
+                "SELECT id FROM order_payment_intents
+                 WHERE order_id = $1 AND is_current = 1 AND id <> $2",
+            )
+            .bind(order_id)
+            .bind(payment_intent)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(database_error("reading earlier payments"))?
+        };
+        if !stale {
+            sqlx::query(
+                "UPDATE order_payment_intents SET is_current = 0 WHERE order_id = $1 AND id <> $2",
+            )
+            .bind(order_id)
+            .bind(payment_intent)
+            .execute(&mut *tx)
+            .await
+            .map_err(database_error("retiring earlier payments"))?;
+        }
+        sqlx::query(
+            "INSERT INTO order_payment_intents
+                 (id, order_id, generation, amount_minor, currency, cart_version,
+                  client_secret_hash, is_current, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (id) DO UPDATE SET amount_minor = excluded.amount_minor,
+                 cart_version = excluded.cart_version, is_current = excluded.is_current",
+        )
+        .bind(payment_intent)
+        .bind(order_id)
+        .bind(generation)
+        .bind(amount.minor())
+        .bind(amount.currency().code())
+        .bind(cart_version)
+        .bind(client_secret_hash)
+        .bind(i64::from(!stale))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(database_error("recording a payment"))?;
+        if !superseded.is_empty() {
+            timeline(
+                &mut tx,
+                order_id,
+                now,
+                "payment superseded by a new PaymentIntent",
+            )
+            .await?;
+        }
+        tx.commit()
+            .await
+            .map_err(database_error("committing a payment"))?;
+        Ok(if stale {
+            Recorded::Stale
+        } else {
+            Recorded::Current { superseded }
+        })
+    }
+
+    /// Submit: re-prices the cart inside one write transaction and, if it still
+    /// matches what the shopper saw and the current PaymentIntent charges, copies lines,
+    /// prices and delivery into the order and locks it (`awaiting_payment`). A locked
+    /// order may be submitted again (a corrected email after a decline, say).
+    #[tracing::instrument(skip(self, request), fields(cart = request.cart_id))]
+    pub async fn lock_order(
+        &self,
+        request: LockRequest<'_>,
+        now: UnixTime,
+    ) -> Result<String, ShopError> {
+        let mut tx = begin_write(self).await?;
+        let (version, cart_shipping): (i64, String) =
+            sqlx::query_as("SELECT version, shipping_option FROM carts WHERE id = $1")
+                .bind(request.cart_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(database_error("reading a cart version"))?
+                .ok_or(ShopError::NotInCart)?;
+        let order: Option<OrderRow> = sqlx::query_as(&format!(
+            "SELECT id, status, cart_version, total_minor, shipping_option, pi_generation
+             FROM orders WHERE cart_id = $1 AND status IN {OPEN}"
+        ))
+        .bind(request.cart_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(database_error("reading the open order"))?;
+        let view = priced_lines(&mut *tx, request.cart_id).await?;
+        let subtotal = view.subtotal.ok_or(ShopError::EmptyCart)?;
+        // The fresh price is the cart's as it stands, with its own delivery option.
+        let shipping =
+            ShippingOption::parse(&cart_shipping).ok_or_else(|| corrupt("shipping option"))?;
+        let totals = OrderTotals::new(subtotal, shipping).ok_or_else(|| corrupt("total"))?;
+        let changed = ShopError::CartChanged {
+            total: totals.total,
+        };
+        let Some(order) = order else {
+            return Err(changed);
+        };
+        let current: Option<CurrentPaymentIntent> = sqlx::query_as(
+            "SELECT id, generation, amount_minor, currency FROM order_payment_intents
+             WHERE order_id = $1 AND is_current = 1",
+        )
+        .bind(&order.id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(database_error("reading the current payment"))?;
+        // Every one of these means the page is showing a price that is no longer the
+        // one the PaymentIntent would charge.
+        let current_matches = current.as_ref().is_some_and(|current| {
+            current.id == request.payment_intent
+                && current.amount_minor == totals.total.minor()
+                && current.currency == totals.total.currency().code()
+        });
+        if version != request.seen_cart_version
+            || cart_shipping != request.shipping.code()
+            || order.cart_version != version
+            || order.shipping_option != request.shipping.code()
+            || order.total_minor != totals.total.minor()
+            || request.seen_total != totals.total.minor()
+            || !current_matches
+        {
+            return Err(changed);
+        }
+        for line in &view.lines {
+            if line.quantity.get() > line.stock {
+                return Err(match line.stock {
+                    0 => ShopError::SoldOut {
+                        product: line.name.clone(),
+                    },
+                    available => ShopError::NotEnoughStock {
+                        product: line.name.clone(),
+                        available,
+                    },
+                });
+            }
+        }
+
+        sqlx::query("DELETE FROM order_lines WHERE order_id = $1")
+            .bind(&order.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(database_error("clearing order lines"))?;
+        for (position, line) in view.lines.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO order_lines (order_id, product_id, name, unit_price_minor, quantity,
+                     line_total_minor, position)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&order.id)
+            .bind(line.product_id.as_str())
+            .bind(&line.name)
+            .bind(line.unit_price.minor())
+            .bind(i64::from(line.quantity.get()))
+            .bind(line.line_total.minor())
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await
+            .map_err(database_error("copying an order line"))?;
+        }
+        let details = request.details;
+        let was = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
+        // A failed payment stays `payment_failed` until the next attempt's outcome
+        // arrives through the transition function; a draft becomes locked.
+        let status = if was == OrderStatus::Draft {
+            OrderStatus::AwaitingPayment
+        } else {
+            was
+        };
+        sqlx::query(
+            "UPDATE orders SET status = $2, email = $3, full_name = $4, address_line1 = $5,
+                 address_line2 = $6, city = $7, region = $8, postal_code = $9, country = $10,
+                 updated_at = $11
+             WHERE id = $1",
+        )
+        .bind(&order.id)
+        .bind(status.as_str())
+        .bind(details.email.as_str())
+        .bind(&details.name)
+        .bind(&details.line1)
+        .bind(&details.line2)
+        .bind(&details.city)
+        .bind(&details.region)
+        .bind(&details.postal_code)
+        .bind(&details.country)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(database_error("locking an order"))?;
+        if was == OrderStatus::Draft {
+            timeline(&mut tx, &order.id, now, "submitted: awaiting payment").await?;
+        }
+        tx.commit()
+            .await
+            .map_err(database_error("committing an order lock"))?;
+        Ok(order.id)
+    }
+
+    /// An order's status, for tests and the confirmation page.
+    pub async fn order_status(&self, order_id: &str) -> Result<Option<OrderStatus>, ShopError> {
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+            .bind(order_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database_error("reading an order"))?;
+        status
+            .map(|status| OrderStatus::parse(&status).ok_or_else(|| corrupt("status")))
+            .transpose()
+    }
+}
+
+async fn begin_write(store: &Store) -> Result<Transaction<'static, Sqlite>, ShopError> {
+    // IMMEDIATE: these transactions read, then write (see `change_line`).
+    store
+        .pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(database_error("starting an order change"))
+}
+
+async fn insert_draft(
+    tx: &mut Transaction<'_, Sqlite>,
+    cart_id: &str,
+    version: i64,
+    totals: OrderTotals,
+    shipping: ShippingOption,
+    now: UnixTime,
+) -> Result<(String, OrderStatus, i64), ShopError> {
+    let id = new_id("ord");
+    sqlx::query(
+        "INSERT INTO orders (id, cart_id, status, cart_version, currency, subtotal_minor,
+             shipping_minor, total_minor, shipping_option, pi_generation, created_at, updated_at)
+         VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, 0, $9, $9)",
+    )
+    .bind(&id)
+    .bind(cart_id)
+    .bind(version)
+    .bind(totals.total.currency().code())
+    .bind(totals.subtotal.minor())
+    .bind(totals.shipping.minor())
+    .bind(totals.total.minor())
+    .bind(shipping.code())
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(database_error("creating a draft order"))?;
+    timeline(tx, &id, now, "draft: checkout started").await?;
+    Ok((id, OrderStatus::Draft, 0))
+}
+
+async fn timeline(
+    tx: &mut Transaction<'_, Sqlite>,
+    order_id: &str,
+    now: UnixTime,
+    entry: &str,
+) -> Result<(), ShopError> {
+    sqlx::query("INSERT INTO order_timeline (order_id, at, entry) VALUES ($1, $2, $3)")
+        .bind(order_id)
+        .bind(now)
+        .bind(entry)
+        .execute(&mut **tx)
+        .await
+        .map_err(database_error("writing the order timeline"))?;
+    Ok(())
+}
