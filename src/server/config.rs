@@ -44,6 +44,15 @@ pub struct Config {
     /// The reverse proxy whose `X-Forwarded-For` names the client (`TRUSTED_PROXY`, an
     /// IP address). Without it the peer address is the client.
     pub trusted_proxy: Option<IpAddr>,
+    /// How far a webhook's signed timestamp may be from now, either way
+    /// (`STRIPE_WEBHOOK_TOLERANCE_SECS`, default 300, as Stripe's SDKs).
+    pub webhook_tolerance_secs: i64,
+    /// How often the reconciler looks for orders stuck waiting on Stripe
+    /// (`RECONCILE_EVERY_SECS`, default 60).
+    pub reconcile_every: Duration,
+    /// How old an order's PaymentIntent must be before the reconciler re-reads it
+    /// (`RECONCILE_AFTER_SECS`, default 600).
+    pub reconcile_after: Duration,
 }
 
 /// How many PaymentIntents may be created per client IP and per cart in each window.
@@ -127,7 +136,16 @@ impl Config {
                     .with_context(|| format!("TRUSTED_PROXY {ip:?} must be an IP address"))
             })
             .transpose()?;
+        let webhook_tolerance_secs =
+            i64::from(number("STRIPE_WEBHOOK_TOLERANCE_SECS", 300, 1..=86_400)?);
+        let reconcile_every =
+            Duration::from_secs(number("RECONCILE_EVERY_SECS", 60, 1..=86_400)?.into());
+        let reconcile_after =
+            Duration::from_secs(number("RECONCILE_AFTER_SECS", 600, 0..=30 * 86_400)?.into());
         Ok(Self {
+            webhook_tolerance_secs,
+            reconcile_every,
+            reconcile_after,
             stripe,
             stripe_timeout,
             limits,
@@ -165,6 +183,9 @@ impl Config {
                 ..RateLimits::default()
             },
             trusted_proxy: None,
+            webhook_tolerance_secs: 300,
+            reconcile_every: Duration::from_secs(60),
+            reconcile_after: Duration::from_secs(600),
         }
     }
 

@@ -4,6 +4,7 @@
 pub mod cart_cookie;
 pub mod checkout;
 pub mod config;
+pub mod fulfilment;
 pub mod health;
 pub mod logging;
 pub mod rate_limit;
@@ -13,6 +14,7 @@ pub mod shopper;
 pub mod startup;
 pub mod store;
 pub mod stripe;
+pub mod webhooks;
 
 pub use config::Config;
 pub use startup::{run, Application};
@@ -30,4 +32,6 @@ pub struct AppState {
     /// The Stripe of the active mode.
     pub payments: Arc<stripe::Payments>,
     pub limits: Arc<rate_limit::PaymentLimits>,
+    /// Where verified webhook events are written.
+    pub inbox: webhooks::inbox::Inbox,
 }

@@ -1,17 +1,23 @@
 //! Start-up: configuration to a listening server.
 
 use super::{
+    fulfilment::{self, mail::MailSender},
     health, logging,
     rate_limit::PaymentLimits,
     security::{self, ContentSecurityPolicy, CspNonce},
     server_fn_status,
     store::Store,
     stripe::Payments,
+    webhooks::{self, inbox::Inbox},
     AppState, Config,
 };
 use crate::app::{shell, App, StripeScript};
 use anyhow::Context;
-use axum::{middleware, routing::get, Router};
+use axum::{
+    middleware,
+    routing::{get, post},
+    Router,
+};
 use leptos::{
     config::{get_configuration, LeptosOptions},
     prelude::{provide_context, use_context},
@@ -47,6 +53,27 @@ impl Application {
         // Start-up never waits on Stripe itself: the embedded emulator is in-process,
         // and nothing here calls the API.
         let (payments, emulator) = Payments::start(&config).await?;
+        let local_addr = listener.local_addr()?;
+        if let Some(emulator) = &emulator {
+            // The embedded emulator delivers its events to this shop, as `stripe
+            // listen --forward-to` would.
+            let host = if local_addr.ip().is_unspecified() {
+                std::net::IpAddr::from([127, 0, 0, 1])
+            } else {
+                local_addr.ip()
+            };
+            let url = format!(
+                "http://{}{}",
+                SocketAddr::new(host, local_addr.port()),
+                security::WEBHOOK_PATH
+            );
+            emulator
+                .emulator
+                .configure_webhook_urls(&[url])
+                .context("pointing the embedded emulator's webhooks at the shop")?;
+        }
+        let stored = Arc::new(tokio::sync::Notify::new());
+        let inbox = Inbox::open(&config.database_url, stored.clone()).await?;
         let mut leptos_options = leptos_options()?;
         leptos_options.site_addr = listener.local_addr()?;
         let state = AppState {
@@ -55,7 +82,12 @@ impl Application {
             limits: Arc::new(PaymentLimits::new(&config.limits)),
             config: Arc::new(config),
             payments: Arc::new(payments),
+            inbox,
         };
+        // Background work; none of it is awaited, so start-up never waits on Stripe.
+        tokio::spawn(fulfilment::worker::run(state.clone(), stored));
+        tokio::spawn(fulfilment::reconciler::run(state.clone()));
+        tokio::spawn(fulfilment::mail::run(state.clone(), MailSender::default()));
         let stripe_api_base = state.payments.api_base.clone();
         if state.payments.test_mode {
             tracing::info!(stripe = %stripe_api_base, "payments in test mode: nothing is really charged");
@@ -135,6 +167,7 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route(security::WEBHOOK_PATH, post(webhooks::receive))
         .leptos_routes_with_context(&state, routes, page_context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

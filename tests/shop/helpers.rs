@@ -58,6 +58,7 @@ impl TestStripe {
     pub async fn start() -> Self {
         let running = stripe_emulator::Emulator::open(stripe_emulator::Options {
             control_api: true,
+            webhook_retries: stripe_emulator::RetrySchedule::Fast,
             ..Default::default()
         })
         .expect("emulator opens")

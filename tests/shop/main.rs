@@ -8,3 +8,4 @@ mod modes;
 mod pages;
 mod security;
 mod stripe;
+mod webhooks;

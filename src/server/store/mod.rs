@@ -10,8 +10,10 @@ use sqlx::{
 };
 use std::{str::FromStr, time::Duration};
 
+mod fulfilment;
 mod orders;
 
+pub use fulfilment::{insert_events, Applied, DueEvent, InboxEvent, OutboxMail};
 pub use orders::{CheckoutOrder, CurrentPaymentIntent, LockRequest, PricedCart, Recorded};
 
 /// The database handle every request shares (a connection pool).

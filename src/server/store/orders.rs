@@ -402,37 +402,11 @@ impl Store {
             }
         }
 
-        sqlx::query("DELETE FROM order_lines WHERE order_id = $1")
-            .bind(&order.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(database_error("clearing order lines"))?;
-        for (position, line) in view.lines.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO order_lines (order_id, product_id, name, unit_price_minor, quantity,
-                     line_total_minor, position)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(&order.id)
-            .bind(line.product_id.as_str())
-            .bind(&line.name)
-            .bind(line.unit_price.minor())
-            .bind(i64::from(line.quantity.get()))
-            .bind(line.line_total.minor())
-            .bind(i64::try_from(position).unwrap_or(i64::MAX))
-            .execute(&mut *tx)
-            .await
-            .map_err(database_error("copying an order line"))?;
-        }
+        copy_lines(&mut tx, &order.id, &view).await?;
         let details = request.details;
         let was = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
-        // A failed payment stays `payment_failed` until the next attempt's outcome
-        // arrives through the transition function; a draft becomes locked.
-        let status = if was == OrderStatus::Draft {
-            OrderStatus::AwaitingPayment
-        } else {
-            was
-        };
+        // A draft is locked; after a failed attempt the shopper is paying again.
+        let status = OrderStatus::AwaitingPayment;
         sqlx::query(
             "UPDATE orders SET status = $2, email = $3, full_name = $4, address_line1 = $5,
                  address_line2 = $6, city = $7, region = $8, postal_code = $9, country = $10,
@@ -453,7 +427,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(database_error("locking an order"))?;
-        if was == OrderStatus::Draft {
+        if was != OrderStatus::AwaitingPayment {
             timeline(&mut tx, &order.id, now, "submitted: awaiting payment").await?;
         }
         tx.commit()
@@ -473,6 +447,38 @@ impl Store {
             .map(|status| OrderStatus::parse(&status).ok_or_else(|| corrupt("status")))
             .transpose()
     }
+}
+
+/// Replaces the order's lines with the cart's, prices included: what the shopper
+/// bought is kept even if the catalog changes later.
+pub(super) async fn copy_lines(
+    tx: &mut Transaction<'_, Sqlite>,
+    order_id: &str,
+    view: &CartView,
+) -> Result<(), ShopError> {
+    sqlx::query("DELETE FROM order_lines WHERE order_id = $1")
+        .bind(order_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(database_error("clearing order lines"))?;
+    for (position, line) in view.lines.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO order_lines (order_id, product_id, name, unit_price_minor, quantity,
+                 line_total_minor, position)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(order_id)
+        .bind(line.product_id.as_str())
+        .bind(&line.name)
+        .bind(line.unit_price.minor())
+        .bind(i64::from(line.quantity.get()))
+        .bind(line.line_total.minor())
+        .bind(i64::try_from(position).unwrap_or(i64::MAX))
+        .execute(&mut **tx)
+        .await
+        .map_err(database_error("copying an order line"))?;
+    }
+    Ok(())
 }
 
 async fn begin_write(store: &Store) -> Result<Transaction<'static, Sqlite>, ShopError> {

@@ -119,3 +119,45 @@ impl Payments {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payments(api_base: &str, js_url: &str) -> Payments {
+        Payments {
+            client: StripeClient::new(api_base, SecretKey::new("sk_test_51Habcdefgh")),
+            publishable_key: "pk_test_51Habcdefgh".into(),
+            js_url: js_url.into(),
+            api_base: api_base.into(),
+            test_mode: true,
+            webhook_secrets: vec![],
+        }
+    }
+
+    #[test]
+    fn stripe_itself_gets_stripes_origins_in_every_directive() {
+        let sources = payments(STRIPE_API_BASE, STRIPE_JS_URL).csp_sources();
+        for directive in [&sources.script, &sources.frame, &sources.connect] {
+            for origin in [
+                "https://js.stripe.com",
+                "https://*.js.stripe.com",
+                "https://hooks.stripe.com",
+                "https://api.stripe.com",
+            ] {
+                assert!(directive.iter().any(|o| o == origin), "{origin}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_emulator_gets_only_its_own_origin() {
+        let sources = payments(
+            "http://127.0.0.2:12111",
+            "http://127.0.0.2:12111/js.stripe.com/v3/",
+        )
+        .csp_sources();
+        assert_eq!(sources.script, vec!["http://127.0.0.2:12111".to_owned()]);
+        assert_eq!(sources.frame, sources.connect);
+    }
+}

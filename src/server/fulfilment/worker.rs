@@ -1,0 +1,93 @@
+//! The inbox worker: applies stored events in the background, retrying with backoff
+//! and parking (never dropping) an event that keeps failing.
+
+use super::{backoff_secs, transition::PaymentFacts};
+use crate::server::{
+    shopper::now,
+    store::{Applied, DueEvent},
+    stripe::StripeFailure,
+    AppState,
+};
+use std::{sync::Arc, time::Duration};
+use tokio::sync::Notify;
+
+/// Attempts before an event is parked for a person.
+const MAX_ATTEMPTS: i64 = 12;
+
+/// Runs forever: drains due events, then sleeps until the inbox stores more (or a
+/// second passes, for retries coming due).
+pub async fn run(state: AppState, stored: Arc<Notify>) {
+    loop {
+        let due = match state.store.due_events(now(), 50).await {
+            Ok(due) => due,
+            Err(error) => {
+                tracing::error!(%error, "the event worker could not read the inbox");
+                Vec::new()
+            }
+        };
+        let idle = due.is_empty();
+        for event in due {
+            handle(&state, event).await;
+        }
+        if idle {
+            tokio::select! {
+                () = stored.notified() => {}
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+}
+
+async fn handle(state: &AppState, event: DueEvent) {
+    let Some(payment_intent) = event.payment_intent.as_deref() else {
+        finish(state, &event, "skipped").await;
+        return;
+    };
+    let result = match state
+        .payments
+        .client
+        .retrieve_payment_intent(payment_intent)
+        .await
+    {
+        Ok(intent) => {
+            let facts = PaymentFacts::from(&intent);
+            state
+                .store
+                .apply_payment(&facts, Some(&event.id), now())
+                .await
+                .map_err(|error| error.to_string())
+        }
+        // Not a PaymentIntent of this account (or gone): nothing of ours to move.
+        Err(StripeFailure::Refused { error, .. })
+            if error.code.as_deref() == Some("resource_missing") =>
+        {
+            Ok(Applied::NotOurs)
+        }
+        Err(failure) => Err(failure.to_string()),
+    };
+    match result {
+        Ok(Applied::Done { .. }) => {}
+        Ok(Applied::NotOurs) => {
+            tracing::info!(event = %event.id, %payment_intent, "not one of our orders' payments; skipped");
+            finish(state, &event, "skipped").await;
+        }
+        Err(error) => {
+            let park = event.attempts + 1 >= MAX_ATTEMPTS;
+            let next = now() + backoff_secs(event.attempts);
+            if park {
+                tracing::error!(event = %event.id, %error, "EVENT PARKED after {MAX_ATTEMPTS} attempts");
+            } else {
+                tracing::warn!(event = %event.id, %error, "applying an event failed; retrying later");
+            }
+            if let Err(store_error) = state.store.retry_event(&event.id, &error, next, park).await {
+                tracing::error!(%store_error, "could not reschedule an event");
+            }
+        }
+    }
+}
+
+async fn finish(state: &AppState, event: &DueEvent, status: &str) {
+    if let Err(error) = state.store.finish_event(&event.id, status, now()).await {
+        tracing::error!(%error, event = %event.id, "could not finish an event");
+    }
+}

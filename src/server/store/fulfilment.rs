@@ -1,0 +1,472 @@
+//! The webhook inbox, the transition applied with its side effects in one
+//! transaction, the mail outbox, and what the reconciler looks at.
+
+use super::{corrupt, database_error, new_id, orders::copy_lines, priced_lines, Store, UnixTime};
+use crate::{
+    domain::{OrderStatus, ShopError},
+    server::fulfilment::transition::{transition, OrderFacts, PaymentFacts, Transition},
+};
+use sqlx::{FromRow, Sqlite, Transaction};
+
+/// A verified event as the webhook route stores it.
+#[derive(Clone, Debug)]
+pub struct InboxEvent {
+    pub id: String,
+    pub kind: String,
+    pub livemode: bool,
+    pub payment_intent: Option<String>,
+    pub payload: String,
+    /// `pending` to be applied, `skipped` to be kept for the record only.
+    pub skipped: bool,
+}
+
+/// An event the worker should apply now.
+#[derive(Clone, Debug, FromRow)]
+pub struct DueEvent {
+    pub id: String,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub payment_intent: Option<String>,
+    pub attempts: i64,
+}
+
+/// What applying a PaymentIntent did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// No order of ours names it.
+    NotOurs,
+    /// The transition ran (possibly changing nothing).
+    Done {
+        order_id: String,
+        from: OrderStatus,
+        to: OrderStatus,
+        fulfilled: bool,
+    },
+}
+
+/// An email waiting to be sent.
+#[derive(Clone, Debug, FromRow)]
+pub struct OutboxMail {
+    pub id: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: i64,
+}
+
+#[derive(FromRow)]
+struct OrderRow {
+    id: String,
+    cart_id: String,
+    status: String,
+    cart_version: i64,
+    total_minor: i64,
+    currency: String,
+    email: Option<String>,
+}
+
+/// Writes a batch of verified events in one transaction on `connection` (the
+/// inbox's own, with `synchronous=FULL`): a duplicate id is a no-op.
+pub async fn insert_events(
+    connection: &mut sqlx::SqliteConnection,
+    events: &[InboxEvent],
+    now: UnixTime,
+) -> Result<(), sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(connection).await?;
+    for event in events {
+        sqlx::query(
+            "INSERT INTO webhook_events
+                 (id, type, livemode, payment_intent, payload, status, next_attempt_at, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&event.id)
+        .bind(&event.kind)
+        .bind(event.livemode)
+        .bind(&event.payment_intent)
+        .bind(&event.payload)
+        .bind(if event.skipped { "skipped" } else { "pending" })
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+impl Store {
+    /// Events due for the worker, oldest first.
+    pub async fn due_events(&self, now: UnixTime, limit: i64) -> Result<Vec<DueEvent>, ShopError> {
+        sqlx::query_as(
+            "SELECT id, type, payment_intent, attempts FROM webhook_events
+             WHERE status = 'pending' AND next_attempt_at <= $1
+             ORDER BY received_at, id LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database_error("reading due events"))
+    }
+
+    /// Marks an event done (`processed` or `skipped`).
+    pub async fn finish_event(
+        &self,
+        id: &str,
+        status: &str,
+        now: UnixTime,
+    ) -> Result<(), ShopError> {
+        sqlx::query("UPDATE webhook_events SET status = $2, processed_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(status)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(database_error("finishing an event"))?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: retried at `next_attempt_at`, or parked with its
+    /// error when `park` (never dropped).
+    pub async fn retry_event(
+        &self,
+        id: &str,
+        error: &str,
+        next_attempt_at: UnixTime,
+        park: bool,
+    ) -> Result<(), ShopError> {
+        sqlx::query(
+            "UPDATE webhook_events SET attempts = attempts + 1, last_error = $2,
+                 next_attempt_at = $3, status = CASE WHEN $4 THEN 'parked' ELSE status END
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(error)
+        .bind(next_attempt_at)
+        .bind(park)
+        .execute(&self.pool)
+        .await
+        .map_err(database_error("rescheduling an event"))?;
+        Ok(())
+    }
+
+    /// Feeds `payment` (as Stripe reports it now) to the transition function and
+    /// commits the result with every side effect in one transaction: the new status,
+    /// locked lines, stock, the cart, the outbox, the timeline, and `event` marked
+    /// processed. Applying the same facts twice changes nothing the second time.
+    #[tracing::instrument(skip(self, payment), fields(payment_intent = %payment.id))]
+    pub async fn apply_payment(
+        &self,
+        payment: &PaymentFacts,
+        event: Option<&str>,
+        now: UnixTime,
+    ) -> Result<Applied, ShopError> {
+        let Some(order_id) = payment.order_id.as_deref() else {
+            return Ok(Applied::NotOurs);
+        };
+        // IMMEDIATE: read the order, then write, with no other writer in between.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(database_error("starting a fulfilment"))?;
+        let order: Option<OrderRow> = sqlx::query_as(
+            "SELECT id, cart_id, status, cart_version, total_minor, currency, email
+             FROM orders WHERE id = $1",
+        )
+        .bind(order_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(database_error("reading an order"))?;
+        let Some(order) = order else {
+            return Ok(Applied::NotOurs);
+        };
+        let known: Option<i64> = sqlx::query_scalar(
+            "SELECT is_current FROM order_payment_intents WHERE id = $1 AND order_id = $2",
+        )
+        .bind(&payment.id)
+        .bind(&order.id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(database_error("reading a payment"))?;
+        if known.is_none() {
+            // metadata.order_id names our order, but we never made this PaymentIntent.
+            tracing::error!(order = %order.id, "a PaymentIntent we did not create names one of our orders");
+        }
+        let current: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM order_payment_intents WHERE order_id = $1 AND is_current = 1",
+        )
+        .bind(&order.id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(database_error("reading the current payment"))?;
+        let cart_version: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM carts WHERE id = $1")
+                .bind(&order.cart_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(database_error("reading a cart"))?;
+        let from = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
+        let facts = OrderFacts {
+            id: order.id.clone(),
+            status: from,
+            total_minor: order.total_minor,
+            currency: order.currency.clone(),
+            current_payment_intent: current,
+            draft_matches_cart: cart_version == Some(order.cart_version),
+        };
+        let mut step = transition(&facts, payment);
+        if step.alarm {
+            tracing::error!(order = %order.id, note = ?step.note, "ORDER NEEDS A PERSON: payment does not add up");
+        }
+
+        if step.lock_lines {
+            let view = priced_lines(&mut *tx, &order.cart_id).await?;
+            copy_lines(&mut tx, &order.id, &view).await?;
+        }
+        let mut fulfilled = false;
+        if step.fulfil {
+            match fulfil(&mut tx, &order, now).await? {
+                None => fulfilled = true,
+                Some(sold_out) => {
+                    tracing::error!(order = %order.id, %sold_out, "ORDER NEEDS A PERSON: paid, but sold out meanwhile");
+                    step = Transition {
+                        to: Some(OrderStatus::NeedsReview),
+                        note: Some(format!(
+                            "paid, but {sold_out} sold out meanwhile: refund or restock"
+                        )),
+                        alarm: true,
+                        ..Transition::default()
+                    };
+                }
+            }
+        }
+        if step.notify_failure {
+            queue_mail(
+                &mut tx,
+                &order,
+                "payment_failed",
+                "Your payment did not go through",
+                "Your payment could not be completed, and nothing was charged. Your cart is \
+                 saved: you can try again, with another card if you like, at /checkout.",
+                now,
+            )
+            .await?;
+        }
+        let to = step.to.unwrap_or(from);
+        if to != from {
+            sqlx::query("UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1")
+                .bind(&order.id)
+                .bind(to.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(database_error("moving an order"))?;
+        }
+        if let Some(note) = &step.note {
+            sqlx::query("INSERT INTO order_timeline (order_id, at, entry) VALUES ($1, $2, $3)")
+                .bind(&order.id)
+                .bind(now)
+                .bind(note)
+                .execute(&mut *tx)
+                .await
+                .map_err(database_error("writing the order timeline"))?;
+        }
+        if let Some(event) = event {
+            sqlx::query(
+                "UPDATE webhook_events SET status = 'processed', processed_at = $2 WHERE id = $1",
+            )
+            .bind(event)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(database_error("finishing an event"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(database_error("committing a fulfilment"))?;
+        if to != from {
+            tracing::info!(order = %order.id, from = from.as_str(), to = to.as_str(), "order moved");
+        }
+        Ok(Applied::Done {
+            order_id: order.id,
+            from,
+            to,
+            fulfilled,
+        })
+    }
+
+    /// Orders waiting on Stripe whose current PaymentIntent is older than `before`:
+    /// (order id, PaymentIntent id).
+    pub async fn orders_to_reconcile(
+        &self,
+        before: UnixTime,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, ShopError> {
+        sqlx::query_as(
+            "SELECT o.id, p.id FROM orders o
+             JOIN order_payment_intents p ON p.order_id = o.id AND p.is_current = 1
+             WHERE o.status IN ('awaiting_payment', 'processing') AND p.created_at <= $1
+             ORDER BY o.updated_at LIMIT $2",
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database_error("finding orders to reconcile"))
+    }
+
+    /// Unsent emails that are due.
+    pub async fn due_mail(&self, now: UnixTime, limit: i64) -> Result<Vec<OutboxMail>, ShopError> {
+        sqlx::query_as(
+            "SELECT id, recipient, subject, body, attempts FROM outbox
+             WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY created_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database_error("reading the outbox"))
+    }
+
+    /// Marks an email sent, or schedules its next attempt.
+    pub async fn mail_result(
+        &self,
+        id: &str,
+        result: Result<(), String>,
+        now: UnixTime,
+        next_attempt_at: UnixTime,
+    ) -> Result<(), ShopError> {
+        let query = match &result {
+            Ok(()) => sqlx::query("UPDATE outbox SET sent_at = $2, attempts = attempts + 1 WHERE id = $1")
+                .bind(id)
+                .bind(now),
+            Err(error) => sqlx::query(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(error.clone())
+            .bind(next_attempt_at),
+        };
+        query
+            .execute(&self.pool)
+            .await
+            .map_err(database_error("recording a mail attempt"))?;
+        Ok(())
+    }
+}
+
+/// Fulfilment inside the transition's transaction: stock down, purchased lines out of
+/// the shopper's cart, the confirmation queued. `Some(product)` when a line can no
+/// longer be covered by stock (nothing is written then).
+async fn fulfil(
+    tx: &mut Transaction<'_, Sqlite>,
+    order: &OrderRow,
+    now: UnixTime,
+) -> Result<Option<String>, ShopError> {
+    let lines: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT l.product_id, l.name, l.quantity FROM order_lines l WHERE l.order_id = $1 ORDER BY position",
+    )
+    .bind(&order.id)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(database_error("reading order lines"))?;
+    if lines.is_empty() {
+        return Ok(Some("every line (the order has none)".to_owned()));
+    }
+    for (product, name, quantity) in &lines {
+        let stock: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = $1")
+            .bind(product)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(database_error("reading stock"))?
+            .unwrap_or(0);
+        if stock < *quantity {
+            return Ok(Some(name.clone()));
+        }
+    }
+    let mut summary = String::new();
+    for (product, name, quantity) in &lines {
+        sqlx::query("UPDATE products SET stock = stock - $2 WHERE id = $1")
+            .bind(product)
+            .bind(quantity)
+            .execute(&mut **tx)
+            .await
+            .map_err(database_error("taking stock"))?;
+        // The shopper bought these: they leave the cart (a larger quantity keeps the rest).
+        sqlx::query(
+            "DELETE FROM cart_lines WHERE cart_id = $1 AND product_id = $2 AND quantity <= $3",
+        )
+        .bind(&order.cart_id)
+        .bind(product)
+        .bind(quantity)
+        .execute(&mut **tx)
+        .await
+        .map_err(database_error("emptying the cart"))?;
+        sqlx::query(
+            "UPDATE cart_lines SET quantity = quantity - $3 WHERE cart_id = $1 AND product_id = $2",
+        )
+        .bind(&order.cart_id)
+        .bind(product)
+        .bind(quantity)
+        .execute(&mut **tx)
+        .await
+        .map_err(database_error("emptying the cart"))?;
+        summary.push_str(&format!("{quantity} × {name}\n"));
+    }
+    sqlx::query("UPDATE carts SET version = version + 1, updated_at = $2 WHERE id = $1")
+        .bind(&order.cart_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map_err(database_error("updating a cart"))?;
+    sqlx::query("UPDATE orders SET fulfilled_at = $2 WHERE id = $1")
+        .bind(&order.id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map_err(database_error("marking an order fulfilled"))?;
+    queue_mail(
+        tx,
+        order,
+        "order_confirmation",
+        "Your order is confirmed",
+        &format!(
+            "Thank you! We received your payment for order {}:\n\n{summary}",
+            order.id
+        ),
+        now,
+    )
+    .await?;
+    Ok(None)
+}
+
+/// Queues one email per order and kind; a second is a no-op.
+async fn queue_mail(
+    tx: &mut Transaction<'_, Sqlite>,
+    order: &OrderRow,
+    kind: &str,
+    subject: &str,
+    body: &str,
+    now: UnixTime,
+) -> Result<(), ShopError> {
+    let Some(recipient) = order.email.as_deref() else {
+        tracing::warn!(order = %order.id, kind, "no email address on the order; nothing queued");
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO outbox (id, order_id, kind, recipient, subject, body, created_at, next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+         ON CONFLICT (order_id, kind) DO NOTHING",
+    )
+    .bind(new_id("msg"))
+    .bind(&order.id)
+    .bind(kind)
+    .bind(recipient)
+    .bind(subject)
+    .bind(body)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(database_error("queueing an email"))?;
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! The inbox writer: verified events reach the disk in shared commits.
+//!
+//! Every commit here is `synchronous=FULL` (durable across power loss), which costs an
+//! fsync. One writer task takes whatever arrived while the previous commit was
+//! syncing and writes it all in the next transaction, so under load many deliveries
+//! share one fsync instead of queueing behind one each.
+
+use crate::server::{shopper::now, store::insert_events};
+use anyhow::Context;
+use sqlx::{
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
+    ConnectOptions,
+};
+use std::{str::FromStr, sync::Arc, time::Duration};
+use tokio::sync::{mpsc, oneshot, Notify};
+
+pub use crate::server::store::InboxEvent;
+
+/// Most events per commit.
+const MAX_BATCH: usize = 512;
+
+struct Pending {
+    event: InboxEvent,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// A handle to the writer; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Inbox {
+    sender: mpsc::Sender<Pending>,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("event", &self.event.id)
+            .finish()
+    }
+}
+
+impl Inbox {
+    /// Opens the writer's own connection (FULL sync) and starts it; `stored` is
+    /// notified after each commit, so the worker starts at once.
+    pub async fn open(database_url: &str, stored: Arc<Notify>) -> anyhow::Result<Self> {
+        let mut connection = SqliteConnectOptions::from_str(database_url)
+            .with_context(|| format!("parsing DATABASE_URL {database_url:?}"))?
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(5))
+            .connect()
+            .await
+            .context("opening the webhook inbox")?;
+        let (sender, mut receiver) = mpsc::channel::<Pending>(4096);
+        tokio::spawn(async move {
+            while let Some(first) = receiver.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match receiver.try_recv() {
+                        Ok(more) => batch.push(more),
+                        Err(_) => break,
+                    }
+                }
+                let events: Vec<InboxEvent> = batch.iter().map(|p| p.event.clone()).collect();
+                let result = insert_events(&mut connection, &events, now())
+                    .await
+                    .map_err(|error| error.to_string());
+                for pending in batch {
+                    // The request may have gone (client hung up); the event is stored anyway.
+                    let _ = pending.done.send(result.clone());
+                }
+                if result.is_ok() {
+                    stored.notify_one();
+                }
+            }
+        });
+        Ok(Self { sender })
+    }
+
+    /// Stores `event` durably (a duplicate id is a no-op); returns once committed.
+    pub async fn store(&self, event: InboxEvent) -> Result<(), String> {
+        let (done, committed) = oneshot::channel();
+        self.sender
+            .send(Pending { event, done })
+            .await
+            .map_err(|_| "the inbox writer has stopped".to_owned())?;
+        committed
+            .await
+            .map_err(|_| "the inbox writer has stopped".to_owned())?
+    }
+}

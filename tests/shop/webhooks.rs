@@ -1,0 +1,449 @@
+//! `POST /webhooks/stripe` and fulfilment against a real emulator: verification before
+//! anything is written, and exactly one fulfilment however events arrive.
+
+use crate::helpers::{spawn_app_against, TestShop, TestStripe};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sqlx::SqlitePool;
+use std::time::Duration;
+use storefront::server::{shopper::now, webhooks::signature::sign};
+
+/// A shop whose standalone emulator delivers webhooks to it.
+async fn shop_with_webhooks(
+    adjust: impl FnOnce(&mut storefront::server::Config),
+) -> (TestStripe, TestShop) {
+    let stripe = TestStripe::start().await;
+    let shop = spawn_app_against(&stripe, adjust).await;
+    stripe
+        .running
+        .emulator
+        .configure_webhook_urls(&[shop.url("/webhooks/stripe")])
+        .unwrap();
+    (stripe, shop)
+}
+
+async fn db(shop: &TestShop) -> SqlitePool {
+    SqlitePool::connect(&shop.database_url).await.unwrap()
+}
+
+async fn scalar(pool: &SqlitePool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+async fn post_webhook(shop: &TestShop, body: &[u8], signature: Option<&str>) -> StatusCode {
+    let mut request = shop
+        .client
+        .post(shop.url("/webhooks/stripe"))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    if let Some(signature) = signature {
+        request = request.header("stripe-signature", signature);
+    }
+    request.send().await.unwrap().status()
+}
+
+fn event(id: &str, livemode: bool, object: Value) -> Vec<u8> {
+    serde_json::to_vec_pretty(&json!({
+        "id": id, "object": "event", "type": "payment_intent.succeeded", "livemode": livemode,
+        "api_version": "2026-09-30.endive", "created": now(), "data": {"object": object}
+    }))
+    .unwrap()
+}
+
+/// Adds a mug, prepares, submits, and returns the PaymentIntent id and order id.
+async fn checkout(shop: &mut TestShop, stripe: &TestStripe, product: &str) -> (String, String) {
+    shop.add(product, "2").await;
+    let session: Value = shop
+        .call("checkout/prepare", &[("shipping", "standard")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = session["payment_intent"].as_str().unwrap().to_owned();
+    let version = session["cart_version"].to_string();
+    let total = session["totals"]["total"]["minor"].to_string();
+    let response = shop
+        .call(
+            "checkout/submit",
+            &[
+                ("email", "ada@example.com"),
+                ("name", "Ada Lovelace"),
+                ("line1", "1 Main Street"),
+                ("line2", ""),
+                ("city", "Springfield"),
+                ("region", "IL"),
+                ("postal_code", "62701"),
+                ("country", "US"),
+                ("shipping", "standard"),
+                ("payment_intent", &id),
+                ("cart_version", &version),
+                ("total", &total),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let order = stripe.payment_intent(&id).await["metadata"]["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (id, order)
+}
+
+async fn confirm(stripe: &TestStripe, id: &str, payment_method: &str) -> Value {
+    stripe
+        .api(
+            Method::POST,
+            &format!("/v1/payment_intents/{id}/confirm"),
+            &[
+                ("payment_method", payment_method),
+                ("return_url", "http://127.0.0.1/done"),
+            ],
+        )
+        .await
+}
+
+/// Waits (polling the database, bounded) until the order reaches `status`.
+async fn wait_for(pool: &SqlitePool, order: &str, status: &str) {
+    for _ in 0..200 {
+        let now: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+            .bind(order)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if now == status {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("order {order} never reached {status}");
+}
+
+/// The invariants of exactly one fulfilment of 2 × `product`.
+async fn fulfilled_once(pool: &SqlitePool, order: &str, product: &str, stock_before: i64) {
+    let stock: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = $1")
+        .bind(product)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(stock, stock_before - 2, "stock went down once");
+    let mails: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE order_id = $1 AND kind = 'order_confirmation'",
+    )
+    .bind(order)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(mails, 1, "one confirmation email");
+    let in_cart: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM cart_lines l JOIN orders o ON o.cart_id = l.cart_id WHERE o.id = $1",
+    )
+    .bind(order)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(in_cart, 0, "the purchased lines left the cart");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_deliveries_are_refused_with_400_and_nothing_is_written() {
+    let stripe = TestStripe::start().await;
+    let shop = spawn_app_against(&stripe, |_| {}).await;
+    let secret = stripe.running.keys.webhook_secret.clone();
+    let body = event(
+        "evt_1",
+        false,
+        json!({"id": "pi_1", "object": "payment_intent"}),
+    );
+    let t = now();
+    let good = sign(&secret, t, &body);
+    let cases: Vec<(Option<String>, Vec<u8>)> = vec![
+        (None, body.clone()),
+        (Some(String::new()), body.clone()),
+        (Some("nonsense".into()), body.clone()),
+        (Some(format!("t={t},v1=")), body.clone()),
+        (Some(format!("t={t},v1={}", &good[..40])), body.clone()),
+        (
+            Some(format!("t={t},v1={}", good.to_uppercase())),
+            body.clone(),
+        ),
+        (Some(format!("t={t},v0={good}")), body.clone()),
+        (Some(format!("t=soon,v1={good}")), body.clone()),
+        (
+            Some(format!(
+                "t={},v1={}",
+                t + 301,
+                sign(&secret, t + 301, &body)
+            )),
+            body.clone(),
+        ),
+        (
+            Some(format!(
+                "t={},v1={}",
+                t - 301,
+                sign(&secret, t - 301, &body)
+            )),
+            body.clone(),
+        ),
+        (
+            Some(format!("t={t},v1={good}")),
+            serde_json::to_vec(&serde_json::from_slice::<Value>(&body).unwrap()).unwrap(),
+        ),
+        (
+            Some(format!(
+                "t={t},v1={}",
+                sign("whsec_wrongwrongwrong", t, &body)
+            )),
+            body.clone(),
+        ),
+        (
+            Some(format!("t={t},v1={}", sign(&secret, t, b"not json"))),
+            b"not json".to_vec(),
+        ),
+        (
+            Some(format!(
+                "t={t},v1={}",
+                sign(&secret, t, &vec![b' '; 300_000])
+            )),
+            vec![b' '; 300_000],
+        ),
+    ];
+    let mut flipped = body.clone();
+    flipped[20] ^= 1;
+    let mut all = cases;
+    all.push((Some(format!("t={t},v1={good}")), flipped));
+    for (index, (signature, body)) in all.iter().enumerate() {
+        assert_eq!(
+            post_webhook(&shop, body, signature.as_deref()).await,
+            StatusCode::BAD_REQUEST,
+            "case {index}"
+        );
+    }
+    let pool = db(&shop).await;
+    assert_eq!(
+        scalar(&pool, "SELECT COUNT(*) FROM webhook_events").await,
+        0
+    );
+
+    // Accepted: a valid v1 after a garbage one, beside a v0; then a duplicate.
+    let header = format!(
+        "t={t},v1={},v1={good},v0={}",
+        "ab".repeat(32),
+        "cd".repeat(32)
+    );
+    assert_eq!(
+        post_webhook(&shop, &body, Some(&header)).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        post_webhook(&shop, &body, Some(&header)).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        scalar(&pool, "SELECT COUNT(*) FROM webhook_events").await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_mode_unknown_and_foreign_events_are_acknowledged_and_skipped() {
+    let stripe = TestStripe::start().await;
+    let shop = spawn_app_against(&stripe, |_| {}).await;
+    let secret = stripe.running.keys.webhook_secret.clone();
+    let t = now();
+    let live = event(
+        "evt_live",
+        true,
+        json!({"id": "pi_x", "object": "payment_intent"}),
+    );
+    let charge = event(
+        "evt_charge",
+        false,
+        json!({"id": "ch_1", "object": "charge"}),
+    );
+    let foreign = event(
+        "evt_foreign",
+        false,
+        json!({"id": "pi_notours", "object": "payment_intent"}),
+    );
+    for body in [&live, &charge, &foreign] {
+        let header = format!("t={t},v1={}", sign(&secret, t, body));
+        assert_eq!(
+            post_webhook(&shop, body, Some(&header)).await,
+            StatusCode::OK
+        );
+    }
+    let pool = db(&shop).await;
+    for _ in 0..100 {
+        if scalar(
+            &pool,
+            "SELECT COUNT(*) FROM webhook_events WHERE status = 'skipped'",
+        )
+        .await
+            == 3
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("every one of them ends skipped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_is_fulfilled_once_however_its_events_arrive() {
+    let (stripe, mut shop) = shop_with_webhooks(|_| {}).await;
+    let pool = db(&shop).await;
+    let stock = scalar(
+        &pool,
+        "SELECT stock FROM products WHERE id = 'stoneware-mug'",
+    )
+    .await;
+    // Every delivery twice, held and then sent newest first.
+    stripe
+        .control(
+            "faults",
+            json!({"webhook": {"duplicate": true, "reorder": true}}),
+        )
+        .await;
+    let (id, order) = checkout(&mut shop, &stripe, "stoneware-mug").await;
+    assert_eq!(
+        confirm(&stripe, &id, "pm_card_visa").await["status"],
+        "succeeded"
+    );
+    stripe.control("webhooks/flush", json!({})).await;
+    wait_for(&pool, &order, "paid").await;
+    // Flush again (anything retried), then check nothing moved twice.
+    stripe.control("webhooks/flush", json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    fulfilled_once(&pool, &order, "stoneware-mug", stock).await;
+    let processed = scalar(
+        &pool,
+        "SELECT COUNT(*) FROM webhook_events WHERE status = 'processed'",
+    )
+    .await;
+    assert!(processed >= 2, "created and succeeded at least");
+    assert_eq!(
+        scalar(
+            &pool,
+            "SELECT COUNT(*) FROM webhook_events WHERE status = 'pending'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_webhooks_heal_through_the_reconciler() {
+    let (stripe, mut shop) = shop_with_webhooks(|config| {
+        config.reconcile_after = Duration::ZERO;
+        config.reconcile_every = Duration::from_millis(200);
+    })
+    .await;
+    let pool = db(&shop).await;
+    let stock = scalar(&pool, "SELECT stock FROM products WHERE id = 'canvas-tote'").await;
+    // No delivery ever arrives.
+    stripe
+        .control("faults", json!({"webhook": {"status": 500}}))
+        .await;
+    let (id, order) = checkout(&mut shop, &stripe, "canvas-tote").await;
+    confirm(&stripe, &id, "pm_card_visa").await;
+    wait_for(&pool, &order, "paid").await;
+    fulfilled_once(&pool, &order, "canvas-tote", stock).await;
+    assert_eq!(
+        scalar(&pool, "SELECT COUNT(*) FROM webhook_events").await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decline_marks_the_order_failed_with_one_email_and_a_retry_pays() {
+    let (stripe, mut shop) = shop_with_webhooks(|_| {}).await;
+    let pool = db(&shop).await;
+    let (id, order) = checkout(&mut shop, &stripe, "beeswax-candle").await;
+    confirm(&stripe, &id, "pm_card_chargeDeclinedInsufficientFunds").await;
+    wait_for(&pool, &order, "payment_failed").await;
+    confirm(&stripe, &id, "pm_card_chargeDeclined").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let failures: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE order_id = $1 AND kind = 'payment_failed'",
+    )
+    .bind(&order)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(failures, 1, "one failure email per order");
+    confirm(&stripe, &id, "pm_card_visa").await;
+    wait_for(&pool, &order, "paid").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_amount_mismatch_is_flagged_for_review_and_never_fulfilled() {
+    let (stripe, mut shop) = shop_with_webhooks(|_| {}).await;
+    let pool = db(&shop).await;
+    let stock = scalar(&pool, "SELECT stock FROM products WHERE id = 'bud-vase'").await;
+    let (id, order) = checkout(&mut shop, &stripe, "bud-vase").await;
+    // Someone changed the amount behind the shop's back.
+    stripe
+        .api(
+            Method::POST,
+            &format!("/v1/payment_intents/{id}"),
+            &[("amount", "100")],
+        )
+        .await;
+    confirm(&stripe, &id, "pm_card_visa").await;
+    wait_for(&pool, &order, "needs_review").await;
+    assert_eq!(
+        scalar(&pool, "SELECT stock FROM products WHERE id = 'bud-vase'").await,
+        stock
+    );
+    assert_eq!(scalar(&pool, "SELECT COUNT(*) FROM outbox").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shop_serves_and_stores_webhooks_while_stripe_is_unreachable() {
+    // Keys for a Stripe that is not there: nothing listens on this port.
+    let gone = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = gone.local_addr().unwrap();
+    drop(gone);
+    let secret = "whsec_unreachable1234";
+    let mode = storefront::server::stripe::StripeMode::External {
+        api_base: format!("http://{addr}"),
+        js_url: format!("http://{addr}/js.stripe.com/v3/"),
+        keys: storefront::server::stripe::StripeKeys::parse(
+            "sk_test_51Hunreachable",
+            "pk_test_51Hunreachable",
+            Some(secret.into()),
+        )
+        .unwrap(),
+    };
+    let shop = crate::helpers::spawn_app_with(move |config| config.stripe = mode).await;
+    assert_eq!(
+        shop.get("/").await.status(),
+        StatusCode::OK,
+        "pages are served"
+    );
+    let body = event(
+        "evt_offline",
+        false,
+        json!({"id": "pi_1", "object": "payment_intent"}),
+    );
+    let t = now();
+    let header = format!("t={t},v1={}", sign(secret, t, &body));
+    assert_eq!(
+        post_webhook(&shop, &body, Some(&header)).await,
+        StatusCode::OK
+    );
+    let pool = db(&shop).await;
+    for _ in 0..100 {
+        let (status, attempts): (String, i64) =
+            sqlx::query_as("SELECT status, attempts FROM webhook_events WHERE id = 'evt_offline'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(status, "pending", "kept for a later attempt");
+        if attempts >= 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the worker never tried");
+}
