@@ -6,6 +6,7 @@
 //! a double click or two tabs never create a second PaymentIntent for the same state.
 
 use super::{
+    rate_limit::ip_key,
     shopper::now,
     store::{CheckoutOrder, LockRequest, PricedCart, Recorded},
     stripe::{
@@ -17,6 +18,7 @@ use crate::domain::{
     CartView, DeliveryDetails, OrderTotals, PaymentSession, ShippingOption, ShopError,
 };
 use sha2::{Digest, Sha256};
+use std::time::Duration;
 
 /// Who is asking, for the rate limits.
 #[derive(Debug)]
@@ -26,10 +28,33 @@ pub struct Caller<'a> {
     pub ip: Option<std::net::IpAddr>,
 }
 
+/// The longest a shopper waits for a prepare or submit, Stripe's retries included.
+const DEADLINE: Duration = Duration::from_secs(20);
+
 /// Prices the cart, creates or reuses its draft order and brings the order's
 /// PaymentIntent to the cart's total. `shipping`, when given, is chosen first.
 #[tracing::instrument(skip(state))]
 pub async fn prepare(
+    state: &AppState,
+    caller: &Caller<'_>,
+    shipping: Option<ShippingOption>,
+) -> Result<PaymentSession, ShopError> {
+    if !state.limits.prepares_per_cart.allow(caller.cart_id) {
+        tracing::warn!("checkout re-pricing rate limit reached");
+        return Err(ShopError::TooManyRequests);
+    }
+    // One step at a time per cart: two tabs pricing different carts must not
+    // interleave their amount updates at Stripe.
+    let _turn = state.cart_locks.lock(caller.cart_id).await;
+    tokio::time::timeout(DEADLINE, prepare_now(state, caller, shipping))
+        .await
+        .unwrap_or_else(|_| {
+            tracing::warn!("preparing the payment took too long");
+            Err(ShopError::PaymentUnavailable)
+        })
+}
+
+async fn prepare_now(
     state: &AppState,
     caller: &Caller<'_>,
     shipping: Option<ShippingOption>,
@@ -43,6 +68,7 @@ pub async fn prepare(
     let priced = state.store.priced_cart(caller.cart_id).await?;
     let totals = totals_of(&priced)?;
     check_stock(&priced.view)?;
+    refuse_if_being_paid(state, caller.cart_id, &priced, totals).await?;
     let order = state
         .store
         .open_checkout(
@@ -65,6 +91,57 @@ pub async fn prepare(
     })
 }
 
+/// A submitted order that no longer matches the cart is about to be replaced by a new
+/// draft. If its payment is already under way (confirmed in another tab, a webhook
+/// not yet in), replacing it could charge the shopper twice: refuse instead.
+async fn refuse_if_being_paid(
+    state: &AppState,
+    cart_id: &str,
+    priced: &PricedCart,
+    totals: OrderTotals,
+) -> Result<(), ShopError> {
+    let Some(open) = state.store.open_order(cart_id).await? else {
+        return Ok(());
+    };
+    let unchanged = open.cart_version == priced.version
+        && open.total_minor == totals.total.minor()
+        && open.shipping_option == priced.shipping.code();
+    let Some(current) = open
+        .current_payment_intent
+        .filter(|_| open.status != "draft" && !unchanged)
+    else {
+        return Ok(());
+    };
+    match state
+        .payments
+        .client
+        .retrieve_payment_intent(&current)
+        .await
+    {
+        Ok(intent) if under_way(intent.status) => Err(ShopError::AlreadyPaying),
+        Ok(_) => Ok(()),
+        Err(StripeFailure::Refused { error, .. })
+            if error.code.as_deref() == Some("resource_missing") =>
+        {
+            Ok(())
+        }
+        Err(failure) => {
+            tracing::warn!(%failure, "could not check a submitted order's payment");
+            Err(ShopError::PaymentUnavailable)
+        }
+    }
+}
+
+/// Money is moving or has moved: the PaymentIntent must not be replaced.
+fn under_way(status: PaymentIntentStatus) -> bool {
+    matches!(
+        status,
+        PaymentIntentStatus::Processing
+            | PaymentIntentStatus::RequiresCapture
+            | PaymentIntentStatus::Succeeded
+    )
+}
+
 /// What the shopper's page said when they pressed Pay.
 #[derive(Debug)]
 pub struct Submission<'a> {
@@ -76,13 +153,47 @@ pub struct Submission<'a> {
 }
 
 /// Locks the cart's order for payment, or refuses with the fresh total when the page
-/// is showing a price the PaymentIntent would not charge.
+/// is showing a price the PaymentIntent would not charge. The PaymentIntent is read
+/// back from Stripe first, so the lock holds only for what Stripe will really charge.
 #[tracing::instrument(skip(state, submission), fields(payment_intent = submission.payment_intent))]
 pub async fn submit(
     state: &AppState,
     cart_id: &str,
     submission: &Submission<'_>,
 ) -> Result<String, ShopError> {
+    let _turn = state.cart_locks.lock(cart_id).await;
+    let intent = match tokio::time::timeout(
+        DEADLINE,
+        state
+            .payments
+            .client
+            .retrieve_payment_intent(submission.payment_intent),
+    )
+    .await
+    {
+        Ok(Ok(intent)) => intent,
+        // Not a PaymentIntent of ours at all: the page's is stale or forged.
+        Ok(Err(StripeFailure::Refused { error, .. }))
+            if error.code.as_deref() == Some("resource_missing") =>
+        {
+            return Err(fresh_price(state, cart_id).await);
+        }
+        Ok(Err(failure)) => {
+            tracing::warn!(%failure, "could not read the PaymentIntent at submit");
+            return Err(ShopError::PaymentUnavailable);
+        }
+        Err(_) => return Err(ShopError::PaymentUnavailable),
+    };
+    if under_way(intent.status) {
+        return Err(ShopError::AlreadyPaying);
+    }
+    let charged_minor = if intent.status == PaymentIntentStatus::Canceled {
+        // A cancelled PaymentIntent charges nothing: the page must re-prepare.
+        -1
+    } else {
+        intent.amount
+    };
+    let limits = &state.config.limits;
     state
         .store
         .lock_order(
@@ -93,10 +204,28 @@ pub async fn submit(
                 seen_total: submission.total_minor,
                 shipping: submission.shipping,
                 details: submission.details,
+                charged_minor,
+                max_failures: i64::from(limits.failures_before_lock),
+                failure_window: i64::try_from(limits.failure_window.as_secs()).unwrap_or(i64::MAX),
             },
             now(),
         )
         .await
+}
+
+/// "The cart changed" with the price the cart has now.
+async fn fresh_price(state: &AppState, cart_id: &str) -> ShopError {
+    match state
+        .store
+        .priced_cart(cart_id)
+        .await
+        .and_then(|priced| totals_of(&priced))
+    {
+        Ok(totals) => ShopError::CartChanged {
+            total: totals.total,
+        },
+        Err(error) => error,
+    }
 }
 
 fn totals_of(priced: &PricedCart) -> Result<OrderTotals, ShopError> {
@@ -182,16 +311,12 @@ async fn current_payment_intent(
             }
         };
         match intent.status {
-            PaymentIntentStatus::RequiresPaymentMethod
-            | PaymentIntentStatus::RequiresConfirmation
-            | PaymentIntentStatus::RequiresAction => {}
-            PaymentIntentStatus::Processing
-            | PaymentIntentStatus::RequiresCapture
-            | PaymentIntentStatus::Succeeded => return Err(ShopError::AlreadyPaying),
+            status if under_way(status) => return Err(ShopError::AlreadyPaying),
             PaymentIntentStatus::Canceled => {
                 generation = state.store.next_generation(&order.id, generation).await?;
                 continue;
             }
+            _ => {}
         }
         if intent.amount == total.minor() && intent.currency == total.currency().code() {
             return make_current(state, order, generation, intent, priced).await;
@@ -203,7 +328,12 @@ async fn current_payment_intent(
             Ok(intent) => return make_current(state, order, generation, intent, priced).await,
             // The PaymentIntent moved on between our read and the update (confirmed in
             // another tab, say): it cannot carry the new amount, so a new one will.
-            Err(StripeFailure::Refused { status, error }) if status < 500 => {
+            Err(StripeFailure::Refused { error, .. })
+                if matches!(
+                    error.code.as_deref(),
+                    Some("payment_intent_unexpected_state" | "resource_missing")
+                ) =>
+            {
                 tracing::info!(code = ?error.code, "the PaymentIntent refused a new amount; starting a new one");
                 generation = state.store.next_generation(&order.id, generation).await?;
                 current = None;
@@ -292,7 +422,7 @@ fn cancel_superseded(state: &AppState, ids: &[String]) {
 fn check_rate_limits(state: &AppState, caller: &Caller<'_>) -> Result<(), ShopError> {
     let by_ip = caller
         .ip
-        .is_none_or(|ip| state.limits.per_ip.allow(&ip.to_string()));
+        .is_none_or(|ip| state.limits.per_ip.allow(&ip_key(ip)));
     if by_ip && state.limits.per_cart.allow(caller.cart_id) {
         Ok(())
     } else {

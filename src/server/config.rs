@@ -55,13 +55,21 @@ pub struct Config {
     pub reconcile_after: Duration,
 }
 
-/// How many PaymentIntents may be created per client IP and per cart in each window.
+/// How many PaymentIntents may be created per client IP and per cart in each window,
+/// how often a cart may be re-priced, and how many failed payments lock an order.
 #[derive(Clone, Copy, Debug)]
 pub struct RateLimits {
     /// `PAYMENT_INTENTS_PER_IP`, default 30.
     pub per_ip: u32,
     /// `PAYMENT_INTENTS_PER_CART`, default 10.
     pub per_cart: u32,
+    /// `PREPARES_PER_CART`, default 120: each one may call Stripe.
+    pub prepares_per_cart: u32,
+    /// `PAYMENT_FAILURES_BEFORE_LOCK`, default 5 failed attempts on one order within
+    /// `failure_window` lock it until the window has passed.
+    pub failures_before_lock: u32,
+    /// Fifteen minutes.
+    pub failure_window: Duration,
     /// Ten minutes.
     pub window: Duration,
 }
@@ -71,6 +79,9 @@ impl Default for RateLimits {
         Self {
             per_ip: 30,
             per_cart: 10,
+            prepares_per_cart: 120,
+            failures_before_lock: 5,
+            failure_window: Duration::from_secs(15 * 60),
             window: Duration::from_secs(10 * 60),
         }
     }
@@ -128,6 +139,8 @@ impl Config {
         let limits = RateLimits {
             per_ip: number("PAYMENT_INTENTS_PER_IP", 30, 1..=1_000_000)?,
             per_cart: number("PAYMENT_INTENTS_PER_CART", 10, 1..=1_000_000)?,
+            prepares_per_cart: number("PREPARES_PER_CART", 120, 1..=1_000_000)?,
+            failures_before_lock: number("PAYMENT_FAILURES_BEFORE_LOCK", 5, 1..=1_000)?,
             ..RateLimits::default()
         };
         let trusted_proxy = var("TRUSTED_PROXY")
@@ -180,6 +193,7 @@ impl Config {
             limits: RateLimits {
                 per_ip: 100_000,
                 per_cart: 100_000,
+                prepares_per_cart: 100_000,
                 ..RateLimits::default()
             },
             trusted_proxy: None,

@@ -32,6 +32,8 @@ pub struct AppState {
     /// The Stripe of the active mode.
     pub payments: Arc<stripe::Payments>,
     pub limits: Arc<rate_limit::PaymentLimits>,
+    /// One prepare or submit at a time per cart.
+    pub cart_locks: Arc<rate_limit::CartLocks>,
     /// Where verified webhook events are written.
     pub inbox: webhooks::inbox::Inbox,
 }

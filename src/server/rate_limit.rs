@@ -20,6 +20,7 @@ pub struct RateLimiter {
 pub struct PaymentLimits {
     pub per_ip: RateLimiter,
     pub per_cart: RateLimiter,
+    pub prepares_per_cart: RateLimiter,
 }
 
 impl PaymentLimits {
@@ -27,7 +28,48 @@ impl PaymentLimits {
         Self {
             per_ip: RateLimiter::new(limits.per_ip, limits.window),
             per_cart: RateLimiter::new(limits.per_cart, limits.window),
+            prepares_per_cart: RateLimiter::new(limits.prepares_per_cart, limits.window),
         }
+    }
+}
+
+/// The key a client IP is limited under: the address itself for IPv4, the /64 for
+/// IPv6 (one household or server gets a whole /64, so single addresses are free).
+pub fn ip_key(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
+/// One checkout step at a time per cart: two tabs preparing different cart states
+/// must not interleave their writes to the same PaymentIntent.
+#[derive(Debug, Default)]
+pub struct CartLocks {
+    locks: Mutex<HashMap<String, std::sync::Weak<tokio::sync::Mutex<()>>>>,
+}
+
+impl CartLocks {
+    /// Waits for the cart's turn; the turn ends when the guard drops.
+    pub async fn lock(&self, cart_id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+            if locks.len() >= SWEEP_AT {
+                locks.retain(|_, lock| lock.strong_count() > 0);
+            }
+            match locks.get(cart_id).and_then(std::sync::Weak::upgrade) {
+                Some(lock) => lock,
+                None => {
+                    let lock = std::sync::Arc::new(tokio::sync::Mutex::new(()));
+                    locks.insert(cart_id.to_owned(), std::sync::Arc::downgrade(&lock));
+                    lock
+                }
+            }
+        };
+        lock.lock_owned().await
     }
 }
 
@@ -76,6 +118,28 @@ mod tests {
         assert!(limiter.allow("a"));
         assert!(!limiter.allow("a"));
         assert!(limiter.allow("b"));
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_per_64() {
+        let a: std::net::IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: std::net::IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        assert_eq!(ip_key(a), ip_key(b));
+        assert_eq!(ip_key("192.0.2.7".parse().unwrap()), "192.0.2.7");
+    }
+
+    #[tokio::test]
+    async fn one_turn_per_cart_at_a_time() {
+        let locks = CartLocks::default();
+        let first = locks.lock("cart").await;
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(20), locks.lock("cart"))
+                .await
+                .is_err()
+        );
+        let _other = locks.lock("other").await;
+        drop(first);
+        let _again = locks.lock("cart").await;
     }
 
     #[test]

@@ -80,6 +80,7 @@ impl Application {
             leptos_options,
             store,
             limits: Arc::new(PaymentLimits::new(&config.limits)),
+            cart_locks: Arc::default(),
             config: Arc::new(config),
             payments: Arc::new(payments),
             inbox,

@@ -553,3 +553,133 @@ async fn the_embedded_mode_runs_the_emulator_in_process_and_keeps_secrets_out_of
         "the browser can read its PaymentIntent with the publishable key"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payment_intent_creation_is_rate_limited_per_client_ip() {
+    let stripe = TestStripe::start().await;
+    let shop = spawn_app_against(&stripe, |config| {
+        config.limits.per_ip = 2;
+    })
+    .await;
+    // Three shoppers from the same address (this test's loopback).
+    for (index, product) in ["stoneware-mug", "canvas-tote", "bud-vase"]
+        .into_iter()
+        .enumerate()
+    {
+        let mut shopper = shop.stranger();
+        shopper.add(product, "1").await;
+        let response = shopper
+            .call("checkout/prepare", &[("shipping", "standard")])
+            .await;
+        let expected = if index < 2 {
+            StatusCode::OK
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(response.status(), expected, "shopper {index}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlapping_prepares_for_different_carts_leave_stripe_and_the_order_agreeing() {
+    let stripe = TestStripe::start().await;
+    let mut shop = spawn_app_against(&stripe, |_| {}).await;
+    shop.add("stoneware-mug", "1").await;
+    prepare(&mut shop, "standard").await;
+    // Two tabs: one keeps changing the quantity, the other keeps re-pricing.
+    let mut tasks = Vec::new();
+    for round in 0..8u32 {
+        let mut tab = shop.stranger();
+        tab.cookie = shop.cookie.clone();
+        tasks.push(tokio::spawn(async move {
+            let quantity = (round % 4 + 1).to_string();
+            tab.call(
+                "cart/quantity",
+                &[("product_id", "stoneware-mug"), ("quantity", &quantity)],
+            )
+            .await;
+            let shipping = if round % 2 == 0 {
+                "express"
+            } else {
+                "standard"
+            };
+            tab.call("checkout/prepare", &[("shipping", shipping)])
+                .await
+                .status()
+        }));
+    }
+    for task in tasks {
+        let status = task.await.unwrap();
+        assert!(
+            status == StatusCode::OK || status == StatusCode::CONFLICT,
+            "{status}"
+        );
+    }
+    let session = prepare(&mut shop, "").await;
+    let intent = stripe
+        .payment_intent(session["payment_intent"].as_str().unwrap())
+        .await;
+    assert_eq!(
+        intent["amount"].as_i64().unwrap(),
+        total(&session),
+        "Stripe charges what the page shows"
+    );
+    assert_eq!(
+        submit(&mut shop, &submission(&session)).await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failed_payments_lock_the_order_for_a_while() {
+    let stripe = TestStripe::start().await;
+    let mut shop = spawn_app_against(&stripe, |config| {
+        config.limits.failures_before_lock = 2;
+    })
+    .await;
+    stripe
+        .running
+        .emulator
+        .configure_webhook_urls(&[shop.url("/webhooks/stripe")])
+        .unwrap();
+    shop.add("stoneware-mug", "1").await;
+    let session = prepare(&mut shop, "standard").await;
+    let id = session["payment_intent"].as_str().unwrap().to_owned();
+    let pool = sqlx::SqlitePool::connect(&shop.database_url).await.unwrap();
+    for attempt in 1..=2 {
+        assert_eq!(
+            submit(&mut shop, &submission(&session)).await.0,
+            StatusCode::OK,
+            "attempt {attempt}"
+        );
+        stripe
+            .api(
+                Method::POST,
+                &format!("/v1/payment_intents/{id}/confirm"),
+                &[
+                    ("payment_method", "pm_card_chargeDeclined"),
+                    ("return_url", "http://127.0.0.1/done"),
+                ],
+            )
+            .await;
+        let mut counted = false;
+        for _ in 0..100 {
+            let failures: i64 = sqlx::query_scalar(
+                "SELECT failed_attempts FROM orders WHERE status = 'payment_failed'",
+            )
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+            .unwrap_or(0);
+            if failures == attempt {
+                counted = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(counted, "failure {attempt} counted");
+    }
+    let (status, body) = submit(&mut shop, &submission(&session)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body, json!("TooManyRequests"));
+}

@@ -18,7 +18,9 @@ pub fn CheckoutForm(payment: PaymentState) -> impl IntoView {
     let locked = move || payment.paying.get();
     let pay_label = move || {
         let total = payment.totals.get().total;
-        if payment.paying.get() {
+        if payment.can_retry() {
+            "Try again".to_owned()
+        } else if payment.paying.get() {
             format!("Paying {total}…")
         } else {
             format!("Pay {total}")
@@ -71,7 +73,7 @@ pub fn CheckoutForm(payment: PaymentState) -> impl IntoView {
             <button
                 type="submit"
                 class="button button-primary pay-button js-only"
-                disabled=move || !payment.can_pay()
+                disabled=move || !payment.can_pay() && !payment.can_retry()
                 aria-busy=move || payment.paying.get().to_string()
             >
                 <span class="spinner" aria-hidden="true" class:hidden=move || !payment.paying.get()></span>

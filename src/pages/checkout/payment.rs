@@ -26,6 +26,10 @@ pub struct PaymentState {
     /// Bumped to re-price without any cart change (after a refused submit).
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     refresh: RwSignal<u32>,
+    /// The browser has started preparing (false while server-rendered).
+    pub started: RwSignal<bool>,
+    /// The last prepare failed: Pay becomes "Try again".
+    pub prepare_failed: RwSignal<bool>,
     #[cfg(feature = "hydrate")]
     ui: StoredValue<Option<client::Ui>, LocalStorage>,
 }
@@ -42,6 +46,8 @@ impl PaymentState {
             message: RwSignal::new(None),
             field_errors: RwSignal::new(FieldErrors::default()),
             refresh: RwSignal::new(0),
+            started: RwSignal::new(false),
+            prepare_failed: RwSignal::new(false),
             #[cfg(feature = "hydrate")]
             ui: StoredValue::new_local(None),
         }
@@ -61,6 +67,14 @@ impl PaymentState {
             && !self.paying.get()
             && !self.preparing.get()
             && self.session.with(Option::is_some)
+    }
+
+    /// Preparing failed and nothing is running: the button offers to try again.
+    pub fn can_retry(self) -> bool {
+        self.started.get()
+            && self.prepare_failed.get()
+            && !self.preparing.get()
+            && !self.paying.get()
     }
 }
 
@@ -99,26 +113,37 @@ mod client {
             let shipping = state.shipping.get();
             let run = latest.get_value() + 1;
             latest.set_value(run);
+            state.started.set(true);
             state.preparing.set(true);
             spawn_local(async move {
                 let result = prepare_payment(shipping.code().to_owned()).await;
-                // A newer change started meanwhile: its answer is the one that counts.
-                if latest.get_value() != run {
+                // The shopper left the page meanwhile (everything is disposed), or a
+                // newer change started: its answer is the one that counts.
+                if latest.try_get_value() != Some(run) {
                     return;
                 }
                 match result {
                     Ok(session) => {
-                        state.totals.set(session.totals);
+                        state.totals.try_set(session.totals);
+                        if state.shipping.get_untracked() != session.shipping {
+                            // Another tab chose it: follow, without re-pricing again.
+                            state.shipping.try_set(session.shipping);
+                        }
                         show(state, &session).await;
-                        state.session.set(Some(session));
+                        state.session.try_set(Some(session));
+                        if state.prepare_failed.try_get_untracked() == Some(true) {
+                            state.prepare_failed.try_set(false);
+                            state.message.try_set(None);
+                        }
                     }
                     Err(error) => {
-                        state.session.set(None);
-                        state.message.set(Some(error.to_string()));
+                        state.session.try_set(None);
+                        state.prepare_failed.try_set(true);
+                        state.message.try_set(Some(error.to_string()));
                     }
                 }
-                if latest.get_value() == run {
-                    state.preparing.set(false);
+                if latest.try_get_value() == Some(run) {
+                    state.preparing.try_set(false);
                 }
             });
         });
@@ -133,14 +158,17 @@ mod client {
     /// Mounts the Payment Element for `session`, or (same PaymentIntent, new amount)
     /// lets it fetch the update before Pay is enabled again.
     async fn show(state: PaymentState, session: &PaymentSession) {
-        let same = state.ui.with_value(|ui| {
+        let same = state.ui.try_with_value(|ui| {
             ui.as_ref()
                 .filter(|ui| ui.client_secret == session.client_secret)
                 .map(|ui| ui.elements.clone())
         });
+        let Some(same) = same else {
+            return; // the page is gone
+        };
         if let Some(elements) = same {
             if let Err(error) = elements.fetch_updates().await {
-                state.message.set(Some(error.shopper_message()));
+                state.message.try_set(Some(error.shopper_message()));
             }
             return;
         }
@@ -167,7 +195,9 @@ mod client {
             })
         })();
         match mounted {
-            Ok(ui) => state.ui.set_value(Some(ui)),
+            Ok(ui) => {
+                state.ui.try_update_value(|slot| *slot = Some(ui));
+            }
             Err(error) => {
                 leptos::logging::error!("mounting the Payment Element failed: {error:?}");
                 state.message.set(Some(LOAD_FAILED.to_owned()));
@@ -179,6 +209,10 @@ mod client {
     /// Stripe.js, which leaves for the confirmation page on success. A second press
     /// while this runs does nothing.
     pub fn pay(state: PaymentState, form: DeliveryForm) {
+        if state.can_retry() {
+            state.refresh.update(|n| *n += 1);
+            return;
+        }
         if !state.can_pay() {
             return;
         }
@@ -213,26 +247,32 @@ mod client {
                 match &error {
                     ShopError::InvalidDetails(errors) => {
                         focus_first(errors);
-                        state.field_errors.set(errors.clone());
+                        state.field_errors.try_set(errors.clone());
                     }
                     ShopError::CartChanged { total } => {
                         // Show the new total now; re-pricing brings the PaymentIntent and
                         // the element along, and the shopper presses Pay again.
-                        state.message.set(Some(error.to_string()));
-                        state.totals.update(|totals| totals.total = *total);
-                        state.refresh.update(|n| *n += 1);
+                        state.message.try_set(Some(error.to_string()));
+                        state.totals.try_update(|totals| totals.total = *total);
+                        state.refresh.try_update(|n| *n += 1);
                     }
-                    _ => state.message.set(Some(error.to_string())),
+                    _ => {
+                        state.message.try_set(Some(error.to_string()));
+                    }
                 }
-                state.paying.set(false);
+                state.paying.try_set(false);
                 return;
             }
-            let Some((stripe, elements)) = state.ui.with_value(|ui| {
-                ui.as_ref()
-                    .map(|ui| (ui.stripe.clone(), ui.elements.clone()))
-            }) else {
-                state.message.set(Some(LOAD_FAILED.to_owned()));
-                state.paying.set(false);
+            let ui = state
+                .ui
+                .try_with_value(|ui| {
+                    ui.as_ref()
+                        .map(|ui| (ui.stripe.clone(), ui.elements.clone()))
+                })
+                .flatten();
+            let Some((stripe, elements)) = ui else {
+                state.message.try_set(Some(LOAD_FAILED.to_owned()));
+                state.paying.try_set(false);
                 return;
             };
             let origin = window().location().origin().unwrap_or_default();
@@ -254,8 +294,13 @@ mod client {
                 )
                 .await;
             // Only an error comes back: success has already left the page.
-            state.message.set(Some(error.shopper_message()));
-            state.paying.set(false);
+            state.message.try_set(Some(error.shopper_message()));
+            state.paying.try_set(false);
+            if error.kind != "validation_error" {
+                // The PaymentIntent may have moved on (cancelled, say): re-price, so the
+                // next press has a usable one.
+                state.refresh.try_update(|n| *n += 1);
+            }
         });
     }
 

@@ -253,6 +253,16 @@ impl Store {
             .await?;
         }
         let to = step.to.unwrap_or(from);
+        if to == OrderStatus::PaymentFailed && from != OrderStatus::PaymentFailed {
+            sqlx::query(
+                "UPDATE orders SET failed_attempts = failed_attempts + 1, last_failed_at = $2 WHERE id = $1",
+            )
+            .bind(&order.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(database_error("counting a failed attempt"))?;
+        }
         if to != from {
             sqlx::query("UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1")
                 .bind(&order.id)

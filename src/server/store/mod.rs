@@ -14,7 +14,9 @@ mod fulfilment;
 mod orders;
 
 pub use fulfilment::{insert_events, Applied, DueEvent, InboxEvent, OutboxMail};
-pub use orders::{CheckoutOrder, CurrentPaymentIntent, LockRequest, PricedCart, Recorded};
+pub use orders::{
+    CheckoutOrder, CurrentPaymentIntent, LockRequest, OpenOrder, PricedCart, Recorded,
+};
 
 /// The database handle every request shares (a connection pool).
 #[derive(Clone, Debug)]

@@ -53,6 +53,22 @@ pub struct LockRequest<'a> {
     pub seen_total: i64,
     pub shipping: ShippingOption,
     pub details: &'a DeliveryDetails,
+    /// What Stripe says the PaymentIntent will charge, read just before the lock.
+    pub charged_minor: i64,
+    /// Refuse once this many attempts failed within `failure_window` seconds.
+    pub max_failures: i64,
+    pub failure_window: i64,
+}
+
+/// The cart's open order as a glance shows it.
+#[derive(Clone, Debug, FromRow)]
+pub struct OpenOrder {
+    pub id: String,
+    pub status: String,
+    pub cart_version: i64,
+    pub total_minor: i64,
+    pub shipping_option: String,
+    pub current_payment_intent: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -63,6 +79,8 @@ struct OrderRow {
     total_minor: i64,
     shipping_option: String,
     pi_generation: i64,
+    failed_attempts: i64,
+    last_failed_at: Option<i64>,
 }
 
 const OPEN: &str = "('draft', 'awaiting_payment', 'payment_failed')";
@@ -131,7 +149,8 @@ impl Store {
     ) -> Result<CheckoutOrder, ShopError> {
         let mut tx = begin_write(self).await?;
         let open: Option<OrderRow> = sqlx::query_as(&format!(
-            "SELECT id, status, cart_version, total_minor, shipping_option, pi_generation
+            "SELECT id, status, cart_version, total_minor, shipping_option, pi_generation,
+                 failed_attempts, last_failed_at
              FROM orders WHERE cart_id = $1 AND status IN {OPEN}"
         ))
         .bind(cart_id)
@@ -344,7 +363,8 @@ impl Store {
                 .map_err(database_error("reading a cart version"))?
                 .ok_or(ShopError::NotInCart)?;
         let order: Option<OrderRow> = sqlx::query_as(&format!(
-            "SELECT id, status, cart_version, total_minor, shipping_option, pi_generation
+            "SELECT id, status, cart_version, total_minor, shipping_option, pi_generation,
+                 failed_attempts, last_failed_at
              FROM orders WHERE cart_id = $1 AND status IN {OPEN}"
         ))
         .bind(request.cart_id)
@@ -363,6 +383,13 @@ impl Store {
         let Some(order) = order else {
             return Err(changed);
         };
+        let recently_failed = order
+            .last_failed_at
+            .is_some_and(|at| now.saturating_sub(at) < request.failure_window);
+        if recently_failed && order.failed_attempts >= request.max_failures {
+            tracing::warn!(order = %order.id, failures = order.failed_attempts, "payment attempts locked for a while");
+            return Err(ShopError::TooManyRequests);
+        }
         let current: Option<CurrentPaymentIntent> = sqlx::query_as(
             "SELECT id, generation, amount_minor, currency FROM order_payment_intents
              WHERE order_id = $1 AND is_current = 1",
@@ -384,6 +411,7 @@ impl Store {
             || order.shipping_option != request.shipping.code()
             || order.total_minor != totals.total.minor()
             || request.seen_total != totals.total.minor()
+            || request.charged_minor != totals.total.minor()
             || !current_matches
         {
             return Err(changed);
@@ -434,6 +462,21 @@ impl Store {
             .await
             .map_err(database_error("committing an order lock"))?;
         Ok(order.id)
+    }
+
+    /// The cart's open order, if any, with its current PaymentIntent.
+    pub async fn open_order(&self, cart_id: &str) -> Result<Option<OpenOrder>, ShopError> {
+        sqlx::query_as(&format!(
+            "SELECT o.id, o.status, o.cart_version, o.total_minor, o.shipping_option,
+                 p.id AS current_payment_intent
+             FROM orders o
+             LEFT JOIN order_payment_intents p ON p.order_id = o.id AND p.is_current = 1
+             WHERE o.cart_id = $1 AND o.status IN {OPEN}"
+        ))
+        .bind(cart_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database_error("reading the open order"))
     }
 
     /// An order's status, for tests and the confirmation page.

@@ -22,7 +22,7 @@ use stripe_emulator::{Emulator, Options, RunningEmulator};
 pub const STRIPE_VERSION: &str = "2026-09-30.endive";
 
 /// The configured Stripe, ready to use.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Payments {
     pub client: StripeClient,
     /// Handed to the browser with each payment session: public by design.
@@ -34,6 +34,20 @@ pub struct Payments {
     pub test_mode: bool,
     /// Secrets that sign webhooks to `/webhooks/stripe`.
     pub webhook_secrets: Vec<String>,
+}
+
+// The webhook secrets never reach a log through `{:?}`.
+impl std::fmt::Debug for Payments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Payments")
+            .field("client", &self.client)
+            .field("publishable_key", &self.publishable_key)
+            .field("js_url", &self.js_url)
+            .field("api_base", &self.api_base)
+            .field("test_mode", &self.test_mode)
+            .field("webhook_secrets", &self.webhook_secrets.len())
+            .finish()
+    }
 }
 
 impl Payments {
@@ -148,6 +162,30 @@ mod tests {
                 assert!(directive.iter().any(|o| o == origin), "{origin}");
             }
         }
+    }
+
+    #[test]
+    fn webhook_secrets_never_print() {
+        let mut payments = payments(STRIPE_API_BASE, STRIPE_JS_URL);
+        payments.webhook_secrets = vec!["whsec_donotprint123".into()];
+        assert!(!format!("{payments:?}").contains("donotprint"));
+    }
+
+    /// reqwest is built with a TLS stack: an https URL fails to connect, not with
+    /// "scheme is not http", so Stripe itself is reachable where the network allows.
+    #[tokio::test]
+    async fn the_client_speaks_https() {
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let client = reqwest::Client::new();
+        let error = client
+            .get(format!("https://127.0.0.1:{port}/"))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(error.is_connect(), "{error:?}");
+        assert!(!error.is_builder(), "{error:?}");
     }
 
     #[test]

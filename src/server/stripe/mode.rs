@@ -96,6 +96,13 @@ impl StripeMode {
                 let api_base = http_url("STRIPE_API_BASE", &api_base)?
                     .trim_end_matches('/')
                     .to_owned();
+                // The secret key travels in every request: in clear only to this machine.
+                if api_base.starts_with("http://") && !is_loopback_url(&api_base) {
+                    bail!(
+                        "STRIPE_API_BASE={api_base} would send the secret key unencrypted; use \
+                         https://, or http:// only on a loopback address"
+                    );
+                }
                 let js_url = http_url("STRIPE_JS_URL", &js_url)?;
                 if api_base == STRIPE_API_BASE {
                     return Ok(StripeMode::Stripe { keys });
@@ -200,6 +207,22 @@ fn http_url(name: &str, url: &str) -> anyhow::Result<String> {
         Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(url.to_owned()),
         _ => bail!("{name} must be an http:// or https:// URL, not {url:?}"),
     }
+}
+
+/// Whether an http(s) URL's host is a loopback address (or `localhost`).
+fn is_loopback_url(url: &str) -> bool {
+    let host_port = url
+        .split_once("://")
+        .map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
+    let host = host_port
+        .rsplit_once(':')
+        .map_or(host_port, |(host, _)| host)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `scheme://host[:port]` of a URL already checked by [`http_url`].
@@ -311,6 +334,23 @@ mod tests {
             "secrets never print"
         );
         assert!(mode(&[("STRIPE_SECRET_KEY", SK)], "127.0.0.1:3000").is_err());
+    }
+
+    #[test]
+    fn the_secret_key_goes_in_clear_only_to_this_machine() {
+        let vars = |base: &'static str| {
+            vec![
+                ("STRIPE_SECRET_KEY", SK),
+                ("STRIPE_PUBLISHABLE_KEY", PK),
+                ("STRIPE_WEBHOOK_SECRET", WH),
+                ("STRIPE_API_BASE", base),
+                ("STRIPE_JS_URL", "http://127.0.0.1:12111/js.stripe.com/v3/"),
+            ]
+        };
+        assert!(mode(&vars("http://emulator.internal:12111"), "127.0.0.1:3000").is_err());
+        assert!(mode(&vars("https://emulator.internal:12111"), "127.0.0.1:3000").is_ok());
+        assert!(mode(&vars("http://localhost:12111"), "127.0.0.1:3000").is_ok());
+        assert!(mode(&vars("http://[::1]:12111"), "127.0.0.1:3000").is_ok());
     }
 
     #[test]
