@@ -155,6 +155,25 @@ test.describe("hydrated", () => {
     expect(await stripeRequests(request, `/${params.get("payment_intent")}/confirm`)).toBe(1);
   });
 
+  test("leaving while the payment is still being prepared breaks nothing", async ({ shop, request }) => {
+    await shop.open("/");
+    await shop.addToCart("Stoneware Mug");
+    await expect(shop.cartCount).toHaveText("1");
+    await shop.open("/checkout");
+    // At once, before the PaymentIntent or the element can be ready.
+    await shop.page.getByRole("link", { name: /Cart/ }).click();
+    await expect(shop.page).toHaveURL(/\/cart$/);
+    await shop.page.getByRole("link", { name: "Go to checkout" }).click();
+    const checkout = new Checkout(shop);
+    await expect(checkout.payButton()).toBeEnabled();
+    await expect(shop.page.locator('iframe[title="Secure payment input frame"]')).toHaveCount(1);
+    await checkout.fillDetails();
+    await checkout.fillCard("4242 4242 4242 4242");
+    await checkout.pay();
+    const params = await checkout.returned();
+    expect(await stripeRequests(request, `/${params.get("payment_intent")}/confirm`)).toBe(1);
+  });
+
   test("pays on a phone-sized screen", async ({ shop }) => {
     await shop.page.setViewportSize({ width: 390, height: 844 });
     const checkout = await checkoutWithMugs(shop);
