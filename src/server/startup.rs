@@ -35,6 +35,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     stripe_api_base: String,
+    inbox: Inbox,
     /// The in-process Stripe emulator of the embedded mode.
     emulator: Option<stripe_emulator::RunningEmulator>,
 }
@@ -90,6 +91,7 @@ impl Application {
         tokio::spawn(fulfilment::reconciler::run(state.clone()));
         tokio::spawn(fulfilment::mail::run(state.clone(), MailSender::default()));
         let stripe_api_base = state.payments.api_base.clone();
+        let inbox = state.inbox.clone();
         if state.payments.test_mode {
             tracing::info!(stripe = %stripe_api_base, "payments in test mode: nothing is really charged");
         }
@@ -97,8 +99,14 @@ impl Application {
             listener,
             router: router(state),
             stripe_api_base,
+            inbox,
             emulator,
         })
+    }
+
+    /// The webhook inbox writer (its statistics show group commit at work).
+    pub fn inbox(&self) -> webhooks::inbox::Inbox {
+        self.inbox.clone()
     }
 
     /// The Stripe API base the shop calls (the embedded emulator's address in tests).
@@ -166,9 +174,14 @@ pub fn router(state: AppState) -> Router {
             page_context();
         }
     };
-    Router::new()
-        .route("/healthz", get(health::healthz))
+    // Stripe's webhooks skip the page layers (CSP nonces, compression, the Origin
+    // check): they carry no page and authenticate by signature. They are still logged.
+    let webhooks = Router::new()
         .route(security::WEBHOOK_PATH, post(webhooks::receive))
+        .with_state(state.clone())
+        .layer(middleware::from_fn(logging::log_request));
+    let pages = Router::new()
+        .route("/healthz", get(health::healthz))
         .leptos_routes_with_context(&state, routes, page_context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
@@ -187,7 +200,8 @@ pub fn router(state: AppState) -> Router {
             policy,
             security::protective_headers,
         ))
-        .layer(middleware::from_fn(logging::log_request))
+        .layer(middleware::from_fn(logging::log_request));
+    webhooks.merge(pages)
 }
 
 /// The app's routes, worked out once per process.

@@ -332,6 +332,33 @@ async fn a_payment_is_fulfilled_once_however_its_events_arrive() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_and_first_attempt_dropped_deliveries_converge() {
+    let (stripe, mut shop) = shop_with_webhooks(|_| {}).await;
+    let pool = db(&shop).await;
+    let stock = scalar(&pool, "SELECT stock FROM products WHERE id = 'enamel-kettle'").await;
+    // Each delivery waits, and its first attempt is dropped: only the retry arrives.
+    stripe
+        .control("faults", json!({"webhook": {"delay_ms": 200, "drop": true}}))
+        .await;
+    let (id, order) = checkout(&mut shop, &stripe, "enamel-kettle").await;
+    confirm(&stripe, &id, "pm_card_visa").await;
+    for _ in 0..40 {
+        stripe.control("webhooks/flush", json!({})).await;
+        let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+            .bind(&order)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if status == "paid" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    wait_for(&pool, &order, "paid").await;
+    fulfilled_once(&pool, &order, "enamel-kettle", stock).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_webhooks_heal_through_the_reconciler() {
     let (stripe, mut shop) = shop_with_webhooks(|config| {
         config.reconcile_after = Duration::ZERO;

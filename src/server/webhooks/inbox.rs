@@ -11,7 +11,14 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
     ConnectOptions,
 };
-use std::{str::FromStr, sync::Arc, time::Duration};
+use std::{
+    str::FromStr,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 pub use crate::server::store::InboxEvent;
@@ -28,6 +35,14 @@ struct Pending {
 #[derive(Clone, Debug)]
 pub struct Inbox {
     sender: mpsc::Sender<Pending>,
+    stats: Arc<Stats>,
+}
+
+/// Events written and commits made, to show how many events share a commit.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub events: AtomicU64,
+    pub commits: AtomicU64,
 }
 
 impl std::fmt::Debug for Pending {
@@ -51,6 +66,8 @@ impl Inbox {
             .await
             .context("opening the webhook inbox")?;
         let (sender, mut receiver) = mpsc::channel::<Pending>(4096);
+        let stats = Arc::new(Stats::default());
+        let counters = stats.clone();
         tokio::spawn(async move {
             while let Some(first) = receiver.recv().await {
                 let mut batch = vec![first];
@@ -69,11 +86,20 @@ impl Inbox {
                     let _ = pending.done.send(result.clone());
                 }
                 if result.is_ok() {
+                    counters.commits.fetch_add(1, Ordering::Relaxed);
+                    counters
+                        .events
+                        .fetch_add(u64::try_from(events.len()).unwrap_or(0), Ordering::Relaxed);
                     stored.notify_one();
                 }
             }
         });
-        Ok(Self { sender })
+        Ok(Self { sender, stats })
+    }
+
+    /// How much was written, and in how many commits.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
     }
 
     /// Stores `event` durably (a duplicate id is a no-op); returns once committed.

@@ -1,0 +1,182 @@
+//! Webhook throughput: verified, durable events per second through the real route with
+//! 32 concurrent senders, beside raw SQLite insert rates on the same disk with the same
+//! pragmas (`synchronous=FULL`), one event per transaction and 100 per transaction, so
+//! the ratios show what group commit buys; then p99 time to 2xx at a steady 100/s.
+//!
+//! `cargo run --release --features ssr --bin webhook-bench` (or `scripts/webhook-bench`).
+//! Prints figures; asserts nothing.
+
+use anyhow::Context;
+use sqlx::{
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
+    ConnectOptions, Connection,
+};
+use std::{
+    str::FromStr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use storefront::server::{
+    shopper::now,
+    store::{insert_events, InboxEvent, Store},
+    stripe::{StripeKeys, StripeMode},
+    webhooks::signature::sign,
+    Application, Config,
+};
+
+const SENDERS: usize = 32;
+const EVENTS: usize = 20_000;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // The data directory sits where the shop's would: the working directory's disk.
+    let dir = tempfile_dir()?;
+    println!("disk: {}", dir.display());
+
+    let stripe = stripe_emulator::Emulator::open(stripe_emulator::Options::default())?
+        .serve(([127, 0, 0, 1], 0).into())
+        .await?;
+    let secret = stripe.keys.webhook_secret.clone();
+    let mut config = Config::for_tests(dir.join("shop"));
+    config.stripe = StripeMode::External {
+        api_base: stripe.base_url.clone(),
+        js_url: format!("{}/js.stripe.com/v3/", stripe.base_url),
+        keys: StripeKeys::parse(
+            &stripe.keys.secret_key,
+            &stripe.keys.publishable_key,
+            Some(secret.clone()),
+        )?,
+    };
+    let shop = Application::build(config).await?;
+    let url = format!("http://{}/webhooks/stripe", shop.local_addr());
+    let inbox = shop.inbox();
+    tokio::spawn(shop.run_until_stopped());
+
+    // 1. The route, 32 senders at once.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(SENDERS)
+        .build()?;
+    let secret = Arc::new(secret);
+    let started = Instant::now();
+    let mut senders = Vec::new();
+    for sender in 0..SENDERS {
+        let (client, url, secret) = (client.clone(), url.clone(), secret.clone());
+        senders.push(tokio::spawn(async move {
+            for n in (sender..EVENTS).step_by(SENDERS) {
+                send(&client, &url, &secret, &format!("evt_bench_{n}")).await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for sender in senders {
+        sender.await??;
+    }
+    let route_rate = EVENTS as f64 / started.elapsed().as_secs_f64();
+    let stats = inbox.stats();
+    let (events, commits) = (
+        stats.events.load(std::sync::atomic::Ordering::Relaxed),
+        stats.commits.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    println!("route: {route_rate:>9.0} verified, durable events/s ({EVENTS} events, {SENDERS} senders)");
+    println!(
+        "       {commits} commits for {events} events: {:.1} events share each fsync",
+        events as f64 / commits.max(1) as f64
+    );
+
+    // 2. Raw inserts on the same disk with the same pragmas and schema.
+    let raw_url = format!("sqlite://{}", dir.join("raw.db").display());
+    Store::open(&raw_url).await?;
+    let mut raw = SqliteConnectOptions::from_str(&raw_url)?
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .connect()
+        .await?;
+    let single = 2_000;
+    let started = Instant::now();
+    for n in 0..single {
+        insert_events(&mut raw, &[event(&format!("evt_single_{n}"))], now()).await?;
+    }
+    let single_rate = single as f64 / started.elapsed().as_secs_f64();
+    let batched = 20_000;
+    let started = Instant::now();
+    for chunk in 0..batched / 100 {
+        let events: Vec<InboxEvent> = (0..100)
+            .map(|n| event(&format!("evt_batch_{chunk}_{n}")))
+            .collect();
+        insert_events(&mut raw, &events, now()).await?;
+    }
+    let batch_rate = batched as f64 / started.elapsed().as_secs_f64();
+    raw.close().await?;
+    println!("raw SQLite, 1 event per transaction:   {single_rate:>9.0} events/s");
+    println!("raw SQLite, 100 events per transaction: {batch_rate:>9.0} events/s");
+    println!(
+        "route / one-per-transaction: {:.1}x (aim: at least 10x); route / batched: {:.2} (aim: at least 0.5)",
+        route_rate / single_rate,
+        route_rate / batch_rate
+    );
+
+    // 3. A steady 100 events/s for 10 s: time to 2xx.
+    let mut latencies = Vec::new();
+    let mut pending = Vec::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    for n in 0..1_000 {
+        tick.tick().await;
+        let (client, url, secret) = (client.clone(), url.clone(), secret.clone());
+        pending.push(tokio::spawn(async move {
+            let started = Instant::now();
+            send(&client, &url, &secret, &format!("evt_steady_{n}")).await?;
+            anyhow::Ok(started.elapsed())
+        }));
+    }
+    for task in pending {
+        latencies.push(task.await??);
+    }
+    latencies.sort();
+    let p50 = latencies[latencies.len() / 2];
+    let p99 = latencies[latencies.len() * 99 / 100];
+    println!("steady 100 events/s: p50 {:.1} ms, p99 {:.1} ms to 2xx", ms(p50), ms(p99));
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}
+
+async fn send(client: &reqwest::Client, url: &str, secret: &str, id: &str) -> anyhow::Result<()> {
+    // A charge event: stored (as skipped) like any other, without asking Stripe
+    // anything, so the figure is the route and the disk alone.
+    let body = format!(
+        "{{\n  \"id\": \"{id}\",\n  \"object\": \"event\",\n  \"type\": \"charge.succeeded\",\n  \"livemode\": false,\n  \"data\": {{\n    \"object\": {{\n      \"id\": \"ch_bench\",\n      \"object\": \"charge\"\n    }}\n  }}\n}}"
+    );
+    let t = now();
+    let signature = format!("t={t},v1={}", sign(secret, t, body.as_bytes()));
+    let response = client
+        .post(url)
+        .header("stripe-signature", signature)
+        .body(body)
+        .send()
+        .await?;
+    anyhow::ensure!(response.status().is_success(), "{} for {id}", response.status());
+    Ok(())
+}
+
+fn event(id: &str) -> InboxEvent {
+    InboxEvent {
+        id: id.to_owned(),
+        kind: "charge.succeeded".into(),
+        livemode: false,
+        payment_intent: None,
+        payload: format!("{{\"id\":\"{id}\",\"object\":\"event\"}}"),
+        skipped: true,
+    }
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// A fresh directory under `./target` (the same disk as a developer's `data/`).
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::current_dir()?
+        .join("target")
+        .join(format!("webhook-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).context("creating the bench directory")?;
+    Ok(dir)
+}
