@@ -164,6 +164,23 @@ pub async fn spawn_app_against(stripe: &TestStripe, adjust: impl FnOnce(&mut Con
 }
 
 impl TestShop {
+    /// A shopper of a shop running elsewhere (another process), whose database is at
+    /// `database_url`.
+    pub fn attach(addr: SocketAddr, database_url: String) -> TestShop {
+        TestShop {
+            addr,
+            client: Client::builder()
+                .redirect(redirect::Policy::none())
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("HTTP client"),
+            cookie: None,
+            stripe_api_base: String::new(),
+            database_url,
+            _data_dir: std::sync::Arc::new(tempfile::tempdir().expect("temporary directory")),
+        }
+    }
+
     /// Another shopper (no cookie) at the same shop.
     pub fn stranger(&self) -> TestShop {
         TestShop {

@@ -3,6 +3,7 @@
 
 mod cart;
 mod checkout;
+mod crash;
 mod helpers;
 mod modes;
 mod pages;
