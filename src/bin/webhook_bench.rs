@@ -77,7 +77,9 @@ async fn main() -> anyhow::Result<()> {
         stats.events.load(std::sync::atomic::Ordering::Relaxed),
         stats.commits.load(std::sync::atomic::Ordering::Relaxed),
     );
-    println!("route: {route_rate:>9.0} verified, durable events/s ({EVENTS} events, {SENDERS} senders)");
+    println!(
+        "route: {route_rate:>9.0} verified, durable events/s ({EVENTS} events, {SENDERS} senders)"
+    );
     println!(
         "       {commits} commits for {events} events: {:.1} events share each fsync",
         events as f64 / commits.max(1) as f64
@@ -134,7 +136,11 @@ async fn main() -> anyhow::Result<()> {
     latencies.sort();
     let p50 = latencies[latencies.len() / 2];
     let p99 = latencies[latencies.len() * 99 / 100];
-    println!("steady 100 events/s: p50 {:.1} ms, p99 {:.1} ms to 2xx", ms(p50), ms(p99));
+    println!(
+        "steady 100 events/s: p50 {:.1} ms, p99 {:.1} ms to 2xx",
+        ms(p50),
+        ms(p99)
+    );
     std::fs::remove_dir_all(&dir).ok();
     Ok(())
 }
@@ -153,7 +159,11 @@ async fn send(client: &reqwest::Client, url: &str, secret: &str, id: &str) -> an
         .body(body)
         .send()
         .await?;
-    anyhow::ensure!(response.status().is_success(), "{} for {id}", response.status());
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{} for {id}",
+        response.status()
+    );
     Ok(())
 }
 

@@ -53,6 +53,10 @@ pub struct Config {
     /// How old an order's PaymentIntent must be before the reconciler re-reads it
     /// (`RECONCILE_AFTER_SECS`, default 600).
     pub reconcile_after: Duration,
+    /// Where email goes (`SMTP_URL`); unset, emails are written to the log.
+    pub smtp_url: Option<String>,
+    /// The sender of the shop's emails (`MAIL_FROM`).
+    pub mail_from: String,
 }
 
 /// How many PaymentIntents may be created per client IP and per cart in each window,
@@ -156,6 +160,9 @@ impl Config {
         let reconcile_after =
             Duration::from_secs(number("RECONCILE_AFTER_SECS", 600, 0..=30 * 86_400)?.into());
         Ok(Self {
+            smtp_url: var("SMTP_URL"),
+            mail_from: var("MAIL_FROM")
+                .unwrap_or_else(|| "Storefront <orders@localhost>".to_owned()),
             webhook_tolerance_secs,
             reconcile_every,
             reconcile_after,
@@ -200,6 +207,8 @@ impl Config {
             webhook_tolerance_secs: 300,
             reconcile_every: Duration::from_secs(60),
             reconcile_after: Duration::from_secs(600),
+            smtp_url: None,
+            mail_from: "Storefront <orders@localhost>".to_owned(),
         }
     }
 

@@ -29,7 +29,10 @@ fn start(stripe: &TestStripe, addr: SocketAddr, data_dir: &std::path::Path) -> S
         .env("STRIPE_PUBLISHABLE_KEY", &keys.publishable_key)
         .env("STRIPE_WEBHOOK_SECRET", &keys.webhook_secret)
         .env("STRIPE_API_BASE", &stripe.running.base_url)
-        .env("STRIPE_JS_URL", format!("{}/js.stripe.com/v3/", stripe.running.base_url))
+        .env(
+            "STRIPE_JS_URL",
+            format!("{}/js.stripe.com/v3/", stripe.running.base_url),
+        )
         .env("RECONCILE_AFTER_SECS", "0")
         .env("RECONCILE_EVERY_SECS", "1")
         .env("PAYMENT_INTENTS_PER_IP", "100000")
@@ -74,7 +77,10 @@ async fn submitted_order(shop: &mut TestShop) -> String {
         .json()
         .await
         .unwrap();
-    let id = session["payment_intent"].as_str().expect("a PaymentIntent").to_owned();
+    let id = session["payment_intent"]
+        .as_str()
+        .expect("a PaymentIntent")
+        .to_owned();
     let version = session["cart_version"].to_string();
     let total = session["totals"]["total"]["minor"].to_string();
     let response = shop
@@ -123,10 +129,11 @@ async fn sigkill_between_any_two_steps_loses_nothing_and_fulfils_once() {
         intents.push(submitted_order(&mut shopper).await);
     }
     let pool = SqlitePool::connect(&database_url).await.unwrap();
-    let stock_before: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = 'stoneware-mug'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let stock_before: i64 =
+        sqlx::query_scalar("SELECT stock FROM products WHERE id = 'stoneware-mug'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
 
     // Pay them all while killing the shop at staggered moments.
     for (round, intent) in intents.iter().enumerate() {
@@ -134,7 +141,10 @@ async fn sigkill_between_any_two_steps_loses_nothing_and_fulfils_once() {
             .api(
                 Method::POST,
                 &format!("/v1/payment_intents/{intent}/confirm"),
-                &[("payment_method", "pm_card_visa"), ("return_url", "http://127.0.0.1/done")],
+                &[
+                    ("payment_method", "pm_card_visa"),
+                    ("return_url", "http://127.0.0.1/done"),
+                ],
             )
             .await;
         tokio::time::sleep(Duration::from_millis(15 * round as u64)).await;
@@ -146,15 +156,19 @@ async fn sigkill_between_any_two_steps_loses_nothing_and_fulfils_once() {
     // Everything converges: retried deliveries and the reconciler.
     let mut paid = 0;
     for _ in 0..600 {
-        stripe.control("webhooks/flush", serde_json::json!({})).await;
+        stripe
+            .control("webhooks/flush", serde_json::json!({}))
+            .await;
         paid = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM orders WHERE status = 'paid'")
             .fetch_one(&pool)
             .await
             .unwrap();
-        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE status IN ('pending', 'parked')")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM webhook_events WHERE status IN ('pending', 'parked')",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
         if paid == orders && pending == 0 {
             break;
         }
@@ -166,32 +180,35 @@ async fn sigkill_between_any_two_steps_loses_nothing_and_fulfils_once() {
         .await
         .unwrap();
     assert_eq!(stock, stock_before - orders, "stock taken once per order");
-    let emails: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'order_confirmation'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let emails: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'order_confirmation'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(emails, orders, "one confirmation per order");
-    let fulfilled: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE fulfilled_at IS NOT NULL")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let fulfilled: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE fulfilled_at IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(fulfilled, orders);
     // Every event the emulator delivered successfully is in the inbox, applied.
-    let events: Vec<Value> = stripe
-        .api(Method::GET, "/v1/events?limit=100", &[])
-        .await["data"]
+    let events: Vec<Value> = stripe.api(Method::GET, "/v1/events?limit=100", &[]).await["data"]
         .as_array()
         .unwrap()
         .clone();
     for event in events.iter().filter(|e| {
-        e["type"].as_str().is_some_and(|t| t.starts_with("payment_intent."))
+        e["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("payment_intent."))
             && e["pending_webhooks"] == 0
     }) {
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM webhook_events WHERE id = $1")
-            .bind(event["id"].as_str().unwrap())
-            .fetch_optional(&pool)
-            .await
-            .unwrap();
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM webhook_events WHERE id = $1")
+                .bind(event["id"].as_str().unwrap())
+                .fetch_optional(&pool)
+                .await
+                .unwrap();
         assert_eq!(status.as_deref(), Some("processed"), "{}", event["id"]);
     }
     shop.kill();

@@ -5,6 +5,7 @@ mod cart;
 mod checkout;
 mod crash;
 mod helpers;
+mod mail;
 mod modes;
 mod pages;
 mod security;

@@ -335,10 +335,17 @@ async fn a_payment_is_fulfilled_once_however_its_events_arrive() {
 async fn late_and_first_attempt_dropped_deliveries_converge() {
     let (stripe, mut shop) = shop_with_webhooks(|_| {}).await;
     let pool = db(&shop).await;
-    let stock = scalar(&pool, "SELECT stock FROM products WHERE id = 'enamel-kettle'").await;
+    let stock = scalar(
+        &pool,
+        "SELECT stock FROM products WHERE id = 'enamel-kettle'",
+    )
+    .await;
     // Each delivery waits, and its first attempt is dropped: only the retry arrives.
     stripe
-        .control("faults", json!({"webhook": {"delay_ms": 200, "drop": true}}))
+        .control(
+            "faults",
+            json!({"webhook": {"delay_ms": 200, "drop": true}}),
+        )
         .await;
     let (id, order) = checkout(&mut shop, &stripe, "enamel-kettle").await;
     confirm(&stripe, &id, "pm_card_visa").await;

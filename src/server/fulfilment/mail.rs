@@ -5,17 +5,74 @@ use super::backoff_secs;
 use crate::server::{shopper::now, store::OutboxMail, AppState};
 use std::time::Duration;
 
+use lettre::{
+    message::{header::ContentType, Mailbox},
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+};
+
 /// How mail leaves the shop.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub enum MailSender {
     /// Writes each email to the log (the default: no mail server needed).
     #[default]
     Log,
+    /// Sends through an SMTP server (`SMTP_URL`, such as `smtp://127.0.0.1:2525` or
+    /// `smtps://user:password@mail.example:465`), from `MAIL_FROM`.
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
+}
+
+// The SMTP URL may hold a password: it never prints.
+impl std::fmt::Debug for MailSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MailSender::Log => f.write_str("MailSender::Log"),
+            MailSender::Smtp { from, .. } => write!(f, "MailSender::Smtp {{ from: {from} }}"),
+        }
+    }
 }
 
 impl MailSender {
+    /// The sender the configuration names: SMTP when `smtp_url` is set, else the log.
+    pub fn from_config(smtp_url: Option<&str>, from: &str) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let Some(url) = smtp_url else {
+            return Ok(MailSender::Log);
+        };
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .context("SMTP_URL is not a usable smtp:// or smtps:// URL")?
+            .timeout(Some(Duration::from_secs(20)))
+            .build();
+        let from: Mailbox = from
+            .parse()
+            .with_context(|| format!("MAIL_FROM {from:?} is not an address"))?;
+        Ok(MailSender::Smtp { transport, from })
+    }
+
     async fn send(&self, mail: &OutboxMail) -> Result<(), String> {
         match self {
+            MailSender::Smtp { transport, from } => {
+                let to: Mailbox = mail
+                    .recipient
+                    .parse()
+                    .map_err(|error| format!("recipient: {error}"))?;
+                let message = Message::builder()
+                    // The outbox id: a resend after a crash is the same message.
+                    .message_id(Some(format!("<{}@storefront>", mail.id)))
+                    .from(from.clone())
+                    .to(to)
+                    .subject(&mail.subject)
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(mail.body.clone())
+                    .map_err(|error| error.to_string())?;
+                transport
+                    .send(message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|error| error.to_string())
+            }
             MailSender::Log => {
                 tracing::info!(
                     message_id = %format!("<{}@storefront>", mail.id),
