@@ -20,6 +20,9 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     fn elements(this: &Stripe, options: &Object) -> Result<Elements, JsValue>;
 
+    #[wasm_bindgen(method, catch, js_name = retrievePaymentIntent)]
+    fn retrieve_payment_intent_raw(this: &Stripe, client_secret: &str) -> Result<Promise, JsValue>;
+
     #[wasm_bindgen(method, catch, js_name = confirmPayment)]
     fn confirm_payment_raw(this: &Stripe, options: &Object) -> Result<Promise, JsValue>;
 
@@ -226,6 +229,31 @@ impl PaymentElement {
     pub fn destroy(&self) {
         let _ = self.destroy_raw();
     }
+}
+
+/// `stripe.retrievePaymentIntent(clientSecret)`: the PaymentIntent's status as the
+/// browser may read it, or `None` when Stripe.js or Stripe could not answer.
+pub async fn retrieve_payment_intent_status(
+    publishable_key: &str,
+    client_secret: &str,
+) -> Option<String> {
+    let stripe = Stripe::new(publishable_key).ok()?;
+    let promise = stripe.retrieve_payment_intent_raw(client_secret).ok()?;
+    let result = JsFuture::from(promise).await.ok()?;
+    let intent = Reflect::get(&result, &JsValue::from_str("paymentIntent")).ok()?;
+    Reflect::get(&intent, &JsValue::from_str("status"))
+        .ok()?
+        .as_string()
+}
+
+/// Waits `ms` milliseconds (the browser's `setTimeout`).
+pub async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
 /// A plain JS object from key/value pairs.

@@ -41,6 +41,9 @@ pub enum ShopError {
     TooManyRequests,
     #[error("We couldn't reach our payment provider. Nothing was charged. Please try again in a moment.")]
     PaymentUnavailable,
+    /// Deliberately the same for "no such order" and "not yours": nothing is revealed.
+    #[error("We couldn't find that order. If you have just paid, your confirmation email is on its way.")]
+    OrderNotFound,
     #[error("That request was not understood: {0}")]
     BadRequest(String),
     #[error("Something went wrong on our side. Please try again in a moment.")]
@@ -55,7 +58,7 @@ impl ShopError {
             | ShopError::BadRequest(_)
             | ShopError::InvalidDetails(_)
             | ShopError::EmptyCart => 400,
-            ShopError::UnknownProduct | ShopError::NotInCart => 404,
+            ShopError::UnknownProduct | ShopError::NotInCart | ShopError::OrderNotFound => 404,
             ShopError::SoldOut { .. }
             | ShopError::NotEnoughStock { .. }
             | ShopError::CartChanged { .. }

@@ -17,5 +17,5 @@ pub use checkout::{
 };
 pub use error::ShopError;
 pub use money::{Currency, Money};
-pub use order::OrderStatus;
+pub use order::{DeliveryView, OrderLineView, OrderStatus, OrderView};
 pub use quantity::{Quantity, QuantityError};

@@ -73,3 +73,64 @@ mod tests {
         assert_eq!(OrderStatus::parse("PAID"), None);
     }
 }
+
+/// One line of an order as bought.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLineView {
+    pub name: String,
+    pub quantity: u32,
+    pub unit_price: super::Money,
+    pub line_total: super::Money,
+}
+
+/// Where the order goes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub name: String,
+    pub line1: String,
+    pub line2: String,
+    pub city: String,
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+}
+
+/// An order as its owner sees it on the confirmation page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderView {
+    /// The opaque reference in the page's address (`?order=`).
+    pub reference: String,
+    pub status: OrderStatus,
+    pub lines: Vec<OrderLineView>,
+    pub subtotal: super::Money,
+    pub shipping: super::Money,
+    pub total: super::Money,
+    pub email: Option<String>,
+    pub delivery: Option<DeliveryView>,
+}
+
+impl OrderStatus {
+    /// Whether the webhook (or the reconciler) has had its say: nothing more to wait for.
+    pub fn is_settled(self) -> bool {
+        !matches!(
+            self,
+            OrderStatus::Draft | OrderStatus::AwaitingPayment | OrderStatus::Processing
+        )
+    }
+
+    /// The order's state in a sentence, as the confirmation page shows it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            OrderStatus::Paid => "Paid: your order is confirmed.",
+            OrderStatus::Draft | OrderStatus::AwaitingPayment => {
+                "Waiting for the payment to be confirmed."
+            }
+            OrderStatus::Processing => "Your payment is processing.",
+            OrderStatus::PaymentFailed => "The payment did not go through.",
+            OrderStatus::Canceled => "This order was cancelled.",
+            OrderStatus::NeedsReview => {
+                "We are checking this payment by hand and will email you shortly."
+            }
+        }
+    }
+}

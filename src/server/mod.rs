@@ -7,6 +7,7 @@ pub mod config;
 pub mod fulfilment;
 pub mod health;
 pub mod logging;
+pub mod order_access;
 pub mod rate_limit;
 pub mod security;
 pub mod server_fn_status;

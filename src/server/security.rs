@@ -15,6 +15,9 @@ use std::sync::Arc;
 /// cross-site by definition and the route authenticates by signature instead.
 pub const WEBHOOK_PATH: &str = "/webhooks/stripe";
 
+/// Where Stripe.js returns the shopper, with the client secret in the query.
+pub const CONFIRMATION_PATH: &str = "/order-confirmation";
+
 /// A fresh nonce for this request's inline scripts, shared by the CSP header and the
 /// `<script nonce>` attributes Leptos renders.
 #[derive(Clone, Debug)]
@@ -71,6 +74,8 @@ pub async fn protective_headers(
 ) -> Response {
     let nonce: Arc<str> = leptos::nonce::Nonce::new().as_inner().clone();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
+    // The confirmation page's address can carry a PaymentIntent's client secret.
+    let private_address = request.uri().path() == CONFIRMATION_PATH;
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if let Some(csp) = policy.header(&nonce) {
@@ -85,7 +90,11 @@ pub async fn protective_headers(
     // back to it. Other origins get only our origin.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
+        HeaderValue::from_static(if private_address {
+            "no-referrer"
+        } else {
+            "strict-origin-when-cross-origin"
+        }),
     );
     response
 }

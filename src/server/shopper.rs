@@ -68,6 +68,20 @@ impl Shopper {
         Some(forwarded.unwrap_or(peer))
     }
 
+    /// The order-access token the request carries, if any.
+    pub fn order_access_token(&self) -> Option<String> {
+        super::order_access::token_in(&self.parts.headers)
+    }
+
+    /// Hands the browser an order-access cookie holding `token`.
+    pub fn set_order_access(&self, token: &str) {
+        if let Some(cookie) =
+            super::order_access::set_cookie(token, self.state.config.serves_https())
+        {
+            self.response.append_header(header::SET_COOKIE, cookie);
+        }
+    }
+
     /// The shared application state.
     pub fn state(&self) -> &AppState {
         &self.state

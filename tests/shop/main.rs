@@ -3,6 +3,7 @@
 
 mod cart;
 mod checkout;
+mod confirmation;
 mod crash;
 mod helpers;
 mod mail;

@@ -10,9 +10,11 @@ use sqlx::{
 };
 use std::{str::FromStr, time::Duration};
 
+mod confirmation;
 mod fulfilment;
 mod orders;
 
+pub use confirmation::PaymentIntentOwner;
 pub use fulfilment::{insert_events, Applied, DueEvent, InboxEvent, OutboxMail};
 pub use orders::{
     CheckoutOrder, CurrentPaymentIntent, LockRequest, OpenOrder, PricedCart, Recorded,

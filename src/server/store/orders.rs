@@ -544,8 +544,9 @@ async fn insert_draft(
     let id = new_id("ord");
     sqlx::query(
         "INSERT INTO orders (id, cart_id, status, cart_version, currency, subtotal_minor,
-             shipping_minor, total_minor, shipping_option, pi_generation, created_at, updated_at)
-         VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, 0, $9, $9)",
+             shipping_minor, total_minor, shipping_option, pi_generation, created_at, updated_at,
+             reference)
+         VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, 0, $9, $9, $10)",
     )
     .bind(&id)
     .bind(cart_id)
@@ -556,6 +557,8 @@ async fn insert_draft(
     .bind(totals.total.minor())
     .bind(shipping.code())
     .bind(now)
+    // What the confirmation page's address shows: random, revealing nothing.
+    .bind(new_id("R").replace('_', ""))
     .execute(&mut **tx)
     .await
     .map_err(database_error("creating a draft order"))?;

@@ -109,7 +109,7 @@ pub fn verify(
 }
 
 /// Equal length and equal bytes, in time that depends only on the length.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

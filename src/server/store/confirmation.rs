@@ -1,0 +1,167 @@
+//! What the confirmation page reads: an order found by its PaymentIntent or its
+//! reference, the access tokens of its owner, and the order as its owner sees it.
+//! Nothing here changes an order.
+
+use super::{corrupt, database_error, Store, UnixTime};
+use crate::domain::{
+    Currency, DeliveryView, Money, OrderLineView, OrderStatus, OrderView, ShopError,
+};
+use sqlx::FromRow;
+
+/// An order named by one of its PaymentIntents.
+#[derive(Clone, Debug, FromRow)]
+pub struct PaymentIntentOwner {
+    pub order_id: String,
+    pub is_current: bool,
+    pub client_secret_hash: String,
+}
+
+#[derive(FromRow)]
+struct ViewRow {
+    reference: Option<String>,
+    status: String,
+    currency: String,
+    subtotal_minor: i64,
+    shipping_minor: i64,
+    total_minor: i64,
+    email: Option<String>,
+    full_name: Option<String>,
+    address_line1: Option<String>,
+    address_line2: Option<String>,
+    city: Option<String>,
+    region: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+}
+
+impl Store {
+    /// The order a PaymentIntent belongs to, and whether it is the current one.
+    pub async fn payment_intent_owner(
+        &self,
+        payment_intent: &str,
+    ) -> Result<Option<PaymentIntentOwner>, ShopError> {
+        sqlx::query_as(
+            "SELECT order_id, is_current = 1 AS is_current, client_secret_hash
+             FROM order_payment_intents WHERE id = $1",
+        )
+        .bind(payment_intent)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database_error("finding a payment's order"))
+    }
+
+    /// (order id, cart id) of the order with this reference.
+    pub async fn order_by_reference(
+        &self,
+        reference: &str,
+    ) -> Result<Option<(String, String)>, ShopError> {
+        sqlx::query_as("SELECT id, cart_id FROM orders WHERE reference = $1")
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database_error("finding an order"))
+    }
+
+    /// Records an access token (its hash) for the order's owner.
+    pub async fn grant_order_access(
+        &self,
+        order_id: &str,
+        token_hash: &str,
+        now: UnixTime,
+    ) -> Result<(), ShopError> {
+        sqlx::query(
+            "INSERT INTO order_access (token_hash, order_id, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(token_hash)
+        .bind(order_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(database_error("granting order access"))?;
+        Ok(())
+    }
+
+    /// Whether the token (by hash) opens this order.
+    pub async fn has_order_access(
+        &self,
+        order_id: &str,
+        token_hash: &str,
+    ) -> Result<bool, ShopError> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM order_access WHERE token_hash = $1 AND order_id = $2",
+        )
+        .bind(token_hash)
+        .bind(order_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database_error("checking order access"))?;
+        Ok(found.is_some())
+    }
+
+    /// The order as its owner sees it.
+    pub async fn order_view(&self, order_id: &str) -> Result<Option<OrderView>, ShopError> {
+        let row: Option<ViewRow> = sqlx::query_as(
+            "SELECT reference, status, currency, subtotal_minor, shipping_minor, total_minor, email,
+                 full_name, address_line1, address_line2, city, region, postal_code, country
+             FROM orders WHERE id = $1",
+        )
+        .bind(order_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database_error("reading an order"))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let currency = Currency::parse(&row.currency).map_err(corrupt)?;
+        let money = |minor: i64| Money::new(minor, currency).map_err(corrupt);
+        let lines: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT name, quantity, unit_price_minor, line_total_minor FROM order_lines
+             WHERE order_id = $1 ORDER BY position",
+        )
+        .bind(order_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database_error("reading order lines"))?;
+        let lines = lines
+            .into_iter()
+            .map(|(name, quantity, unit, total)| {
+                Ok(OrderLineView {
+                    name,
+                    quantity: u32::try_from(quantity).map_err(corrupt)?,
+                    unit_price: money(unit)?,
+                    line_total: money(total)?,
+                })
+            })
+            .collect::<Result<Vec<_>, ShopError>>()?;
+        let delivery = match (
+            row.full_name,
+            row.address_line1,
+            row.city,
+            row.postal_code,
+            row.country,
+        ) {
+            (Some(name), Some(line1), Some(city), Some(postal_code), Some(country)) => {
+                Some(DeliveryView {
+                    name,
+                    line1,
+                    line2: row.address_line2.unwrap_or_default(),
+                    city,
+                    region: row.region.unwrap_or_default(),
+                    postal_code,
+                    country,
+                })
+            }
+            _ => None,
+        };
+        Ok(Some(OrderView {
+            reference: row.reference.ok_or_else(|| corrupt("order reference"))?,
+            status: OrderStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?,
+            lines,
+            subtotal: money(row.subtotal_minor)?,
+            shipping: money(row.shipping_minor)?,
+            total: money(row.total_minor)?,
+            email: row.email,
+            delivery,
+        }))
+    }
+}
