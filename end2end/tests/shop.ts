@@ -92,9 +92,16 @@ export const ada = {
  */
 export class Checkout {
   readonly element: FrameLocator;
+  /** Addresses Stripe.js sent the browser to (the page later drops the secret). */
+  readonly returns: string[] = [];
 
   constructor(readonly shop: Shop) {
     this.element = shop.page.frameLocator('iframe[title="Secure payment input frame"]');
+    shop.page.on("request", (request) => {
+      if (request.isNavigationRequest() && request.url().includes("/order-confirmation?payment_intent=")) {
+        this.returns.push(request.url());
+      }
+    });
   }
 
   get page(): Page {
@@ -188,7 +195,8 @@ export class Checkout {
   /** Waits for the return to /order-confirmation and gives its query parameters. */
   async returned(): Promise<URLSearchParams> {
     await this.page.waitForURL(/\/order-confirmation\?/);
-    return new URL(this.page.url()).searchParams;
+    await expect.poll(() => this.returns.length).toBeGreaterThan(0);
+    return new URL(this.returns[0]).searchParams;
   }
 }
 
