@@ -50,8 +50,22 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "hydrated", testIgnore: /emulator\//, use: { javaScriptEnabled: true } },
-    { name: "no-js", testIgnore: /emulator\//, use: { javaScriptEnabled: false } },
+    { name: "hydrated", testIgnore: [/emulator\//, /confirmation\.spec/], use: { javaScriptEnabled: true } },
+    { name: "no-js", testIgnore: [/emulator\//, /confirmation\.spec/], use: { javaScriptEnabled: false } },
+    // The confirmation tests hold webhooks and switch the shop's emulator to hosted
+    // 3-D Secure: they run after every other shop test, so nothing else sees that.
+    {
+      name: "confirmation",
+      testMatch: /confirmation\.spec\.ts/,
+      dependencies: ["hydrated", "no-js"],
+      use: { javaScriptEnabled: true },
+    },
+    {
+      name: "confirmation-no-js",
+      testMatch: /confirmation\.spec\.ts/,
+      dependencies: ["hydrated", "no-js"],
+      use: { javaScriptEnabled: false },
+    },
     {
       name: "stripe-emulator",
       testMatch: /emulator\/.*\.spec\.ts/,

@@ -110,6 +110,31 @@ test.describe("hydrated", () => {
     await context.close();
   });
 
+  test("3-D Secure failed on the hosted page lands with redirect_status=failed and offers the way back", async ({ shop, request }) => {
+    await control(request, "next_action", { mode: "redirect_to_url" });
+    try {
+      await shop.open("/");
+      await shop.addToCart("Stoneware Mug");
+      await expect(shop.cartCount).toHaveText("1");
+      const checkout = new Checkout(shop);
+      await checkout.open();
+      await checkout.fillDetails();
+      await checkout.fillCard("4000 0027 6000 3184");
+      await checkout.pay();
+      await shop.page.waitForURL(/\/_emulator\/3ds\/hosted/);
+      await shop.page.locator("#test-source-fail-3ds").click();
+      const params = await checkout.returned();
+      expect(params.get("redirect_status")).toBe("failed");
+      await expect(shop.page.getByTestId("payment-status")).toHaveText("Payment failed, please try another payment method.");
+      await expect(shop.page.getByTestId("order-status")).toHaveText("The payment did not go through.");
+      await shop.page.getByRole("link", { name: "Back to checkout" }).first().click();
+      await expect(shop.page).toHaveURL(/\/checkout$/);
+      await expect(shop.page.getByTestId("checkout-total")).toHaveText("$23.00");
+    } finally {
+      await control(request, "next_action", { mode: "use_stripe_sdk" });
+    }
+  });
+
   test("a forged client secret and a visit with nothing in the address", async ({ shop }) => {
     const session = await submittedOrder(shop);
     const forged = { ...session, client_secret: `${session.payment_intent}_secret_forgedforged` };
