@@ -135,6 +135,14 @@ test.describe("hydrated", () => {
     }
   });
 
+  test("when Stripe.js cannot load, the order's own status still shows", async ({ shop }) => {
+    const session = await submittedOrder(shop);
+    await shop.page.route("**/js.stripe.com/v3/**", (route) => route.abort());
+    await openHydrated(shop.page, returnURL(session));
+    await expect(shop.page.getByTestId("payment-status")).toContainText("couldn't reach our payment provider");
+    await expect(shop.page.getByTestId("order-status")).toHaveText("Waiting for the payment to be confirmed.");
+  });
+
   test("a forged client secret and a visit with nothing in the address", async ({ shop }) => {
     const session = await submittedOrder(shop);
     const forged = { ...session, client_secret: `${session.payment_intent}_secret_forgedforged` };

@@ -78,3 +78,75 @@ fn malformed_or_partial_keys_are_refused_by_name() {
         "also needs STRIPE_SECRET_KEY",
     );
 }
+
+/// The client secret in the confirmation page's address never reaches the log, not
+/// even with request logging on at `info`.
+#[test]
+fn client_secrets_never_reach_the_log() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap();
+    drop(free);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storefront"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATA_DIR", dir.path())
+        .env("LISTEN_ADDR", addr.to_string())
+        .env("EMULATOR_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "debug")
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let secret = "pi_abc123_secret_SENSITIVEvalue42";
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client.get(format!("http://{addr}/healthz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let page = client
+            .get(format!(
+                "http://{addr}/order-confirmation?payment_intent=pi_abc123&payment_intent_client_secret={secret}&redirect_status=succeeded"
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert!(page.status().is_success());
+        client
+            .post(format!("http://{addr}/api/order/confirmation"))
+            .header("accept", "application/json")
+            .form(&[("payment_intent", "pi_abc123"), ("client_secret", secret), ("order", "")])
+            .send()
+            .await
+            .unwrap();
+    });
+    child.kill().unwrap();
+    let mut log = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    child.wait().unwrap();
+    assert!(
+        log.contains("/order-confirmation"),
+        "the request was logged: {log}"
+    );
+    assert!(
+        !log.contains("SENSITIVE"),
+        "the client secret reached the log:\n{log}"
+    );
+}
