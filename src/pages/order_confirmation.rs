@@ -57,11 +57,26 @@ pub async fn load_confirmation(
             if !(matches && owner.is_current) {
                 return Err(ShopError::OrderNotFound);
             }
-            let token = order_access::generate();
-            store
-                .grant_order_access(&owner.order_id, &order_access::hash(&token), now())
-                .await?;
-            shopper.set_order_access(&token);
+            // A browser that already holds access keeps its cookie; others get one.
+            let held = match shopper.order_access_token() {
+                Some(token) => {
+                    store
+                        .has_order_access(
+                            &owner.order_id,
+                            &order_access::hash(&token),
+                            access_since(),
+                        )
+                        .await?
+                }
+                None => false,
+            };
+            if !held {
+                let token = order_access::generate();
+                store
+                    .grant_order_access(&owner.order_id, &order_access::hash(&token), now())
+                    .await?;
+                shopper.set_order_access(&token);
+            }
             owner.order_id
         } else if !order.is_empty() {
             owned_order(&shopper, &order).await?
@@ -120,7 +135,7 @@ async fn owned_order(
         .ok_or(ShopError::OrderNotFound)?;
     if let Some(token) = shopper.order_access_token() {
         if store
-            .has_order_access(&order_id, &order_access::hash(&token))
+            .has_order_access(&order_id, &order_access::hash(&token), access_since())
             .await?
         {
             return Ok(order_id);
@@ -130,6 +145,12 @@ async fn owned_order(
         CartLookup::Live { id } if id == cart_id => Ok(order_id),
         _ => Err(ShopError::OrderNotFound),
     }
+}
+
+/// Access tokens granted before this moment have expired (the cookie's 90 days).
+#[cfg(feature = "ssr")]
+fn access_since() -> crate::server::store::UnixTime {
+    crate::server::shopper::now().saturating_sub(crate::server::order_access::LIFETIME_SECS as i64)
 }
 
 #[cfg(feature = "ssr")]
@@ -238,8 +259,9 @@ fn Confirmed(
         confirmation.publishable_key,
         gave_up.write_only(),
     );
-    // Only for the first render: the URL is never trusted for the outcome.
-    let failed_redirect = redirect_status == "failed";
+    // `redirect_status` is never trusted: what the page says comes from Stripe.js
+    // and from the order itself.
+    let _ = redirect_status;
     let payment_message = move || {
         stripe_status.get().map(|stripe| {
             let (text, way_back) = match stripe.as_str() {
@@ -257,7 +279,7 @@ fn Confirmed(
     };
     let needs_way_back = move || {
         status.get() == OrderStatus::PaymentFailed
-            || (failed_redirect && !status.get().is_settled() && stripe_status.get().is_none())
+            && stripe_status.get().as_deref() != Some("requires_payment_method")
     };
     let delivery = order.delivery.clone().map(|d| {
         view! {

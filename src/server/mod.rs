@@ -35,6 +35,9 @@ pub struct AppState {
     pub limits: Arc<rate_limit::PaymentLimits>,
     /// One prepare or submit at a time per cart.
     pub cart_locks: Arc<rate_limit::CartLocks>,
+    /// One read-and-apply at a time per PaymentIntent (worker and reconciler).
+    #[from_ref(skip)]
+    pub payment_locks: Arc<rate_limit::CartLocks>,
     /// Where verified webhook events are written.
     pub inbox: webhooks::inbox::Inbox,
 }

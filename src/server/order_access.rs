@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 pub const ORDER_COOKIE: &str = "order_access";
 
 /// Ninety days: long enough to check on a delivery.
-const LIFETIME_SECS: u64 = 90 * 24 * 60 * 60;
+pub const LIFETIME_SECS: u64 = 90 * 24 * 60 * 60;
 
 /// A new token: 256 random bits, base64url (43 characters).
 pub fn generate() -> String {

@@ -45,8 +45,9 @@ pub fn ip_key(ip: std::net::IpAddr) -> String {
     }
 }
 
-/// One checkout step at a time per cart: two tabs preparing different cart states
-/// must not interleave their writes to the same PaymentIntent.
+/// One turn at a time per key: per cart, two tabs preparing different cart states
+/// must not interleave their writes to the same PaymentIntent; per PaymentIntent, the
+/// worker and the reconciler must not apply reads out of order.
 #[derive(Debug, Default)]
 pub struct CartLocks {
     locks: Mutex<HashMap<String, std::sync::Weak<tokio::sync::Mutex<()>>>>,

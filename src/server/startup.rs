@@ -82,6 +82,7 @@ impl Application {
             store,
             limits: Arc::new(PaymentLimits::new(&config.limits)),
             cart_locks: Arc::default(),
+            payment_locks: Arc::default(),
             config: Arc::new(config),
             payments: Arc::new(payments),
             inbox,

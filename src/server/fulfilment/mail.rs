@@ -74,12 +74,13 @@ impl MailSender {
                     .map_err(|error| error.to_string())
             }
             MailSender::Log => {
+                // The address and the body are personal: only at debug level.
                 tracing::info!(
                     message_id = %format!("<{}@storefront>", mail.id),
-                    to = %mail.recipient,
                     subject = %mail.subject,
                     "email sent (log sender)"
                 );
+                tracing::debug!(to = %mail.recipient, body = %mail.body, "email content");
                 Ok(())
             }
         }

@@ -3,7 +3,7 @@
 //! background: start-up never waits on Stripe) and then periodically.
 
 use super::transition::PaymentFacts;
-use crate::server::{shopper::now, AppState};
+use crate::server::{shopper::now, stripe::StripeFailure, AppState};
 
 /// Runs forever: one pass, then one every `reconcile_every`.
 pub async fn run(state: AppState) {
@@ -18,7 +18,7 @@ pub async fn pass(state: &AppState) {
     let age = i64::try_from(state.config.reconcile_after.as_secs()).unwrap_or(i64::MAX);
     let waiting = match state
         .store
-        .orders_to_reconcile(now().saturating_sub(age), 100)
+        .orders_to_reconcile(now().saturating_sub(age), 100, now())
         .await
     {
         Ok(waiting) => waiting,
@@ -28,6 +28,9 @@ pub async fn pass(state: &AppState) {
         }
     };
     for (order, payment_intent) in waiting {
+        // One reader-and-applier per PaymentIntent at a time (the worker takes the
+        // same turn), so an older read never lands after a newer one.
+        let _turn = state.payment_locks.lock(&payment_intent).await;
         match state
             .payments
             .client
@@ -40,10 +43,14 @@ pub async fn pass(state: &AppState) {
                     tracing::warn!(%order, %error, "reconciling an order failed; next pass retries");
                 }
             }
-            Err(failure) => {
+            Err(StripeFailure::Unavailable(reason)) => {
                 // Stripe unreachable: keep the work for the next pass.
-                tracing::warn!(%order, %failure, "could not re-read a PaymentIntent; next pass retries");
+                tracing::warn!(%order, %reason, "could not re-read a PaymentIntent; next pass retries");
                 return;
+            }
+            Err(failure) => {
+                // This one is refused (gone, say): the others still get their turn.
+                tracing::warn!(%order, %failure, "Stripe refused to re-read a PaymentIntent");
             }
         }
     }

@@ -167,8 +167,10 @@ pub fn transition(order: &OrderFacts, payment: &PaymentFacts) -> Transition {
             },
             _ => Transition::default(),
         },
+        // Also from `processing`: the failure in between may never have been read (a
+        // lost webhook), and a cancelled PaymentIntent will never pay this order.
         P::Canceled => match order.status {
-            O::Draft | O::AwaitingPayment | O::PaymentFailed => {
+            O::Draft | O::AwaitingPayment | O::PaymentFailed | O::Processing => {
                 Transition::to(O::Canceled, format!("{} was cancelled", payment.id))
             }
             _ => Transition::default(),
@@ -347,7 +349,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig::with_cases(2048))]
 
         /// Events arrive duplicated and in any order; each is handled by re-reading the
         /// PaymentIntent, which is at least as new as the event. Once the last delivery

@@ -43,6 +43,10 @@ async fn handle(state: &AppState, event: DueEvent) {
         finish(state, &event, "skipped").await;
         return;
     };
+    // One reader-and-applier per PaymentIntent at a time (the reconciler takes the
+    // same turn), so an older read never lands after a newer one.
+    let _turn = state.payment_locks.lock(payment_intent).await;
+    let mut outage = false;
     let result = match state
         .payments
         .client
@@ -63,7 +67,10 @@ async fn handle(state: &AppState, event: DueEvent) {
         {
             Ok(Applied::NotOurs)
         }
-        Err(failure) => Err(failure.to_string()),
+        Err(failure) => {
+            outage = matches!(failure, StripeFailure::Unavailable(_));
+            Err(failure.to_string())
+        }
     };
     match result {
         Ok(Applied::Done { .. }) => {}
@@ -72,7 +79,9 @@ async fn handle(state: &AppState, event: DueEvent) {
             finish(state, &event, "skipped").await;
         }
         Err(error) => {
-            let park = event.attempts + 1 >= MAX_ATTEMPTS;
+            // Stripe being unreachable is not the event's fault: it is retried (at most
+            // hourly) for as long as the outage lasts. Anything else parks it in the end.
+            let park = !outage && event.attempts + 1 >= MAX_ATTEMPTS;
             let next = now() + backoff_secs(event.attempts);
             if park {
                 tracing::error!(event = %event.id, %error, "EVENT PARKED after {MAX_ATTEMPTS} attempts");
@@ -81,6 +90,8 @@ async fn handle(state: &AppState, event: DueEvent) {
             }
             if let Err(store_error) = state.store.retry_event(&event.id, &error, next, park).await {
                 tracing::error!(%store_error, "could not reschedule an event");
+                // Do not spin on a database that refuses writes.
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
     }

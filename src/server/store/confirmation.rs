@@ -81,17 +81,19 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the token (by hash) opens this order.
+    /// Whether the token (by hash) opens this order: granted after `since`.
     pub async fn has_order_access(
         &self,
         order_id: &str,
         token_hash: &str,
+        since: UnixTime,
     ) -> Result<bool, ShopError> {
         let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM order_access WHERE token_hash = $1 AND order_id = $2",
+            "SELECT 1 FROM order_access WHERE token_hash = $1 AND order_id = $2 AND created_at > $3",
         )
         .bind(token_hash)
         .bind(order_id)
+        .bind(since)
         .fetch_optional(&self.pool)
         .await
         .map_err(database_error("checking order access"))?;

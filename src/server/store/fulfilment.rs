@@ -1,11 +1,12 @@
 //! The webhook inbox, the transition applied with its side effects in one
 //! transaction, the mail outbox, and what the reconciler looks at.
 
-use super::{corrupt, database_error, new_id, orders::copy_lines, priced_lines, Store, UnixTime};
+use super::{corrupt, database_error, orders::copy_lines, priced_lines, Store, UnixTime};
 use crate::{
     domain::{OrderStatus, ShopError},
     server::fulfilment::transition::{transition, OrderFacts, PaymentFacts, Transition},
 };
+use sha2::Digest;
 use sqlx::{FromRow, Sqlite, Transaction};
 
 /// A verified event as the webhook route stores it.
@@ -160,15 +161,24 @@ impl Store {
         event: Option<&str>,
         now: UnixTime,
     ) -> Result<Applied, ShopError> {
-        let Some(order_id) = payment.order_id.as_deref() else {
-            return Ok(Applied::NotOurs);
-        };
         // IMMEDIATE: read the order, then write, with no other writer in between.
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(database_error("starting a fulfilment"))?;
+        // The order is the one we created this PaymentIntent for; metadata is only a
+        // fallback (and the transition then checks the two agree).
+        let recorded: Option<String> =
+            sqlx::query_scalar("SELECT order_id FROM order_payment_intents WHERE id = $1")
+                .bind(&payment.id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(database_error("finding a payment's order"))?;
+        let Some(order_id) = recorded.or_else(|| payment.order_id.clone()) else {
+            return Ok(Applied::NotOurs);
+        };
+        let order_id = order_id.as_str();
         let order: Option<OrderRow> = sqlx::query_as(
             "SELECT id, cart_id, status, cart_version, total_minor, currency, email
              FROM orders WHERE id = $1",
@@ -189,8 +199,9 @@ impl Store {
         .await
         .map_err(database_error("reading a payment"))?;
         if known.is_none() {
-            // metadata.order_id names our order, but we never made this PaymentIntent.
-            tracing::error!(order = %order.id, "a PaymentIntent we did not create names one of our orders");
+            // metadata.order_id names our order, but we never made this PaymentIntent
+            // (or its creation is still being recorded): it cannot move the order.
+            tracing::warn!(order = %order.id, "a PaymentIntent this order does not know names it");
         }
         let current: Option<String> = sqlx::query_scalar(
             "SELECT id FROM order_payment_intents WHERE order_id = $1 AND is_current = 1",
@@ -305,24 +316,35 @@ impl Store {
         })
     }
 
-    /// Orders waiting on Stripe whose current PaymentIntent is older than `before`:
-    /// (order id, PaymentIntent id).
+    /// Orders waiting on Stripe whose current PaymentIntent is older than `before`,
+    /// least recently reconciled first: (order id, PaymentIntent id). Each one returned
+    /// is marked as looked at now, so the next pass moves on to others.
     pub async fn orders_to_reconcile(
         &self,
         before: UnixTime,
         limit: i64,
+        now: UnixTime,
     ) -> Result<Vec<(String, String)>, ShopError> {
-        sqlx::query_as(
+        let due: Vec<(String, String)> = sqlx::query_as(
             "SELECT o.id, p.id FROM orders o
              JOIN order_payment_intents p ON p.order_id = o.id AND p.is_current = 1
              WHERE o.status IN ('awaiting_payment', 'processing') AND p.created_at <= $1
-             ORDER BY o.updated_at LIMIT $2",
+             ORDER BY o.reconciled_at, o.id LIMIT $2",
         )
         .bind(before)
         .bind(limit)
         .fetch_all(&self.pool)
         .await
-        .map_err(database_error("finding orders to reconcile"))
+        .map_err(database_error("finding orders to reconcile"))?;
+        for (order, _) in &due {
+            sqlx::query("UPDATE orders SET reconciled_at = $2 WHERE id = $1")
+                .bind(order)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(database_error("marking an order reconciled"))?;
+        }
+        Ok(due)
     }
 
     /// Unsent emails that are due.
@@ -468,7 +490,9 @@ async fn queue_mail(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
          ON CONFLICT (order_id, kind) DO NOTHING",
     )
-    .bind(new_id("msg"))
+    // Derived from the order and kind: a fulfilment redone after a crash queues the
+    // very same message, Message-ID included.
+    .bind(format!("msg_{}", &crate::server::stripe::hex(&sha2::Sha256::digest(format!("{}|{kind}", order.id).as_bytes()))[..32]))
     .bind(&order.id)
     .bind(kind)
     .bind(recipient)
