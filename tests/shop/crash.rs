@@ -68,44 +68,6 @@ impl ShopProcess {
     }
 }
 
-/// Add, prepare, submit: an order awaiting payment, and its PaymentIntent.
-async fn submitted_order(shop: &mut TestShop) -> String {
-    shop.add("stoneware-mug", "1").await;
-    let session: Value = shop
-        .call("checkout/prepare", &[("shipping", "standard")])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = session["payment_intent"]
-        .as_str()
-        .expect("a PaymentIntent")
-        .to_owned();
-    let version = session["cart_version"].to_string();
-    let total = session["totals"]["total"]["minor"].to_string();
-    let response = shop
-        .call(
-            "checkout/submit",
-            &[
-                ("email", "ada@example.com"),
-                ("name", "Ada"),
-                ("line1", "1 Main Street"),
-                ("line2", ""),
-                ("city", "Springfield"),
-                ("region", "IL"),
-                ("postal_code", "62701"),
-                ("country", "US"),
-                ("shipping", "standard"),
-                ("payment_intent", &id),
-                ("cart_version", &version),
-                ("total", &total),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    id
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_between_any_two_steps_loses_nothing_and_fulfils_once() {
     let stripe = TestStripe::start().await;
@@ -126,7 +88,8 @@ async fn sigkill_between_any_two_steps_loses_nothing_and_fulfils_once() {
     let mut intents = Vec::new();
     for _ in 0..orders {
         let mut shopper = TestShop::attach(addr, database_url.clone());
-        intents.push(submitted_order(&mut shopper).await);
+        let session = shopper.submitted_order("stoneware-mug", "1").await;
+        intents.push(session["payment_intent"].as_str().unwrap().to_owned());
     }
     let pool = SqlitePool::connect(&database_url).await.unwrap();
     let stock_before: i64 =

@@ -5,6 +5,18 @@ use std::{net::SocketAddr, time::Duration};
 use storefront::server::{Application, Config};
 use tempfile::TempDir;
 
+/// Contact and delivery details that pass validation.
+pub const DETAILS: [(&str, &str); 8] = [
+    ("email", "ada@example.com"),
+    ("name", "Ada Lovelace"),
+    ("line1", "1 Main Street"),
+    ("line2", ""),
+    ("city", "Springfield"),
+    ("region", "IL"),
+    ("postal_code", "62701"),
+    ("country", "US"),
+];
+
 /// A running shop with its own database, dropped with the test.
 pub struct TestShop {
     pub addr: SocketAddr,
@@ -260,6 +272,34 @@ impl TestShop {
             request = request.header(header::COOKIE, cookie);
         }
         request.send().await.expect("POST succeeds")
+    }
+
+    /// Adds `quantity` × `product`, prepares the payment with standard shipping and
+    /// submits the order with [`DETAILS`]: the payment session (`payment_intent`,
+    /// `client_secret`, totals).
+    pub async fn submitted_order(&mut self, product: &str, quantity: &str) -> serde_json::Value {
+        self.add(product, quantity).await;
+        let response = self
+            .call("checkout/prepare", &[("shipping", "standard")])
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "prepare");
+        let session: serde_json::Value = response.json().await.expect("session JSON");
+        let version = session["cart_version"].to_string();
+        let total = session["totals"]["total"]["minor"].to_string();
+        let payment_intent = session["payment_intent"]
+            .as_str()
+            .expect("a PaymentIntent")
+            .to_owned();
+        let mut form: Vec<(&str, &str)> = DETAILS.to_vec();
+        form.extend([
+            ("shipping", "standard"),
+            ("payment_intent", payment_intent.as_str()),
+            ("cart_version", version.as_str()),
+            ("total", total.as_str()),
+        ]);
+        let response = self.call("checkout/submit", &form).await;
+        assert_eq!(response.status(), StatusCode::OK, "submit");
+        session
     }
 
     /// Adds a product and insists it worked.

@@ -3,7 +3,6 @@
 
 use crate::helpers::{spawn_app_against, TestStripe};
 use reqwest::Method;
-use serde_json::Value;
 use std::{sync::Arc, time::Duration};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
@@ -76,38 +75,8 @@ async fn the_confirmation_goes_out_by_smtp_with_the_outbox_id_as_message_id() {
         .emulator
         .configure_webhook_urls(&[shop.url("/webhooks/stripe")])
         .unwrap();
-    shop.add("stoneware-mug", "1").await;
-    let session: Value = shop
-        .call("checkout/prepare", &[("shipping", "standard")])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let session = shop.submitted_order("stoneware-mug", "1").await;
     let id = session["payment_intent"].as_str().unwrap().to_owned();
-    let (version, total) = (
-        session["cart_version"].to_string(),
-        session["totals"]["total"]["minor"].to_string(),
-    );
-    let submitted = shop
-        .call(
-            "checkout/submit",
-            &[
-                ("email", "ada@example.com"),
-                ("name", "Ada"),
-                ("line1", "1 Main Street"),
-                ("line2", ""),
-                ("city", "Springfield"),
-                ("region", "IL"),
-                ("postal_code", "62701"),
-                ("country", "US"),
-                ("shipping", "standard"),
-                ("payment_intent", &id),
-                ("cart_version", &version),
-                ("total", &total),
-            ],
-        )
-        .await;
-    assert!(submitted.status().is_success());
     stripe
         .api(
             Method::POST,

@@ -50,38 +50,10 @@ fn event(id: &str, livemode: bool, object: Value) -> Vec<u8> {
     .unwrap()
 }
 
-/// Adds a mug, prepares, submits, and returns the PaymentIntent id and order id.
+/// A submitted order of 2 × `product`: its PaymentIntent id and order id.
 async fn checkout(shop: &mut TestShop, stripe: &TestStripe, product: &str) -> (String, String) {
-    shop.add(product, "2").await;
-    let session: Value = shop
-        .call("checkout/prepare", &[("shipping", "standard")])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let session = shop.submitted_order(product, "2").await;
     let id = session["payment_intent"].as_str().unwrap().to_owned();
-    let version = session["cart_version"].to_string();
-    let total = session["totals"]["total"]["minor"].to_string();
-    let response = shop
-        .call(
-            "checkout/submit",
-            &[
-                ("email", "ada@example.com"),
-                ("name", "Ada Lovelace"),
-                ("line1", "1 Main Street"),
-                ("line2", ""),
-                ("city", "Springfield"),
-                ("region", "IL"),
-                ("postal_code", "62701"),
-                ("country", "US"),
-                ("shipping", "standard"),
-                ("payment_intent", &id),
-                ("cart_version", &version),
-                ("total", &total),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
     let order = stripe.payment_intent(&id).await["metadata"]["order_id"]
         .as_str()
         .unwrap()
