@@ -1,4 +1,4 @@
-import { ada, Checkout, expect, paymentIntent, type Shop, stripeRequests, test } from "./shop";
+import { ada, Checkout, checkoutWithMugs, expect, paymentIntent, stripeRequests, test } from "./shop";
 
 // The one-page checkout as a shopper uses it: the shop in its default embedded mode,
 // Stripe.js and the Payment Element from its emulator on 127.0.0.2 (another site).
@@ -6,16 +6,6 @@ import { ada, Checkout, expect, paymentIntent, type Shop, stripeRequests, test }
 const insufficientFunds = "Your card has insufficient funds.";
 const authenticationFailed =
   "We are unable to authenticate your payment method. Please choose a different payment method and try again.";
-
-/** A fresh shopper with `count` mugs in the cart, on a ready checkout. */
-async function checkoutWithMugs(shop: Shop, count = "1"): Promise<Checkout> {
-  await shop.open("/");
-  await shop.addToCart("Stoneware Mug", count);
-  await expect(shop.cartCount).toHaveText(count);
-  const checkout = new Checkout(shop);
-  await checkout.open();
-  return checkout;
-}
 
 test.describe("hydrated", () => {
   test.skip(({ javaScriptEnabled }) => !javaScriptEnabled, "payment needs JavaScript");

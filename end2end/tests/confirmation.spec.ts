@@ -1,5 +1,5 @@
 import type { APIRequestContext, Page } from "@playwright/test";
-import { ada, Checkout, expect, Shop, shopStripeURL, test } from "./shop";
+import { ada, checkoutWithMugs, expect, Shop, shopStripeURL, test } from "./shop";
 
 // The confirmation page tells the truth: Stripe.js's word first, then the order's
 // status from the database once the webhook lands. These tests hold or force the
@@ -56,11 +56,7 @@ test.describe("hydrated", () => {
   test("Stripe.js's status first, then paid when the held webhook lands; the secret leaves the address", async ({ shop, request }) => {
     await control(request, "faults", { webhook: { reorder: true } });
     try {
-      await shop.open("/");
-      await shop.addToCart("Stoneware Mug");
-      await expect(shop.cartCount).toHaveText("1");
-      const checkout = new Checkout(shop);
-      await checkout.open();
+      const checkout = await checkoutWithMugs(shop);
       await checkout.fillDetails();
       await checkout.fillCard("4242 4242 4242 4242");
       await checkout.pay();
@@ -113,11 +109,7 @@ test.describe("hydrated", () => {
   test("3-D Secure failed on the hosted page lands with redirect_status=failed and offers the way back", async ({ shop, request }) => {
     await control(request, "next_action", { mode: "redirect_to_url" });
     try {
-      await shop.open("/");
-      await shop.addToCart("Stoneware Mug");
-      await expect(shop.cartCount).toHaveText("1");
-      const checkout = new Checkout(shop);
-      await checkout.open();
+      const checkout = await checkoutWithMugs(shop);
       await checkout.fillDetails();
       await checkout.fillCard("4000 0027 6000 3184");
       await checkout.pay();

@@ -214,3 +214,13 @@ export async function paymentIntent(request: APIRequestContext, params: URLSearc
   });
   return response.json();
 }
+
+/** A fresh shopper with `count` mugs in the cart, on a ready checkout. */
+export async function checkoutWithMugs(shop: Shop, count = "1"): Promise<Checkout> {
+  await shop.open("/");
+  await shop.addToCart("Stoneware Mug", count);
+  await expect(shop.cartCount).toHaveText(count);
+  const checkout = new Checkout(shop);
+  await checkout.open();
+  return checkout;
+}

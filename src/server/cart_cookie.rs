@@ -3,7 +3,6 @@
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use http::{header::COOKIE, HeaderMap, HeaderValue};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 /// The cookie's name.
@@ -46,8 +45,7 @@ impl CartToken {
 
     /// The hash the database stores instead of the token itself.
     pub fn hash(&self) -> String {
-        let digest = Sha256::digest(self.0.as_bytes());
-        digest.iter().map(|byte| format!("{byte:02x}")).collect()
+        super::sha256_hex(self.0.as_bytes())
     }
 
     /// The `Set-Cookie` value that hands this token to the browser. HttpOnly keeps it

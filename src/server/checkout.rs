@@ -10,14 +10,13 @@ use super::{
     shopper::now,
     store::{CheckoutOrder, LockRequest, PricedCart, Recorded},
     stripe::{
-        hex, CreatePaymentIntent, IdempotencyKey, PaymentIntent, PaymentIntentStatus, StripeFailure,
+        CreatePaymentIntent, IdempotencyKey, PaymentIntent, PaymentIntentStatus, StripeFailure,
     },
     AppState,
 };
 use crate::domain::{
     CartView, DeliveryDetails, OrderTotals, PaymentSession, ShippingOption, ShopError,
 };
-use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 /// Who is asking, for the rate limits.
@@ -433,5 +432,5 @@ fn check_rate_limits(state: &AppState, caller: &Caller<'_>) -> Result<(), ShopEr
 
 /// The hash under which a client secret is kept: the confirmation page compares it.
 pub fn client_secret_hash(client_secret: &str) -> String {
-    hex(&Sha256::digest(client_secret.as_bytes()))
+    super::sha256_hex(client_secret.as_bytes())
 }

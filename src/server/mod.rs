@@ -22,6 +22,7 @@ pub use startup::{run, Application};
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// Everything a request handler or server function may need, shared by all requests.
@@ -34,10 +35,19 @@ pub struct AppState {
     pub payments: Arc<stripe::Payments>,
     pub limits: Arc<rate_limit::PaymentLimits>,
     /// One prepare or submit at a time per cart.
-    pub cart_locks: Arc<rate_limit::CartLocks>,
+    pub cart_locks: Arc<rate_limit::TurnLocks>,
     /// One read-and-apply at a time per PaymentIntent (worker and reconciler).
     #[from_ref(skip)]
-    pub payment_locks: Arc<rate_limit::CartLocks>,
+    pub payment_locks: Arc<rate_limit::TurnLocks>,
     /// Where verified webhook events are written.
     pub inbox: webhooks::inbox::Inbox,
+}
+
+/// Lowercase hexadecimal SHA-256 of `data`: how the shop stores bearer tokens and
+/// client secrets (never in clear) and derives stable ids and idempotency keys.
+pub fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }

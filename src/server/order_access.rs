@@ -4,7 +4,6 @@
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use http::{header::COOKIE, HeaderMap, HeaderValue};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 /// The cookie's name.
 pub const ORDER_COOKIE: &str = "order_access";
@@ -21,10 +20,7 @@ pub fn generate() -> String {
 
 /// The hash the database keeps.
 pub fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    super::sha256_hex(token.as_bytes())
 }
 
 /// The request's token, if it has one of the shape [`generate`] makes.

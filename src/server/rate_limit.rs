@@ -49,11 +49,11 @@ pub fn ip_key(ip: std::net::IpAddr) -> String {
 /// must not interleave their writes to the same PaymentIntent; per PaymentIntent, the
 /// worker and the reconciler must not apply reads out of order.
 #[derive(Debug, Default)]
-pub struct CartLocks {
+pub struct TurnLocks {
     locks: Mutex<HashMap<String, std::sync::Weak<tokio::sync::Mutex<()>>>>,
 }
 
-impl CartLocks {
+impl TurnLocks {
     /// Waits for the cart's turn; the turn ends when the guard drops.
     pub async fn lock(&self, cart_id: &str) -> tokio::sync::OwnedMutexGuard<()> {
         let lock = {
@@ -131,7 +131,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_turn_per_cart_at_a_time() {
-        let locks = CartLocks::default();
+        let locks = TurnLocks::default();
         let first = locks.lock("cart").await;
         assert!(
             tokio::time::timeout(std::time::Duration::from_millis(20), locks.lock("cart"))

@@ -87,11 +87,11 @@ impl Application {
             payments: Arc::new(payments),
             inbox,
         };
+        let mail =
+            MailSender::from_config(state.config.smtp_url.as_deref(), &state.config.mail_from)?;
         // Background work; none of it is awaited, so start-up never waits on Stripe.
         tokio::spawn(fulfilment::worker::run(state.clone(), stored));
         tokio::spawn(fulfilment::reconciler::run(state.clone()));
-        let mail =
-            MailSender::from_config(state.config.smtp_url.as_deref(), &state.config.mail_from)?;
         tokio::spawn(fulfilment::mail::run(state.clone(), mail));
         let stripe_api_base = state.payments.api_base.clone();
         let inbox = state.inbox.clone();

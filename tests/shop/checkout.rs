@@ -2,7 +2,7 @@
 //! make retries safe, generations replace dead PaymentIntents, and submit locks the
 //! order only at the price the shopper saw.
 
-use crate::helpers::{spawn_app, spawn_app_against, TestShop, TestStripe};
+use crate::helpers::{spawn_app, spawn_app_against, TestShop, TestStripe, DETAILS};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use storefront::{domain::OrderStatus, server::store::Store};
@@ -18,25 +18,20 @@ async fn prepare(shop: &mut TestShop, shipping: &str) -> Value {
     body
 }
 
-/// A complete, valid set of delivery details for `session`.
+/// The shared valid details, plus what `session`'s page would send.
 fn submission(session: &Value) -> Vec<(&'static str, String)> {
-    vec![
-        ("email", "ada@example.com".into()),
-        ("name", "Ada Lovelace".into()),
-        ("line1", "1 Main Street".into()),
-        ("line2", "".into()),
-        ("city", "Springfield".into()),
-        ("region", "IL".into()),
-        ("postal_code", "62701".into()),
-        ("country", "US".into()),
-        ("shipping", session["shipping"].as_str().unwrap().into()),
+    let mut form: Vec<(&'static str, String)> =
+        DETAILS.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+    form.extend([
+        ("shipping", session["shipping"].as_str().unwrap().to_owned()),
         (
             "payment_intent",
-            session["payment_intent"].as_str().unwrap().into(),
+            session["payment_intent"].as_str().unwrap().to_owned(),
         ),
         ("cart_version", session["cart_version"].to_string()),
         ("total", session["totals"]["total"]["minor"].to_string()),
-    ]
+    ]);
+    form
 }
 
 async fn submit(shop: &mut TestShop, form: &[(&'static str, String)]) -> (StatusCode, Value) {

@@ -9,7 +9,7 @@ mod form;
 mod payment;
 mod summary;
 
-use crate::domain::{OrderTotals, PaymentMode, PaymentSession, ShippingOption, ShopError};
+use crate::domain::{OrderTotals, PaymentSession, ShippingOption, ShopError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -21,7 +21,6 @@ pub struct CheckoutStart {
     /// `None` for an empty cart.
     pub totals: Option<OrderTotals>,
     pub shipping: ShippingOption,
-    pub mode: PaymentMode,
 }
 
 /// The cart's totals and chosen delivery, priced from the database.
@@ -29,15 +28,11 @@ pub struct CheckoutStart {
 pub async fn load_checkout() -> Result<CheckoutStart, ShopError> {
     use crate::server::shopper::{CartLookup, Shopper};
     let shopper = Shopper::current()?;
-    let mode = PaymentMode {
-        test_mode: shopper.state().payments.test_mode,
-    };
     let result = async {
         let CartLookup::Live { id } = shopper.cart().await? else {
             return Ok(CheckoutStart {
                 totals: None,
                 shipping: ShippingOption::default(),
-                mode,
             });
         };
         let priced = shopper.state().store.priced_cart(&id).await?;
@@ -47,7 +42,6 @@ pub async fn load_checkout() -> Result<CheckoutStart, ShopError> {
                 .subtotal
                 .and_then(|subtotal| OrderTotals::new(subtotal, priced.shipping)),
             shipping: priced.shipping,
-            mode,
         })
     }
     .await;

@@ -6,7 +6,6 @@ use crate::{
     domain::{OrderStatus, ShopError},
     server::fulfilment::transition::{transition, OrderFacts, PaymentFacts, Transition},
 };
-use sha2::Digest;
 use sqlx::{FromRow, Sqlite, Transaction};
 
 /// A verified event as the webhook route stores it.
@@ -492,7 +491,10 @@ async fn queue_mail(
     )
     // Derived from the order and kind: a fulfilment redone after a crash queues the
     // very same message, Message-ID included.
-    .bind(format!("msg_{}", &crate::server::stripe::hex(&sha2::Sha256::digest(format!("{}|{kind}", order.id).as_bytes()))[..32]))
+    .bind(format!(
+        "msg_{}",
+        &crate::server::sha256_hex(format!("{}|{kind}", order.id).as_bytes())[..32]
+    ))
     .bind(&order.id)
     .bind(kind)
     .bind(recipient)

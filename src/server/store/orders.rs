@@ -148,15 +148,7 @@ impl Store {
         now: UnixTime,
     ) -> Result<CheckoutOrder, ShopError> {
         let mut tx = begin_write(self).await?;
-        let open: Option<OrderRow> = sqlx::query_as(&format!(
-            "SELECT id, status, cart_version, total_minor, shipping_option, pi_generation,
-                 failed_attempts, last_failed_at
-             FROM orders WHERE cart_id = $1 AND status IN {OPEN}"
-        ))
-        .bind(cart_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(database_error("reading the open order"))?;
+        let open = open_order_row(&mut tx, cart_id).await?;
 
         let mut superseded = Vec::new();
         let (id, status, generation) = match open {
@@ -216,14 +208,7 @@ impl Store {
             }
             None => insert_draft(&mut tx, cart_id, version, totals, shipping, now).await?,
         };
-        let current: Option<CurrentPaymentIntent> = sqlx::query_as(
-            "SELECT id, generation, amount_minor, currency FROM order_payment_intents
-             WHERE order_id = $1 AND is_current = 1",
-        )
-        .bind(&id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(database_error("reading the current payment"))?;
+        let current = current_payment_intent(&mut tx, &id).await?;
         tx.commit()
             .await
             .map_err(database_error("committing the open order"))?;
@@ -362,15 +347,7 @@ impl Store {
                 .await
                 .map_err(database_error("reading a cart version"))?
                 .ok_or(ShopError::NotInCart)?;
-        let order: Option<OrderRow> = sqlx::query_as(&format!(
-            "SELECT id, status, cart_version, total_minor, shipping_option, pi_generation,
-                 failed_attempts, last_failed_at
-             FROM orders WHERE cart_id = $1 AND status IN {OPEN}"
-        ))
-        .bind(request.cart_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(database_error("reading the open order"))?;
+        let order = open_order_row(&mut tx, request.cart_id).await?;
         let view = priced_lines(&mut *tx, request.cart_id).await?;
         let subtotal = view.subtotal.ok_or(ShopError::EmptyCart)?;
         // The fresh price is the cart's as it stands, with its own delivery option.
@@ -390,14 +367,7 @@ impl Store {
             tracing::warn!(order = %order.id, failures = order.failed_attempts, "payment attempts locked for a while");
             return Err(ShopError::TooManyRequests);
         }
-        let current: Option<CurrentPaymentIntent> = sqlx::query_as(
-            "SELECT id, generation, amount_minor, currency FROM order_payment_intents
-             WHERE order_id = $1 AND is_current = 1",
-        )
-        .bind(&order.id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(database_error("reading the current payment"))?;
+        let current = current_payment_intent(&mut tx, &order.id).await?;
         // Every one of these means the page is showing a price that is no longer the
         // one the PaymentIntent would charge.
         let current_matches = current.as_ref().is_some_and(|current| {
@@ -522,6 +492,37 @@ pub(super) async fn copy_lines(
         .map_err(database_error("copying an order line"))?;
     }
     Ok(())
+}
+
+/// The cart's open order (draft or submitted), inside `tx`.
+async fn open_order_row(
+    tx: &mut Transaction<'_, Sqlite>,
+    cart_id: &str,
+) -> Result<Option<OrderRow>, ShopError> {
+    sqlx::query_as(&format!(
+        "SELECT id, status, cart_version, total_minor, shipping_option, pi_generation,
+             failed_attempts, last_failed_at
+         FROM orders WHERE cart_id = $1 AND status IN {OPEN}"
+    ))
+    .bind(cart_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(database_error("reading the open order"))
+}
+
+/// The order's current PaymentIntent, inside `tx`.
+async fn current_payment_intent(
+    tx: &mut Transaction<'_, Sqlite>,
+    order_id: &str,
+) -> Result<Option<CurrentPaymentIntent>, ShopError> {
+    sqlx::query_as(
+        "SELECT id, generation, amount_minor, currency FROM order_payment_intents
+         WHERE order_id = $1 AND is_current = 1",
+    )
+    .bind(order_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(database_error("reading the current payment"))
 }
 
 async fn begin_write(store: &Store) -> Result<Transaction<'static, Sqlite>, ShopError> {

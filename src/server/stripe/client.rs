@@ -40,9 +40,10 @@ impl IdempotencyKey {
     /// `sf_` and the SHA-256 of the parts: the same key for the same operation on the
     /// same state, a different one for anything else, and revealing nothing.
     pub fn derive(parts: &[&str]) -> Self {
-        use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(parts.join("|").as_bytes());
-        Self(format!("sf_{}", hex(&digest)))
+        Self(format!(
+            "sf_{}",
+            crate::server::sha256_hex(parts.join("|").as_bytes())
+        ))
     }
 }
 
@@ -213,11 +214,6 @@ impl StripeClient {
         }
         Err(StripeFailure::Unavailable(last))
     }
-}
-
-/// Lowercase hexadecimal.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Ids go into paths; anything but Stripe's alphabet is refused before it gets there.

@@ -7,8 +7,7 @@ mod mode;
 mod types;
 
 pub use client::{
-    hex, IdempotencyKey, SecretKey, StripeClient, StripeFailure, CANCEL_PARAMETERS,
-    UPDATE_PARAMETERS,
+    IdempotencyKey, SecretKey, StripeClient, StripeFailure, CANCEL_PARAMETERS, UPDATE_PARAMETERS,
 };
 pub use mode::{StripeKeys, StripeMode, STRIPE_API_BASE, STRIPE_JS_URL};
 pub use types::{ApiError, CreatePaymentIntent, PaymentIntent, PaymentIntentStatus};

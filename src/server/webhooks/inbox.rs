@@ -77,13 +77,14 @@ impl Inbox {
                         Err(_) => break,
                     }
                 }
-                let events: Vec<InboxEvent> = batch.iter().map(|p| p.event.clone()).collect();
+                let (events, waiting): (Vec<InboxEvent>, Vec<_>) =
+                    batch.into_iter().map(|p| (p.event, p.done)).unzip();
                 let result = insert_events(&mut connection, &events, now())
                     .await
                     .map_err(|error| error.to_string());
-                for pending in batch {
+                for done in waiting {
                     // The request may have gone (client hung up); the event is stored anyway.
-                    let _ = pending.done.send(result.clone());
+                    let _ = done.send(result.clone());
                 }
                 if result.is_ok() {
                     counters.commits.fetch_add(1, Ordering::Relaxed);

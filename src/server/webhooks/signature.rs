@@ -58,7 +58,10 @@ fn parse(header: &str) -> Result<Header<'_>, SignatureError> {
 
 /// The `v1` signature of `body` at `timestamp` under `secret`, as lowercase hex.
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    hex(&mac(secret, timestamp, body))
+    mac(secret, timestamp, body)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 fn mac(secret: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
@@ -69,10 +72,6 @@ fn mac(secret: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
     mac.update(b".");
     mac.update(body);
     mac.finalize().into_bytes().into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Checks `header` for `body` against `secrets` at time `now` (unix seconds).
