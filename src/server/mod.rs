@@ -4,6 +4,7 @@
 pub mod cart_cookie;
 pub mod checkout;
 pub mod config;
+pub mod crash_point;
 pub mod fulfilment;
 pub mod health;
 pub mod logging;

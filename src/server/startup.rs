@@ -47,27 +47,30 @@ impl Application {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("creating the data directory {}", config.data_dir.display())
         })?;
-        let store = Store::open(&config.database_url).await?;
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("listening on {}", config.listen_addr))?;
+        // The address this machine reaches the shop at (0.0.0.0 is not one).
+        let local_addr = listener.local_addr()?;
+        let reachable = if local_addr.ip().is_unspecified() {
+            SocketAddr::new(std::net::IpAddr::from([127, 0, 0, 1]), local_addr.port())
+        } else {
+            local_addr
+        };
+        let shop_url = config
+            .public_origin
+            .clone()
+            .unwrap_or_else(|| format!("http://{reachable}"));
+        let store = Store::open(&config.database_url)
+            .await?
+            .linking_to(&shop_url);
         // Start-up never waits on Stripe itself: the embedded emulator is in-process,
         // and nothing here calls the API.
         let (payments, emulator) = Payments::start(&config).await?;
-        let local_addr = listener.local_addr()?;
         if let Some(emulator) = &emulator {
             // The embedded emulator delivers its events to this shop, as `stripe
             // listen --forward-to` would.
-            let host = if local_addr.ip().is_unspecified() {
-                std::net::IpAddr::from([127, 0, 0, 1])
-            } else {
-                local_addr.ip()
-            };
-            let url = format!(
-                "http://{}{}",
-                SocketAddr::new(host, local_addr.port()),
-                security::WEBHOOK_PATH
-            );
+            let url = format!("http://{reachable}{}", security::WEBHOOK_PATH);
             emulator
                 .emulator
                 .configure_webhook_urls(&[url])

@@ -1,25 +1,36 @@
 //! The shop killed with SIGKILL while payments' events stream in, then restarted, again
-//! and again: no event lost, no order fulfilled twice, no second email, no stock taken
-//! twice. The emulator runs in this test process, so its pending deliveries (and its
-//! retries) outlive every kill, as Stripe's do.
+//! and again: at each of its named crash points in turn, and at staggered moments. No
+//! event lost, no order fulfilled twice, no second email, no stock taken twice. The
+//! emulator runs in this test process, so its pending deliveries (and its retries)
+//! outlive every kill, as Stripe's do.
 
 use crate::helpers::{TestShop, TestStripe};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sqlx::SqlitePool;
 use std::{
+    io::Read,
     net::SocketAddr,
+    os::unix::process::ExitStatusExt,
     process::{Child, Command, Stdio},
     time::Duration,
 };
+use storefront::server::crash_point::POINTS;
 
 struct ShopProcess {
     child: Child,
 }
 
-fn start(stripe: &TestStripe, addr: SocketAddr, data_dir: &std::path::Path) -> ShopProcess {
+/// Starts the shop binary; with `crash_at`, it SIGKILLs itself at that crash point.
+fn start(
+    stripe: &TestStripe,
+    addr: SocketAddr,
+    data_dir: &std::path::Path,
+    crash_at: Option<&str>,
+) -> ShopProcess {
     let keys = &stripe.running.keys;
-    let child = Command::new(env!("CARGO_BIN_EXE_storefront"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_storefront"));
+    command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("LISTEN_ADDR", addr.to_string())
@@ -38,9 +49,11 @@ fn start(stripe: &TestStripe, addr: SocketAddr, data_dir: &std::path::Path) -> S
         .env("PAYMENT_INTENTS_PER_IP", "100000")
         .current_dir(data_dir)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the shop binary starts");
+        .stderr(Stdio::piped());
+    if let Some(point) = crash_at {
+        command.env("STOREFRONT_CRASH_AT", point);
+    }
+    let child = command.spawn().expect("the shop binary starts");
     ShopProcess { child }
 }
 
@@ -66,92 +79,116 @@ impl ShopProcess {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaped");
     }
+
+    /// Waits for the shop to kill itself at `point`, pushing the emulator's pending
+    /// deliveries (and retries) at it meanwhile; panics if it never gets there.
+    async fn dies_at(mut self, point: &str, stripe: &TestStripe) {
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().expect("waiting on the shop") {
+                assert_eq!(status.signal(), Some(9), "killed by SIGKILL at {point}");
+                let mut said = String::new();
+                self.child
+                    .stderr
+                    .take()
+                    .expect("stderr piped")
+                    .read_to_string(&mut said)
+                    .unwrap();
+                assert!(
+                    said.contains(&format!("crash point {point} reached")),
+                    "the shop died, but not at {point}: {said}"
+                );
+                return;
+            }
+            stripe
+                .control("webhooks/flush", serde_json::json!({}))
+                .await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.kill();
+        panic!("the shop never reached crash point {point}");
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_between_any_two_steps_loses_nothing_and_fulfils_once() {
-    let stripe = TestStripe::start().await;
-    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = free.local_addr().unwrap();
-    drop(free);
-    let data_dir = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}", data_dir.path().join("shop.db").display());
-    stripe
-        .running
-        .emulator
-        .configure_webhook_urls(&[format!("http://{addr}/webhooks/stripe")])
-        .unwrap();
+async fn stock(pool: &SqlitePool) -> i64 {
+    sqlx::query_scalar("SELECT stock FROM products WHERE id = 'stoneware-mug'")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
 
-    let mut shop = start(&stripe, addr, data_dir.path());
-    wait_until_up(addr).await;
-    let orders = 6;
+async fn confirm(stripe: &TestStripe, intent: &str) {
+    stripe
+        .api(
+            Method::POST,
+            &format!("/v1/payment_intents/{intent}/confirm"),
+            &[
+                ("payment_method", "pm_card_visa"),
+                ("return_url", "http://127.0.0.1/done"),
+            ],
+        )
+        .await;
+}
+
+/// Submits `orders` one-mug orders through the running shop: their PaymentIntents.
+async fn submit_orders(addr: SocketAddr, database_url: &str, orders: usize) -> Vec<String> {
     let mut intents = Vec::new();
     for _ in 0..orders {
-        let mut shopper = TestShop::attach(addr, database_url.clone());
+        let mut shopper = TestShop::attach(addr, database_url.to_owned());
         let session = shopper.submitted_order("stoneware-mug", "1").await;
         intents.push(session["payment_intent"].as_str().unwrap().to_owned());
     }
-    let pool = SqlitePool::connect(&database_url).await.unwrap();
-    let stock_before: i64 =
-        sqlx::query_scalar("SELECT stock FROM products WHERE id = 'stoneware-mug'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    intents
+}
 
-    // Pay them all while killing the shop at staggered moments.
-    for (round, intent) in intents.iter().enumerate() {
-        stripe
-            .api(
-                Method::POST,
-                &format!("/v1/payment_intents/{intent}/confirm"),
-                &[
-                    ("payment_method", "pm_card_visa"),
-                    ("return_url", "http://127.0.0.1/done"),
-                ],
-            )
-            .await;
-        tokio::time::sleep(Duration::from_millis(15 * round as u64)).await;
-        shop.kill();
-        shop = start(&stripe, addr, data_dir.path());
-        wait_until_up(addr).await;
-    }
-
-    // Everything converges: retried deliveries and the reconciler.
+/// Lets retried deliveries and the reconciler finish, then checks the invariants: every
+/// order paid and fulfilled once, stock taken once each, one confirmation each (sent),
+/// and every event the emulator delivered in the inbox, applied.
+async fn converges(stripe: &TestStripe, pool: &SqlitePool, orders: i64, stock_before: i64) {
     let mut paid = 0;
     for _ in 0..600 {
         stripe
             .control("webhooks/flush", serde_json::json!({}))
             .await;
         paid = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM orders WHERE status = 'paid'")
-            .fetch_one(&pool)
+            .fetch_one(pool)
             .await
             .unwrap();
         let pending: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM webhook_events WHERE status IN ('pending', 'parked')",
         )
-        .fetch_one(&pool)
+        .fetch_one(pool)
         .await
         .unwrap();
-        if paid == orders && pending == 0 {
+        let unsent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if paid == orders && pending == 0 && unsent == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(paid, orders, "every order paid");
-    let stock: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = 'stoneware-mug'")
-        .fetch_one(&pool)
+    assert_eq!(
+        stock(pool).await,
+        stock_before - orders,
+        "stock taken once per order"
+    );
+    let emails: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'order_confirmation' AND sent_at IS NOT NULL",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(emails, orders, "one confirmation per order, sent");
+    let total_emails: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+        .fetch_one(pool)
         .await
         .unwrap();
-    assert_eq!(stock, stock_before - orders, "stock taken once per order");
-    let emails: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'order_confirmation'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    assert_eq!(emails, orders, "one confirmation per order");
+    assert_eq!(total_emails, orders, "no other email");
     let fulfilled: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE fulfilled_at IS NOT NULL")
-            .fetch_one(&pool)
+            .fetch_one(pool)
             .await
             .unwrap();
     assert_eq!(fulfilled, orders);
@@ -169,10 +206,72 @@ async fn sigkill_between_any_two_steps_loses_nothing_and_fulfils_once() {
         let status: Option<String> =
             sqlx::query_scalar("SELECT status FROM webhook_events WHERE id = $1")
                 .bind(event["id"].as_str().unwrap())
-                .fetch_optional(&pool)
+                .fetch_optional(pool)
                 .await
                 .unwrap();
         assert_eq!(status.as_deref(), Some("processed"), "{}", event["id"]);
     }
+}
+
+/// A fresh data directory and a free port, with the emulator delivering there.
+fn fresh_shop_site(stripe: &TestStripe) -> (SocketAddr, tempfile::TempDir, String) {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap();
+    drop(free);
+    let data_dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", data_dir.path().join("shop.db").display());
+    stripe
+        .running
+        .emulator
+        .configure_webhook_urls(&[format!("http://{addr}/webhooks/stripe")])
+        .unwrap();
+    (addr, data_dir, database_url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_at_every_step_loses_nothing_and_fulfils_once() {
+    let stripe = TestStripe::start().await;
+    let (addr, data_dir, database_url) = fresh_shop_site(&stripe);
+    let shop = start(&stripe, addr, data_dir.path(), None);
+    wait_until_up(addr).await;
+    let intents = submit_orders(addr, &database_url, POINTS.len()).await;
+    let pool = SqlitePool::connect(&database_url).await.unwrap();
+    let stock_before = stock(&pool).await;
+    shop.kill();
+
+    // One payment per crash point, in the order a payment passes them: each run of the
+    // shop dies at its point, and the next run picks up whatever it left.
+    for (point, intent) in POINTS.iter().zip(&intents) {
+        let shop = start(&stripe, addr, data_dir.path(), Some(point));
+        confirm(&stripe, intent).await;
+        shop.dies_at(point, &stripe).await;
+    }
+
+    let shop = start(&stripe, addr, data_dir.path(), None);
+    wait_until_up(addr).await;
+    converges(&stripe, &pool, intents.len() as i64, stock_before).await;
+    shop.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_at_staggered_moments_loses_nothing_and_fulfils_once() {
+    let stripe = TestStripe::start().await;
+    let (addr, data_dir, database_url) = fresh_shop_site(&stripe);
+    let mut shop = start(&stripe, addr, data_dir.path(), None);
+    wait_until_up(addr).await;
+    let intents = submit_orders(addr, &database_url, 6).await;
+    let pool = SqlitePool::connect(&database_url).await.unwrap();
+    let stock_before = stock(&pool).await;
+
+    // Pay them all while killing the shop at staggered moments.
+    for (round, intent) in intents.iter().enumerate() {
+        confirm(&stripe, intent).await;
+        tokio::time::sleep(Duration::from_millis(15 * round as u64)).await;
+        shop.kill();
+        shop = start(&stripe, addr, data_dir.path(), None);
+        wait_until_up(addr).await;
+    }
+
+    converges(&stripe, &pool, intents.len() as i64, stock_before).await;
     shop.kill();
 }

@@ -369,14 +369,17 @@ async fn a_decline_marks_the_order_failed_with_one_email_and_a_retry_pays() {
     wait_for(&pool, &order, "payment_failed").await;
     confirm(&stripe, &id, "pm_card_chargeDeclined").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let failures: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM outbox WHERE order_id = $1 AND kind = 'payment_failed'",
+    let failures: Vec<String> = sqlx::query_scalar(
+        "SELECT body FROM outbox WHERE order_id = $1 AND kind = 'payment_failed'",
     )
     .bind(&order)
-    .fetch_one(&pool)
+    .fetch_all(&pool)
     .await
     .unwrap();
-    assert_eq!(failures, 1, "one failure email per order");
+    assert_eq!(failures.len(), 1, "one failure email per order");
+    // An email's link must work from a mail client: absolute, to this shop.
+    let link = format!("http://{}/checkout", shop.addr);
+    assert!(failures[0].contains(&link), "{link} in {:?}", failures[0]);
     confirm(&stripe, &id, "pm_card_visa").await;
     wait_for(&pool, &order, "paid").await;
 }

@@ -94,6 +94,9 @@ pub async fn run(state: AppState, sender: MailSender) {
             Ok(due) => {
                 for mail in due {
                     let result = sender.send(&mail).await;
+                    if result.is_ok() {
+                        crate::server::crash_point::reached("mail.sent");
+                    }
                     if let Err(error) = &result {
                         tracing::warn!(id = %mail.id, %error, "sending an email failed; retrying later");
                     }

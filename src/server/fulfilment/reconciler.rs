@@ -38,6 +38,7 @@ pub async fn pass(state: &AppState) {
             .await
         {
             Ok(intent) => {
+                crate::server::crash_point::reached("reconciler.read_payment");
                 let facts = PaymentFacts::from(&intent);
                 if let Err(error) = state.store.apply_payment(&facts, None, now()).await {
                     tracing::warn!(%order, %error, "reconciling an order failed; next pass retries");

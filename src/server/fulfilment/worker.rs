@@ -3,6 +3,7 @@
 
 use super::{backoff_secs, transition::PaymentFacts};
 use crate::server::{
+    crash_point,
     shopper::now,
     store::{Applied, DueEvent},
     stripe::StripeFailure,
@@ -54,6 +55,7 @@ async fn handle(state: &AppState, event: DueEvent) {
         .await
     {
         Ok(intent) => {
+            crash_point::reached("worker.read_payment");
             let facts = PaymentFacts::from(&intent);
             state
                 .store

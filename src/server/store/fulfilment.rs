@@ -4,6 +4,7 @@
 use super::{corrupt, database_error, orders::copy_lines, priced_lines, Store, UnixTime};
 use crate::{
     domain::{OrderStatus, ShopError},
+    server::crash_point,
     server::fulfilment::transition::{transition, OrderFacts, PaymentFacts, Transition},
 };
 use sqlx::{FromRow, Sqlite, Transaction};
@@ -215,6 +216,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(database_error("reading a cart"))?;
+        crash_point::reached("fulfil.began");
         let from = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
         let facts = OrderFacts {
             id: order.id.clone(),
@@ -256,8 +258,12 @@ impl Store {
                 &order,
                 "payment_failed",
                 "Your payment did not go through",
-                "Your payment could not be completed, and nothing was charged. Your cart is \
-                 saved: you can try again, with another card if you like, at /checkout.",
+                &format!(
+                    "Your payment could not be completed, and nothing was charged. Your cart \
+                     is saved: you can try again, with another card if you like, at \
+                     {}/checkout",
+                    self.shop_url
+                ),
                 now,
             )
             .await?;
@@ -301,9 +307,11 @@ impl Store {
             .await
             .map_err(database_error("finishing an event"))?;
         }
+        crash_point::reached("fulfil.before_commit");
         tx.commit()
             .await
             .map_err(database_error("committing a fulfilment"))?;
+        crash_point::reached("fulfil.committed");
         if to != from {
             tracing::info!(order = %order.id, from = from.as_str(), to = to.as_str(), "order moved");
         }
@@ -444,6 +452,7 @@ async fn fulfil(
         .map_err(database_error("emptying the cart"))?;
         summary.push_str(&format!("{quantity} × {name}\n"));
     }
+    crash_point::reached("fulfil.stock_taken");
     sqlx::query("UPDATE carts SET version = version + 1, updated_at = $2 WHERE id = $1")
         .bind(&order.cart_id)
         .bind(now)
@@ -468,6 +477,7 @@ async fn fulfil(
         now,
     )
     .await?;
+    crash_point::reached("fulfil.mail_queued");
     Ok(None)
 }
 

@@ -8,7 +8,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
     FromRow, SqlitePool,
 };
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 mod confirmation;
 mod fulfilment;
@@ -24,6 +24,9 @@ pub use orders::{
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// Where shoppers reach the shop, such as `https://shop.example`: links in the
+    /// emails it queues must be absolute.
+    shop_url: Arc<str>,
 }
 
 /// Seconds since the Unix epoch: the portable timestamp of every table.
@@ -94,7 +97,16 @@ impl Store {
             .run(&pool)
             .await
             .context("running database migrations")?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            shop_url: Arc::from("http://localhost:3000"),
+        })
+    }
+
+    /// The same store, with emails linking to `shop_url` (no trailing slash).
+    pub fn linking_to(mut self, shop_url: &str) -> Self {
+        self.shop_url = Arc::from(shop_url.trim_end_matches('/'));
+        self
     }
 
     /// Checks that the database answers, for `/healthz`.

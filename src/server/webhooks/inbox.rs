@@ -82,6 +82,7 @@ impl Inbox {
                 let result = insert_events(&mut connection, &events, now())
                     .await
                     .map_err(|error| error.to_string());
+                crate::server::crash_point::reached("inbox.committed");
                 for done in waiting {
                     // The request may have gone (client hung up); the event is stored anyway.
                     let _ = done.send(result.clone());

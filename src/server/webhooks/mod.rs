@@ -87,6 +87,7 @@ pub async fn receive(State(state): State<AppState>, request: Request) -> Respons
             if expected_livemode { "live" } else { "test" },
         );
     }
+    crate::server::crash_point::reached("webhook.verified");
     let payment_intent = (event.data.object.object.as_deref() == Some("payment_intent"))
         .then_some(event.data.object.id)
         .flatten();
