@@ -678,3 +678,62 @@ async fn repeated_failed_payments_lock_the_order_for_a_while() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(body, json!("TooManyRequests"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_declined_attempt_counts_even_without_a_new_submit() {
+    // A card tester holding the client secret confirms the same PaymentIntent again
+    // and again, straight at Stripe: the order stays `payment_failed`, yet each decline
+    // is an attempt and counts toward the lock.
+    let stripe = TestStripe::start().await;
+    let mut shop = spawn_app_against(&stripe, |config| {
+        config.limits.failures_before_lock = 3;
+    })
+    .await;
+    stripe
+        .running
+        .emulator
+        .configure_webhook_urls(&[shop.url("/webhooks/stripe")])
+        .unwrap();
+    shop.add("stoneware-mug", "1").await;
+    let session = prepare(&mut shop, "standard").await;
+    let id = session["payment_intent"].as_str().unwrap().to_owned();
+    let pool = sqlx::SqlitePool::connect(&shop.database_url).await.unwrap();
+    assert_eq!(
+        submit(&mut shop, &submission(&session)).await.0,
+        StatusCode::OK
+    );
+    for card in [
+        "pm_card_chargeDeclined",
+        "pm_card_chargeDeclinedInsufficientFunds",
+        "pm_card_chargeDeclined",
+    ] {
+        stripe
+            .api(
+                Method::POST,
+                &format!("/v1/payment_intents/{id}/confirm"),
+                &[
+                    ("payment_method", card),
+                    ("return_url", "http://127.0.0.1/done"),
+                ],
+            )
+            .await;
+    }
+    let mut failures = 0;
+    for _ in 0..100 {
+        failures = sqlx::query_scalar(
+            "SELECT failed_attempts FROM orders WHERE status = 'payment_failed'",
+        )
+        .fetch_optional(&pool)
+        .await
+        .unwrap()
+        .unwrap_or(0);
+        if failures == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(failures, 3, "each declined confirmation counted once");
+    let (status, body) = submit(&mut shop, &submission(&session)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body, json!("TooManyRequests"));
+}

@@ -59,7 +59,7 @@ async fn handle(state: &AppState, event: DueEvent) {
             let facts = PaymentFacts::from(&intent);
             state
                 .store
-                .apply_payment(&facts, Some(&event.id), now())
+                .apply_payment(&facts, Some(&event), now())
                 .await
                 .map_err(|error| error.to_string())
         }

@@ -154,11 +154,14 @@ impl Store {
     /// commits the result with every side effect in one transaction: the new status,
     /// locked lines, stock, the cart, the outbox, the timeline, and `event` marked
     /// processed. Applying the same facts twice changes nothing the second time.
-    #[tracing::instrument(skip(self, payment), fields(payment_intent = %payment.id))]
+    #[tracing::instrument(
+        skip(self, payment, event),
+        fields(payment_intent = %payment.id, event = ?event.map(|e| &e.id))
+    )]
     pub async fn apply_payment(
         &self,
         payment: &PaymentFacts,
-        event: Option<&str>,
+        event: Option<&DueEvent>,
         now: UnixTime,
     ) -> Result<Applied, ShopError> {
         // IMMEDIATE: read the order, then write, with no other writer in between.
@@ -269,7 +272,16 @@ impl Store {
             .await?;
         }
         let to = step.to.unwrap_or(from);
-        if to == OrderStatus::PaymentFailed && from != OrderStatus::PaymentFailed {
+        // Every declined attempt counts toward the lock, not just the first one to
+        // move the order: a card tester confirming the same PaymentIntent again and
+        // again leaves the order in `payment_failed` but sends one event per attempt.
+        // The inbox stores each event once, and this runs in the transaction that marks
+        // it processed, so each counts exactly once. (A failure whose event was lost is
+        // not counted: the reconciler sees a status, not attempts.)
+        let declined_attempt = event.is_some_and(|e| e.kind == "payment_intent.payment_failed")
+            && known.is_some()
+            && payment.failed_attempt;
+        if declined_attempt {
             sqlx::query(
                 "UPDATE orders SET failed_attempts = failed_attempts + 1, last_failed_at = $2 WHERE id = $1",
             )
@@ -301,7 +313,7 @@ impl Store {
             sqlx::query(
                 "UPDATE webhook_events SET status = 'processed', processed_at = $2 WHERE id = $1",
             )
-            .bind(event)
+            .bind(&event.id)
             .bind(now)
             .execute(&mut *tx)
             .await
