@@ -217,6 +217,41 @@ async fn bad_deliveries_are_refused_with_400_and_nothing_is_written() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_duplicates_are_stored_once_and_all_acknowledged() {
+    let stripe = TestStripe::start().await;
+    let shop = spawn_app_against(&stripe, |_| {}).await;
+    let secret = stripe.running.keys.webhook_secret.clone();
+    let foreign = json!({"id": "pi_foreign", "object": "payment_intent", "metadata": {}});
+    // 48 deliveries at once: 16 distinct events, each sent three times, so copies of
+    // one event meet in the same shared commit as well as in different ones.
+    let mut deliveries = tokio::task::JoinSet::new();
+    for n in 0..48 {
+        let body = event(
+            &format!("evt_concurrent_{}", n % 16),
+            false,
+            foreign.clone(),
+        );
+        let t = now();
+        let header = format!("t={t},v1={}", sign(&secret, t, &body));
+        let request = shop
+            .client
+            .post(shop.url("/webhooks/stripe"))
+            .header("stripe-signature", header)
+            .body(body);
+        deliveries.spawn(async move { request.send().await.unwrap().status() });
+    }
+    while let Some(status) = deliveries.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+    let pool = db(&shop).await;
+    assert_eq!(
+        scalar(&pool, "SELECT COUNT(*) FROM webhook_events").await,
+        16,
+        "each event stored once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_mode_unknown_and_foreign_events_are_acknowledged_and_skipped() {
     let stripe = TestStripe::start().await;
     let shop = spawn_app_against(&stripe, |_| {}).await;

@@ -66,32 +66,55 @@ struct OrderRow {
     email: Option<String>,
 }
 
-/// Writes a batch of verified events in one transaction on `connection` (the
-/// inbox's own, with `synchronous=FULL`): a duplicate id is a no-op.
+/// Rows per `INSERT`: 8 parameters each stays far below SQLite's 32,766.
+const ROWS_PER_INSERT: usize = 1000;
+
+/// Writes a batch of verified events atomically on `connection` (the inbox's own, with
+/// `synchronous=FULL`): a duplicate id, within the batch or already stored, is a no-op.
+///
+/// The batch goes in as one multi-row `INSERT`, which SQLite commits atomically on its
+/// own: sqlx runs SQLite on a thread of its own, and one statement is one round trip
+/// to it where a statement per event (plus `BEGIN` and `COMMIT`) would be many.
 pub async fn insert_events(
     connection: &mut sqlx::SqliteConnection,
     events: &[InboxEvent],
     now: UnixTime,
 ) -> Result<(), sqlx::Error> {
+    if events.len() <= ROWS_PER_INSERT {
+        return insert_rows(&mut *connection, events, now).await;
+    }
     let mut tx = sqlx::Connection::begin(connection).await?;
-    for event in events {
-        sqlx::query(
-            "INSERT INTO webhook_events
-                 (id, type, livemode, payment_intent, payload, status, next_attempt_at, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&event.id)
-        .bind(&event.kind)
-        .bind(event.livemode)
-        .bind(&event.payment_intent)
-        .bind(&event.payload)
-        .bind(if event.skipped { "skipped" } else { "pending" })
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        insert_rows(&mut *tx, chunk, now).await?;
     }
     tx.commit().await
+}
+
+async fn insert_rows(
+    connection: &mut sqlx::SqliteConnection,
+    events: &[InboxEvent],
+    now: UnixTime,
+) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
+        "INSERT INTO webhook_events
+             (id, type, livemode, payment_intent, payload, status, next_attempt_at, received_at) ",
+    );
+    insert.push_values(events, |mut row, event| {
+        row.push_bind(&event.id)
+            .push_bind(&event.kind)
+            .push_bind(event.livemode)
+            .push_bind(&event.payment_intent)
+            .push_bind(&event.payload)
+            .push_bind(if event.skipped { "skipped" } else { "pending" })
+            .push_bind(now)
+            .push_bind(now);
+    });
+    insert.push(" ON CONFLICT (id) DO NOTHING");
+    insert.build().execute(connection).await?;
+    Ok(())
 }
 
 impl Store {
@@ -527,4 +550,45 @@ async fn queue_mail(
     .await
     .map_err(database_error("queueing an email"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(n: usize) -> InboxEvent {
+        InboxEvent {
+            id: format!("evt_{n}"),
+            kind: "charge.succeeded".into(),
+            livemode: false,
+            payment_intent: None,
+            payload: "{}".into(),
+            skipped: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_stores_each_event_once_whatever_its_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("shop.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let mut connection = store.pool.acquire().await.unwrap();
+        // Duplicates inside one statement, across the statements of a large batch
+        // (more than ROWS_PER_INSERT rows), and of events stored before.
+        let batch: Vec<InboxEvent> = (0..2 * ROWS_PER_INSERT + 10)
+            .map(|n| event(n % (ROWS_PER_INSERT + 7)))
+            .collect();
+        insert_events(&mut connection, &batch[..5], 1)
+            .await
+            .unwrap();
+        insert_events(&mut connection, &batch, 2).await.unwrap();
+        insert_events(&mut connection, &[], 3).await.unwrap();
+        let (count, first_seen): (i64, i64) =
+            sqlx::query_as("SELECT COUNT(*), MIN(received_at) FROM webhook_events")
+                .fetch_one(&mut *connection)
+                .await
+                .unwrap();
+        assert_eq!(count, i64::try_from(ROWS_PER_INSERT + 7).unwrap());
+        assert_eq!(first_seen, 1, "a duplicate changes nothing");
+    }
 }
