@@ -491,3 +491,84 @@ async fn the_shop_serves_and_stores_webhooks_while_stripe_is_unreachable() {
     }
     panic!("the worker never tried");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_that_keeps_failing_backs_off_then_is_parked_with_its_error() {
+    // Stripe refuses the shop's reads (a revoked key, say): every attempt fails, and
+    // not because Stripe is down, so the event must end up parked, never dropped.
+    let stripe = TestStripe::start().await;
+    let keys = stripe.running.keys.clone();
+    let revoked = storefront::server::stripe::StripeMode::External {
+        api_base: stripe.running.base_url.clone(),
+        js_url: format!("{}/js.stripe.com/v3/", stripe.running.base_url),
+        keys: storefront::server::stripe::StripeKeys::parse(
+            &format!("{}revoked", keys.secret_key),
+            &keys.publishable_key,
+            Some(keys.webhook_secret.clone()),
+        )
+        .unwrap(),
+    };
+    let shop = spawn_app_against(&stripe, move |config| config.stripe = revoked).await;
+    let body = event(
+        "evt_keeps_failing",
+        false,
+        json!({"id": "pi_keeps_failing", "object": "payment_intent"}),
+    );
+    let t = now();
+    let header = format!("t={t},v1={}", sign(&keys.webhook_secret, t, &body));
+    assert_eq!(
+        post_webhook(&shop, &body, Some(&header)).await,
+        StatusCode::OK
+    );
+    let pool = db(&shop).await;
+    let row = |pool: SqlitePool| async move {
+        sqlx::query_as::<_, (String, i64, i64, Option<String>)>(
+            "SELECT status, attempts, next_attempt_at, last_error FROM webhook_events
+             WHERE id = 'evt_keeps_failing'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let mut first = row(pool.clone()).await;
+    for _ in 0..100 {
+        if first.1 >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        first = row(pool.clone()).await;
+    }
+    let (status, attempts, next_attempt_at, last_error) = first;
+    assert_eq!((status.as_str(), attempts), ("pending", 1), "retried later");
+    assert!(
+        next_attempt_at >= t + 2,
+        "backed off: next at {next_attempt_at}, now {t}"
+    );
+    assert!(
+        last_error.is_some_and(|e| !e.is_empty()),
+        "the error is kept"
+    );
+
+    // Eleven failures later (time fast-forwarded, the backoff being hours by then),
+    // the twelfth attempt parks it.
+    sqlx::query(
+        "UPDATE webhook_events SET attempts = 11, next_attempt_at = 0 WHERE id = 'evt_keeps_failing'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    for _ in 0..100 {
+        let (status, attempts, _, last_error) = row(pool.clone()).await;
+        if status == "parked" {
+            assert_eq!(attempts, 12);
+            assert!(
+                last_error.is_some_and(|e| !e.is_empty()),
+                "parked with its error"
+            );
+            return;
+        }
+        assert_eq!(status, "pending", "never dropped");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the event was never parked");
+}
