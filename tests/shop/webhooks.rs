@@ -572,3 +572,101 @@ async fn an_event_that_keeps_failing_backs_off_then_is_parked_with_its_error() {
     }
     panic!("the event was never parked");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_order_of_a_payments_events_ends_in_one_fulfilment() {
+    // A declined card, then a good one: created, payment_failed, succeeded. Each of
+    // the six orders of those three events is delivered (by this test, signed as
+    // Stripe signs) for its own order, each event twice, and every one must end paid,
+    // fulfilled once, with no failure email (Stripe says "succeeded" by then).
+    let (stripe, shop) = shop_with_webhooks(|config| {
+        // No healing behind the test's back: only the deliveries move the orders.
+        config.reconcile_after = Duration::from_secs(3600);
+    })
+    .await;
+    stripe.running.emulator.configure_webhook_urls(&[]).unwrap();
+    let secret = stripe.running.keys.webhook_secret.clone();
+    let pool = db(&shop).await;
+    let permutations: [[usize; 3]; 6] = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
+    for permutation in permutations {
+        let stock = scalar(
+            &pool,
+            "SELECT stock FROM products WHERE id = 'stoneware-mug'",
+        )
+        .await;
+        let mut shopper = TestShop::attach(shop.addr, shop.database_url.clone());
+        let (id, order) = checkout(&mut shopper, &stripe, "stoneware-mug").await;
+        confirm(&stripe, &id, "pm_card_chargeDeclined").await;
+        assert_eq!(
+            confirm(&stripe, &id, "pm_card_visa").await["status"],
+            "succeeded"
+        );
+        let listed = stripe.api(Method::GET, "/v1/events?limit=100", &[]).await;
+        let mut events: Vec<Value> = listed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["data"]["object"]["id"] == id.as_str())
+            .cloned()
+            .collect();
+        // Stripe lists newest first.
+        events.reverse();
+        let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "payment_intent.created",
+                "payment_intent.payment_failed",
+                "payment_intent.succeeded"
+            ],
+            "the payment's events"
+        );
+        for index in permutation.iter().chain(&permutation) {
+            let body = serde_json::to_vec(&events[*index]).unwrap();
+            let t = now();
+            let header = format!("t={t},v1={}", sign(&secret, t, &body));
+            assert_eq!(
+                post_webhook(&shop, &body, Some(&header)).await,
+                StatusCode::OK
+            );
+        }
+        wait_for(&pool, &order, "paid").await;
+        fulfilled_once(&pool, &order, "stoneware-mug", stock).await;
+        let failure_mails: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE order_id = $1 AND kind = 'payment_failed'",
+        )
+        .bind(&order)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(failure_mails, 0, "{permutation:?}");
+    }
+    for _ in 0..100 {
+        if scalar(
+            &pool,
+            "SELECT COUNT(*) FROM webhook_events WHERE status <> 'processed'",
+        )
+        .await
+            == 0
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        scalar(
+            &pool,
+            "SELECT COUNT(*) FROM webhook_events WHERE status = 'processed'"
+        )
+        .await,
+        18,
+        "every event applied once"
+    );
+}
