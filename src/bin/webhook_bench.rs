@@ -26,6 +26,7 @@ use storefront::server::{
 
 const SENDERS: usize = 32;
 const EVENTS: usize = 20_000;
+const ROUNDS: usize = 5;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -52,40 +53,13 @@ async fn main() -> anyhow::Result<()> {
     let inbox = shop.inbox();
     tokio::spawn(shop.run_until_stopped());
 
-    // 1. The route, 32 senders at once.
+    // This machine's neighbours come and go: every figure is the median of ROUNDS,
+    // the route, its ceiling and the raw inserts taking turns.
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(SENDERS)
         .build()?;
     let secret = Arc::new(secret);
-    let route_rate = flood(&client, &url, &secret, "evt_bench", true).await?;
-    let stats = inbox.stats();
-    let (events, commits) = (
-        stats.events.load(std::sync::atomic::Ordering::Relaxed),
-        stats.commits.load(std::sync::atomic::Ordering::Relaxed),
-    );
-    println!(
-        "route: {route_rate:>9.0} verified, durable events/s ({EVENTS} events, {SENDERS} senders)"
-    );
-    println!(
-        "       {commits} commits for {events} events: {:.1} events share each fsync",
-        events as f64 / commits.max(1) as f64
-    );
-    // The same requests signed with another secret: verified and refused, nothing
-    // parsed or written. What HTTP and HMAC cost on this machine, without the disk.
-    let ceiling = flood(
-        &client,
-        &url,
-        &Arc::new("whsec_not_the_shops".to_owned()),
-        "evt_refused",
-        false,
-    )
-    .await?;
-    println!(
-        "ceiling: {ceiling:>9.0} requests/s refused at the signature (no disk): the durable route runs at {:.0}% of it",
-        100.0 * route_rate / ceiling
-    );
-
-    // 2. Raw inserts on the same disk with the same pragmas and schema.
+    let refusing = Arc::new("whsec_not_the_shops".to_owned());
     let raw_url = format!("sqlite://{}", dir.join("raw.db").display());
     Store::open(&raw_url).await?;
     let mut raw = SqliteConnectOptions::from_str(&raw_url)?
@@ -93,23 +67,58 @@ async fn main() -> anyhow::Result<()> {
         .synchronous(SqliteSynchronous::Full)
         .connect()
         .await?;
-    let single = 2_000;
-    let started = Instant::now();
-    for n in 0..single {
-        insert_events(&mut raw, &[event(&format!("evt_single_{n}"))], now()).await?;
+    let (mut route, mut ceiling, mut single, mut batched) = (vec![], vec![], vec![], vec![]);
+    for round in 0..ROUNDS {
+        // 1. The route, 32 senders at once.
+        route.push(flood(&client, &url, &secret, &format!("evt_bench_{round}"), true).await?);
+        // The same requests signed with another secret: verified and refused, nothing
+        // parsed or written. What HTTP and HMAC cost on this machine, without the disk.
+        ceiling.push(flood(&client, &url, &refusing, "evt_refused", false).await?);
+        // 2. Raw inserts on the same disk with the same pragmas, schema and statement.
+        let started = Instant::now();
+        for n in 0..2_000 {
+            let id = format!("evt_single_{round}_{n}");
+            insert_events(&mut raw, &[event(&id)], now()).await?;
+        }
+        single.push(2_000.0 / started.elapsed().as_secs_f64());
+        let started = Instant::now();
+        for chunk in 0..200 {
+            let events: Vec<InboxEvent> = (0..100)
+                .map(|n| event(&format!("evt_batch_{round}_{chunk}_{n}")))
+                .collect();
+            insert_events(&mut raw, &events, now()).await?;
+        }
+        batched.push(20_000.0 / started.elapsed().as_secs_f64());
     }
-    let single_rate = single as f64 / started.elapsed().as_secs_f64();
-    let batched = 20_000;
-    let started = Instant::now();
-    for chunk in 0..batched / 100 {
-        let events: Vec<InboxEvent> = (0..100)
-            .map(|n| event(&format!("evt_batch_{chunk}_{n}")))
-            .collect();
-        insert_events(&mut raw, &events, now()).await?;
-    }
-    let batch_rate = batched as f64 / started.elapsed().as_secs_f64();
     raw.close().await?;
-    println!("raw SQLite, 1 event per transaction:   {single_rate:>9.0} events/s");
+    let (route_rate, ceiling, single_rate, batch_rate) = (
+        median(&mut route),
+        median(&mut ceiling),
+        median(&mut single),
+        median(&mut batched),
+    );
+    let stats = inbox.stats();
+    let (events, commits, commit_micros) = (
+        stats.events.load(std::sync::atomic::Ordering::Relaxed),
+        stats.commits.load(std::sync::atomic::Ordering::Relaxed),
+        stats
+            .commit_micros
+            .load(std::sync::atomic::Ordering::Relaxed),
+    );
+    println!("medians of {ROUNDS} rounds:");
+    println!(
+        "route: {route_rate:>9.0} verified, durable events/s ({EVENTS} events, {SENDERS} senders)"
+    );
+    println!(
+        "       {commits} commits for {events} events: {:.1} events share each fsync; {:.2} ms per commit",
+        events as f64 / commits.max(1) as f64,
+        commit_micros as f64 / 1000.0 / commits.max(1) as f64
+    );
+    println!(
+        "ceiling: {ceiling:>7.0} requests/s refused at the signature (no disk): the durable route runs at {:.0}% of it",
+        100.0 * route_rate / ceiling
+    );
+    println!("raw SQLite, 1 event per transaction:    {single_rate:>9.0} events/s");
     println!("raw SQLite, 100 events per transaction: {batch_rate:>9.0} events/s");
     println!(
         "route / one-per-transaction: {:.1}x (aim: at least 10x); route / batched: {:.2} (aim: at least 0.5)",
@@ -208,6 +217,11 @@ fn event(id: &str) -> InboxEvent {
         payload: format!("{{\"id\":\"{id}\",\"object\":\"event\"}}"),
         skipped: true,
     }
+}
+
+fn median(figures: &mut [f64]) -> f64 {
+    figures.sort_by(f64::total_cmp);
+    figures[figures.len() / 2]
 }
 
 fn ms(duration: Duration) -> f64 {

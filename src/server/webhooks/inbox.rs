@@ -43,6 +43,8 @@ pub struct Inbox {
 pub struct Stats {
     pub events: AtomicU64,
     pub commits: AtomicU64,
+    /// Time spent writing and syncing, in microseconds, over all commits.
+    pub commit_micros: AtomicU64,
 }
 
 impl std::fmt::Debug for Pending {
@@ -70,6 +72,12 @@ impl Inbox {
         let counters = stats.clone();
         tokio::spawn(async move {
             while let Some(first) = receiver.recv().await {
+                // Let the deliveries already being handled catch this commit: the
+                // requests answered by the last commit come back together, and a
+                // commit taken with the first of them alone would leave the rest
+                // queued behind a second fsync.
+                tokio::task::yield_now().await;
+                tokio::task::yield_now().await;
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {
                     match receiver.try_recv() {
@@ -79,9 +87,11 @@ impl Inbox {
                 }
                 let (events, waiting): (Vec<InboxEvent>, Vec<_>) =
                     batch.into_iter().map(|p| (p.event, p.done)).unzip();
+                let started = std::time::Instant::now();
                 let result = insert_events(&mut connection, &events, now())
                     .await
                     .map_err(|error| error.to_string());
+                let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
                 crate::server::crash_point::reached("inbox.committed");
                 for done in waiting {
                     // The request may have gone (client hung up); the event is stored anyway.
@@ -89,6 +99,7 @@ impl Inbox {
                 }
                 if result.is_ok() {
                     counters.commits.fetch_add(1, Ordering::Relaxed);
+                    counters.commit_micros.fetch_add(took, Ordering::Relaxed);
                     counters
                         .events
                         .fetch_add(u64::try_from(events.len()).unwrap_or(0), Ordering::Relaxed);
