@@ -255,7 +255,7 @@ struct Faults {
     webhook: Option<WebhookFaults>,
 }
 
-/// `POST /_emulator/faults` with `{"next_requests": [{"path", "status", "delay_ms"}]}`.
+/// `POST /_emulator/faults` with `{"next_requests": [{"path", "status", "delay_ms", "stored"}]}`.
 async fn faults(
     State(emulator): State<Emulator>,
     ControlJson(faults): ControlJson<Faults>,
@@ -271,6 +271,12 @@ async fn faults(
             return problem(
                 StatusCode::BAD_REQUEST,
                 "A fault's delay_ms must be at most 60000.",
+            );
+        }
+        if fault.stored && fault.status.is_none() {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "A stored fault needs a status: it is the result stored.",
             );
         }
     }

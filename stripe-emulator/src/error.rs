@@ -425,6 +425,15 @@ impl ApiError {
         e
     }
 
+    /// A failure during execution (control API `faults` with `stored`): stored under
+    /// the idempotency key like any executed result, so never worth retrying.
+    pub fn injected_during_execution(status: u16) -> Self {
+        let mut e = Self::injected(status);
+        e.before_execution = false;
+        e.should_retry = false;
+        e
+    }
+
     /// The envelope `{"error": {...}}`, fields in Stripe's (alphabetical) order.
     pub fn to_json(&self, request_log_url: Option<String>) -> Value {
         let mut e = Map::new();

@@ -419,6 +419,45 @@ async fn stripe_failures_are_calm_and_never_duplicate_a_payment_intent() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stripe_500_stored_under_its_key_moves_the_order_to_a_new_key() {
+    // A 500 during execution is Stripe's final answer for that Idempotency-Key
+    // (Stripe-Should-Retry: false): retrying the key would only replay it, so the
+    // order's next attempt must come with a new generation, hence a new key.
+    let stripe = TestStripe::start().await;
+    let mut shop = spawn_app_against(&stripe, |_| {}).await;
+    shop.add("beeswax-candle", "1").await;
+    stripe
+        .control(
+            "faults",
+            json!({"next_requests": [{"path": "/v1/payment_intents", "status": 500, "stored": true}]}),
+        )
+        .await;
+    let response = shop
+        .call("checkout/prepare", &[("shipping", "standard")])
+        .await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!("PaymentUnavailable")
+    );
+    let session = prepare(&mut shop, "standard").await;
+    let intents = stripe.payment_intents().await;
+    assert_eq!(intents.len(), 1, "one PaymentIntent, made under a new key");
+    assert_eq!(intents[0]["id"], session["payment_intent"]);
+    let creations: Vec<Value> = stripe
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| r["method"] == "POST" && r["path"] == "/v1/payment_intents")
+        .collect();
+    assert_eq!(creations.len(), 2, "the failed creation and the new one");
+    assert_ne!(
+        creations[0]["idempotency_key"], creations[1]["idempotency_key"],
+        "a new key after a stored failure"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_payment_intent_is_replaced_in_a_new_generation() {
     let stripe = TestStripe::start().await;
     let mut shop = spawn_app_against(&stripe, |_| {}).await;

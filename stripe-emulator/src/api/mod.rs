@@ -196,7 +196,7 @@ pub async fn handle(State(emulator): State<Emulator>, request: Request) -> Respo
         replayed: false,
         cors_origin: None,
     };
-    let (status, body) = match run(
+    let (status, body, retry) = match run(
         &emulator,
         &mut exchange,
         &method,
@@ -207,15 +207,22 @@ pub async fn handle(State(emulator): State<Emulator>, request: Request) -> Respo
     )
     .await
     {
-        Ok(answer) => answer,
-        Err(error) => (error.status, render_error(&emulator, &exchange, error)),
+        Ok((status, body)) => (status, body, should_retry_header(&exchange, status)),
+        Err(error) => {
+            // Not stored: a fault injected before execution says so itself.
+            let retry = if error.should_retry {
+                Some("true")
+            } else {
+                should_retry_header(&exchange, error.status)
+            };
+            (
+                error.status,
+                render_error(&emulator, &exchange, error),
+                retry,
+            )
+        }
     };
-    let response = answer(
-        &exchange,
-        status,
-        body,
-        should_retry_header(&exchange, status),
-    );
+    let response = answer(&exchange, status, body, retry);
     emulator.log_request(LoggedRequest {
         request_id: exchange.request_id.clone(),
         method: method.to_string(),
@@ -338,13 +345,17 @@ async fn run_reserved(
     audience: Audience,
     idempotency: Option<(&String, &String, &String)>,
 ) -> Result<(u16, String), ApiError> {
-    // Injected faults strike before the endpoint runs, so they are never stored.
+    // Injected faults strike before the endpoint runs, so they are never stored;
+    // unless `stored`, when they stand for a failure during execution.
+    let mut failed_during_execution = None;
     if let Some(fault) = emulator.take_fault(path) {
         if fault.delay_ms > 0 {
             tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
         }
-        if let Some(status) = fault.status {
-            return Err(ApiError::injected(status));
+        match fault.status {
+            Some(status) if fault.stored => failed_during_execution = Some(status),
+            Some(status) => return Err(ApiError::injected(status)),
+            None => {}
         }
     }
     let typed = schema::validate(operation.spec_key(), params)?;
@@ -362,7 +373,10 @@ async fn run_reserved(
             id: Some(exchange.request_id.clone()),
             idempotency_key: idempotency.map(|(key, ..)| key.clone()),
         };
-        let outcome = operation.execute(store, &call);
+        let outcome = match failed_during_execution {
+            Some(status) => Err(ApiError::injected_during_execution(status)),
+            None => operation.execute(store, &call),
+        };
         store.request = RequestRef::default();
         let (status, body) = match outcome {
             Ok(value) => (200, to_pretty(&value)),
@@ -571,7 +585,9 @@ fn should_retry_header(exchange: &Exchange, status: u16) -> Option<&'static str>
         200..=299 if exchange.idempotency_key.is_some() => Some("false"),
         200..=299 => None,
         409 | 429 => Some("true"),
-        500.. if !exchange.replayed => Some("true"),
+        // A 5xx that reached here without a key was not stored: worth retrying.
+        // With one it is the stored result (first answer or replay) and final.
+        500.. if exchange.idempotency_key.is_none() => Some("true"),
         _ => Some("false"),
     }
 }

@@ -152,6 +152,50 @@ async fn keys_expire_after_a_day_on_the_emulator_clock() {
 }
 
 #[tokio::test]
+async fn a_stored_fault_is_final_for_its_key_and_creates_nothing() {
+    let emu = spawn().await;
+    emu.control(
+        "/_emulator/faults",
+        json!({"next_requests": [{"path": "/v1/payment_intents", "status": 500, "stored": true}]}),
+    )
+    .await;
+    let broken = emu
+        .post_idempotent("/v1/payment_intents", "failed-mid-way", CREATE)
+        .await;
+    assert_eq!((broken.status, broken.error("type")), (500, "api_error"));
+    assert_eq!(broken.header("stripe-should-retry"), Some("false"));
+    // The same key replays the failure byte for byte; only a new key gets through.
+    let replayed = emu
+        .post_idempotent("/v1/payment_intents", "failed-mid-way", CREATE)
+        .await;
+    assert_eq!((replayed.status, &replayed.text), (500, &broken.text));
+    assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replayed.header("stripe-should-retry"), Some("false"));
+    assert_eq!(
+        emu.get("/v1/payment_intents").await.json["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0,
+        "nothing was created"
+    );
+    let fresh = emu
+        .post_idempotent("/v1/payment_intents", "a-new-key", CREATE)
+        .await;
+    assert_eq!(fresh.status, 200, "{}", fresh.text);
+    // A stored fault needs a status to store.
+    assert_eq!(
+        emu.control(
+            "/_emulator/faults",
+            json!({"next_requests": [{"path": "/v1/payment_intents", "stored": true}]}),
+        )
+        .await
+        .status,
+        400
+    );
+}
+
+#[tokio::test]
 async fn faults_and_refusals_before_execution_are_not_kept() {
     let emu = spawn().await;
     emu.control(
