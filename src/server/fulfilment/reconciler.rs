@@ -3,7 +3,11 @@
 //! background: start-up never waits on Stripe) and then periodically.
 
 use super::transition::PaymentFacts;
-use crate::server::{shopper::now, stripe::StripeFailure, AppState};
+use crate::server::{shopper::now, AppState};
+
+/// How long a draft's (or a failed payment's) PaymentIntent is worth re-reading: a
+/// shopper paying without the submit step does so within the visit, not days later.
+const RECENT_DRAFTS_SECS: i64 = 24 * 3600;
 
 /// Runs forever: one pass, then one every `reconcile_every`.
 pub async fn run(state: AppState) {
@@ -18,7 +22,11 @@ pub async fn pass(state: &AppState) {
     let age = i64::try_from(state.config.reconcile_after.as_secs()).unwrap_or(i64::MAX);
     let waiting = match state
         .store
-        .orders_to_reconcile(now().saturating_sub(age), 100, now())
+        .orders_to_reconcile(
+            now().saturating_sub(age),
+            now().saturating_sub(RECENT_DRAFTS_SECS),
+            100,
+        )
         .await
     {
         Ok(waiting) => waiting,
@@ -44,15 +52,19 @@ pub async fn pass(state: &AppState) {
                     tracing::warn!(%order, %error, "reconciling an order failed; next pass retries");
                 }
             }
-            Err(StripeFailure::Unavailable(reason)) => {
-                // Stripe unreachable: keep the work for the next pass.
-                tracing::warn!(%order, %reason, "could not re-read a PaymentIntent; next pass retries");
+            Err(failure) if failure.is_outage() => {
+                // Stripe down: keep the work, this order included, for the next pass.
+                tracing::warn!(%order, %failure, "could not re-read a PaymentIntent; next pass retries");
                 return;
             }
             Err(failure) => {
                 // This one is refused (gone, say): the others still get their turn.
                 tracing::warn!(%order, %failure, "Stripe refused to re-read a PaymentIntent");
             }
+        }
+        // Looked at: the next passes go to the others first.
+        if let Err(error) = state.store.mark_reconciled(&order, now()).await {
+            tracing::error!(%order, %error, "could not mark an order reconciled");
         }
     }
 }

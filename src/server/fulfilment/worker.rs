@@ -70,7 +70,7 @@ async fn handle(state: &AppState, event: DueEvent) {
             Ok(Applied::NotOurs)
         }
         Err(failure) => {
-            outage = matches!(failure, StripeFailure::Unavailable(_));
+            outage = failure.is_outage();
             Err(failure.to_string())
         }
     };

@@ -358,35 +358,45 @@ impl Store {
         })
     }
 
-    /// Orders waiting on Stripe whose current PaymentIntent is older than `before`,
-    /// least recently reconciled first: (order id, PaymentIntent id). Each one returned
-    /// is marked as looked at now, so the next pass moves on to others.
+    /// Orders whose payment may have moved at Stripe without word reaching us, with
+    /// a current PaymentIntent older than `before`, least recently reconciled first:
+    /// (order id, PaymentIntent id). Those waiting on Stripe (`awaiting_payment`,
+    /// `processing`) always; a `draft` or `payment_failed` one only while its
+    /// PaymentIntent is younger than `recent_since`, since a payment confirmed
+    /// without the submit step pays those too (an abandoned cart is not re-read
+    /// forever).
     pub async fn orders_to_reconcile(
         &self,
         before: UnixTime,
+        recent_since: UnixTime,
         limit: i64,
-        now: UnixTime,
     ) -> Result<Vec<(String, String)>, ShopError> {
-        let due: Vec<(String, String)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT o.id, p.id FROM orders o
              JOIN order_payment_intents p ON p.order_id = o.id AND p.is_current = 1
-             WHERE o.status IN ('awaiting_payment', 'processing') AND p.created_at <= $1
-             ORDER BY o.reconciled_at, o.id LIMIT $2",
+             WHERE p.created_at <= $1
+               AND (o.status IN ('awaiting_payment', 'processing')
+                    OR (o.status IN ('draft', 'payment_failed') AND p.created_at >= $2))
+             ORDER BY o.reconciled_at, o.id LIMIT $3",
         )
         .bind(before)
+        .bind(recent_since)
         .bind(limit)
         .fetch_all(&self.pool)
         .await
-        .map_err(database_error("finding orders to reconcile"))?;
-        for (order, _) in &due {
-            sqlx::query("UPDATE orders SET reconciled_at = $2 WHERE id = $1")
-                .bind(order)
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .map_err(database_error("marking an order reconciled"))?;
-        }
-        Ok(due)
+        .map_err(database_error("finding orders to reconcile"))
+    }
+
+    /// Records that the reconciler looked at `order`, so the next pass moves on to
+    /// others first.
+    pub async fn mark_reconciled(&self, order: &str, now: UnixTime) -> Result<(), ShopError> {
+        sqlx::query("UPDATE orders SET reconciled_at = $2 WHERE id = $1")
+            .bind(order)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(database_error("marking an order reconciled"))?;
+        Ok(())
     }
 
     /// Unsent emails that are due.

@@ -58,6 +58,18 @@ pub enum StripeFailure {
     Unavailable(String),
 }
 
+impl StripeFailure {
+    /// Stripe is down or overloaded rather than saying no: unreachable, a 5xx, or
+    /// rate limiting. Work that failed this way is kept and retried for as long as
+    /// it lasts; it says nothing about the request itself.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            StripeFailure::Unavailable(_) => true,
+            StripeFailure::Refused { status, .. } => *status >= 500 || *status == 429,
+        }
+    }
+}
+
 /// Every parameter `update_amount` sends (checked against Stripe's spec in tests).
 pub const UPDATE_PARAMETERS: [&str; 1] = ["amount"];
 /// Every parameter `cancel_payment_intent` sends, with the value `abandoned`.
@@ -226,6 +238,21 @@ fn path_segment(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_stripe_being_down_or_busy_is_an_outage() {
+        let refused = |status: u16| StripeFailure::Refused {
+            status,
+            error: serde_json::from_str(r#"{"type": "api_error"}"#).unwrap(),
+        };
+        assert!(StripeFailure::Unavailable("connection refused".into()).is_outage());
+        assert!(refused(500).is_outage());
+        assert!(refused(503).is_outage());
+        assert!(refused(429).is_outage());
+        assert!(!refused(400).is_outage());
+        assert!(!refused(401).is_outage());
+        assert!(!refused(404).is_outage());
+    }
 
     #[test]
     fn secrets_never_print() {

@@ -18,6 +18,17 @@ use axum::{
 use inbox::InboxEvent;
 use serde::Deserialize;
 
+/// The event types the worker applies (re-reading their PaymentIntent); any other
+/// type is stored as skipped, for the record.
+pub const APPLIED_TYPES: [&str; 6] = [
+    "payment_intent.created",
+    "payment_intent.processing",
+    "payment_intent.requires_action",
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+];
+
 /// Stripe's events are a few kilobytes; anything near this is not one.
 pub const MAX_BODY: usize = 256 * 1024;
 
@@ -88,9 +99,9 @@ pub async fn receive(State(state): State<AppState>, request: Request) -> Respons
         );
     }
     crate::server::crash_point::reached("webhook.verified");
-    let payment_intent = (event.data.object.object.as_deref() == Some("payment_intent"))
-        .then_some(event.data.object.id)
-        .flatten();
+    let applied = APPLIED_TYPES.contains(&event.kind.as_str())
+        && event.data.object.object.as_deref() == Some("payment_intent");
+    let payment_intent = applied.then_some(event.data.object.id).flatten();
     let skipped = livemode_mismatch || payment_intent.is_none();
     let stored = state
         .inbox
