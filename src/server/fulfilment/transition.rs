@@ -359,18 +359,30 @@ mod tests {
         fn any_order_of_duplicated_events_converges(
             history in history(),
             deliveries in prop::collection::vec((0usize..8, 0usize..8), 0..16),
+            // Paid from the checkout page without the submit step, or after it.
+            draft in any::<bool>(),
+            // Events of a superseded PaymentIntent that took no money, anywhere.
+            superseded in prop::collection::vec((0usize..32, 0usize..3), 0..4),
         ) {
+            let start = if draft { O::Draft } else { O::AwaitingPayment };
             let last = history.len() - 1;
             let in_order: Vec<&PaymentFacts> = history.iter().collect();
-            let expected = apply(order(O::AwaitingPayment), &in_order);
+            let expected = apply(order(start), &in_order);
 
             // A delivery of the event emitted at step `emitted`, read `lag` steps later.
             let mut reads: Vec<&PaymentFacts> = deliveries
                 .iter()
                 .map(|&(emitted, lag)| &history[((emitted % history.len()) + lag).min(last)])
                 .collect();
+            let old: Vec<PaymentFacts> = [P::Canceled, P::RequiresPaymentMethod, P::Processing]
+                .into_iter()
+                .map(|status| PaymentFacts { id: "pi_0".into(), ..payment(status) })
+                .collect();
+            for &(position, which) in &superseded {
+                reads.insert(position % (reads.len() + 1), &old[which]);
+            }
             reads.push(&history[last]);
-            let (status, fulfilments) = apply(order(O::AwaitingPayment), &reads);
+            let (status, fulfilments) = apply(order(start), &reads);
             prop_assert_eq!(status, expected.0);
             prop_assert_eq!(fulfilments, usize::from(expected.0 == O::Paid));
             prop_assert!(expected.1 <= 1);
