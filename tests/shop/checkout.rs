@@ -664,11 +664,15 @@ async fn overlapping_prepares_for_different_carts_leave_stripe_and_the_order_agr
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn repeated_failed_payments_lock_the_order_for_a_while() {
-    let stripe = TestStripe::start().await;
-    let mut shop = spawn_app_against(&stripe, |config| {
-        config.limits.failures_before_lock = 2;
+/// A shop that locks an order after `limit` failed payments, Stripe's webhooks
+/// delivered to it, and a prepared checkout of one mug: the shop, the checkout
+/// session, its PaymentIntent and the shop's database.
+async fn checkout_locking_after(
+    stripe: &TestStripe,
+    limit: u32,
+) -> (TestShop, Value, String, sqlx::SqlitePool) {
+    let mut shop = spawn_app_against(stripe, |config| {
+        config.limits.failures_before_lock = limit;
     })
     .await;
     stripe
@@ -680,38 +684,53 @@ async fn repeated_failed_payments_lock_the_order_for_a_while() {
     let session = prepare(&mut shop, "standard").await;
     let id = session["payment_intent"].as_str().unwrap().to_owned();
     let pool = sqlx::SqlitePool::connect(&shop.database_url).await.unwrap();
+    (shop, session, id, pool)
+}
+
+async fn decline(stripe: &TestStripe, id: &str, card: &str) {
+    stripe
+        .api(
+            Method::POST,
+            &format!("/v1/payment_intents/{id}/confirm"),
+            &[
+                ("payment_method", card),
+                ("return_url", "http://127.0.0.1/done"),
+            ],
+        )
+        .await;
+}
+
+/// Waits (bounded) until the failed order has counted `attempts` failures.
+async fn failures_counted(pool: &sqlx::SqlitePool, attempts: i64) -> i64 {
+    let mut failures = 0;
+    for _ in 0..100 {
+        failures = sqlx::query_scalar(
+            "SELECT failed_attempts FROM orders WHERE status = 'payment_failed'",
+        )
+        .fetch_optional(pool)
+        .await
+        .unwrap()
+        .unwrap_or(0);
+        if failures == attempts {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    failures
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failed_payments_lock_the_order_for_a_while() {
+    let stripe = TestStripe::start().await;
+    let (mut shop, session, id, pool) = checkout_locking_after(&stripe, 2).await;
     for attempt in 1..=2 {
         assert_eq!(
             submit(&mut shop, &submission(&session)).await.0,
             StatusCode::OK,
             "attempt {attempt}"
         );
-        stripe
-            .api(
-                Method::POST,
-                &format!("/v1/payment_intents/{id}/confirm"),
-                &[
-                    ("payment_method", "pm_card_chargeDeclined"),
-                    ("return_url", "http://127.0.0.1/done"),
-                ],
-            )
-            .await;
-        let mut counted = false;
-        for _ in 0..100 {
-            let failures: i64 = sqlx::query_scalar(
-                "SELECT failed_attempts FROM orders WHERE status = 'payment_failed'",
-            )
-            .fetch_optional(&pool)
-            .await
-            .unwrap()
-            .unwrap_or(0);
-            if failures == attempt {
-                counted = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        assert!(counted, "failure {attempt} counted");
+        decline(&stripe, &id, "pm_card_chargeDeclined").await;
+        assert_eq!(failures_counted(&pool, attempt).await, attempt);
     }
     let (status, body) = submit(&mut shop, &submission(&session)).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
@@ -724,19 +743,7 @@ async fn every_declined_attempt_counts_even_without_a_new_submit() {
     // and again, straight at Stripe: the order stays `payment_failed`, yet each decline
     // is an attempt and counts toward the lock.
     let stripe = TestStripe::start().await;
-    let mut shop = spawn_app_against(&stripe, |config| {
-        config.limits.failures_before_lock = 3;
-    })
-    .await;
-    stripe
-        .running
-        .emulator
-        .configure_webhook_urls(&[shop.url("/webhooks/stripe")])
-        .unwrap();
-    shop.add("stoneware-mug", "1").await;
-    let session = prepare(&mut shop, "standard").await;
-    let id = session["payment_intent"].as_str().unwrap().to_owned();
-    let pool = sqlx::SqlitePool::connect(&shop.database_url).await.unwrap();
+    let (mut shop, session, id, pool) = checkout_locking_after(&stripe, 3).await;
     assert_eq!(
         submit(&mut shop, &submission(&session)).await.0,
         StatusCode::OK
@@ -746,32 +753,13 @@ async fn every_declined_attempt_counts_even_without_a_new_submit() {
         "pm_card_chargeDeclinedInsufficientFunds",
         "pm_card_chargeDeclined",
     ] {
-        stripe
-            .api(
-                Method::POST,
-                &format!("/v1/payment_intents/{id}/confirm"),
-                &[
-                    ("payment_method", card),
-                    ("return_url", "http://127.0.0.1/done"),
-                ],
-            )
-            .await;
+        decline(&stripe, &id, card).await;
     }
-    let mut failures = 0;
-    for _ in 0..100 {
-        failures = sqlx::query_scalar(
-            "SELECT failed_attempts FROM orders WHERE status = 'payment_failed'",
-        )
-        .fetch_optional(&pool)
-        .await
-        .unwrap()
-        .unwrap_or(0);
-        if failures == 3 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(failures, 3, "each declined confirmation counted once");
+    assert_eq!(
+        failures_counted(&pool, 3).await,
+        3,
+        "each declined confirmation counted once"
+    );
     let (status, body) = submit(&mut shop, &submission(&session)).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(body, json!("TooManyRequests"));
