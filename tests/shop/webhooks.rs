@@ -30,6 +30,19 @@ async fn scalar(pool: &SqlitePool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
 
+/// Polls `sql` (bounded) until it reads `expected`; returns the last reading.
+async fn scalar_becomes(pool: &SqlitePool, sql: &str, expected: i64) -> i64 {
+    let mut reading = scalar(pool, sql).await;
+    for _ in 0..100 {
+        if reading == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        reading = scalar(pool, sql).await;
+    }
+    reading
+}
+
 async fn post_webhook(shop: &TestShop, body: &[u8], signature: Option<&str>) -> StatusCode {
     let mut request = shop
         .client
@@ -321,19 +334,16 @@ async fn other_mode_unknown_and_foreign_events_are_acknowledged_and_skipped() {
     for body in skipped {
         assert_eq!(deliver(body).await, StatusCode::OK, "acknowledged");
     }
-    let mut done = 0;
-    for _ in 0..100 {
-        done = scalar(
+    assert_eq!(
+        scalar_becomes(
             &pool,
             "SELECT COUNT(*) FROM webhook_events WHERE status = 'skipped'",
+            4
         )
-        .await;
-        if done == 4 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(done, 4, "every one of them ends skipped");
+        .await,
+        4,
+        "every one of them ends skipped"
+    );
     let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
         .bind(&order)
         .fetch_one(&pool)
@@ -464,19 +474,11 @@ async fn a_decline_marks_the_order_failed_with_one_email_and_a_retry_pays() {
     wait_for(&pool, &order, "payment_failed").await;
     confirm(&stripe, &id, "pm_card_chargeDeclined").await;
     // Both declines applied (each counts toward the lock) before counting emails.
-    let mut failures = 0;
-    for _ in 0..100 {
-        failures = sqlx::query_scalar("SELECT failed_attempts FROM orders WHERE id = $1")
-            .bind(&order)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        if failures == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(failures, 2, "both declines applied");
+    assert_eq!(
+        scalar_becomes(&pool, "SELECT MAX(failed_attempts) FROM orders", 2).await,
+        2,
+        "both declines applied"
+    );
     let failures: Vec<String> = sqlx::query_scalar(
         "SELECT body FROM outbox WHERE order_id = $1 AND kind = 'payment_failed'",
     )
@@ -737,22 +739,11 @@ async fn every_order_of_a_payments_events_ends_in_one_fulfilment() {
         .unwrap();
         assert_eq!(failure_mails, 0, "{permutation:?}");
     }
-    for _ in 0..100 {
-        if scalar(
-            &pool,
-            "SELECT COUNT(*) FROM webhook_events WHERE status <> 'processed'",
-        )
-        .await
-            == 0
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     assert_eq!(
-        scalar(
+        scalar_becomes(
             &pool,
-            "SELECT COUNT(*) FROM webhook_events WHERE status = 'processed'"
+            "SELECT COUNT(*) FROM webhook_events WHERE status = 'processed'",
+            18
         )
         .await,
         18,
@@ -800,19 +791,16 @@ async fn a_payment_for_stock_sold_meanwhile_is_flagged_for_review_and_takes_noth
         "the timeline says why: {notes:?}"
     );
     // Every event applied, none stuck (the earlier ones may still be arriving).
-    let mut stuck = -1;
-    for _ in 0..100 {
-        stuck = scalar(
+    assert_eq!(
+        scalar_becomes(
             &pool,
             "SELECT COUNT(*) FROM webhook_events WHERE status IN ('pending', 'parked')",
+            0
         )
-        .await;
-        if stuck == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(stuck, 0, "applied, not stuck");
+        .await,
+        0,
+        "applied, not stuck"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
