@@ -18,6 +18,18 @@ async fn prepare(shop: &mut TestShop, shipping: &str) -> Value {
     body
 }
 
+/// Prepare fails calmly: Stripe did not answer as it should.
+async fn prepare_is_unavailable(shop: &mut TestShop) {
+    let response = shop
+        .call("checkout/prepare", &[("shipping", "standard")])
+        .await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!("PaymentUnavailable")
+    );
+}
+
 /// The shared valid details, plus what `session`'s page would send.
 fn submission(session: &Value) -> Vec<(&'static str, String)> {
     let mut form: Vec<(&'static str, String)> =
@@ -374,14 +386,7 @@ async fn stripe_failures_are_calm_and_never_duplicate_a_payment_intent() {
     stripe
         .control("faults", json!({"next_requests": [fault, fault, fault]}))
         .await;
-    let response = shop
-        .call("checkout/prepare", &[("shipping", "standard")])
-        .await;
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(
-        response.json::<Value>().await.unwrap(),
-        json!("PaymentUnavailable")
-    );
+    prepare_is_unavailable(&mut shop).await;
     // The shopper's retry succeeds.
     prepare(&mut shop, "standard").await;
     assert_eq!(stripe.payment_intents().await.len(), 1);
@@ -432,14 +437,7 @@ async fn a_stripe_500_stored_under_its_key_moves_the_order_to_a_new_key() {
             json!({"next_requests": [{"path": "/v1/payment_intents", "status": 500, "stored": true}]}),
         )
         .await;
-    let response = shop
-        .call("checkout/prepare", &[("shipping", "standard")])
-        .await;
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(
-        response.json::<Value>().await.unwrap(),
-        json!("PaymentUnavailable")
-    );
+    prepare_is_unavailable(&mut shop).await;
     let session = prepare(&mut shop, "standard").await;
     let intents = stripe.payment_intents().await;
     assert_eq!(intents.len(), 1, "one PaymentIntent, made under a new key");
