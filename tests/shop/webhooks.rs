@@ -845,3 +845,64 @@ async fn the_reconciler_waits_for_its_age_then_heals_a_draft_paid_without_submit
         .unwrap();
     assert_eq!(lines, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_configured_secrets_and_a_configured_tolerance_hold_at_the_route() {
+    // Rotation (or `stripe listen` beside the dashboard endpoint): either secret of
+    // STRIPE_WEBHOOK_SECRET signs; and STRIPE_WEBHOOK_TOLERANCE_SECS narrows the window.
+    let stripe = TestStripe::start().await;
+    let keys = stripe.running.keys.clone();
+    let (old, new) = ("whsec_oldoldoldold", "whsec_newnewnewnew");
+    let rotated = storefront::server::stripe::StripeMode::External {
+        api_base: stripe.running.base_url.clone(),
+        js_url: format!("{}/js.stripe.com/v3/", stripe.running.base_url),
+        keys: storefront::server::stripe::StripeKeys::parse(
+            &keys.secret_key,
+            &keys.publishable_key,
+            Some(format!("{old}, {new}")),
+        )
+        .unwrap(),
+    };
+    let shop = spawn_app_against(&stripe, move |config| {
+        config.stripe = rotated;
+        config.webhook_tolerance_secs = 10;
+    })
+    .await;
+    let delivery = |id: &str, secret: &str, age: i64| {
+        let body = event_of(
+            "charge.succeeded",
+            id,
+            false,
+            json!({"id": "ch_1", "object": "charge"}),
+        );
+        let t = now() - age;
+        let header = format!("t={t},v1={}", sign(secret, t, &body));
+        (body, header)
+    };
+    for (id, secret, age, expected) in [
+        ("evt_old_secret", old, 0, StatusCode::OK),
+        ("evt_new_secret", new, 0, StatusCode::OK),
+        (
+            "evt_other_secret",
+            keys.webhook_secret.as_str(),
+            0,
+            StatusCode::BAD_REQUEST,
+        ),
+        ("evt_within_tolerance", new, 5, StatusCode::OK),
+        ("evt_past_tolerance", new, 60, StatusCode::BAD_REQUEST),
+        ("evt_ahead_of_tolerance", new, -60, StatusCode::BAD_REQUEST),
+    ] {
+        let (body, header) = delivery(id, secret, age);
+        assert_eq!(
+            post_webhook(&shop, &body, Some(&header)).await,
+            expected,
+            "{id}"
+        );
+    }
+    let pool = db(&shop).await;
+    assert_eq!(
+        scalar(&pool, "SELECT COUNT(*) FROM webhook_events").await,
+        3,
+        "only the accepted ones are stored"
+    );
+}
