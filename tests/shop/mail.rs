@@ -3,6 +3,7 @@
 
 use crate::helpers::{spawn_app_against, TestStripe};
 use reqwest::Method;
+use sqlx::SqlitePool;
 use std::{sync::Arc, time::Duration};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
@@ -10,8 +11,10 @@ use tokio::{
     sync::Mutex,
 };
 
-/// A minimal SMTP server: accepts every message and keeps its raw text.
-async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+/// A minimal SMTP server: keeps the raw text of every message it accepts, after
+/// turning away the first `busy` senders with a temporary failure (451).
+async fn smtp_sink(busy: usize) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let busy = Arc::new(std::sync::atomic::AtomicUsize::new(busy));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let messages = Arc::new(Mutex::new(Vec::new()));
@@ -19,6 +22,7 @@ async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
     tokio::spawn(async move {
         while let Ok((socket, _)) = listener.accept().await {
             let kept = kept.clone();
+            let busy = busy.clone();
             tokio::spawn(async move {
                 let (read, mut write) = socket.into_split();
                 let mut lines = BufReader::new(read).lines();
@@ -41,7 +45,16 @@ async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
                         .next()
                         .unwrap_or("")
                         .to_ascii_uppercase();
+                    let turned_away = verb == "MAIL"
+                        && busy
+                            .fetch_update(
+                                std::sync::atomic::Ordering::SeqCst,
+                                std::sync::atomic::Ordering::SeqCst,
+                                |n| n.checked_sub(1),
+                            )
+                            .is_ok();
                     let reply: &[u8] = match verb.as_str() {
+                        _ if turned_away => b"451 busy, try again later\r\n",
                         "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
                         "HELO" | "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 ok\r\n",
                         "DATA" => {
@@ -64,7 +77,7 @@ async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_confirmation_goes_out_by_smtp_with_the_outbox_id_as_message_id() {
-    let (port, messages) = smtp_sink().await;
+    let (port, messages) = smtp_sink(0).await;
     let stripe = TestStripe::start().await;
     let mut shop = spawn_app_against(&stripe, move |config| {
         config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
@@ -112,4 +125,79 @@ async fn the_confirmation_goes_out_by_smtp_with_the_outbox_id_as_message_id() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the confirmation was never sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mail_server_that_turns_mail_away_gets_it_again_later() {
+    // The payment-failed email, through a server busy at the first attempt: kept in
+    // the outbox with its error, retried after a backoff, delivered once.
+    let (port, messages) = smtp_sink(1).await;
+    let stripe = TestStripe::start().await;
+    let mut shop = spawn_app_against(&stripe, move |config| {
+        config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+    })
+    .await;
+    stripe
+        .running
+        .emulator
+        .configure_webhook_urls(&[shop.url("/webhooks/stripe")])
+        .unwrap();
+    let session = shop.submitted_order("stoneware-mug", "1").await;
+    let id = session["payment_intent"].as_str().unwrap().to_owned();
+    stripe
+        .api(
+            Method::POST,
+            &format!("/v1/payment_intents/{id}/confirm"),
+            &[
+                ("payment_method", "pm_card_chargeDeclined"),
+                ("return_url", "http://127.0.0.1/done"),
+            ],
+        )
+        .await;
+    let pool = SqlitePool::connect(&shop.database_url).await.unwrap();
+    let outbox = |pool: SqlitePool| async move {
+        sqlx::query_as::<_, (String, i64, Option<String>, Option<i64>)>(
+            "SELECT id, attempts, last_error, sent_at FROM outbox WHERE kind = 'payment_failed'",
+        )
+        .fetch_optional(&pool)
+        .await
+        .unwrap()
+    };
+    let mut turned_away = false;
+    for _ in 0..100 {
+        match outbox(pool.clone()).await {
+            Some((_, 1, Some(error), None)) => {
+                assert!(error.contains("451"), "{error}");
+                turned_away = true;
+                break;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    assert!(turned_away, "the first attempt failed and was kept");
+    assert!(messages.lock().await.is_empty());
+    for _ in 0..100 {
+        if let Some((outbox_id, 2, _, Some(_))) = outbox(pool.clone()).await {
+            let messages = messages.lock().await;
+            assert_eq!(messages.len(), 1, "delivered once");
+            let message = &messages[0];
+            assert!(
+                message.contains(&format!("Message-ID: <{outbox_id}@storefront>")),
+                "{message}"
+            );
+            assert!(
+                message.contains("Subject: Your payment did not go through"),
+                "{message}"
+            );
+            // Quoted-printable: long lines are folded with "=" at their ends.
+            let text = message.replace("=\n", "").replace("=3D", "=");
+            assert!(
+                text.contains(&format!("http://{}/checkout", shop.addr)),
+                "a link back to checkout that works from a mail client: {message}"
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the email was never sent again");
 }
