@@ -26,6 +26,8 @@ pub struct TestShop {
     /// The Stripe API the shop calls.
     pub stripe_api_base: String,
     pub database_url: String,
+    /// The shop's webhook inbox, when this test started the shop in-process.
+    pub inbox: Option<storefront::server::webhooks::inbox::Inbox>,
     _data_dir: std::sync::Arc<TempDir>,
 }
 
@@ -43,6 +45,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestShop {
     let app = Application::build(config).await.expect("the shop starts");
     let addr = app.local_addr();
     let stripe_api_base = app.stripe_api_base().to_owned();
+    let inbox = app.inbox();
     tokio::spawn(app.run_until_stopped());
     let client = Client::builder()
         .redirect(redirect::Policy::none())
@@ -55,6 +58,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestShop {
         cookie: None,
         stripe_api_base,
         database_url,
+        inbox: Some(inbox),
         _data_dir: std::sync::Arc::new(data_dir),
     }
 }
@@ -189,6 +193,7 @@ impl TestShop {
             cookie: None,
             stripe_api_base: String::new(),
             database_url,
+            inbox: None,
             _data_dir: std::sync::Arc::new(tempfile::tempdir().expect("temporary directory")),
         }
     }
@@ -201,6 +206,7 @@ impl TestShop {
             cookie: None,
             stripe_api_base: self.stripe_api_base.clone(),
             database_url: self.database_url.clone(),
+            inbox: self.inbox.clone(),
             _data_dir: self._data_dir.clone(),
         }
     }

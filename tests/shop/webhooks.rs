@@ -267,6 +267,66 @@ async fn concurrent_duplicates_are_stored_once_and_all_acknowledged() {
         16,
         "each event stored once"
     );
+    // Group commit: deliveries arriving together shared fsyncs.
+    let stats = shop.inbox.as_ref().unwrap().stats();
+    let (written, commits) = (
+        stats.events.load(std::sync::atomic::Ordering::Relaxed),
+        stats.commits.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    assert_eq!(written, 48, "every delivery went through the writer");
+    assert!(
+        commits < written,
+        "{commits} commits for {written} deliveries"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_that_cannot_be_stored_gets_a_5xx_and_its_retry_is_kept() {
+    let stripe = TestStripe::start().await;
+    let shop = spawn_app_against(&stripe, |_| {}).await;
+    let secret = stripe.running.keys.webhook_secret.clone();
+    let pool = db(&shop).await;
+    // The disk refuses the write (a trigger stands in for a full or failing disk).
+    sqlx::query(
+        "CREATE TRIGGER refuse BEFORE INSERT ON webhook_events
+         BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let body = event(
+        "evt_unstored",
+        false,
+        json!({"id": "pi_1", "object": "payment_intent"}),
+    );
+    let deliver = || async {
+        let t = now();
+        let header = format!("t={t},v1={}", sign(&secret, t, &body));
+        post_webhook(&shop, &body, Some(&header)).await
+    };
+    assert_eq!(
+        deliver().await,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "not stored: Stripe must try again"
+    );
+    assert_eq!(
+        scalar(&pool, "SELECT COUNT(*) FROM webhook_events").await,
+        0
+    );
+    // Stripe's retry, once the disk is back, is stored.
+    sqlx::query("DROP TRIGGER refuse")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(deliver().await, StatusCode::OK);
+    assert_eq!(
+        scalar(
+            &pool,
+            "SELECT COUNT(*) FROM webhook_events WHERE id = 'evt_unstored'"
+        )
+        .await,
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
