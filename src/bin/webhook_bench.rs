@@ -4,6 +4,7 @@
 //! the ratios show what group commit buys; then p99 time to 2xx at a steady 100/s.
 //!
 //! `cargo run --release --features ssr --bin webhook-bench` (or `scripts/webhook-bench`).
+//! The shop logs as in production, to `shop.log` in the bench's directory.
 //! Prints figures; asserts nothing.
 
 use anyhow::Context;
@@ -33,6 +34,20 @@ async fn main() -> anyhow::Result<()> {
     // The data directory sits where the shop's would: the working directory's disk.
     let dir = tempfile_dir()?;
     println!("disk: {}", dir.display());
+    // Logging on, as in production (`RUST_LOG`, default `info`: a line per request
+    // and per stored event), written to a file beside the data so the figures stay
+    // readable.
+    let log = std::fs::File::create(dir.join("shop.log"))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .compact()
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(log))
+        .init();
 
     let stripe = stripe_emulator::Emulator::open(stripe_emulator::Options::default())?
         .serve(([127, 0, 0, 1], 0).into())
