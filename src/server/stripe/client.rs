@@ -56,6 +56,10 @@ pub enum StripeFailure {
     /// No usable answer after the retries Stripe allows: try again later.
     #[error("Stripe could not be reached or kept failing: {0}")]
     Unavailable(String),
+    /// Stripe answered 2xx with something the shop cannot read (a status it does not
+    /// know, say): retrying will not change it, a person must look.
+    #[error("Stripe's answer could not be read: {0}")]
+    Unreadable(String),
 }
 
 impl StripeFailure {
@@ -65,6 +69,7 @@ impl StripeFailure {
     pub fn is_outage(&self) -> bool {
         match self {
             StripeFailure::Unavailable(_) => true,
+            StripeFailure::Unreadable(_) => false,
             StripeFailure::Refused { status, .. } => *status >= 500 || *status == 429,
         }
     }
@@ -208,7 +213,7 @@ impl StripeClient {
                 .map_err(|e| StripeFailure::Unavailable(e.to_string()))?;
             if status.is_success() {
                 return serde_json::from_slice(&body)
-                    .map_err(|e| StripeFailure::Unavailable(format!("unreadable answer: {e}")));
+                    .map_err(|e| StripeFailure::Unreadable(e.to_string()));
             }
             if status == StatusCode::CONFLICT || should_retry {
                 last = format!("status {status}");
@@ -252,6 +257,7 @@ mod tests {
         assert!(!refused(400).is_outage());
         assert!(!refused(401).is_outage());
         assert!(!refused(404).is_outage());
+        assert!(!StripeFailure::Unreadable("unknown variant `frozen`".into()).is_outage());
     }
 
     #[test]
