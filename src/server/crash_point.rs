@@ -18,7 +18,8 @@ pub const POINTS: &[&str] = &[
     // The worker (and the reconciler): the PaymentIntent re-read, nothing applied.
     "worker.read_payment",
     "reconciler.read_payment",
-    // One fulfilment transaction, step by step.
+    // A transaction that fulfils an order, step by step (one that changes nothing,
+    // or only the status, passes none of them).
     "fulfil.began",
     "fulfil.stock_taken",
     "fulfil.mail_queued",

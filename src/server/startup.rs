@@ -61,6 +61,12 @@ impl Application {
             .public_origin
             .clone()
             .unwrap_or_else(|| format!("http://{reachable}"));
+        if config.smtp_url.is_some() && config.public_origin.is_none() {
+            tracing::warn!(
+                %shop_url,
+                "emails go out by SMTP but PUBLIC_URL is unset: their links point at this machine's own address"
+            );
+        }
         let store = Store::open(&config.database_url)
             .await?
             .linking_to(&shop_url);

@@ -273,10 +273,10 @@ async fn faults(
                 "A fault's delay_ms must be at most 60000.",
             );
         }
-        if fault.stored && fault.status.is_none() {
+        if fault.stored && !fault.status.is_some_and(|s| s >= 500) {
             return problem(
                 StatusCode::BAD_REQUEST,
-                "A stored fault needs a status: it is the result stored.",
+                "A stored fault stands for a failure during execution: its status must be 500 to 599.",
             );
         }
     }

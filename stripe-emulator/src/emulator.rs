@@ -61,11 +61,12 @@ pub struct RequestFault {
     /// Wait this long first.
     #[serde(default)]
     pub delay_ms: u64,
-    /// The failure strikes once execution has begun, as Stripe's own 500s can: it is
-    /// stored under the request's `Idempotency-Key` and replayed for it, with
-    /// `Stripe-Should-Retry: false`, so only a new key gets past it. Nothing is
-    /// created. Without it (the default) a fault strikes before execution and is
-    /// never stored.
+    /// The failure (a 5xx) strikes once execution has begun, as Stripe's own 500s
+    /// can: it is stored under the request's `Idempotency-Key` and replayed for it,
+    /// with `Stripe-Should-Retry: false`, so only a new key gets past it. Nothing is
+    /// created. A request without a key (a GET) has nothing to store it under and
+    /// gets it once, like any fault. Without it (the default) a fault strikes
+    /// before execution and is never stored.
     #[serde(default)]
     pub stored: bool,
 }

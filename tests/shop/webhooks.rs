@@ -67,6 +67,21 @@ fn event_of(kind: &str, id: &str, livemode: bool, object: Value) -> Vec<u8> {
     .unwrap()
 }
 
+/// The events Stripe emitted for PaymentIntent `id`, oldest first.
+async fn payment_events(stripe: &TestStripe, id: &str) -> Vec<Value> {
+    let listed = stripe.api(Method::GET, "/v1/events?limit=100", &[]).await;
+    let mut events: Vec<Value> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["data"]["object"]["id"] == id)
+        .cloned()
+        .collect();
+    // Stripe lists newest first.
+    events.reverse();
+    events
+}
+
 /// A submitted order of 2 × `product`: its PaymentIntent id and order id.
 async fn checkout(shop: &mut TestShop, stripe: &TestStripe, product: &str) -> (String, String) {
     let session = shop.submitted_order(product, "2").await;
@@ -727,9 +742,12 @@ async fn an_event_that_keeps_failing_backs_off_then_is_parked_with_its_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_order_of_a_payments_events_ends_in_one_fulfilment() {
     // A declined card, then a good one: created, payment_failed, succeeded. Each of
-    // the six orders of those three events is delivered (by this test, signed as
-    // Stripe signs) for its own order, each event twice, and every one must end paid,
-    // fulfilled once, with no failure email (Stripe says "succeeded" by then).
+    // the six orders of those three events is delivered for its own order (signed by
+    // this test, as Stripe signs), each as soon as it exists and is next, and applied
+    // before the payment moves on: so the worker's re-read sees the payment as it is
+    // at that moment. Then each event again. Every order ends paid and fulfilled
+    // once; a failure email goes out exactly when a delivery came while the payment
+    // stood declined.
     let (stripe, shop) = shop_with_webhooks(|config| {
         // No healing behind the test's back: only the deliveries move the orders.
         config.reconcile_after = Duration::from_secs(3600);
@@ -738,6 +756,13 @@ async fn every_order_of_a_payments_events_ends_in_one_fulfilment() {
     stripe.running.emulator.configure_webhook_urls(&[]).unwrap();
     let secret = stripe.running.keys.webhook_secret.clone();
     let pool = db(&shop).await;
+    let deliver = |event: &Value| {
+        let body = serde_json::to_vec(event).unwrap();
+        let t = now();
+        let header = format!("t={t},v1={}", sign(&secret, t, &body));
+        let shop = &shop;
+        async move { post_webhook(shop, &body, Some(&header)).await }
+    };
     let permutations: [[usize; 3]; 6] = [
         [0, 1, 2],
         [0, 2, 1],
@@ -746,6 +771,7 @@ async fn every_order_of_a_payments_events_ends_in_one_fulfilment() {
         [2, 0, 1],
         [2, 1, 0],
     ];
+    let mut applied = 0;
     for permutation in permutations {
         let stock = scalar(
             &pool,
@@ -754,39 +780,34 @@ async fn every_order_of_a_payments_events_ends_in_one_fulfilment() {
         .await;
         let mut shopper = TestShop::attach(shop.addr, shop.database_url.clone());
         let (id, order) = checkout(&mut shopper, &stripe, "stoneware-mug").await;
-        confirm(&stripe, &id, "pm_card_chargeDeclined").await;
-        assert_eq!(
-            confirm(&stripe, &id, "pm_card_visa").await["status"],
-            "succeeded"
-        );
-        let listed = stripe.api(Method::GET, "/v1/events?limit=100", &[]).await;
-        let mut events: Vec<Value> = listed["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["data"]["object"]["id"] == id.as_str())
-            .cloned()
-            .collect();
-        // Stripe lists newest first.
-        events.reverse();
-        let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
-        assert_eq!(
-            kinds,
-            [
-                "payment_intent.created",
-                "payment_intent.payment_failed",
-                "payment_intent.succeeded"
-            ],
-            "the payment's events"
-        );
-        for index in permutation.iter().chain(&permutation) {
-            let body = serde_json::to_vec(&events[*index]).unwrap();
-            let t = now();
-            let header = format!("t={t},v1={}", sign(&secret, t, &body));
+        let (mut declined, mut paid) = (false, false);
+        let mut events = Vec::new();
+        for &index in &permutation {
+            // The payment moves on only when the next event to deliver needs it to.
+            if index >= 1 && !declined {
+                confirm(&stripe, &id, "pm_card_chargeDeclined").await;
+                declined = true;
+            }
+            if index == 2 && !paid {
+                confirm(&stripe, &id, "pm_card_visa").await;
+                paid = true;
+            }
+            events = payment_events(&stripe, &id).await;
+            assert_eq!(deliver(&events[index]).await, StatusCode::OK);
+            applied += 1;
             assert_eq!(
-                post_webhook(&shop, &body, Some(&header)).await,
-                StatusCode::OK
+                scalar_becomes(
+                    &pool,
+                    "SELECT COUNT(*) FROM webhook_events WHERE status = 'processed'",
+                    applied
+                )
+                .await,
+                applied,
+                "applied before the payment moves on"
             );
+        }
+        for event in &events {
+            assert_eq!(deliver(event).await, StatusCode::OK, "a duplicate");
         }
         wait_for(&pool, &order, "paid").await;
         fulfilled_once(&pool, &order, "stoneware-mug", stock).await;
@@ -797,7 +818,15 @@ async fn every_order_of_a_payments_events_ends_in_one_fulfilment() {
         .fetch_one(&pool)
         .await
         .unwrap();
-        assert_eq!(failure_mails, 0, "{permutation:?}");
+        let seen_declined =
+            permutation.iter().position(|&i| i == 1) < permutation.iter().position(|&i| i == 2);
+        assert_eq!(failure_mails, i64::from(seen_declined), "{permutation:?}");
+        let failures: i64 = sqlx::query_scalar("SELECT failed_attempts FROM orders WHERE id = $1")
+            .bind(&order)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(failures, 1, "one declined attempt counted: {permutation:?}");
     }
     assert_eq!(
         scalar_becomes(
@@ -866,7 +895,7 @@ async fn a_payment_for_stock_sold_meanwhile_is_flagged_for_review_and_takes_noth
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reconciler_waits_for_its_age_then_heals_a_draft_paid_without_submit() {
     let (stripe, mut shop) = shop_with_webhooks(|config| {
-        config.reconcile_after = Duration::from_secs(2);
+        config.reconcile_after = Duration::from_secs(5);
         config.reconcile_every = Duration::from_millis(200);
     })
     .await;
@@ -888,8 +917,9 @@ async fn the_reconciler_waits_for_its_age_then_heals_a_draft_paid_without_submit
         .unwrap()
         .to_owned();
     confirm(&stripe, &id, "pm_card_visa").await;
-    // Younger than RECONCILE_AFTER: left alone, however many passes run.
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    // Younger than RECONCILE_AFTER (ages are whole seconds: 4 s at the least): left
+    // alone, however many passes run.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
         .bind(&order)
         .fetch_one(&pool)
@@ -965,4 +995,49 @@ async fn two_configured_secrets_and_a_configured_tolerance_hold_at_the_route() {
         3,
         "only the accepted ones are stored"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stripe_answering_5xx_is_an_outage_and_never_parks_an_event() {
+    let stripe = TestStripe::start().await;
+    let shop = spawn_app_against(&stripe, |config| {
+        config.stripe_timeout = Duration::from_secs(2);
+    })
+    .await;
+    let secret = stripe.running.keys.webhook_secret.clone();
+    let pool = db(&shop).await;
+    // Every read of a PaymentIntent fails with a 503 (more than the client retries).
+    let fault = json!({"path": "/v1/payment_intents/*", "status": 503});
+    stripe
+        .control("faults", json!({"next_requests": vec![fault; 60]}))
+        .await;
+    let body = event(
+        "evt_during_incident",
+        false,
+        json!({"id": "pi_during_incident", "object": "payment_intent"}),
+    );
+    let t = now();
+    let header = format!("t={t},v1={}", sign(&secret, t, &body));
+    assert_eq!(
+        post_webhook(&shop, &body, Some(&header)).await,
+        StatusCode::OK
+    );
+    let sql = "SELECT attempts FROM webhook_events WHERE id = 'evt_during_incident'";
+    assert_eq!(scalar_becomes(&pool, sql, 1).await, 1, "tried and failed");
+    // Past the attempts that park an event that keeps failing: still kept.
+    sqlx::query(
+        "UPDATE webhook_events SET attempts = 20, next_attempt_at = 0 WHERE id = 'evt_during_incident'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(scalar_becomes(&pool, sql, 21).await, 21, "tried again");
+    let (status, error): (String, Option<String>) = sqlx::query_as(
+        "SELECT status, last_error FROM webhook_events WHERE id = 'evt_during_incident'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(status, "pending", "an outage never parks an event");
+    assert!(error.is_some_and(|e| e.contains("503")));
 }

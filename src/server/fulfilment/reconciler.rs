@@ -1,6 +1,9 @@
 //! The reconciler: orders still waiting on Stripe after a while are re-read and fed to
-//! the same transition, so a lost webhook heals. It runs at start-up (in the
-//! background: start-up never waits on Stripe) and then periodically.
+//! the same transition, so a lost webhook heals. Those submitted (`awaiting_payment`,
+//! `processing`) come first; drafts and failed payments are re-read too while their
+//! PaymentIntent is under a day old, since a payment confirmed without the submit
+//! step pays them. It runs at start-up (in the background: start-up never waits on
+//! Stripe) and then periodically.
 
 use super::transition::PaymentFacts;
 use crate::server::{shopper::now, AppState};

@@ -92,7 +92,9 @@ impl Inbox {
                     .await
                     .map_err(|error| error.to_string());
                 let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-                crate::server::crash_point::reached("inbox.committed");
+                if result.is_ok() {
+                    crate::server::crash_point::reached("inbox.committed");
+                }
                 for done in waiting {
                     // The request may have gone (client hung up); the event is stored anyway.
                     let _ = done.send(result.clone());

@@ -183,16 +183,19 @@ async fn a_stored_fault_is_final_for_its_key_and_creates_nothing() {
         .post_idempotent("/v1/payment_intents", "a-new-key", CREATE)
         .await;
     assert_eq!(fresh.status, 200, "{}", fresh.text);
-    // A stored fault needs a status to store.
-    assert_eq!(
-        emu.control(
-            "/_emulator/faults",
-            json!({"next_requests": [{"path": "/v1/payment_intents", "stored": true}]}),
-        )
-        .await
-        .status,
-        400
-    );
+    // A stored fault is a failure during execution: a 5xx, nothing else.
+    for fault in [
+        json!({"path": "/v1/payment_intents", "stored": true}),
+        json!({"path": "/v1/payment_intents", "stored": true, "status": 429}),
+        json!({"path": "/v1/payment_intents", "stored": true, "status": 409}),
+    ] {
+        assert_eq!(
+            emu.control("/_emulator/faults", json!({ "next_requests": [fault] }))
+                .await
+                .status,
+            400
+        );
+    }
 }
 
 #[tokio::test]
