@@ -488,16 +488,7 @@ async fn a_dead_payment_intent_is_replaced_in_a_new_generation() {
 
     // Paid already (in another tab): not reused, not replaced.
     let third_id = third["payment_intent"].as_str().unwrap();
-    stripe
-        .api(
-            Method::POST,
-            &format!("/v1/payment_intents/{third_id}/confirm"),
-            &[
-                ("payment_method", "pm_card_visa"),
-                ("return_url", "http://127.0.0.1/done"),
-            ],
-        )
-        .await;
+    stripe.confirm(third_id, "pm_card_visa").await;
     let response = shop.call("checkout/prepare", &[("shipping", "")]).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(
@@ -685,19 +676,6 @@ async fn checkout_locking_after(
     (shop, session, id, pool)
 }
 
-async fn decline(stripe: &TestStripe, id: &str, card: &str) {
-    stripe
-        .api(
-            Method::POST,
-            &format!("/v1/payment_intents/{id}/confirm"),
-            &[
-                ("payment_method", card),
-                ("return_url", "http://127.0.0.1/done"),
-            ],
-        )
-        .await;
-}
-
 /// Waits (bounded) until the failed order has counted `attempts` failures.
 async fn failures_counted(pool: &sqlx::SqlitePool, attempts: i64) -> i64 {
     let mut failures = 0;
@@ -727,7 +705,7 @@ async fn repeated_failed_payments_lock_the_order_for_a_while() {
             StatusCode::OK,
             "attempt {attempt}"
         );
-        decline(&stripe, &id, "pm_card_chargeDeclined").await;
+        stripe.confirm(&id, "pm_card_chargeDeclined").await;
         assert_eq!(failures_counted(&pool, attempt).await, attempt);
     }
     let (status, body) = submit(&mut shop, &submission(&session)).await;
@@ -751,7 +729,7 @@ async fn every_declined_attempt_counts_even_without_a_new_submit() {
         "pm_card_chargeDeclinedInsufficientFunds",
         "pm_card_chargeDeclined",
     ] {
-        decline(&stripe, &id, card).await;
+        stripe.confirm(&id, card).await;
     }
     assert_eq!(
         failures_counted(&pool, 3).await,

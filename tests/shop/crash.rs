@@ -116,19 +116,6 @@ async fn stock(pool: &SqlitePool) -> i64 {
         .unwrap()
 }
 
-async fn confirm(stripe: &TestStripe, intent: &str) {
-    stripe
-        .api(
-            Method::POST,
-            &format!("/v1/payment_intents/{intent}/confirm"),
-            &[
-                ("payment_method", "pm_card_visa"),
-                ("return_url", "http://127.0.0.1/done"),
-            ],
-        )
-        .await;
-}
-
 /// Submits `orders` one-mug orders through the running shop: their PaymentIntents.
 async fn submit_orders(addr: SocketAddr, database_url: &str, orders: usize) -> Vec<String> {
     let mut intents = Vec::new();
@@ -243,7 +230,7 @@ async fn sigkill_at_every_step_loses_nothing_and_fulfils_once() {
     // shop dies at its point, and the next run picks up whatever it left.
     for (point, intent) in POINTS.iter().zip(&intents) {
         let shop = start(&stripe, addr, data_dir.path(), Some(point));
-        confirm(&stripe, intent).await;
+        stripe.confirm(intent, "pm_card_visa").await;
         shop.dies_at(point, &stripe).await;
     }
 
@@ -265,7 +252,7 @@ async fn sigkill_at_staggered_moments_loses_nothing_and_fulfils_once() {
 
     // Pay them all while killing the shop at staggered moments.
     for (round, intent) in intents.iter().enumerate() {
-        confirm(&stripe, intent).await;
+        stripe.confirm(intent, "pm_card_visa").await;
         tokio::time::sleep(Duration::from_millis(15 * round as u64)).await;
         shop.kill();
         shop = start(&stripe, addr, data_dir.path(), None);

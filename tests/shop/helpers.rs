@@ -137,6 +137,20 @@ impl TestStripe {
             .expect("API JSON")
     }
 
+    /// Confirms PaymentIntent `id` with `payment_method` (a test card such as
+    /// `pm_card_visa`), as the shopper's browser would: the PaymentIntent after it.
+    pub async fn confirm(&self, id: &str, payment_method: &str) -> serde_json::Value {
+        self.api(
+            reqwest::Method::POST,
+            &format!("/v1/payment_intents/{id}/confirm"),
+            &[
+                ("payment_method", payment_method),
+                ("return_url", "http://127.0.0.1/done"),
+            ],
+        )
+        .await
+    }
+
     pub async fn payment_intent(&self, id: &str) -> serde_json::Value {
         self.api(
             reqwest::Method::GET,

@@ -1,8 +1,7 @@
 //! The outbox sent through SMTP (`SMTP_URL`) to a local SMTP sink that records what a
 //! mail server would receive.
 
-use crate::helpers::{spawn_app_against, TestStripe};
-use reqwest::Method;
+use crate::helpers::{spawn_app_against, TestShop, TestStripe};
 use sqlx::SqlitePool;
 use std::{sync::Arc, time::Duration};
 use tokio::{
@@ -75,9 +74,13 @@ async fn smtp_sink(busy: usize) -> (u16, Arc<Mutex<Vec<String>>>) {
     (port, messages)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_confirmation_goes_out_by_smtp_with_the_outbox_id_as_message_id() {
-    let (port, messages) = smtp_sink(0).await;
+/// A shop sending its mail through a sink that turns the first `busy` messages away,
+/// with one submitted order whose payment was just confirmed with `card`.
+async fn smtp_shop_paying_with(
+    card: &str,
+    busy: usize,
+) -> (TestStripe, TestShop, Arc<Mutex<Vec<String>>>) {
+    let (port, messages) = smtp_sink(busy).await;
     let stripe = TestStripe::start().await;
     let mut shop = spawn_app_against(&stripe, move |config| {
         config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
@@ -89,17 +92,15 @@ async fn the_confirmation_goes_out_by_smtp_with_the_outbox_id_as_message_id() {
         .configure_webhook_urls(&[shop.url("/webhooks/stripe")])
         .unwrap();
     let session = shop.submitted_order("stoneware-mug", "1").await;
-    let id = session["payment_intent"].as_str().unwrap().to_owned();
     stripe
-        .api(
-            Method::POST,
-            &format!("/v1/payment_intents/{id}/confirm"),
-            &[
-                ("payment_method", "pm_card_visa"),
-                ("return_url", "http://127.0.0.1/done"),
-            ],
-        )
+        .confirm(session["payment_intent"].as_str().unwrap(), card)
         .await;
+    (stripe, shop, messages)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_confirmation_goes_out_by_smtp_with_the_outbox_id_as_message_id() {
+    let (_stripe, shop, messages) = smtp_shop_paying_with("pm_card_visa", 0).await;
     let pool = sqlx::SqlitePool::connect(&shop.database_url).await.unwrap();
     for _ in 0..100 {
         let sent: Option<(String, Option<i64>)> =
@@ -131,29 +132,7 @@ async fn the_confirmation_goes_out_by_smtp_with_the_outbox_id_as_message_id() {
 async fn a_mail_server_that_turns_mail_away_gets_it_again_later() {
     // The payment-failed email, through a server busy at the first attempt: kept in
     // the outbox with its error, retried after a backoff, delivered once.
-    let (port, messages) = smtp_sink(1).await;
-    let stripe = TestStripe::start().await;
-    let mut shop = spawn_app_against(&stripe, move |config| {
-        config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
-    })
-    .await;
-    stripe
-        .running
-        .emulator
-        .configure_webhook_urls(&[shop.url("/webhooks/stripe")])
-        .unwrap();
-    let session = shop.submitted_order("stoneware-mug", "1").await;
-    let id = session["payment_intent"].as_str().unwrap().to_owned();
-    stripe
-        .api(
-            Method::POST,
-            &format!("/v1/payment_intents/{id}/confirm"),
-            &[
-                ("payment_method", "pm_card_chargeDeclined"),
-                ("return_url", "http://127.0.0.1/done"),
-            ],
-        )
-        .await;
+    let (_stripe, shop, messages) = smtp_shop_paying_with("pm_card_chargeDeclined", 1).await;
     let pool = SqlitePool::connect(&shop.database_url).await.unwrap();
     let outbox = |pool: SqlitePool| async move {
         sqlx::query_as::<_, (String, i64, Option<String>, Option<i64>)>(

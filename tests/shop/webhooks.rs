@@ -93,19 +93,6 @@ async fn checkout(shop: &mut TestShop, stripe: &TestStripe, product: &str) -> (S
     (id, order)
 }
 
-async fn confirm(stripe: &TestStripe, id: &str, payment_method: &str) -> Value {
-    stripe
-        .api(
-            Method::POST,
-            &format!("/v1/payment_intents/{id}/confirm"),
-            &[
-                ("payment_method", payment_method),
-                ("return_url", "http://127.0.0.1/done"),
-            ],
-        )
-        .await
-}
-
 /// Waits (polling the database, bounded) until the order reaches `status`.
 async fn wait_for(pool: &SqlitePool, order: &str, status: &str) {
     for _ in 0..200 {
@@ -362,7 +349,7 @@ async fn other_mode_unknown_and_foreign_events_are_acknowledged_and_skipped() {
     .await;
     // One of our orders, really paid at Stripe, and a real PaymentIntent not ours.
     let (ours, order) = checkout(&mut shop, &stripe, "stoneware-mug").await;
-    confirm(&stripe, &ours, "pm_card_visa").await;
+    stripe.confirm(&ours, "pm_card_visa").await;
     let foreign = stripe
         .api(
             Method::POST,
@@ -373,7 +360,7 @@ async fn other_mode_unknown_and_foreign_events_are_acknowledged_and_skipped() {
         .as_str()
         .unwrap()
         .to_owned();
-    confirm(&stripe, &foreign, "pm_card_visa").await;
+    stripe.confirm(&foreign, "pm_card_visa").await;
     let intent = |id: &str| json!({"id": id, "object": "payment_intent"});
     let skipped = [
         // A live-mode event in a test-mode shop, for our paid PaymentIntent.
@@ -458,7 +445,7 @@ async fn a_payment_is_fulfilled_once_however_its_events_arrive() {
         .await;
     let (id, order) = checkout(&mut shop, &stripe, "stoneware-mug").await;
     assert_eq!(
-        confirm(&stripe, &id, "pm_card_visa").await["status"],
+        stripe.confirm(&id, "pm_card_visa").await["status"],
         "succeeded"
     );
     stripe.control("webhooks/flush", json!({})).await;
@@ -500,7 +487,7 @@ async fn late_and_first_attempt_dropped_deliveries_converge() {
         )
         .await;
     let (id, order) = checkout(&mut shop, &stripe, "enamel-kettle").await;
-    confirm(&stripe, &id, "pm_card_visa").await;
+    stripe.confirm(&id, "pm_card_visa").await;
     for _ in 0..40 {
         stripe.control("webhooks/flush", json!({})).await;
         let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
@@ -531,7 +518,7 @@ async fn lost_webhooks_heal_through_the_reconciler() {
         .control("faults", json!({"webhook": {"status": 500}}))
         .await;
     let (id, order) = checkout(&mut shop, &stripe, "canvas-tote").await;
-    confirm(&stripe, &id, "pm_card_visa").await;
+    stripe.confirm(&id, "pm_card_visa").await;
     wait_for(&pool, &order, "paid").await;
     fulfilled_once(&pool, &order, "canvas-tote", stock).await;
     assert_eq!(
@@ -545,9 +532,11 @@ async fn a_decline_marks_the_order_failed_with_one_email_and_a_retry_pays() {
     let (stripe, mut shop) = shop_with_webhooks(|_| {}).await;
     let pool = db(&shop).await;
     let (id, order) = checkout(&mut shop, &stripe, "beeswax-candle").await;
-    confirm(&stripe, &id, "pm_card_chargeDeclinedInsufficientFunds").await;
+    stripe
+        .confirm(&id, "pm_card_chargeDeclinedInsufficientFunds")
+        .await;
     wait_for(&pool, &order, "payment_failed").await;
-    confirm(&stripe, &id, "pm_card_chargeDeclined").await;
+    stripe.confirm(&id, "pm_card_chargeDeclined").await;
     // Both declines applied (each counts toward the lock) before counting emails.
     assert_eq!(
         scalar_becomes(&pool, "SELECT MAX(failed_attempts) FROM orders", 2).await,
@@ -565,7 +554,7 @@ async fn a_decline_marks_the_order_failed_with_one_email_and_a_retry_pays() {
     // An email's link must work from a mail client: absolute, to this shop.
     let link = format!("http://{}/checkout", shop.addr);
     assert!(failures[0].contains(&link), "{link} in {:?}", failures[0]);
-    confirm(&stripe, &id, "pm_card_visa").await;
+    stripe.confirm(&id, "pm_card_visa").await;
     wait_for(&pool, &order, "paid").await;
 }
 
@@ -583,7 +572,7 @@ async fn an_amount_mismatch_is_flagged_for_review_and_never_fulfilled() {
             &[("amount", "100")],
         )
         .await;
-    confirm(&stripe, &id, "pm_card_visa").await;
+    stripe.confirm(&id, "pm_card_visa").await;
     wait_for(&pool, &order, "needs_review").await;
     assert_eq!(
         scalar(&pool, "SELECT stock FROM products WHERE id = 'bud-vase'").await,
@@ -785,11 +774,11 @@ async fn every_order_of_a_payments_events_ends_in_one_fulfilment() {
         for &index in &permutation {
             // The payment moves on only when the next event to deliver needs it to.
             if index >= 1 && !declined {
-                confirm(&stripe, &id, "pm_card_chargeDeclined").await;
+                stripe.confirm(&id, "pm_card_chargeDeclined").await;
                 declined = true;
             }
             if index == 2 && !paid {
-                confirm(&stripe, &id, "pm_card_visa").await;
+                stripe.confirm(&id, "pm_card_visa").await;
                 paid = true;
             }
             events = payment_events(&stripe, &id).await;
@@ -850,7 +839,7 @@ async fn a_payment_for_stock_sold_meanwhile_is_flagged_for_review_and_takes_noth
         .execute(&pool)
         .await
         .unwrap();
-    confirm(&stripe, &id, "pm_card_visa").await;
+    stripe.confirm(&id, "pm_card_visa").await;
     wait_for(&pool, &order, "needs_review").await;
     assert_eq!(
         scalar(&pool, "SELECT stock FROM products WHERE id = 'bud-vase'").await,
@@ -916,7 +905,7 @@ async fn the_reconciler_waits_for_its_age_then_heals_a_draft_paid_without_submit
         .as_str()
         .unwrap()
         .to_owned();
-    confirm(&stripe, &id, "pm_card_visa").await;
+    stripe.confirm(&id, "pm_card_visa").await;
     // Younger than RECONCILE_AFTER (ages are whole seconds: 4 s at the least): left
     // alone, however many passes run.
     tokio::time::sleep(Duration::from_millis(1500)).await;
