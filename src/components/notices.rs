@@ -25,6 +25,16 @@ pub fn LostCartNotice() -> impl IntoView {
     }
 }
 
+/// A request the server refused, or data it could not load, as an alert.
+#[component]
+pub fn ErrorNotice(error: ShopError) -> impl IntoView {
+    view! {
+        <p class="notice notice-error" role="alert">
+            {error.to_string()}
+        </p>
+    }
+}
+
 /// Shows a refused request as an alert, or `success` once the action worked (only a
 /// hydrated page knows that; a no-JS page shows the updated cart instead).
 #[component]
@@ -43,14 +53,7 @@ where
                 outcome
                     .with(|outcome| match outcome {
                         Some(Err(error)) => {
-                            Some(
-                                view! {
-                                    <p class="notice notice-error" role="alert">
-                                        {error.to_string()}
-                                    </p>
-                                }
-                                    .into_any(),
-                            )
+                            Some(view! { <ErrorNotice error=error.clone()/> }.into_any())
                         }
                         Some(Ok(_)) => {
                             Some(

@@ -17,6 +17,17 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// Every status, in the order an order can pass them.
+    pub const ALL: [OrderStatus; 7] = [
+        OrderStatus::Draft,
+        OrderStatus::AwaitingPayment,
+        OrderStatus::Processing,
+        OrderStatus::Paid,
+        OrderStatus::PaymentFailed,
+        OrderStatus::Canceled,
+        OrderStatus::NeedsReview,
+    ];
+
     /// The database spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -31,17 +42,9 @@ impl OrderStatus {
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        [
-            OrderStatus::Draft,
-            OrderStatus::AwaitingPayment,
-            OrderStatus::Processing,
-            OrderStatus::Paid,
-            OrderStatus::PaymentFailed,
-            OrderStatus::Canceled,
-            OrderStatus::NeedsReview,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == value)
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == value)
     }
 
     /// Submitted: lines, prices and delivery are copied and may no longer change.
@@ -59,15 +62,7 @@ mod tests {
 
     #[test]
     fn statuses_round_trip_through_their_database_spelling() {
-        for status in [
-            OrderStatus::Draft,
-            OrderStatus::AwaitingPayment,
-            OrderStatus::Processing,
-            OrderStatus::Paid,
-            OrderStatus::PaymentFailed,
-            OrderStatus::Canceled,
-            OrderStatus::NeedsReview,
-        ] {
+        for status in OrderStatus::ALL {
             assert_eq!(OrderStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(OrderStatus::parse("PAID"), None);

@@ -1,7 +1,10 @@
 //! `/cart`: the lines in the cart, with steppers, removal and the subtotal.
 
 use crate::{
-    components::{cart_state::use_cart_state, notices::ActionOutcome},
+    components::{
+        cart_state::use_cart_state,
+        notices::{ActionOutcome, ErrorNotice},
+    },
     domain::{CartLine, CartView, ShopError},
 };
 use leptos::{form::ActionForm, prelude::*};
@@ -83,7 +86,7 @@ pub fn CartPage() -> impl IntoView {
                 match state.cart.await {
                     Ok(cart) => view! { <CartContents cart/> }.into_any(),
                     Err(error) => {
-                        view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }
+                        view! { <ErrorNotice error/> }
                             .into_any()
                     }
                 }

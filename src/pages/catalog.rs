@@ -1,7 +1,10 @@
 //! `/`: the catalog, with "Add to cart" on every product.
 
 use crate::{
-    components::{cart_state::use_cart_state, notices::ActionOutcome},
+    components::{
+        cart_state::use_cart_state,
+        notices::{ActionOutcome, ErrorNotice},
+    },
     domain::{CartView, Product, ShopError},
 };
 use leptos::{form::ActionForm, prelude::*};
@@ -76,7 +79,7 @@ pub fn CatalogPage() -> impl IntoView {
                             .into_any()
                     }
                     Err(error) => {
-                        view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }
+                        view! { <ErrorNotice error/> }
                             .into_any()
                     }
                 }

@@ -2,7 +2,9 @@
 //! make retries safe, generations replace dead PaymentIntents, and submit locks the
 //! order only at the price the shopper saw.
 
-use crate::helpers::{spawn_app, spawn_app_against, TestShop, TestStripe, DETAILS};
+use crate::helpers::{
+    shop_with_webhooks, spawn_app, spawn_app_against, TestShop, TestStripe, DETAILS,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use storefront::{domain::OrderStatus, server::store::Store};
@@ -657,23 +659,17 @@ async fn overlapping_prepares_for_different_carts_leave_stripe_and_the_order_agr
 /// delivered to it, and a prepared checkout of one mug: the shop, the checkout
 /// session, its PaymentIntent and the shop's database.
 async fn checkout_locking_after(
-    stripe: &TestStripe,
     limit: u32,
-) -> (TestShop, Value, String, sqlx::SqlitePool) {
-    let mut shop = spawn_app_against(stripe, |config| {
+) -> (TestStripe, TestShop, Value, String, sqlx::SqlitePool) {
+    let (stripe, mut shop) = shop_with_webhooks(|config| {
         config.limits.failures_before_lock = limit;
     })
     .await;
-    stripe
-        .running
-        .emulator
-        .configure_webhook_urls(&[shop.url("/webhooks/stripe")])
-        .unwrap();
     shop.add("stoneware-mug", "1").await;
     let session = prepare(&mut shop, "standard").await;
     let id = session["payment_intent"].as_str().unwrap().to_owned();
     let pool = sqlx::SqlitePool::connect(&shop.database_url).await.unwrap();
-    (shop, session, id, pool)
+    (stripe, shop, session, id, pool)
 }
 
 /// Waits (bounded) until the failed order has counted `attempts` failures.
@@ -697,8 +693,7 @@ async fn failures_counted(pool: &sqlx::SqlitePool, attempts: i64) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_failed_payments_lock_the_order_for_a_while() {
-    let stripe = TestStripe::start().await;
-    let (mut shop, session, id, pool) = checkout_locking_after(&stripe, 2).await;
+    let (stripe, mut shop, session, id, pool) = checkout_locking_after(2).await;
     for attempt in 1..=2 {
         assert_eq!(
             submit(&mut shop, &submission(&session)).await.0,
@@ -718,8 +713,7 @@ async fn every_declined_attempt_counts_even_without_a_new_submit() {
     // A card tester holding the client secret confirms the same PaymentIntent again
     // and again, straight at Stripe: the order stays `payment_failed`, yet each decline
     // is an attempt and counts toward the lock.
-    let stripe = TestStripe::start().await;
-    let (mut shop, session, id, pool) = checkout_locking_after(&stripe, 3).await;
+    let (stripe, mut shop, session, id, pool) = checkout_locking_after(3).await;
     assert_eq!(
         submit(&mut shop, &submission(&session)).await.0,
         StatusCode::OK

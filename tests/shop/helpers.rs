@@ -193,6 +193,18 @@ pub async fn spawn_app_against(stripe: &TestStripe, adjust: impl FnOnce(&mut Con
     .await
 }
 
+/// A shop against a standalone emulator that delivers its webhooks to it.
+pub async fn shop_with_webhooks(adjust: impl FnOnce(&mut Config)) -> (TestStripe, TestShop) {
+    let stripe = TestStripe::start().await;
+    let shop = spawn_app_against(&stripe, adjust).await;
+    stripe
+        .running
+        .emulator
+        .configure_webhook_urls(&[shop.url("/webhooks/stripe")])
+        .unwrap();
+    (stripe, shop)
+}
+
 impl TestShop {
     /// A shopper of a shop running elsewhere (another process), whose database is at
     /// `database_url`.

@@ -1,7 +1,7 @@
 //! The outbox sent through SMTP (`SMTP_URL`) to a local SMTP sink that records what a
 //! mail server would receive.
 
-use crate::helpers::{spawn_app_against, TestShop, TestStripe};
+use crate::helpers::{shop_with_webhooks, TestShop, TestStripe};
 use sqlx::SqlitePool;
 use std::{sync::Arc, time::Duration};
 use tokio::{
@@ -81,16 +81,10 @@ async fn smtp_shop_paying_with(
     busy: usize,
 ) -> (TestStripe, TestShop, Arc<Mutex<Vec<String>>>) {
     let (port, messages) = smtp_sink(busy).await;
-    let stripe = TestStripe::start().await;
-    let mut shop = spawn_app_against(&stripe, move |config| {
+    let (stripe, mut shop) = shop_with_webhooks(move |config| {
         config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
     })
     .await;
-    stripe
-        .running
-        .emulator
-        .configure_webhook_urls(&[shop.url("/webhooks/stripe")])
-        .unwrap();
     let session = shop.submitted_order("stoneware-mug", "1").await;
     stripe
         .confirm(session["payment_intent"].as_str().unwrap(), card)

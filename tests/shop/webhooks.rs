@@ -1,26 +1,12 @@
 //! `POST /webhooks/stripe` and fulfilment against a real emulator: verification before
 //! anything is written, and exactly one fulfilment however events arrive.
 
-use crate::helpers::{spawn_app_against, TestShop, TestStripe};
+use crate::helpers::{shop_with_webhooks, spawn_app_against, TestShop, TestStripe};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::SqlitePool;
 use std::time::Duration;
 use storefront::server::{shopper::now, webhooks::signature::sign};
-
-/// A shop whose standalone emulator delivers webhooks to it.
-async fn shop_with_webhooks(
-    adjust: impl FnOnce(&mut storefront::server::Config),
-) -> (TestStripe, TestShop) {
-    let stripe = TestStripe::start().await;
-    let shop = spawn_app_against(&stripe, adjust).await;
-    stripe
-        .running
-        .emulator
-        .configure_webhook_urls(&[shop.url("/webhooks/stripe")])
-        .unwrap();
-    (stripe, shop)
-}
 
 async fn db(shop: &TestShop) -> SqlitePool {
     SqlitePool::connect(&shop.database_url).await.unwrap()

@@ -9,7 +9,10 @@ mod form;
 mod payment;
 mod summary;
 
-use crate::domain::{OrderTotals, PaymentSession, ShippingOption, ShopError};
+use crate::{
+    components::notices::ErrorNotice,
+    domain::{OrderTotals, PaymentSession, ShippingOption, ShopError},
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -174,7 +177,7 @@ pub fn CheckoutPage() -> impl IntoView {
                             .into_any()
                     }
                     Err(error) => {
-                        view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }
+                        view! { <ErrorNotice error/> }
                             .into_any()
                     }
                 }

@@ -1,7 +1,10 @@
 //! The order summary: lines with quantity steppers and Remove, then the totals.
 
 use super::payment::PaymentState;
-use crate::{components::cart_state::use_cart_state, domain::CartLine};
+use crate::{
+    components::{cart_state::use_cart_state, notices::ErrorNotice},
+    domain::CartLine,
+};
 use leptos::{form::ActionForm, prelude::*};
 
 /// Lines from the live cart; totals from the server's last pricing of it.
@@ -34,7 +37,7 @@ pub fn OrderSummary(payment: PaymentState) -> impl IntoView {
                                 .into_any()
                         }
                         Err(error) => {
-                            view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }
+                            view! { <ErrorNotice error/> }
                                 .into_any()
                         }
                     }

@@ -187,12 +187,7 @@ impl Store {
         event: Option<&DueEvent>,
         now: UnixTime,
     ) -> Result<Applied, ShopError> {
-        // IMMEDIATE: read the order, then write, with no other writer in between.
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(database_error("starting a fulfilment"))?;
+        let mut tx = self.begin_write("starting a fulfilment").await?;
         // The order is the one we created this PaymentIntent for; metadata is only a
         // fallback (and the transition then checks the two agree).
         let recorded: Option<String> =
@@ -486,25 +481,20 @@ async fn fulfil(
             .execute(&mut **tx)
             .await
             .map_err(database_error("taking stock"))?;
-        // The shopper bought these: they leave the cart (a larger quantity keeps the rest).
-        sqlx::query(
+        // The shopper bought these: they leave the cart, and a larger quantity keeps
+        // the rest (deleted first: a line may not fall to zero).
+        for statement in [
             "DELETE FROM cart_lines WHERE cart_id = $1 AND product_id = $2 AND quantity <= $3",
-        )
-        .bind(&order.cart_id)
-        .bind(product)
-        .bind(quantity)
-        .execute(&mut **tx)
-        .await
-        .map_err(database_error("emptying the cart"))?;
-        sqlx::query(
             "UPDATE cart_lines SET quantity = quantity - $3 WHERE cart_id = $1 AND product_id = $2",
-        )
-        .bind(&order.cart_id)
-        .bind(product)
-        .bind(quantity)
-        .execute(&mut **tx)
-        .await
-        .map_err(database_error("emptying the cart"))?;
+        ] {
+            sqlx::query(statement)
+                .bind(&order.cart_id)
+                .bind(product)
+                .bind(quantity)
+                .execute(&mut **tx)
+                .await
+                .map_err(database_error("emptying the cart"))?;
+        }
         summary.push_str(&format!("{quantity} × {name}\n"));
     }
     crash_point::reached("fulfil.stock_taken");

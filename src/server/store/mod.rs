@@ -109,6 +109,19 @@ impl Store {
         self
     }
 
+    /// Begins a transaction that reads, then writes. `BEGIN IMMEDIATE` takes the write
+    /// lock up front: one that upgrades later can fail with `SQLITE_BUSY` under
+    /// concurrency, and no other writer can slip in between the read and the write.
+    async fn begin_write(
+        &self,
+        doing: &'static str,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, ShopError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(database_error(doing))
+    }
+
     /// Checks that the database answers, for `/healthz`.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1")
@@ -180,13 +193,7 @@ impl Store {
         now: UnixTime,
         expires_at: UnixTime,
     ) -> Result<(), ShopError> {
-        // IMMEDIATE takes the write lock up front: a read-then-write transaction that
-        // upgrades later can fail with SQLITE_BUSY under concurrency.
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(database_error("starting a cart change"))?;
+        let mut tx = self.begin_write("starting a cart change").await?;
 
         let stock: StockRow = sqlx::query_as("SELECT name, stock FROM products WHERE id = $1")
             .bind(product.as_str())
@@ -254,11 +261,7 @@ impl Store {
         now: UnixTime,
         expires_at: UnixTime,
     ) -> Result<(), ShopError> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(database_error("starting a cart change"))?;
+        let mut tx = self.begin_write("starting a cart change").await?;
         let removed = sqlx::query("DELETE FROM cart_lines WHERE cart_id = $1 AND product_id = $2")
             .bind(cart_id)
             .bind(product.as_str())

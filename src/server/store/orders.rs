@@ -147,7 +147,7 @@ impl Store {
         shipping: ShippingOption,
         now: UnixTime,
     ) -> Result<CheckoutOrder, ShopError> {
-        let mut tx = begin_write(self).await?;
+        let mut tx = self.begin_write("starting an order change").await?;
         let open = open_order_row(&mut tx, cart_id).await?;
 
         let mut superseded = Vec::new();
@@ -225,7 +225,7 @@ impl Store {
     /// returns the generation to use next either way.
     #[tracing::instrument(skip(self))]
     pub async fn next_generation(&self, order_id: &str, seen: i64) -> Result<i64, ShopError> {
-        let mut tx = begin_write(self).await?;
+        let mut tx = self.begin_write("starting an order change").await?;
         sqlx::query(
             "UPDATE orders SET pi_generation = pi_generation + 1 WHERE id = $1 AND pi_generation = $2",
         )
@@ -259,7 +259,7 @@ impl Store {
         client_secret_hash: &str,
         now: UnixTime,
     ) -> Result<Recorded, ShopError> {
-        let mut tx = begin_write(self).await?;
+        let mut tx = self.begin_write("starting an order change").await?;
         let current_generation: i64 =
             sqlx::query_scalar("SELECT pi_generation FROM orders WHERE id = $1")
                 .bind(order_id)
@@ -339,7 +339,7 @@ impl Store {
         request: LockRequest<'_>,
         now: UnixTime,
     ) -> Result<String, ShopError> {
-        let mut tx = begin_write(self).await?;
+        let mut tx = self.begin_write("starting an order change").await?;
         let (version, cart_shipping): (i64, String) =
             sqlx::query_as("SELECT version, shipping_option FROM carts WHERE id = $1")
                 .bind(request.cart_id)
@@ -523,15 +523,6 @@ async fn current_payment_intent(
     .fetch_optional(&mut **tx)
     .await
     .map_err(database_error("reading the current payment"))
-}
-
-async fn begin_write(store: &Store) -> Result<Transaction<'static, Sqlite>, ShopError> {
-    // IMMEDIATE: these transactions read, then write (see `change_line`).
-    store
-        .pool
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(database_error("starting an order change"))
 }
 
 async fn insert_draft(
