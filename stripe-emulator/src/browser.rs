@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::control::{ControlJson, Controller};
 use crate::emulator::Emulator;
+use crate::error::ApiError;
 use crate::store::AutoAnswer;
 
 const STRIPE_JS: &str = include_str!("../assets/stripe.js");
@@ -168,7 +169,8 @@ fn usd() -> String {
     "usd".into()
 }
 
-/// The test page's "server": creates a PaymentIntent through the real API with the secret key.
+/// The test page's "server": creates a PaymentIntent through the real API with the
+/// secret key, and marks it as the test page's own.
 async fn test_page_create(
     State(emulator): State<Emulator>,
     ControlJson(payment): ControlJson<TestPayment>,
@@ -185,7 +187,36 @@ async fn test_page_create(
         ]),
         None => form.push(("automatic_payment_methods[enabled]", "true".to_string())),
     }
-    forward(&emulator, "/v1/payment_intents", &form).await
+    let answer = forward(&emulator, "/v1/payment_intents", &form).await;
+    if let Ok((_, value)) = &answer {
+        // A declined confirm still created one: the error carries it.
+        let created = value["id"]
+            .as_str()
+            .or_else(|| value["error"]["payment_intent"]["id"].as_str());
+        if let Some(id) = created {
+            if let Err(error) = mark_as_test_page(&emulator, id) {
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("Could not save the test page's PaymentIntent: {error}"),
+                )
+                    .into_response();
+            }
+        }
+    }
+    reply(answer)
+}
+
+/// Marks a PaymentIntent the test page created as its own (the mark is saved with it).
+fn mark_as_test_page(emulator: &Emulator, id: &str) -> std::io::Result<()> {
+    emulator.with_store(|store| {
+        let Some(pi) = store.payment_intents.get(id) else {
+            return Ok(());
+        };
+        let mut pi = pi.clone();
+        pi.test_page = true;
+        store.put_payment_intent(pi);
+        store.commit()
+    })
 }
 
 #[derive(Deserialize)]
@@ -195,6 +226,9 @@ struct TestUpdate {
 }
 
 /// Changes a test PaymentIntent's amount on the server, as a cart change would.
+///
+/// Only a PaymentIntent the test page created: any other id is answered as one that
+/// does not exist, so the page can neither change it nor learn its client secret.
 async fn test_page_update(
     State(emulator): State<Emulator>,
     Path(id): Path<String>,
@@ -203,34 +237,62 @@ async fn test_page_update(
     let Some(id) = stripe_token(Some(&id)) else {
         return (StatusCode::BAD_REQUEST, "Not a PaymentIntent id.").into_response();
     };
-    forward(
-        &emulator,
-        &format!("/v1/payment_intents/{id}"),
-        &[("amount", update.amount.to_string())],
+    let own = emulator.with_store(|store| {
+        store
+            .payment_intents
+            .get(&id)
+            .is_some_and(|pi| pi.test_page)
+    });
+    if !own {
+        let error = ApiError::no_such("payment_intent", &id, "intent");
+        return (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "application/json")],
+            error.to_json(None).to_string(),
+        )
+            .into_response();
+    }
+    reply(
+        forward(
+            &emulator,
+            &format!("/v1/payment_intents/{id}"),
+            &[("amount", update.amount.to_string())],
+        )
+        .await,
     )
-    .await
 }
 
-/// Calls the emulator's own API over HTTP with the secret key, as a merchant server does.
-async fn forward(emulator: &Emulator, path: &str, form: &[(&str, String)]) -> Response {
-    let answer = emulator
+/// Calls the emulator's own API over HTTP with the secret key, as a merchant server
+/// does: its status and JSON answer, or why it could not be reached.
+async fn forward(
+    emulator: &Emulator,
+    path: &str,
+    form: &[(&str, String)],
+) -> Result<(StatusCode, Value), String> {
+    let response = emulator
         .webhook_client()
         .post(format!("{}{path}", emulator.base_url()))
         .basic_auth(emulator.keys().secret_key, Some(""))
         .form(form)
         .send()
-        .await;
+        .await
+        .map_err(|error| error.to_string())?;
+    let status =
+        StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let value: Value = response
+        .bytes()
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    Ok((status, value))
+}
+
+/// What the page gets: what a merchant server would hand it, the id and client secret
+/// (or the API's error).
+fn reply(answer: Result<(StatusCode, Value), String>) -> Response {
     match answer {
-        Ok(response) => {
-            let status =
-                StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-            let value: Value = response
-                .bytes()
-                .await
-                .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok())
-                .unwrap_or(Value::Null);
-            // The page gets what a merchant server would hand it: the id and client secret.
+        Ok((status, value)) => {
             let body = if status.is_success() {
                 json!({ "id": value["id"], "client_secret": value["client_secret"], "amount": value["amount"] })
             } else {

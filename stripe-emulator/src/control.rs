@@ -1,8 +1,10 @@
 //! `/_emulator`: the test-only control API, and the 3-D Secure result endpoint.
 //!
 //! The control API is not Stripe's. It is off unless the emulator is embedded or
-//! started with `--control-api`, and answers loopback callers only. The 3-D Secure
-//! result endpoint is always on: Stripe.js needs it, and the client secret guards it.
+//! started with `--control-api`, and answers loopback callers only, and only when the
+//! request's `Host` is a loopback one too (a same-host proxy or a rebound DNS name
+//! would bring its own). The 3-D Secure result endpoint is always on: Stripe.js needs
+//! it, and the client secret guards it.
 
 use std::net::SocketAddr;
 
@@ -45,8 +47,8 @@ pub(crate) fn router() -> Router<Emulator> {
         .merge(crate::browser::emulator_pages())
 }
 
-/// A caller the control API answers: it is switched on, and the caller is on this
-/// machine. Taking it as an argument is what makes a handler a control route.
+/// A caller the control API answers: it is switched on, the caller is on this
+/// machine, and the request is addressed to this machine (a loopback `Host`). Taking it as an argument is what makes a handler a control route.
 pub(crate) struct Controller;
 
 impl FromRequestParts<Emulator> for Controller {
@@ -57,13 +59,73 @@ impl FromRequestParts<Emulator> for Controller {
             return Err(problem(StatusCode::NOT_FOUND, "The control API is off. Start the emulator with --control-api (it is always on when embedded)."));
         }
         match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
-            Some(ConnectInfo(addr)) if addr.ip().is_loopback() => Ok(Controller),
-            _ => Err(problem(
-                StatusCode::FORBIDDEN,
-                "The control API answers loopback callers only.",
-            )),
+            Some(ConnectInfo(addr)) if addr.ip().is_loopback() => {}
+            _ => {
+                return Err(problem(
+                    StatusCode::FORBIDDEN,
+                    "The control API answers loopback callers only.",
+                ))
+            }
         }
+        // A loopback peer is not enough: a proxy on this machine, or a page whose name
+        // was rebound to 127.0.0.1, reaches us from loopback with its own Host.
+        if !addressed_to_loopback(parts) {
+            return Err(problem(
+                StatusCode::FORBIDDEN,
+                "The control API answers only requests addressed to this machine: the Host header must be 127.x.x.x, [::1] or localhost, with an optional port.",
+            ));
+        }
+        Ok(Controller)
     }
+}
+
+/// Whether the request names a loopback host: exactly one `Host` header that is one,
+/// and, for a request in absolute form, a loopback authority in the URI as well.
+fn addressed_to_loopback(parts: &Parts) -> bool {
+    let mut hosts = parts.headers.get_all(header::HOST).iter();
+    let (Some(host), None) = (hosts.next(), hosts.next()) else {
+        return false;
+    };
+    let host_ok = host.to_str().is_ok_and(is_loopback_host);
+    let authority_ok = parts
+        .uri
+        .authority()
+        .is_none_or(|authority| is_loopback_host(authority.as_str()));
+    host_ok && authority_ok
+}
+
+/// Whether `host` (a `Host` header's value: a name or address, then an optional
+/// `:port`) is `127.x.x.x`, `[::1]` or `localhost`. Parsed, not matched as a
+/// substring: `127.0.0.1.evil.example` and `localhost.evil.example` are not loopback.
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    if let Some(rest) = host.strip_prefix('[') {
+        // `[v6]` or `[v6]:port`.
+        let Some((inside, after)) = rest.split_once(']') else {
+            return false;
+        };
+        let port_ok = after.is_empty() || after.strip_prefix(':').is_some_and(valid_port);
+        return port_ok
+            && inside
+                .parse::<std::net::Ipv6Addr>()
+                .is_ok_and(|ip| ip.is_loopback());
+    }
+    let (name, port_ok) = match host.split_once(':') {
+        Some((name, port)) => (name, valid_port(port)),
+        None => (host, true),
+    };
+    port_ok
+        && (name.eq_ignore_ascii_case("localhost")
+            || name
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| ip.is_loopback()))
+}
+
+/// A port as a URL writes it: 1 to 5 digits, at most 65535.
+fn valid_port(port: &str) -> bool {
+    !port.is_empty()
+        && port.len() <= 5
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && port.parse::<u16>().is_ok()
 }
 
 /// A control call's JSON body (an empty body reads as `{}`), from a [`Controller`].
@@ -491,5 +553,74 @@ async fn challenge_result(
             )
         }
         Ok((Ok(()), rendered, ..)) => json_response(StatusCode::OK, rendered),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_host;
+
+    #[test]
+    fn loopback_hosts_with_or_without_a_port() {
+        for host in [
+            "127.0.0.1",
+            "127.0.0.1:12111",
+            "127.0.0.2:12112",
+            "127.255.255.254:1",
+            "127.0.0.1:65535",
+            "localhost",
+            "localhost:3000",
+            "LOCALHOST:3000",
+            "[::1]",
+            "[::1]:12111",
+            "[0:0:0:0:0:0:0:1]:80",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn other_sites_that_look_like_loopback_are_not() {
+        for host in [
+            "",
+            ":80",
+            "shop.example",
+            "shop.example:12111",
+            "127.0.0.1.evil.example",
+            "127.0.0.1.evil.example:12111",
+            "localhost.evil.example",
+            "evil.localhost.example",
+            "evil-localhost",
+            "127.0.0.1:",
+            "127.0.0.1:port",
+            "127.0.0.1:65536",
+            "127.0.0.1:123456",
+            "127.0.0.1:80:80",
+            "127.0.0.1:+80",
+            "127.0.0.1 ",
+            " 127.0.0.1",
+            "127.1",
+            "127.0.0.01",
+            "0x7f.0.0.1",
+            "2130706433",
+            "127.0.0.256",
+            "user@127.0.0.1",
+            "127.0.0.1@evil.example",
+            "10.0.0.1",
+            "0.0.0.0",
+            "::1",
+            "::1:80",
+            "[::1",
+            "[::1]80",
+            "[::1]:",
+            "[::1].evil.example",
+            "[::2]",
+            "[::ffff:8.8.8.8]",
+            "[::]:80",
+            "[localhost]",
+            "[127.0.0.1]",
+        ] {
+            assert!(!is_loopback_host(host), "{host:?}");
+        }
     }
 }

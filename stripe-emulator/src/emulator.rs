@@ -203,7 +203,8 @@ impl Emulator {
 
     /// The emulator's routes: `/v1/*` and, when enabled, `/_emulator/*`.
     ///
-    /// The control API checks the caller is on loopback, so serve this router with
+    /// The control API checks the caller is on loopback and the `Host` header names a
+    /// loopback address or `localhost`, so serve this router with
     /// `into_make_service_with_connect_info::<SocketAddr>()` (as [`serve`](Self::serve)
     /// does); without the peer address every control call is refused. Webhook
     /// deliveries run only under [`serve`](Self::serve).

@@ -78,6 +78,7 @@ pub fn create(store: &mut Store, call: &Call) -> Result<Value, ApiError> {
             .unwrap_or_else(|| "automatic".into()),
         return_url: None,
         authenticating_payment_method: None,
+        test_page: false,
     };
     let payment_method = attach_payment_method(store, call)?;
     if payment_method.is_some() {

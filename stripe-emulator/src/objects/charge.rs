@@ -109,7 +109,7 @@ impl Charge {
                 "url": format!("/v1/charges/{}/refunds", self.id),
             },
             "review": null,
-            "shipping": self.shipping,
+            "shipping": super::payment_intent::render_shipping(self.shipping.as_ref()),
             "source_transfer": null,
             "statement_descriptor": null,
             "statement_descriptor_suffix": null,

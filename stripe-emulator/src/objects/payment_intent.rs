@@ -79,6 +79,11 @@ pub struct PaymentIntent {
     pub return_url: Option<String>,
     /// The PaymentMethod that started 3-D Secure, kept while `requires_action`.
     pub authenticating_payment_method: Option<String>,
+    /// Created by the control API's test page (`/_emulator/test-page`), the only
+    /// PaymentIntents that page may change or hand the client secret of. Set by the
+    /// emulator alone, never through `/v1` (unlike `metadata`), and kept with the state.
+    #[serde(default)]
+    pub test_page: bool,
 }
 
 fn automatic() -> String {
@@ -165,7 +170,7 @@ impl PaymentIntent {
             "receipt_email": self.receipt_email,
             "review": null,
             "setup_future_usage": self.setup_future_usage,
-            "shipping": self.shipping,
+            "shipping": render_shipping(self.shipping.as_ref()),
             "statement_descriptor": self.statement_descriptor,
             "statement_descriptor_suffix": self.statement_descriptor_suffix,
             "status": self.status.as_str(),
@@ -198,4 +203,27 @@ fn publishable_subset(full: Value) -> Value {
         }
     }
     Value::Object(subset)
+}
+
+/// `shipping` as Stripe renders it: every field of the object present, `null` when it
+/// was not given, in Stripe's order; `null` when there is none.
+pub fn render_shipping(shipping: Option<&Value>) -> Value {
+    let Some(shipping) = shipping.filter(|s| s.is_object()) else {
+        return Value::Null;
+    };
+    let address = &shipping["address"];
+    json!({
+        "address": {
+            "city": address["city"],
+            "country": address["country"],
+            "line1": address["line1"],
+            "line2": address["line2"],
+            "postal_code": address["postal_code"],
+            "state": address["state"],
+        },
+        "carrier": shipping["carrier"],
+        "name": shipping["name"],
+        "phone": shipping["phone"],
+        "tracking_number": shipping["tracking_number"],
+    })
 }

@@ -9,5 +9,6 @@ mod events;
 mod helpers;
 mod idempotency;
 mod state;
+mod trust;
 mod webhooks;
 mod wire;
