@@ -50,8 +50,8 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "hydrated", testIgnore: [/emulator\//, /confirmation\.spec/], use: { javaScriptEnabled: true } },
-    { name: "no-js", testIgnore: [/emulator\//, /confirmation\.spec/], use: { javaScriptEnabled: false } },
+    { name: "hydrated", testIgnore: [/emulator\//, /confirmation\.spec/, /money-safety\.spec/], use: { javaScriptEnabled: true } },
+    { name: "no-js", testIgnore: [/emulator\//, /confirmation\.spec/, /money-safety\.spec/], use: { javaScriptEnabled: false } },
     // The confirmation tests hold webhooks and switch the shop's emulator to hosted
     // 3-D Secure: they run after every other shop test, so nothing else sees that.
     {
@@ -64,6 +64,20 @@ export default defineConfig({
       name: "confirmation-no-js",
       testMatch: /confirmation\.spec\.ts/,
       dependencies: ["hydrated", "no-js"],
+      use: { javaScriptEnabled: false },
+    },
+    // Holding the last units and forcing payments: after the confirmation tests, so no
+    // held webhook delays them and no other test sees the stock held.
+    {
+      name: "money-safety",
+      testMatch: /money-safety\.spec\.ts/,
+      dependencies: ["confirmation", "confirmation-no-js"],
+      use: { javaScriptEnabled: true },
+    },
+    {
+      name: "money-safety-no-js",
+      testMatch: /money-safety\.spec\.ts/,
+      dependencies: ["confirmation", "confirmation-no-js"],
       use: { javaScriptEnabled: false },
     },
     {
@@ -102,6 +116,9 @@ export default defineConfig({
         // Limits are high here; an integration test checks them at their real size.
         PAYMENT_INTENTS_PER_IP: "1000000",
         PAYMENT_INTENTS_PER_CART: "1000000",
+        SUBMITS_PER_IP: "1000000",
+        SUBMITS_PER_CART: "1000000",
+        CARTS_PER_IP: "1000000",
       },
     },
   ],

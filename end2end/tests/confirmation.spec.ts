@@ -1,45 +1,10 @@
-import type { APIRequestContext, Page } from "@playwright/test";
-import { ada, checkoutWithMugs, expect, Shop, shopStripeURL, test } from "./shop";
+import type { Page } from "@playwright/test";
+import { checkoutWithMugs, control, expect, Shop, submittedOrder, test } from "./shop";
 
 // The confirmation page tells the truth: Stripe.js's word first, then the order's
 // status from the database once the webhook lands. These tests hold or force the
 // shop's emulator (one for the whole suite), so they run one after another.
 test.describe.configure({ mode: "serial" });
-
-async function control(request: APIRequestContext, path: string, body: object) {
-  const response = await request.post(`${shopStripeURL}/_emulator/${path}`, { data: body });
-  expect(response.ok(), `${path}: ${await response.text()}`).toBe(true);
-}
-
-/** A cart with a mug and a submitted order, without paying: its payment session. */
-async function submittedOrder(shop: Shop): Promise<any> {
-  await shop.open("/");
-  await shop.addToCart("Stoneware Mug");
-  await expect(shop.cartCount).toHaveText("1");
-  const page = shop.page;
-  const session = await (
-    await page.request.post("/api/checkout/prepare", { form: { shipping: "standard" }, headers: { Accept: "application/json" } })
-  ).json();
-  const submitted = await page.request.post("/api/checkout/submit", {
-    headers: { Accept: "application/json" },
-    form: {
-      email: ada.email,
-      name: ada.name,
-      line1: ada.line1,
-      line2: "",
-      city: ada.city,
-      region: ada.region,
-      postal_code: ada.postalCode,
-      country: ada.country,
-      shipping: "standard",
-      payment_intent: session.payment_intent,
-      cart_version: String(session.cart_version),
-      total: String(session.totals.total.minor),
-    },
-  });
-  expect(submitted.ok()).toBe(true);
-  return session;
-}
 
 function returnURL(session: any, redirectStatus = "succeeded"): string {
   return `/order-confirmation?payment_intent=${session.payment_intent}&payment_intent_client_secret=${session.client_secret}&redirect_status=${redirectStatus}`;

@@ -224,3 +224,40 @@ export async function checkoutWithMugs(shop: Shop, count = "1"): Promise<Checkou
   await checkout.open();
   return checkout;
 }
+
+/** `POST /_emulator/{path}` on the shop's emulator, insisting it worked. */
+export async function control(request: APIRequestContext, path: string, body: object) {
+  const response = await request.post(`${shopStripeURL}/_emulator/${path}`, { data: body });
+  expect(response.ok(), `${path}: ${await response.text()}`).toBe(true);
+}
+
+/** A cart with `quantity` × `product` and a submitted order, without paying: its
+ * payment session. */
+export async function submittedOrder(shop: Shop, product = "Stoneware Mug", quantity = "1"): Promise<any> {
+  await shop.open("/");
+  await shop.addToCart(product, quantity);
+  await expect(shop.cartCount).toHaveText(quantity);
+  const page = shop.page;
+  const session = await (
+    await page.request.post("/api/checkout/prepare", { form: { shipping: "standard" }, headers: { Accept: "application/json" } })
+  ).json();
+  const submitted = await page.request.post("/api/checkout/submit", {
+    headers: { Accept: "application/json" },
+    form: {
+      email: ada.email,
+      name: ada.name,
+      line1: ada.line1,
+      line2: "",
+      city: ada.city,
+      region: ada.region,
+      postal_code: ada.postalCode,
+      country: ada.country,
+      shipping: "standard",
+      payment_intent: session.payment_intent,
+      cart_version: String(session.cart_version),
+      total: String(session.totals.total.minor),
+    },
+  });
+  expect(submitted.ok(), await submitted.text()).toBe(true);
+  return session;
+}

@@ -35,7 +35,9 @@ pub enum ShopError {
     /// new total and the shopper confirms it with a second click.
     #[error("Your order changed since this page priced it. The total is now {total}. Please check it and press Pay again.")]
     CartChanged { total: Money },
-    #[error("This order is already being paid for. If you paid in another tab, check your email for the confirmation.")]
+    /// Money is moving for the cart's order (confirmed in another tab, or a bank
+    /// still deciding): another attempt could charge twice.
+    #[error("A payment is under way for this order. If you paid in another tab, or your bank is still confirming it, we will email you as soon as it completes.")]
     AlreadyPaying,
     #[error("Too many attempts in a short time. Please wait a minute and try again.")]
     TooManyRequests,

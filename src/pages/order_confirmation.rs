@@ -5,7 +5,8 @@
 //! The order's status comes from the database, which only webhooks and the reconciler
 //! move; Stripe.js's view of the PaymentIntent is shown beside it for instant feedback.
 //! Only the shopper who owns the order sees it: the client secret must hash to the
-//! order's current PaymentIntent's, or an order-access or cart cookie must own it.
+//! order's current PaymentIntent's (within an hour of its creation), or an
+//! order-access or cart cookie must own it.
 
 use crate::domain::{OrderStatus, OrderView, ShopError};
 use leptos::prelude::*;
@@ -26,7 +27,8 @@ pub struct Confirmation {
 
 /// Finds the order by its PaymentIntent and client secret (the return from Stripe), or
 /// by its reference (`order`) with an order-access or cart cookie. Proving ownership by
-/// the client secret hands the browser an order-access cookie for later visits.
+/// the client secret hands the browser an order-access cookie for later visits; the
+/// secret itself opens the order only within an hour of the PaymentIntent's creation.
 #[server(endpoint = "order/confirmation")]
 pub async fn load_confirmation(
     payment_intent: String,
@@ -57,25 +59,23 @@ pub async fn load_confirmation(
             if !(matches && owner.is_current) {
                 return Err(ShopError::OrderNotFound);
             }
-            // A browser that already holds access keeps its cookie; others get one.
-            let held = match shopper.order_access_token() {
-                Some(token) => {
-                    store
-                        .has_order_access(
-                            &owner.order_id,
-                            &order_access::hash(&token),
-                            access_since(),
-                        )
-                        .await?
-                }
-                None => false,
-            };
+            let held = holds_access(&shopper, &owner.order_id).await?;
+            // The secret lingers in the return address (history, shared links,
+            // screenshots), so it proves ownership only while the shopper could still
+            // be coming back from paying; after that a cookie must own the order.
+            let fresh =
+                owner.created_at > now().saturating_sub(order_access::CLIENT_SECRET_OPENS_FOR_SECS);
+            if !fresh && !held && !cart_owns(&shopper, &owner.cart_id).await? {
+                return Err(ShopError::OrderNotFound);
+            }
+            // A browser that already holds access keeps its cookie; others get one,
+            // beside the tokens of the orders they already hold.
             if !held {
                 let token = order_access::generate();
                 store
                     .grant_order_access(&owner.order_id, &order_access::hash(&token), now())
                     .await?;
-                shopper.set_order_access(&token);
+                shopper.set_order_access(&shopper.order_access_tokens().with(token));
             }
             owner.order_id
         } else if !order.is_empty() {
@@ -123,28 +123,48 @@ async fn owned_order(
     shopper: &crate::server::shopper::Shopper,
     reference: &str,
 ) -> Result<String, ShopError> {
-    use crate::server::{order_access, shopper::CartLookup};
     let well_formed = reference.len() <= 64 && reference.bytes().all(|b| b.is_ascii_alphanumeric());
     if !well_formed {
         return Err(ShopError::OrderNotFound);
     }
-    let store = &shopper.state().store;
-    let (order_id, cart_id) = store
+    let (order_id, cart_id) = shopper
+        .state()
+        .store
         .order_by_reference(reference)
         .await?
         .ok_or(ShopError::OrderNotFound)?;
-    if let Some(token) = shopper.order_access_token() {
-        if store
-            .has_order_access(&order_id, &order_access::hash(&token), access_since())
-            .await?
-        {
-            return Ok(order_id);
-        }
+    if holds_access(shopper, &order_id).await? || cart_owns(shopper, &cart_id).await? {
+        Ok(order_id)
+    } else {
+        Err(ShopError::OrderNotFound)
     }
-    match shopper.cart().await? {
-        CartLookup::Live { id } if id == cart_id => Ok(order_id),
-        _ => Err(ShopError::OrderNotFound),
+}
+
+/// Whether the request's order-access cookie holds a live token for this order.
+#[cfg(feature = "ssr")]
+async fn holds_access(
+    shopper: &crate::server::shopper::Shopper,
+    order_id: &str,
+) -> Result<bool, ShopError> {
+    let tokens = shopper.order_access_tokens();
+    if tokens.is_empty() {
+        return Ok(false);
     }
+    shopper
+        .state()
+        .store
+        .has_order_access(order_id, &tokens.hashes(), access_since())
+        .await
+}
+
+/// Whether the request's cart cookie names this (live) cart.
+#[cfg(feature = "ssr")]
+async fn cart_owns(
+    shopper: &crate::server::shopper::Shopper,
+    cart_id: &str,
+) -> Result<bool, ShopError> {
+    use crate::server::shopper::CartLookup;
+    Ok(matches!(shopper.cart().await?, CartLookup::Live { id } if id == cart_id))
 }
 
 /// Access tokens granted before this moment have expired (the cookie's 90 days).

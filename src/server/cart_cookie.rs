@@ -1,11 +1,12 @@
 //! The cart cookie: a random bearer token naming one cart.
 
+use super::cookies;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use http::{header::COOKIE, HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderValue};
 use rand::RngCore;
 use std::time::Duration;
 
-/// The cookie's name.
+/// The cookie's name (`__Host-cart` when the shop is served over https).
 pub const CART_COOKIE: &str = "cart";
 
 /// A cart token: 256 random bits, base64url without padding (43 characters).
@@ -67,33 +68,25 @@ pub fn clear_cookie(secure: bool) -> HeaderValue {
     cookie_header("", 0, secure)
 }
 
-/// Reads the cart cookie from the request headers.
-pub fn token_in(headers: &HeaderMap) -> CookieToken {
-    let value = headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|header| header.to_str().ok())
-        .flat_map(|header| header.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == CART_COOKIE)
-        .map(|(_, value)| value.trim_matches('"'));
-    match value {
+/// Reads the cart cookie from the request headers, under the name `secure` gives it
+/// (behind https only the `__Host-` cookie counts).
+pub fn token_in(headers: &HeaderMap, secure: bool) -> CookieToken {
+    match cookies::value(headers, &cookies::name(CART_COOKIE, secure)) {
         None => CookieToken::Absent,
         Some(value) => CartToken::parse(value).map_or(CookieToken::Forged, CookieToken::Present),
     }
 }
 
 fn cookie_header(value: &str, max_age_secs: u64, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    let header = format!(
-        "{CART_COOKIE}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}"
-    );
-    HeaderValue::from_str(&header).expect("cookie values are base64url, always a valid header")
+    cookies::set_cookie(CART_COOKIE, value, max_age_secs, secure)
+        .expect("cookie values are base64url, always a valid header")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use http::header::COOKIE;
 
     fn headers(cookie: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -113,10 +106,33 @@ mod tests {
     #[test]
     fn reads_the_cart_cookie_among_others() {
         let token = CartToken::generate();
-        let found = token_in(&headers(&format!("theme=dark; cart={}; x=1", token.0)));
+        let found = token_in(
+            &headers(&format!("theme=dark; cart={}; x=1", token.0)),
+            false,
+        );
         assert_eq!(found, CookieToken::Present(token));
-        assert_eq!(token_in(&HeaderMap::new()), CookieToken::Absent);
-        assert_eq!(token_in(&headers("theme=dark")), CookieToken::Absent);
+        assert_eq!(token_in(&HeaderMap::new(), false), CookieToken::Absent);
+        assert_eq!(token_in(&headers("theme=dark"), false), CookieToken::Absent);
+    }
+
+    #[test]
+    fn behind_https_only_the_host_prefixed_cookie_counts() {
+        let token = CartToken::generate();
+        let prefixed = headers(&format!("__Host-cart={}", token.0));
+        assert_eq!(
+            token_in(&prefixed, true),
+            CookieToken::Present(token.clone())
+        );
+        assert_eq!(token_in(&prefixed, false), CookieToken::Absent);
+        // A plain `cart` cookie could have been planted over http or by a subdomain.
+        let plain = headers(&format!("cart={}", token.0));
+        assert_eq!(token_in(&plain, true), CookieToken::Absent);
+        let set = token.set_cookie(Duration::from_secs(60), true);
+        assert!(set.to_str().unwrap().starts_with("__Host-cart="));
+        assert!(clear_cookie(true)
+            .to_str()
+            .unwrap()
+            .starts_with("__Host-cart=;"));
     }
 
     #[test]
@@ -127,7 +143,11 @@ mod tests {
             "cart=../../etc/passwd",
             &format!("cart={}", "a".repeat(44)),
         ] {
-            assert_eq!(token_in(&headers(forged)), CookieToken::Forged, "{forged}");
+            assert_eq!(
+                token_in(&headers(forged), false),
+                CookieToken::Forged,
+                "{forged}"
+            );
         }
     }
 

@@ -58,6 +58,7 @@ async fn prepare_now(
     caller: &Caller<'_>,
     shipping: Option<ShippingOption>,
 ) -> Result<PaymentSession, ShopError> {
+    refuse_if_paused(state, caller.cart_id).await?;
     if let Some(shipping) = shipping {
         state
             .store
@@ -78,7 +79,6 @@ async fn prepare_now(
             now(),
         )
         .await?;
-    cancel_superseded(state, &order.superseded);
     let intent = current_payment_intent(state, caller, &order, &priced, totals).await?;
     Ok(PaymentSession {
         publishable_key: state.payments.publishable_key.clone(),
@@ -102,6 +102,9 @@ async fn refuse_if_being_paid(
     let Some(open) = state.store.open_order(cart_id).await? else {
         return Ok(());
     };
+    if open.status == "processing" {
+        return Err(ShopError::AlreadyPaying);
+    }
     let unchanged = open.cart_version == priced.version
         && open.total_minor == totals.total.minor()
         && open.shipping_option == priced.shipping.code();
@@ -161,6 +164,24 @@ pub async fn submit(
     submission: &Submission<'_>,
 ) -> Result<String, ShopError> {
     let _turn = state.cart_locks.lock(cart_id).await;
+    refuse_if_paused(state, cart_id).await?;
+    // Compared before Stripe is called at all: the shop never asks Stripe about a
+    // PaymentIntent its order does not own (a forged id is not even looked up).
+    let open = state.store.open_order(cart_id).await?;
+    if open
+        .as_ref()
+        .is_some_and(|open| open.status == "processing")
+    {
+        return Err(ShopError::AlreadyPaying);
+    }
+    let owned = open
+        .as_ref()
+        .and_then(|open| open.current_payment_intent.as_deref())
+        == Some(submission.payment_intent);
+    if !owned {
+        tracing::info!("submit named a PaymentIntent that is not the order's current one");
+        return Err(fresh_price(state, cart_id).await);
+    }
     let intent = match tokio::time::timeout(
         DEADLINE,
         state
@@ -192,7 +213,6 @@ pub async fn submit(
     } else {
         intent.amount
     };
-    let limits = &state.config.limits;
     state
         .store
         .lock_order(
@@ -204,12 +224,23 @@ pub async fn submit(
                 shipping: submission.shipping,
                 details: submission.details,
                 charged_minor,
-                max_failures: i64::from(limits.failures_before_lock),
-                failure_window: i64::try_from(limits.failure_window.as_secs()).unwrap_or(i64::MAX),
+                hold_secs: i64::try_from(state.config.stock_hold.as_secs()).unwrap_or(i64::MAX),
             },
             now(),
         )
         .await
+}
+
+/// Refuses while the cart's checkout is paused after repeated declines (card
+/// testing): no new PaymentIntent, no submit, until the window has passed.
+async fn refuse_if_paused(state: &AppState, cart_id: &str) -> Result<(), ShopError> {
+    match state.store.checkout_paused_until(cart_id, now()).await? {
+        Some(until) => {
+            tracing::warn!(until, "checkout paused after repeated declines");
+            Err(ShopError::TooManyRequests)
+        }
+        None => Ok(()),
+    }
 }
 
 /// "The cart changed" with the price the cart has now.
@@ -372,16 +403,11 @@ async fn make_current(
         )
         .await?;
     match recorded {
-        Recorded::Current { superseded } => {
-            cancel_superseded(state, &superseded);
-            Ok(intent)
-        }
+        Recorded::Current => Ok(intent),
         // Another request started a newer generation while this one was in flight:
-        // this PaymentIntent must never be paid. The shopper's next try gets the new one.
-        Recorded::Stale => {
-            cancel_superseded(state, std::slice::from_ref(&intent.id));
-            Err(ShopError::PaymentUnavailable)
-        }
+        // this PaymentIntent (its cancel already queued) must never be paid. The
+        // shopper's next try gets the new one.
+        Recorded::Stale => Err(ShopError::PaymentUnavailable),
     }
 }
 
@@ -394,27 +420,6 @@ async fn failed(state: &AppState, order: &CheckoutOrder, generation: i64, failur
         if let Err(error) = state.store.next_generation(&order.id, generation).await {
             tracing::error!(%error, "could not start a new payment generation");
         }
-    }
-}
-
-/// Cancels PaymentIntents the shop no longer wants paid, in the background: the
-/// shopper need not wait, and one that was paid meanwhile is caught by the webhook
-/// (a success on a superseded PaymentIntent sets `needs_review`).
-fn cancel_superseded(state: &AppState, ids: &[String]) {
-    for id in ids {
-        let stripe = state.payments.client.clone();
-        let id = id.clone();
-        tokio::spawn(async move {
-            let key = IdempotencyKey::derive(&["cancel", &id]);
-            match stripe.cancel_payment_intent(&id, &key).await {
-                Ok(_) => {
-                    tracing::info!(payment_intent = %id, "cancelled a superseded PaymentIntent")
-                }
-                Err(failure) => {
-                    tracing::info!(payment_intent = %id, %failure, "a superseded PaymentIntent was not cancelled")
-                }
-            }
-        });
     }
 }
 

@@ -24,7 +24,9 @@ pub struct Config {
     /// sqlx database URL (`DATABASE_URL`, default `sqlite://<DATA_DIR>/shop.db`).
     pub database_url: String,
     /// The origin shoppers reach the shop at, such as `https://shop.example` behind a
-    /// TLS proxy (`PUBLIC_URL`). When it is https, cookies are marked `Secure`.
+    /// TLS proxy (`PUBLIC_URL`). When it is https, cookies are `Secure` and named
+    /// `__Host-…`, and every response carries HSTS. Read again by the Stripe mode: a
+    /// non-loopback one refuses the embedded emulator.
     pub public_origin: Option<String>,
     /// `tracing` filter directives (`RUST_LOG`, default `info`).
     pub log_filter: String,
@@ -39,7 +41,7 @@ pub struct Config {
     pub stripe: StripeMode,
     /// How long one Stripe API call may take (`STRIPE_TIMEOUT_SECS`, default 20).
     pub stripe_timeout: Duration,
-    /// PaymentIntent creation limits.
+    /// Rate limits: PaymentIntent creation, re-pricing, submits and new carts.
     pub limits: RateLimits,
     /// The reverse proxy whose `X-Forwarded-For` names the client (`TRUSTED_PROXY`, an
     /// IP address). Without it the peer address is the client.
@@ -53,6 +55,11 @@ pub struct Config {
     /// How old an order's PaymentIntent must be before the reconciler re-reads it
     /// (`RECONCILE_AFTER_SECS`, default 600).
     pub reconcile_after: Duration,
+    /// How often expired carts are deleted (`EXPIRED_CARTS_EVERY_SECS`, default 600).
+    pub expired_carts_every: Duration,
+    /// How long a submitted order's units stay held for it before they go back on
+    /// the shelf and its PaymentIntent is cancelled (`STOCK_HOLD_MINUTES`, default 30).
+    pub stock_hold: Duration,
     /// Where email goes (`SMTP_URL`); unset, emails are written to the log.
     pub smtp_url: Option<String>,
     /// The sender of the shop's emails (`MAIL_FROM`).
@@ -60,7 +67,8 @@ pub struct Config {
 }
 
 /// How many PaymentIntents may be created per client IP and per cart in each window,
-/// how often a cart may be re-priced, and how many failed payments lock an order.
+/// how often a cart may be re-priced and submitted, how many carts a client IP may
+/// start, and how many failed payments lock an order.
 #[derive(Clone, Copy, Debug)]
 pub struct RateLimits {
     /// `PAYMENT_INTENTS_PER_IP`, default 30.
@@ -69,6 +77,17 @@ pub struct RateLimits {
     pub per_cart: u32,
     /// `PREPARES_PER_CART`, default 120: each one may call Stripe.
     pub prepares_per_cart: u32,
+    /// `SUBMITS_PER_IP`, default 60 checkout submits per client IP.
+    pub submits_per_ip: u32,
+    /// `SUBMITS_PER_CART`, default 20 checkout submits per cart: a card tester
+    /// retrying one cart with card after card.
+    pub submits_per_cart: u32,
+    /// `CARTS_PER_IP`, default 60 new carts per client IP (each cart brings a fresh
+    /// allowance of the per-cart limits).
+    pub carts_per_ip: u32,
+    /// `RATE_LIMIT_KEYS`, default 50,000: the most clients (IPs, carts) each limit
+    /// counts per window; past it, new ones are refused until the window ends.
+    pub keys_per_window: usize,
     /// `PAYMENT_FAILURES_BEFORE_LOCK`, default 5 failed attempts on one order within
     /// `failure_window` lock it until the window has passed.
     pub failures_before_lock: u32,
@@ -84,6 +103,10 @@ impl Default for RateLimits {
             per_ip: 30,
             per_cart: 10,
             prepares_per_cart: 120,
+            submits_per_ip: 60,
+            submits_per_cart: 20,
+            carts_per_ip: 60,
+            keys_per_window: 50_000,
             failures_before_lock: 5,
             failure_window: Duration::from_secs(15 * 60),
             window: Duration::from_secs(10 * 60),
@@ -144,6 +167,12 @@ impl Config {
             per_ip: number("PAYMENT_INTENTS_PER_IP", 30, 1..=1_000_000)?,
             per_cart: number("PAYMENT_INTENTS_PER_CART", 10, 1..=1_000_000)?,
             prepares_per_cart: number("PREPARES_PER_CART", 120, 1..=1_000_000)?,
+            submits_per_ip: number("SUBMITS_PER_IP", 60, 1..=1_000_000)?,
+            submits_per_cart: number("SUBMITS_PER_CART", 20, 1..=1_000_000)?,
+            carts_per_ip: number("CARTS_PER_IP", 60, 1..=1_000_000)?,
+            keys_per_window: number("RATE_LIMIT_KEYS", 50_000, 1_000..=10_000_000)?
+                .try_into()
+                .unwrap_or(usize::MAX),
             failures_before_lock: number("PAYMENT_FAILURES_BEFORE_LOCK", 5, 1..=1_000)?,
             ..RateLimits::default()
         };
@@ -159,7 +188,13 @@ impl Config {
             Duration::from_secs(number("RECONCILE_EVERY_SECS", 60, 1..=86_400)?.into());
         let reconcile_after =
             Duration::from_secs(number("RECONCILE_AFTER_SECS", 600, 0..=30 * 86_400)?.into());
+        let expired_carts_every =
+            Duration::from_secs(number("EXPIRED_CARTS_EVERY_SECS", 600, 1..=86_400)?.into());
+        let stock_hold =
+            Duration::from_secs(u64::from(number("STOCK_HOLD_MINUTES", 30, 1..=7 * 24 * 60)?) * 60);
         Ok(Self {
+            expired_carts_every,
+            stock_hold,
             smtp_url: var("SMTP_URL"),
             mail_from: var("MAIL_FROM")
                 .unwrap_or_else(|| "Storefront <orders@localhost>".to_owned()),
@@ -201,18 +236,24 @@ impl Config {
                 per_ip: 100_000,
                 per_cart: 100_000,
                 prepares_per_cart: 100_000,
+                submits_per_ip: 100_000,
+                submits_per_cart: 100_000,
+                carts_per_ip: 100_000,
                 ..RateLimits::default()
             },
             trusted_proxy: None,
             webhook_tolerance_secs: 300,
             reconcile_every: Duration::from_secs(60),
             reconcile_after: Duration::from_secs(600),
+            expired_carts_every: Duration::from_secs(600),
+            stock_hold: Duration::from_secs(30 * 60),
             smtp_url: None,
             mail_from: "Storefront <orders@localhost>".to_owned(),
         }
     }
 
-    /// Whether shoppers reach the shop over https, so cookies must be `Secure`.
+    /// Whether shoppers reach the shop over https, so cookies must be `Secure` (and
+    /// `__Host-` named) and responses carry HSTS.
     pub fn serves_https(&self) -> bool {
         self.public_origin
             .as_deref()

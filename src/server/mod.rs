@@ -4,7 +4,9 @@
 pub mod cart_cookie;
 pub mod checkout;
 pub mod config;
+pub mod cookies;
 pub mod crash_point;
+pub mod expired_carts;
 pub mod fulfilment;
 pub mod health;
 pub mod logging;

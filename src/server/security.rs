@@ -1,5 +1,6 @@
 //! Security layers every response passes through: the Content-Security-Policy with a
-//! per-request nonce, protective headers, and the cross-site POST check.
+//! per-request nonce, protective headers (no caching of personal data, HSTS behind
+//! https), and the cross-site POST check.
 
 use super::config::CspSources;
 use axum::{
@@ -17,6 +18,22 @@ pub const WEBHOOK_PATH: &str = "/webhooks/stripe";
 
 /// Where Stripe.js returns the shopper, with the client secret in the query.
 pub const CONFIRMATION_PATH: &str = "/order-confirmation";
+
+/// The checkout page: the shopper's contact and delivery details.
+pub const CHECKOUT_PATH: &str = "/checkout";
+
+/// The server functions behind those two pages (Leptos mounts them under `/api/`):
+/// they answer with a client secret, contact details, an address or order lines.
+const PRIVATE_SERVER_FNS: [&str; 2] = ["/api/checkout/", "/api/order/"];
+
+/// `Strict-Transport-Security` for a shop served over https. Two years, the span
+/// browsers' preload lists ask for, so a shopper who came once is never sent to the
+/// shop in clear again (no TLS stripping of the checkout). `includeSubDomains` covers
+/// hosts under the shop's own (never its parent domain), which an https shop has no
+/// reason to serve in clear, and a sibling served in clear could otherwise set
+/// cookies for it. No `preload`: submitting a domain to the lists is its owner's
+/// decision, not a default.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=63072000; includeSubDomains";
 
 /// A fresh nonce for this request's inline scripts, shared by the CSP header and the
 /// `<script nonce>` attributes Leptos renders.
@@ -76,8 +93,14 @@ pub async fn protective_headers(
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     // The confirmation page's address can carry a PaymentIntent's client secret.
     let private_address = request.uri().path() == CONFIRMATION_PATH;
+    let personal_data = carries_personal_data(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if personal_data {
+        // Not for the disk cache, a shared proxy, or the back button of the next
+        // person at a shared computer. Whatever the handler said, this wins.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if let Some(csp) = policy.header(&nonce) {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
@@ -95,6 +118,28 @@ pub async fn protective_headers(
         } else {
             "strict-origin-when-cross-origin"
         }),
+    );
+    response
+}
+
+/// Whether responses to `path` carry a shopper's personal data or a client secret:
+/// the checkout and confirmation pages and their server functions, whatever the query.
+fn carries_personal_data(path: &str) -> bool {
+    let page = path.trim_end_matches('/');
+    page == CHECKOUT_PATH
+        || page == CONFIRMATION_PATH
+        || PRIVATE_SERVER_FNS
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
+}
+
+/// Adds `Strict-Transport-Security` to every response; the router wraps everything in
+/// it when the shop is served over https.
+pub async fn strict_transport_security(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
     );
     response
 }
@@ -193,6 +238,31 @@ mod tests {
         ));
         assert!(!is_same_origin("null", "127.0.0.1:3000", None));
         assert!(!is_same_origin("http://", "", None));
+    }
+
+    #[test]
+    fn checkout_and_confirmation_are_private_and_nothing_else() {
+        for path in [
+            "/checkout",
+            "/checkout/",
+            "/order-confirmation",
+            "/api/checkout/prepare",
+            "/api/checkout/submit",
+            "/api/order/confirmation",
+            "/api/order/status",
+        ] {
+            assert!(carries_personal_data(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/cart",
+            "/api/cart/add",
+            "/checkouts",
+            "/pkg/storefront.js",
+            "/webhooks/stripe",
+        ] {
+            assert!(!carries_personal_data(path), "{path}");
+        }
     }
 
     #[test]

@@ -3,14 +3,18 @@
 
 use super::{
     cart_cookie::{self, CartToken, CookieToken},
+    rate_limit::Refused,
     store::UnixTime,
     AppState,
 };
 use crate::domain::{CartNotice, CartView, ShopError};
-use http::{header, request::Parts};
+use http::{header, request::Parts, HeaderMap, HeaderValue};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::{
+    net::IpAddr,
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 /// The cart a request's cookie leads to.
 #[derive(Debug)]
@@ -46,38 +50,74 @@ impl Shopper {
     }
 
     /// The client's IP address: the peer, or what a configured trusted proxy says the
-    /// peer was (the last `X-Forwarded-For` hop, the one the proxy itself added).
-    pub fn client_ip(&self) -> Option<std::net::IpAddr> {
+    /// peer was (see [`client_ip`]).
+    pub fn client_ip(&self) -> Option<IpAddr> {
         let peer = self
             .parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|info| info.0.ip())?;
-        if self.state.config.trusted_proxy != Some(peer) {
-            return Some(peer);
-        }
-        let forwarded = self
-            .parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .next_back()
-            .and_then(|hop| hop.trim().parse().ok());
-        Some(forwarded.unwrap_or(peer))
+        Some(client_ip(
+            peer,
+            self.state.config.trusted_proxy,
+            &self.parts.headers,
+        ))
     }
 
-    /// The order-access token the request carries, if any.
-    pub fn order_access_token(&self) -> Option<String> {
-        super::order_access::token_in(&self.parts.headers)
+    /// Counts a checkout submit against its limits, per client IP and per cart
+    /// (DESIGN.md, "Security"): a card tester resubmitting one cart, or many carts
+    /// from one address, is refused.
+    pub fn count_submit(&self, cart_id: &str) -> Result<(), ShopError> {
+        self.state
+            .limits
+            .submit(cart_id, self.client_ip())
+            .map_err(|refused| self.too_many_requests(refused))
     }
 
-    /// Hands the browser an order-access cookie holding `token`.
-    pub fn set_order_access(&self, token: &str) {
-        if let Some(cookie) =
-            super::order_access::set_cookie(token, self.state.config.serves_https())
-        {
+    /// Refuses while the cart's checkout is paused after repeated declines (card
+    /// testing), telling the caller when the pause ends. The checkout's own steps
+    /// check the pause again inside their transactions; this only answers early.
+    pub async fn refuse_if_checkout_paused(&self, cart_id: &str) -> Result<(), ShopError> {
+        let Some(until) = self
+            .state
+            .store
+            .checkout_paused_until(cart_id, now())
+            .await?
+        else {
+            return Ok(());
+        };
+        let left = u64::try_from(until.saturating_sub(now())).unwrap_or(0);
+        Err(self.too_many_requests(Refused {
+            limit: "checkout paused after repeated declines",
+            retry_after: std::time::Duration::from_secs(left),
+        }))
+    }
+
+    /// Refuses with [`ShopError::TooManyRequests`], telling the caller when to retry.
+    fn too_many_requests(&self, refused: Refused) -> ShopError {
+        tracing::warn!(
+            limit = refused.limit,
+            ip = ?self.client_ip(),
+            "rate limit reached"
+        );
+        self.response.insert_header(
+            header::RETRY_AFTER,
+            HeaderValue::from(refused.retry_after_secs()),
+        );
+        ShopError::TooManyRequests
+    }
+
+    /// The order-access tokens the request carries (empty without the cookie).
+    pub fn order_access_tokens(&self) -> super::order_access::AccessTokens {
+        super::order_access::AccessTokens::in_request(
+            &self.parts.headers,
+            self.state.config.serves_https(),
+        )
+    }
+
+    /// Hands the browser an order-access cookie holding `tokens`.
+    pub fn set_order_access(&self, tokens: &super::order_access::AccessTokens) {
+        if let Some(cookie) = tokens.set_cookie(self.state.config.serves_https()) {
             self.response.append_header(header::SET_COOKIE, cookie);
         }
     }
@@ -89,11 +129,12 @@ impl Shopper {
 
     /// Looks up the cart the cookie names.
     pub async fn cart(&self) -> Result<CartLookup, ShopError> {
-        let token = match cart_cookie::token_in(&self.parts.headers) {
-            CookieToken::Absent => return Ok(CartLookup::None),
-            CookieToken::Forged => return Ok(CartLookup::Lost),
-            CookieToken::Present(token) => token,
-        };
+        let token =
+            match cart_cookie::token_in(&self.parts.headers, self.state.config.serves_https()) {
+                CookieToken::Absent => return Ok(CartLookup::None),
+                CookieToken::Forged => return Ok(CartLookup::Lost),
+                CookieToken::Present(token) => token,
+            };
         match self.state.store.find_cart(&token.hash()).await? {
             Some(cart) if cart.expires_at > now() => Ok(CartLookup::Live { id: cart.id }),
             _ => Ok(CartLookup::Lost),
@@ -106,6 +147,11 @@ impl Shopper {
         if let CartLookup::Live { id } = self.cart().await? {
             return Ok(id);
         }
+        // Each cart brings fresh per-cart allowances, so carts are limited too.
+        self.state
+            .limits
+            .new_cart(self.client_ip())
+            .map_err(|refused| self.too_many_requests(refused))?;
         let token = CartToken::generate();
         let id = new_cart_id();
         let now = now();
@@ -172,6 +218,27 @@ impl Shopper {
     }
 }
 
+/// The client of a connection from `peer`: the peer itself, or, when the peer is the
+/// trusted proxy, the last `X-Forwarded-For` hop (the one the proxy itself added).
+///
+/// Addresses are canonical: an IPv4 client of a dual-stack listener (`[::]`) arrives
+/// as `::ffff:a.b.c.d`, and is keyed, and compared with `TRUSTED_PROXY`, as the IPv4
+/// address it is.
+pub fn client_ip(peer: IpAddr, trusted_proxy: Option<IpAddr>, headers: &HeaderMap) -> IpAddr {
+    let peer = peer.to_canonical();
+    if trusted_proxy.map(|proxy| proxy.to_canonical()) != Some(peer) {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .next_back()
+        .and_then(|hop| hop.trim().parse::<IpAddr>().ok())
+        .map_or(peer, |forwarded| forwarded.to_canonical())
+}
+
 /// The current time in unix seconds.
 pub fn now() -> UnixTime {
     SystemTime::now()
@@ -186,4 +253,76 @@ fn new_cart_id() -> String {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    fn forwarded_for(hops: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", hops.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn a_dual_stack_listeners_ipv4_clients_are_their_ipv4_addresses() {
+        let none = HeaderMap::new();
+        assert_eq!(
+            client_ip(ip("::ffff:192.0.2.7"), None, &none),
+            ip("192.0.2.7")
+        );
+        assert_ne!(
+            client_ip(ip("::ffff:192.0.2.7"), None, &none),
+            client_ip(ip("::ffff:192.0.2.8"), None, &none)
+        );
+    }
+
+    #[test]
+    fn a_trusted_ipv4_proxy_is_recognised_behind_a_dual_stack_listener() {
+        let headers = forwarded_for("203.0.113.50, 198.51.100.4");
+        for (proxy, peer) in [
+            ("127.0.0.1", "::ffff:127.0.0.1"),
+            ("::ffff:127.0.0.1", "127.0.0.1"),
+            ("::ffff:127.0.0.1", "::ffff:127.0.0.1"),
+        ] {
+            assert_eq!(
+                client_ip(ip(peer), Some(ip(proxy)), &headers),
+                ip("198.51.100.4"),
+                "proxy {proxy}, peer {peer}"
+            );
+        }
+        // A forwarded mapped address is the IPv4 client too.
+        assert_eq!(
+            client_ip(
+                ip("::ffff:127.0.0.1"),
+                Some(ip("127.0.0.1")),
+                &forwarded_for("::ffff:198.51.100.4")
+            ),
+            ip("198.51.100.4")
+        );
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_from_anyone_but_the_trusted_proxy() {
+        let headers = forwarded_for("198.51.100.4");
+        assert_eq!(
+            client_ip(ip("::ffff:192.0.2.7"), Some(ip("127.0.0.1")), &headers),
+            ip("192.0.2.7")
+        );
+        assert_eq!(client_ip(ip("192.0.2.7"), None, &headers), ip("192.0.2.7"));
+        // The proxy itself, with no usable header, is the client.
+        assert_eq!(
+            client_ip(
+                ip("::ffff:127.0.0.1"),
+                Some(ip("127.0.0.1")),
+                &forwarded_for("junk")
+            ),
+            ip("127.0.0.1")
+        );
+    }
 }

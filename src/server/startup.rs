@@ -1,13 +1,14 @@
 //! Start-up: configuration to a listening server.
 
 use super::{
+    expired_carts,
     fulfilment::{self, mail::MailSender},
     health, logging,
     rate_limit::PaymentLimits,
     security::{self, ContentSecurityPolicy, CspNonce},
     server_fn_status,
-    store::Store,
-    stripe::Payments,
+    store::{FailureLock, Store},
+    stripe::{self, Payments},
     webhooks::{self, inbox::Inbox},
     AppState, Config,
 };
@@ -69,7 +70,12 @@ impl Application {
         }
         let store = Store::open(&config.database_url)
             .await?
-            .linking_to(&shop_url);
+            .linking_to(&shop_url)
+            .pausing_after(FailureLock {
+                max_failures: i64::from(config.limits.failures_before_lock),
+                window_secs: i64::try_from(config.limits.failure_window.as_secs())
+                    .unwrap_or(i64::MAX),
+            });
         // Start-up never waits on Stripe itself: the embedded emulator is in-process,
         // and nothing here calls the API.
         let (payments, emulator) = Payments::start(&config).await?;
@@ -102,6 +108,9 @@ impl Application {
         tokio::spawn(fulfilment::worker::run(state.clone(), stored));
         tokio::spawn(fulfilment::reconciler::run(state.clone()));
         tokio::spawn(fulfilment::mail::run(state.clone(), mail));
+        tokio::spawn(expired_carts::run(state.clone()));
+        tokio::spawn(fulfilment::stock_holds::run(state.clone()));
+        tokio::spawn(stripe::commands::run(state.clone()));
         let stripe_api_base = state.payments.api_base.clone();
         let inbox = state.inbox.clone();
         if state.payments.test_mode {
@@ -170,6 +179,7 @@ pub fn router(state: AppState) -> Router {
     sources.connect.extend(stripe.connect);
     let policy = Arc::new(ContentSecurityPolicy::new(&sources));
     let public_origin: Option<Arc<str>> = state.config.public_origin.as_deref().map(Arc::from);
+    let https = state.config.serves_https();
     let options = state.leptos_options.clone();
     let script = StripeScript(Arc::from(state.payments.js_url.as_str()));
     let page_context = move || {
@@ -213,7 +223,14 @@ pub fn router(state: AppState) -> Router {
             security::protective_headers,
         ))
         .layer(middleware::from_fn(logging::log_request));
-    webhooks.merge(pages)
+    let router = webhooks.merge(pages);
+    // Behind https every response, the webhook route's too, tells browsers to come
+    // back only over https.
+    if https {
+        router.layer(middleware::from_fn(security::strict_transport_security))
+    } else {
+        router
+    }
 }
 
 /// The app's routes, worked out once per process.

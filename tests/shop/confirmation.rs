@@ -2,9 +2,11 @@
 //! of the order's current PaymentIntent, or a cookie that owns the order; anyone else
 //! gets the same "not found".
 
-use crate::helpers::{spawn_app_against, TestShop, TestStripe};
+use crate::helpers::{shop_with_webhooks, spawn_app_against, TestShop, TestStripe};
 use reqwest::{header, Method, Response, StatusCode};
 use serde_json::{json, Value};
+use sqlx::SqlitePool;
+use std::time::Duration;
 
 /// Calls `order/confirmation` with exactly these cookies.
 async fn confirmation(shop: &TestShop, cookies: &str, form: &[(&str, &str)]) -> Response {
@@ -177,4 +179,156 @@ async fn wrong_superseded_unknown_and_malformed_secrets_open_nothing() {
     }
     let response = confirmation(&shop, "", &by_reference("../../etc")).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+/// The `name=value` pair of a response's `Set-Cookie`, as the browser sends it back.
+fn cookie_pair(response: &Response) -> Option<String> {
+    let set_cookie = response.headers().get(header::SET_COOKIE)?.to_str().ok()?;
+    set_cookie.split(';').next().map(str::to_owned)
+}
+
+/// A client secret lingers in the return address (history, a shared link, a
+/// screenshot): after an hour it opens nothing by itself, while the cookies of the
+/// shopper who came back with it still do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaked_client_secret_stops_opening_the_order_after_an_hour() {
+    let stripe = TestStripe::start().await;
+    let mut shop = spawn_app_against(&stripe, |_| {}).await;
+    let session = prepared(&mut shop).await;
+    let (pi, secret) = (
+        session["payment_intent"].as_str().unwrap(),
+        session["client_secret"].as_str().unwrap(),
+    );
+    // Fresh from Stripe's redirect, the secret opens the order and hands out a cookie.
+    let response = confirmation(&shop, "", &by_secret(pi, secret)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let access = cookie_pair(&response).expect("an order-access cookie");
+    let body: Value = response.json().await.unwrap();
+    let reference = body["order"]["reference"].as_str().unwrap().to_owned();
+
+    // An hour and a minute on: the PaymentIntent's record is moved back in time.
+    let pool = SqlitePool::connect(&shop.database_url).await.unwrap();
+    let moved = sqlx::query(
+        "UPDATE order_payment_intents SET created_at = created_at - 3660 WHERE id = $1",
+    )
+    .bind(pi)
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(moved.rows_affected(), 1);
+
+    // The secret alone, in the server function and in the page.
+    let response = confirmation(&shop, "", &by_secret(pi, secret)).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(
+        response.headers().get(header::SET_COOKIE).is_none(),
+        "no cookie for a stale secret"
+    );
+    let page = shop
+        .client
+        .get(shop.url(&format!(
+            "/order-confirmation?payment_intent={pi}&payment_intent_client_secret={secret}&redirect_status=succeeded"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Order not found"), "{page}");
+    assert!(!page.contains(&reference), "the order is not shown");
+
+    // The shopper's own browser still gets in: its order-access or cart cookie.
+    let cart = shop.cookie.clone().unwrap();
+    for cookies in [access.as_str(), cart.as_str()] {
+        let response = confirmation(&shop, cookies, &by_secret(pi, secret)).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{cookies} with the secret"
+        );
+        let response = confirmation(&shop, cookies, &by_reference(&reference)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{cookies} by reference");
+    }
+}
+
+/// One browser, two purchases: the second order's cookie must not push out the
+/// first's, even once the cart (whose cookie also opens them) has expired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_purchase_does_not_lose_access_to_the_first() {
+    let (stripe, mut shop) = shop_with_webhooks(|_| {}).await;
+    let pool = SqlitePool::connect(&shop.database_url).await.unwrap();
+    // The browser's order-access cookie, as it holds it after each return.
+    let mut access: Option<String> = None;
+    let jar = |shop: &TestShop, access: &Option<String>| {
+        [shop.cookie.clone(), access.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let mut references = Vec::new();
+    for product in ["stoneware-mug", "canvas-tote"] {
+        let session = shop.submitted_order(product, "1").await;
+        let (pi, secret) = (
+            session["payment_intent"].as_str().unwrap(),
+            session["client_secret"].as_str().unwrap(),
+        );
+        stripe.confirm(pi, "pm_card_visa").await;
+        // Stripe.js's redirect back, with every cookie the browser holds.
+        let response = confirmation(&shop, &jar(&shop, &access), &by_secret(pi, secret)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{product}");
+        if let Some(pair) = cookie_pair(&response) {
+            access = Some(pair);
+        }
+        let body: Value = response.json().await.unwrap();
+        let reference = body["order"]["reference"].as_str().unwrap().to_owned();
+        // Paid (the webhook has landed) before the next purchase starts.
+        let mut status = String::new();
+        for _ in 0..200 {
+            status = sqlx::query_scalar("SELECT status FROM orders WHERE reference = $1")
+                .bind(&reference)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            if status == "paid" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(status, "paid", "{product}");
+        references.push(reference);
+    }
+    assert_ne!(references[0], references[1], "two orders");
+
+    // A month on, the cart has expired; only the order-access cookie is left.
+    sqlx::query("UPDATE carts SET expires_at = 0")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let cookies = jar(&shop, &access);
+    for reference in &references {
+        let response = confirmation(&shop, &cookies, &by_reference(reference)).await;
+        assert_eq!(response.status(), StatusCode::OK, "order {reference}");
+        let page = shop
+            .client
+            .get(shop.url(&format!("/order-confirmation?order={reference}")))
+            .header(header::COOKIE, &cookies)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(reference.as_str()), "the page of {reference}");
+        assert!(
+            page.contains("Thank you for your order"),
+            "{reference} is paid"
+        );
+    }
+    // Another shopper still gets nowhere with either reference.
+    for reference in &references {
+        let response = confirmation(&shop, "", &by_reference(reference)).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
 }

@@ -47,6 +47,8 @@ fn start(
         .env("RECONCILE_AFTER_SECS", "0")
         .env("RECONCILE_EVERY_SECS", "1")
         .env("PAYMENT_INTENTS_PER_IP", "100000")
+        .env("SUBMITS_PER_IP", "100000")
+        .env("CARTS_PER_IP", "100000")
         .current_dir(data_dir)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

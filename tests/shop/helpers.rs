@@ -1,6 +1,7 @@
 //! `spawn_app` and a small client that speaks like the shop's two kinds of caller.
 
 use reqwest::{header, redirect, Client, Response, StatusCode};
+use sqlx::SqlitePool;
 use std::{net::SocketAddr, time::Duration};
 use storefront::server::{Application, Config};
 use tempfile::TempDir;
@@ -118,6 +119,16 @@ impl TestStripe {
         );
     }
 
+    /// Moves PaymentIntent `id` to `status` (`processing`, `succeeded`,
+    /// `payment_failed`), as a bank deciding late would, events and all.
+    pub async fn force(&self, id: &str, status: &str) {
+        self.control(
+            &format!("payment_intents/{id}/force"),
+            serde_json::json!({ "status": status }),
+        )
+        .await;
+    }
+
     /// A Stripe API call with the secret key.
     pub async fn api(
         &self,
@@ -140,13 +151,26 @@ impl TestStripe {
     /// Confirms PaymentIntent `id` with `payment_method` (a test card such as
     /// `pm_card_visa`), as the shopper's browser would: the PaymentIntent after it.
     pub async fn confirm(&self, id: &str, payment_method: &str) -> serde_json::Value {
+        self.confirm_with(id, payment_method, &[]).await
+    }
+
+    /// [`TestStripe::confirm`] with `extra` parameters, such as `receipt_email` and
+    /// `shipping[...]` (a client that skips the shop's submit step sends them).
+    pub async fn confirm_with(
+        &self,
+        id: &str,
+        payment_method: &str,
+        extra: &[(&str, &str)],
+    ) -> serde_json::Value {
+        let mut form = vec![
+            ("payment_method", payment_method),
+            ("return_url", "http://127.0.0.1/done"),
+        ];
+        form.extend_from_slice(extra);
         self.api(
             reqwest::Method::POST,
             &format!("/v1/payment_intents/{id}/confirm"),
-            &[
-                ("payment_method", payment_method),
-                ("return_url", "http://127.0.0.1/done"),
-            ],
+            &form,
         )
         .await
     }
@@ -365,6 +389,18 @@ impl TestShop {
     }
 }
 
+/// Contact and delivery as a client that skips the shop's submit step gives them to
+/// Stripe's confirm: `receipt_email` and `shipping`.
+pub const SHIPPING: [(&str, &str); 7] = [
+    ("receipt_email", "grace@example.com"),
+    ("shipping[name]", "Grace Hopper"),
+    ("shipping[address][line1]", "2 Harbour Road"),
+    ("shipping[address][city]", "Arlington"),
+    ("shipping[address][state]", "VA"),
+    ("shipping[address][postal_code]", "22201"),
+    ("shipping[address][country]", "US"),
+];
+
 /// The response's `Set-Cookie` header, if any.
 pub fn set_cookie(response: &Response) -> Option<String> {
     response
@@ -396,4 +432,43 @@ pub fn cart_count(page: &str) -> Option<u32> {
     let start = text.find('>')? + 1;
     let end = text[start..].find('<')? + start;
     text[start..end].trim().parse().ok()
+}
+
+/// A connection pool on the shop's own database, for what a test checks there.
+pub async fn db(shop: &TestShop) -> SqlitePool {
+    SqlitePool::connect(&shop.database_url).await.unwrap()
+}
+
+pub async fn scalar(pool: &SqlitePool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+/// Polls `sql` (bounded: 15 s, room for a retry's backoff) until it reads `expected`;
+/// returns the last reading.
+pub async fn scalar_becomes(pool: &SqlitePool, sql: &str, expected: i64) -> i64 {
+    let mut reading = scalar(pool, sql).await;
+    for _ in 0..300 {
+        if reading == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        reading = scalar(pool, sql).await;
+    }
+    reading
+}
+
+/// Waits (polling the database, bounded) until the order reaches `status`.
+pub async fn wait_for(pool: &SqlitePool, order: &str, status: &str) {
+    for _ in 0..200 {
+        let now: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+            .bind(order)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if now == status {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("order {order} never reached {status}");
 }

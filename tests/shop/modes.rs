@@ -1,6 +1,9 @@
 //! Start-up checks of each payment mode, through the real binary and its environment.
 
-use std::process::{Command, Output};
+use std::{
+    process::{Command, Output, Stdio},
+    time::{Duration, Instant},
+};
 
 const SK: &str = "sk_test_51Hexamplekey";
 const PK: &str = "pk_test_51Hexamplekey";
@@ -10,7 +13,8 @@ const LIVE_SK: &str = concat!("sk_", "live_", "51Hexamplekey");
 const LIVE_PK: &str = concat!("pk_", "live_", "51Hexamplekey");
 
 /// Runs the shop binary with exactly `vars` (plus a private data directory) and
-/// returns how it ended; every case here must refuse to start, so it never serves.
+/// returns how it ended; every case here must refuse to start. A shop that starts
+/// instead is stopped and the test fails, rather than waiting on it forever.
 fn start(vars: &[(&str, &str)]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_storefront"));
@@ -19,11 +23,26 @@ fn start(vars: &[(&str, &str)]) -> Output {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATA_DIR", dir.path())
         .env("LISTEN_ADDR", "127.0.0.1:0")
-        .current_dir(dir.path());
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (name, value) in vars {
         command.env(name, value);
     }
-    command.output().expect("the binary runs")
+    let mut child = command.spawn().expect("the binary runs");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("waiting on the shop").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("the shop's output");
+            panic!(
+                "{vars:?} started instead of refusing:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("the shop's output")
 }
 
 fn refused(vars: &[(&str, &str)], expected: &str) {
@@ -42,6 +61,18 @@ fn refused(vars: &[(&str, &str)], expected: &str) {
 #[test]
 fn the_embedded_emulator_refuses_a_public_address() {
     refused(&[("LISTEN_ADDR", "0.0.0.0:0")], "ALLOW_EMULATOR=1");
+}
+
+/// Behind a TLS proxy the shop listens on loopback, so the address alone cannot tell
+/// that shoppers are paying; `PUBLIC_URL` does.
+#[test]
+fn a_public_shop_behind_a_proxy_that_forgot_its_keys_refuses_pretend_payments() {
+    let behind_a_proxy = [
+        ("PUBLIC_URL", "https://shop.example"),
+        ("EMULATOR_ADDR", "127.0.0.1:0"),
+    ];
+    refused(&behind_a_proxy, "PUBLIC_URL=https://shop.example");
+    refused(&behind_a_proxy, "ALLOW_EMULATOR=1");
 }
 
 #[test]

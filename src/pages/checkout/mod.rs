@@ -24,6 +24,9 @@ pub struct CheckoutStart {
     /// `None` for an empty cart.
     pub totals: Option<OrderTotals>,
     pub shipping: ShippingOption,
+    /// The cart's order is processing (a bank still deciding): the page says a payment
+    /// is under way instead of offering a second one.
+    pub payment_under_way: bool,
 }
 
 /// The cart's totals and chosen delivery, priced from the database.
@@ -36,10 +39,14 @@ pub async fn load_checkout() -> Result<CheckoutStart, ShopError> {
             return Ok(CheckoutStart {
                 totals: None,
                 shipping: ShippingOption::default(),
+                payment_under_way: false,
             });
         };
-        let priced = shopper.state().store.priced_cart(&id).await?;
+        let store = &shopper.state().store;
+        let priced = store.priced_cart(&id).await?;
+        let open = store.open_order(&id).await?;
         Ok(CheckoutStart {
+            payment_under_way: open.is_some_and(|order| order.status == "processing"),
             totals: priced
                 .view
                 .subtotal
@@ -70,6 +77,7 @@ pub async fn prepare_payment(shipping: String) -> Result<PaymentSession, ShopErr
             Err(ShopError::NotInCart) => return Err(ShopError::EmptyCart),
             other => other?,
         };
+        shopper.refuse_if_checkout_paused(&cart_id).await?;
         let caller = checkout::Caller {
             cart_id: &cart_id,
             ip: shopper.client_ip(),
@@ -82,7 +90,8 @@ pub async fn prepare_payment(shipping: String) -> Result<PaymentSession, ShopErr
 
 /// Step 4: re-validates contact and delivery and locks the order with the lines and
 /// prices the shopper saw, or refuses with the fresh total when the cart, a price or
-/// the PaymentIntent moved since the page priced it.
+/// the PaymentIntent moved since the page priced it. Submits are limited per cart and
+/// per client IP, so a card tester cannot press Pay with card after card.
 #[server(endpoint = "checkout/submit")]
 #[allow(clippy::too_many_arguments)]
 pub async fn submit_order(
@@ -134,6 +143,8 @@ pub async fn submit_order(
             Err(ShopError::NotInCart) => return Err(ShopError::EmptyCart),
             other => other?,
         };
+        shopper.refuse_if_checkout_paused(&cart_id).await?;
+        shopper.count_submit(&cart_id)?;
         checkout::submit(
             shopper.state(),
             &cart_id,
@@ -164,6 +175,14 @@ pub fn CheckoutPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading your order…"</p> }>
             {move || Suspend::new(async move {
                 match start.await {
+                    Ok(CheckoutStart { payment_under_way: true, .. }) => {
+                        view! {
+                            <div class="notice notice-info" role="status" data-testid="payment-under-way">
+                                <p>{ShopError::AlreadyPaying.to_string()}</p>
+                            </div>
+                        }
+                            .into_any()
+                    }
                     Ok(CheckoutStart { totals: Some(totals), shipping, .. }) => {
                         view! { <Checkout totals shipping/> }.into_any()
                     }

@@ -10,7 +10,10 @@ pub mod reconciler;
 pub mod transition;
 pub mod worker;
 
+pub mod stock_holds;
+
 use super::stripe::PaymentIntent;
+use crate::domain::{DeliveryDetails, DeliveryForm};
 use transition::PaymentFacts;
 
 impl From<&PaymentIntent> for PaymentFacts {
@@ -22,8 +25,30 @@ impl From<&PaymentIntent> for PaymentFacts {
             currency: intent.currency.clone(),
             order_id: intent.metadata.get("order_id").cloned(),
             failed_attempt: intent.last_payment_error.is_some(),
+            delivery: delivery_of(intent),
         }
     }
+}
+
+/// The contact and delivery a PaymentIntent carries (`receipt_email` and `shipping`),
+/// when they pass the same validation as our checkout form: only then can a payment
+/// confirmed without our submit step be shipped and confirmed by email.
+fn delivery_of(intent: &PaymentIntent) -> Option<DeliveryDetails> {
+    let shipping = intent.shipping.as_ref()?;
+    let address = shipping.address.clone().unwrap_or_default();
+    let text = |value: Option<String>| value.unwrap_or_default();
+    DeliveryForm {
+        email: intent.receipt_email.clone()?,
+        name: text(shipping.name.clone()),
+        line1: text(address.line1),
+        line2: text(address.line2),
+        city: text(address.city),
+        region: text(address.state),
+        postal_code: text(address.postal_code),
+        country: text(address.country),
+    }
+    .validate()
+    .ok()
 }
 
 /// Seconds to wait before attempt `attempts + 1`: 2, 4, 8, ... capped at an hour.

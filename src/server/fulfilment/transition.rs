@@ -6,7 +6,7 @@
 //! events does not matter, and it is monotonic: `paid` never regresses, and applying
 //! the same facts twice changes nothing the second time.
 
-use crate::domain::OrderStatus;
+use crate::domain::{DeliveryDetails, OrderStatus};
 use crate::server::stripe::PaymentIntentStatus;
 
 /// What the order looks like in the database.
@@ -34,13 +34,17 @@ pub struct PaymentFacts {
     pub order_id: Option<String>,
     /// `last_payment_error` is set: the last attempt failed.
     pub failed_attempt: bool,
+    /// `receipt_email` and `shipping`, when complete and valid: what a payment
+    /// confirmed without the submit step needs to be shipped.
+    pub delivery: Option<DeliveryDetails>,
 }
 
 /// The move to make. `to: None` leaves the status alone.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Transition {
     pub to: Option<OrderStatus>,
-    /// Copy the cart's lines into the order first (a draft paid without submit).
+    /// Copy the cart's lines, and the PaymentIntent's contact and delivery, into the
+    /// order first (a draft paid without submit).
     pub lock_lines: bool,
     /// Decrement stock, remove the lines from the cart, queue the confirmation.
     pub fulfil: bool,
@@ -135,7 +139,10 @@ pub fn transition(order: &OrderFacts, payment: &PaymentFacts) -> Transition {
                     fulfil: true,
                     ..Transition::to(O::Paid, format!("paid: {} succeeded", payment.id))
                 },
-                O::Draft if order.draft_matches_cart => Transition {
+                // Without our submit step the order has no address and no email; a
+                // client that bypassed it must have given Stripe both, or nothing
+                // can be shipped and nobody told.
+                O::Draft if order.draft_matches_cart && payment.delivery.is_some() => Transition {
                     fulfil: true,
                     lock_lines: true,
                     ..Transition::to(
@@ -143,6 +150,11 @@ pub fn transition(order: &OrderFacts, payment: &PaymentFacts) -> Transition {
                         format!("paid without submit: {} succeeded", payment.id),
                     )
                 },
+                O::Draft if order.draft_matches_cart => Transition::review(format!(
+                    "{} succeeded without submit and without a usable shipping address and \
+                     receipt email: contact the buyer or refund",
+                    payment.id
+                )),
                 O::Draft => Transition::review(format!(
                     "{} succeeded for a draft whose cart has changed since",
                     payment.id
@@ -205,7 +217,23 @@ mod tests {
             currency: "usd".into(),
             order_id: Some("ord_1".into()),
             failed_attempt: false,
+            delivery: Some(delivery()),
         }
+    }
+
+    fn delivery() -> DeliveryDetails {
+        crate::domain::DeliveryForm {
+            email: "ada@example.com".into(),
+            name: "Ada Lovelace".into(),
+            line1: "1 Main Street".into(),
+            line2: String::new(),
+            city: "Springfield".into(),
+            region: "IL".into(),
+            postal_code: "62701".into(),
+            country: "US".into(),
+        }
+        .validate()
+        .unwrap()
     }
 
     #[test]
@@ -293,6 +321,17 @@ mod tests {
         assert_eq!(
             transition(&changed, &payment(P::Succeeded)).to,
             Some(O::NeedsReview)
+        );
+    }
+
+    #[test]
+    fn a_draft_paid_without_submit_and_without_an_address_needs_review() {
+        let mut anonymous = payment(P::Succeeded);
+        anonymous.delivery = None;
+        let t = transition(&order(O::Draft), &anonymous);
+        assert_eq!(
+            (t.to, t.fulfil, t.lock_lines, t.alarm),
+            (Some(O::NeedsReview), false, false, true)
         );
     }
 

@@ -12,8 +12,13 @@ use sqlx::FromRow;
 #[derive(Clone, Debug, FromRow)]
 pub struct PaymentIntentOwner {
     pub order_id: String,
+    /// The cart the order was bought from: its cookie owns the order too.
+    pub cart_id: String,
     pub is_current: bool,
     pub client_secret_hash: String,
+    /// When the shop recorded the PaymentIntent: its client secret opens the order
+    /// only for a while after.
+    pub created_at: UnixTime,
 }
 
 #[derive(FromRow)]
@@ -41,8 +46,10 @@ impl Store {
         payment_intent: &str,
     ) -> Result<Option<PaymentIntentOwner>, ShopError> {
         sqlx::query_as(
-            "SELECT order_id, is_current = 1 AS is_current, client_secret_hash
-             FROM order_payment_intents WHERE id = $1",
+            "SELECT p.order_id, o.cart_id, p.is_current = 1 AS is_current,
+                 p.client_secret_hash, p.created_at
+             FROM order_payment_intents p JOIN orders o ON o.id = p.order_id
+             WHERE p.id = $1",
         )
         .bind(payment_intent)
         .fetch_optional(&self.pool)
@@ -81,22 +88,34 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the token (by hash) opens this order: granted after `since`.
+    /// Whether any of the tokens (by hash) opens this order: granted after `since`.
+    /// The caller bounds how many hashes one request may bring.
     pub async fn has_order_access(
         &self,
         order_id: &str,
-        token_hash: &str,
+        token_hashes: &[String],
         since: UnixTime,
     ) -> Result<bool, ShopError> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM order_access WHERE token_hash = $1 AND order_id = $2 AND created_at > $3",
-        )
-        .bind(token_hash)
-        .bind(order_id)
-        .bind(since)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(database_error("checking order access"))?;
+        if token_hashes.is_empty() {
+            return Ok(false);
+        }
+        let mut query =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT 1 FROM order_access WHERE order_id = ");
+        query
+            .push_bind(order_id)
+            .push(" AND created_at > ")
+            .push_bind(since)
+            .push(" AND token_hash IN (");
+        let mut hashes = query.separated(", ");
+        for hash in token_hashes {
+            hashes.push_bind(hash);
+        }
+        hashes.push_unseparated(") LIMIT 1");
+        let found: Option<i64> = query
+            .build_query_scalar()
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database_error("checking order access"))?;
         Ok(found.is_some())
     }
 

@@ -1,9 +1,15 @@
 //! The webhook inbox, the transition applied with its side effects in one
 //! transaction, the mail outbox, and what the reconciler looks at.
 
-use super::{corrupt, database_error, orders::copy_lines, priced_lines, Store, UnixTime};
+use super::{
+    commands::queue_cancel,
+    corrupt, database_error,
+    holds::{extend_holds, held_by_others, release_holds},
+    orders::{copy_lines, timeline},
+    priced_lines, Store, UnixTime,
+};
 use crate::{
-    domain::{OrderStatus, ShopError},
+    domain::{DeliveryDetails, OrderStatus, ShopError},
     server::crash_point,
     server::fulfilment::transition::{transition, OrderFacts, PaymentFacts, Transition},
 };
@@ -65,6 +71,10 @@ struct OrderRow {
     currency: String,
     email: Option<String>,
 }
+
+/// How long a processing payment keeps its goods: bank debits (SEPA, ACH) settle in
+/// days, and the money is already on its way.
+const PROCESSING_HOLD_SECS: i64 = 14 * 24 * 3600;
 
 /// Rows per `INSERT`: 8 parameters each stays far below SQLite's 32,766.
 const ROWS_PER_INSERT: usize = 1000;
@@ -208,7 +218,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await
         .map_err(database_error("reading an order"))?;
-        let Some(order) = order else {
+        let Some(mut order) = order else {
             return Ok(Applied::NotOurs);
         };
         let known: Option<i64> = sqlx::query_scalar(
@@ -224,7 +234,7 @@ impl Store {
             // (or its creation is still being recorded): it cannot move the order.
             tracing::warn!(order = %order.id, "a PaymentIntent this order does not know names it");
         }
-        let current: Option<String> = sqlx::query_scalar(
+        let current_pi: Option<String> = sqlx::query_scalar(
             "SELECT id FROM order_payment_intents WHERE order_id = $1 AND is_current = 1",
         )
         .bind(&order.id)
@@ -243,7 +253,7 @@ impl Store {
             status: from,
             total_minor: order.total_minor,
             currency: order.currency.clone(),
-            current_payment_intent: current,
+            current_payment_intent: current_pi.clone(),
             draft_matches_cart: cart_version == Some(order.cart_version),
         };
         let mut step = transition(&facts, payment);
@@ -259,6 +269,29 @@ impl Store {
         if step.lock_lines {
             let view = priced_lines(&mut *tx, &order.cart_id).await?;
             copy_lines(&mut tx, &order.id, &view).await?;
+            if let Some(delivery) = &payment.delivery {
+                copy_delivery(&mut tx, &order.id, delivery).await?;
+                order.email = Some(delivery.email.as_str().to_owned());
+            }
+        }
+        if known.is_some() && payment.status == crate::server::stripe::PaymentIntentStatus::Canceled
+        {
+            // A PaymentIntent seen cancelled is settled: the reconciler stops
+            // re-reading it, and a superseded one's timeline entry is written once.
+            let first_time = sqlx::query(
+                "UPDATE order_payment_intents SET settled_at = $2
+                 WHERE id = $1 AND settled_at IS NULL",
+            )
+            .bind(&payment.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(database_error("settling a superseded payment"))?
+            .rows_affected()
+                == 1;
+            if !first_time && known == Some(0) {
+                step.note = None;
+            }
         }
         let mut fulfilled = false;
         if step.fulfil {
@@ -305,16 +338,22 @@ impl Store {
         let declined_attempt =
             event.is_some_and(|e| e.kind == "payment_intent.payment_failed") && known.is_some();
         if declined_attempt {
-            sqlx::query(
-                "UPDATE orders SET failed_attempts = failed_attempts + 1, last_failed_at = $2 WHERE id = $1",
-            )
-            .bind(&order.id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(database_error("counting a failed attempt"))?;
+            self.count_decline(&mut tx, &order, &payment.id, current_pi.as_deref(), now)
+                .await?;
         }
         if to != from {
+            match to {
+                // Goods go back on the shelf the moment this order cannot be paid as
+                // it stands (a retry after a failure holds them again at submit).
+                OrderStatus::PaymentFailed | OrderStatus::Canceled | OrderStatus::NeedsReview => {
+                    release_holds(&mut tx, &order.id).await?;
+                }
+                OrderStatus::Processing => {
+                    extend_holds(&mut tx, &order.id, now.saturating_add(PROCESSING_HOLD_SECS))
+                        .await?;
+                }
+                _ => {}
+            }
             sqlx::query("UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1")
                 .bind(&order.id)
                 .bind(to.as_str())
@@ -324,13 +363,7 @@ impl Store {
                 .map_err(database_error("moving an order"))?;
         }
         if let Some(note) = &step.note {
-            sqlx::query("INSERT INTO order_timeline (order_id, at, entry) VALUES ($1, $2, $3)")
-                .bind(&order.id)
-                .bind(now)
-                .bind(note)
-                .execute(&mut *tx)
-                .await
-                .map_err(database_error("writing the order timeline"))?;
+            timeline(&mut tx, &order.id, now, note).await?;
         }
         if let Some(event) = event {
             sqlx::query(
@@ -362,26 +395,86 @@ impl Store {
         })
     }
 
+    /// Counts one declined attempt on `order` inside `tx`. Declines count within
+    /// `window_secs` of the one before; past that the count starts again. At the
+    /// threshold the cart's checkout pauses for the window and the PaymentIntents
+    /// being tried are cancelled at Stripe (queued in this transaction): refusing
+    /// only our own submit would leave the page's client secret confirmable straight
+    /// at Stripe, as often as a card tester likes.
+    async fn count_decline(
+        &self,
+        tx: &mut Transaction<'_, Sqlite>,
+        order: &OrderRow,
+        payment_intent: &str,
+        current: Option<&str>,
+        now: UnixTime,
+    ) -> Result<(), ShopError> {
+        let lock = self.failure_lock;
+        let failures: i64 = sqlx::query_scalar(
+            "UPDATE orders SET
+                 failed_attempts = CASE WHEN last_failed_at IS NOT NULL AND last_failed_at > $3
+                     THEN failed_attempts + 1 ELSE 1 END,
+                 last_failed_at = $2
+             WHERE id = $1 RETURNING failed_attempts",
+        )
+        .bind(&order.id)
+        .bind(now)
+        .bind(now.saturating_sub(lock.window_secs))
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(database_error("counting a failed attempt"))?;
+        if failures < lock.max_failures {
+            return Ok(());
+        }
+        sqlx::query("UPDATE carts SET checkout_paused_until = $2 WHERE id = $1")
+            .bind(&order.cart_id)
+            .bind(now.saturating_add(lock.window_secs))
+            .execute(&mut **tx)
+            .await
+            .map_err(database_error("pausing a checkout"))?;
+        let reason = "repeated declines: checkout paused (card testing?)";
+        queue_cancel(tx, payment_intent, &order.id, reason, now).await?;
+        if let Some(current) = current.filter(|current| *current != payment_intent) {
+            queue_cancel(tx, current, &order.id, reason, now).await?;
+        }
+        if failures == lock.max_failures {
+            tracing::warn!(order = %order.id, failures, "repeated declines: checkout paused and the PaymentIntent cancelled");
+            let note = format!("{failures} declines in a row: checkout paused, payment cancelled");
+            timeline(tx, &order.id, now, &note).await?;
+        }
+        Ok(())
+    }
+
     /// Orders whose payment may have moved at Stripe without word reaching us, with
     /// a current PaymentIntent older than `before`, least recently reconciled first:
     /// (order id, PaymentIntent id). Those waiting on Stripe (`awaiting_payment`,
     /// `processing`) always, and first; a `draft` or `payment_failed` one only while
     /// its PaymentIntent is younger than `recent_since`, since a payment confirmed
     /// without the submit step pays those too (an abandoned cart is not re-read
-    /// forever).
+    /// forever). Then the superseded PaymentIntents of unpaid orders, and those of
+    /// cancelled orders, under a day old and not yet seen cancelled.
     pub async fn orders_to_reconcile(
         &self,
         before: UnixTime,
         recent_since: UnixTime,
         limit: i64,
     ) -> Result<Vec<(String, String)>, ShopError> {
+        // Superseded PaymentIntents of unpaid orders count too, and those of orders
+        // cancelled for a newer one, while young and not seen cancelled: one paid
+        // from an old tab (its cancel failed, or raced the payment) is money taken
+        // that no webhook may ever tell us about.
         sqlx::query_as(
             "SELECT o.id, p.id FROM orders o
-             JOIN order_payment_intents p ON p.order_id = o.id AND p.is_current = 1
+             JOIN order_payment_intents p ON p.order_id = o.id
              WHERE p.created_at <= $1
-               AND (o.status IN ('awaiting_payment', 'processing')
-                    OR (o.status IN ('draft', 'payment_failed') AND p.created_at >= $2))
-             ORDER BY o.status IN ('awaiting_payment', 'processing') DESC, o.reconciled_at, o.id
+               AND ((p.is_current = 1
+                     AND (o.status IN ('awaiting_payment', 'processing')
+                          OR (o.status IN ('draft', 'payment_failed') AND p.created_at >= $2)))
+                    OR (p.settled_at IS NULL AND p.created_at >= $2
+                        AND ((p.is_current = 0 AND o.status NOT IN ('paid', 'needs_review'))
+                             OR o.status = 'canceled')))
+             ORDER BY p.is_current = 1 AND o.status IN ('awaiting_payment', 'processing') DESC,
+                 o.reconciled_at, o.id, p.id
              LIMIT $3",
         )
         .bind(before)
@@ -469,7 +562,8 @@ async fn fulfil(
             .await
             .map_err(database_error("reading stock"))?
             .unwrap_or(0);
-        if stock < *quantity {
+        // This order's own hold is part of `stock`; what others hold is not ours.
+        if stock - held_by_others(tx, product, &order.id).await? < *quantity {
             return Ok(Some(name.clone()));
         }
     }
@@ -497,6 +591,8 @@ async fn fulfil(
         }
         summary.push_str(&format!("{quantity} × {name}\n"));
     }
+    // Taken for good: the hold has done its job.
+    release_holds(tx, &order.id).await?;
     crash_point::reached("fulfil.stock_taken");
     sqlx::query("UPDATE carts SET version = version + 1, updated_at = $2 WHERE id = $1")
         .bind(&order.cart_id)
@@ -524,6 +620,32 @@ async fn fulfil(
     .await?;
     crash_point::reached("fulfil.mail_queued");
     Ok(None)
+}
+
+/// Copies contact and delivery given to Stripe into an order paid without submit.
+async fn copy_delivery(
+    tx: &mut Transaction<'_, Sqlite>,
+    order_id: &str,
+    details: &DeliveryDetails,
+) -> Result<(), ShopError> {
+    sqlx::query(
+        "UPDATE orders SET email = $2, full_name = $3, address_line1 = $4, address_line2 = $5,
+             city = $6, region = $7, postal_code = $8, country = $9
+         WHERE id = $1",
+    )
+    .bind(order_id)
+    .bind(details.email.as_str())
+    .bind(&details.name)
+    .bind(&details.line1)
+    .bind(&details.line2)
+    .bind(&details.city)
+    .bind(&details.region)
+    .bind(&details.postal_code)
+    .bind(&details.country)
+    .execute(&mut **tx)
+    .await
+    .map_err(database_error("copying contact and delivery"))?;
+    Ok(())
 }
 
 /// Queues one email per order and kind; a second is a no-op.

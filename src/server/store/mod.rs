@@ -10,14 +10,17 @@ use sqlx::{
 };
 use std::{str::FromStr, sync::Arc, time::Duration};
 
+mod commands;
 mod confirmation;
 mod fulfilment;
+mod holds;
 mod orders;
 
+pub use commands::{cancel_command_id, CommandResult, DueCommand};
 pub use confirmation::PaymentIntentOwner;
 pub use fulfilment::{insert_events, Applied, DueEvent, InboxEvent, OutboxMail};
 pub use orders::{
-    CheckoutOrder, CurrentPaymentIntent, LockRequest, OpenOrder, PricedCart, Recorded,
+    CheckoutOrder, CurrentPaymentIntent, FailureLock, LockRequest, OpenOrder, PricedCart, Recorded,
 };
 
 /// The database handle every request shares (a connection pool).
@@ -27,6 +30,8 @@ pub struct Store {
     /// Where shoppers reach the shop, such as `https://shop.example`: links in the
     /// emails it queues must be absolute.
     shop_url: Arc<str>,
+    /// When repeated declines pause a cart's checkout.
+    failure_lock: FailureLock,
 }
 
 /// Seconds since the Unix epoch: the portable timestamp of every table.
@@ -37,6 +42,31 @@ pub type UnixTime = i64;
 pub struct CartRecord {
     pub id: String,
     pub expires_at: UnixTime,
+}
+
+/// A cart's place in expiry order: where a deletion of expired carts got to.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct CartKey {
+    pub expires_at: UnixTime,
+    pub id: String,
+}
+
+impl CartKey {
+    /// Before every cart.
+    pub fn first() -> Self {
+        Self {
+            expires_at: UnixTime::MIN,
+            id: String::new(),
+        }
+    }
+}
+
+/// One page of expired carts deleted: the last cart it looked at, and what went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpiredCarts {
+    pub through: CartKey,
+    pub lines: u64,
+    pub carts: u64,
 }
 
 #[derive(FromRow)]
@@ -100,7 +130,17 @@ impl Store {
         Ok(Self {
             pool,
             shop_url: Arc::from("http://localhost:3000"),
+            failure_lock: FailureLock {
+                max_failures: 5,
+                window_secs: 15 * 60,
+            },
         })
+    }
+
+    /// The same store, pausing checkouts after declines as `lock` says.
+    pub fn pausing_after(mut self, lock: FailureLock) -> Self {
+        self.failure_lock = lock;
+        self
     }
 
     /// The same store, with emails linking to `shop_url` (no trailing slash).
@@ -130,13 +170,16 @@ impl Store {
             .map(|_| ())
     }
 
-    /// The catalog in display order.
+    /// The catalog in display order. Units held for submitted orders are not in
+    /// stock for anyone else.
     #[tracing::instrument(skip(self))]
     pub async fn products(&self) -> Result<Vec<Product>, ShopError> {
-        let rows: Vec<ProductRow> = sqlx::query_as(
-            "SELECT id, name, description, price_minor, currency, image, stock
-             FROM products ORDER BY position, id",
-        )
+        let rows: Vec<ProductRow> = sqlx::query_as(&format!(
+            "SELECT p.id, p.name, p.description, p.price_minor, p.currency, p.image,
+                 {} AS stock
+             FROM products p ORDER BY p.position, p.id",
+            holds::AVAILABLE_TO_ALL
+        ))
         .fetch_all(&self.pool)
         .await
         .map_err(database_error("listing products"))?;
@@ -176,6 +219,79 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes the next page of at most `limit` carts that expired at or before
+    /// `cutoff`, after `after` in (expiry, id) order: their lines, and the carts
+    /// themselves unless an order refers to them (an order keeps its cart's row, not
+    /// its lines). `None` when no expired cart follows `after`.
+    ///
+    /// Each statement reads and writes at most one page, so SQLite's writer is never
+    /// held for long however many carts have expired.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_expired_carts(
+        &self,
+        cutoff: UnixTime,
+        after: &CartKey,
+        limit: u32,
+    ) -> Result<Option<ExpiredCarts>, ShopError> {
+        let through: Option<CartKey> = sqlx::query_as(
+            "SELECT expires_at, id FROM (
+                 SELECT expires_at, id FROM carts
+                 WHERE expires_at <= $1 AND expires_at >= $2 AND (expires_at > $2 OR id > $3)
+                 ORDER BY expires_at, id LIMIT $4
+             ) AS page
+             ORDER BY expires_at DESC, id DESC LIMIT 1",
+        )
+        .bind(cutoff)
+        .bind(after.expires_at)
+        .bind(&after.id)
+        .bind(i64::from(limit))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database_error("finding expired carts"))?;
+        let Some(through) = through else {
+            return Ok(None);
+        };
+        // The page again, by its bounds: a cart touched meanwhile expires later, so it
+        // leaves the page rather than joining it.
+        const PAGE: &str = "expires_at <= $1
+             AND expires_at >= $2 AND (expires_at > $2 OR id > $3)
+             AND expires_at <= $4 AND (expires_at < $4 OR id <= $5)";
+        let mut tx = self.begin_write("starting to delete expired carts").await?;
+        let lines = sqlx::query(&format!(
+            "DELETE FROM cart_lines WHERE cart_id IN (SELECT id FROM carts WHERE {PAGE})"
+        ))
+        .bind(cutoff)
+        .bind(after.expires_at)
+        .bind(&after.id)
+        .bind(through.expires_at)
+        .bind(&through.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(database_error("deleting expired cart lines"))?
+        .rows_affected();
+        let carts = sqlx::query(&format!(
+            "DELETE FROM carts WHERE {PAGE}
+             AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.cart_id = carts.id)"
+        ))
+        .bind(cutoff)
+        .bind(after.expires_at)
+        .bind(&after.id)
+        .bind(through.expires_at)
+        .bind(&through.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(database_error("deleting expired carts"))?
+        .rows_affected();
+        tx.commit()
+            .await
+            .map_err(database_error("committing deleted carts"))?;
+        Ok(Some(ExpiredCarts {
+            through,
+            lines,
+            carts,
+        }))
+    }
+
     /// The cart's lines priced from the current catalog, with their subtotal.
     #[tracing::instrument(skip(self))]
     pub async fn cart_view(&self, cart_id: &str) -> Result<CartView, ShopError> {
@@ -195,12 +311,17 @@ impl Store {
     ) -> Result<(), ShopError> {
         let mut tx = self.begin_write("starting a cart change").await?;
 
-        let stock: StockRow = sqlx::query_as("SELECT name, stock FROM products WHERE id = $1")
-            .bind(product.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(database_error("reading stock"))?
-            .ok_or(ShopError::UnknownProduct)?;
+        // Units other carts' submitted orders hold are not on the shelf for this one.
+        let stock: StockRow = sqlx::query_as(&format!(
+            "SELECT p.name, {} AS stock FROM products p WHERE p.id = $2",
+            holds::available_to_cart("$1")
+        ))
+        .bind(cart_id)
+        .bind(product.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(database_error("reading stock"))?
+        .ok_or(ShopError::UnknownProduct)?;
         let current: Option<i64> = sqlx::query_scalar(
             "SELECT quantity FROM cart_lines WHERE cart_id = $1 AND product_id = $2",
         )
@@ -218,7 +339,7 @@ impl Store {
             (LineChange::Set(quantity), Some(_)) => quantity.get(),
             (LineChange::Set(_), None) => return Err(ShopError::NotInCart),
         };
-        let available = u32::try_from(stock.stock).map_err(corrupt)?;
+        let available = u32::try_from(stock.stock.max(0)).map_err(corrupt)?;
         if available == 0 {
             return Err(ShopError::SoldOut {
                 product: stock.name,
@@ -284,12 +405,14 @@ async fn priced_lines<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Sqlite>,
     cart_id: &str,
 ) -> Result<CartView, ShopError> {
-    let rows: Vec<CartLineRow> = sqlx::query_as(
-        "SELECT l.product_id, p.name, p.image, p.price_minor, p.currency, l.quantity, p.stock
+    let rows: Vec<CartLineRow> = sqlx::query_as(&format!(
+        "SELECT l.product_id, p.name, p.image, p.price_minor, p.currency, l.quantity,
+             {} AS stock
          FROM cart_lines l JOIN products p ON p.id = l.product_id
          WHERE l.cart_id = $1
          ORDER BY l.added_at, l.product_id",
-    )
+        holds::available_to_cart("$1")
+    ))
     .bind(cart_id)
     .fetch_all(executor)
     .await
@@ -339,7 +462,8 @@ fn product_from_row(row: ProductRow) -> Result<Product, ShopError> {
         description: row.description,
         price: Money::new(row.price_minor, currency).map_err(corrupt)?,
         image: row.image,
-        stock: u32::try_from(row.stock).map_err(corrupt)?,
+        // Below zero only if holds outlive a restock downwards: nothing is available.
+        stock: u32::try_from(row.stock.max(0)).map_err(corrupt)?,
     })
 }
 
@@ -357,7 +481,7 @@ fn cart_line_from_row(row: CartLineRow) -> Result<CartLine, ShopError> {
         unit_price,
         line_total: unit_price.checked_mul(quantity.get()).map_err(corrupt)?,
         quantity,
-        stock: u32::try_from(row.stock).map_err(corrupt)?,
+        stock: u32::try_from(row.stock.max(0)).map_err(corrupt)?,
     })
 }
 

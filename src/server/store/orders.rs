@@ -1,7 +1,12 @@
 //! Orders at checkout: the draft bound to a cart, its PaymentIntents (one current),
 //! and the lock that copies lines, prices and delivery details into it.
 
-use super::{corrupt, database_error, new_id, priced_lines, Store, UnixTime};
+use super::{
+    commands::queue_cancel,
+    corrupt, database_error,
+    holds::{hold_stock, release_holds},
+    new_id, priced_lines, Store, UnixTime,
+};
 use crate::domain::{
     CartView, DeliveryDetails, Money, OrderStatus, OrderTotals, ShippingOption, ShopError,
 };
@@ -31,17 +36,25 @@ pub struct CheckoutOrder {
     pub status: OrderStatus,
     pub generation: i64,
     pub current: Option<CurrentPaymentIntent>,
-    /// PaymentIntents of an order this checkout replaced: cancel them at Stripe.
-    pub superseded: Vec<String>,
 }
 
-/// What recording a PaymentIntent did.
+/// What recording a PaymentIntent did. Either way, every PaymentIntent the order no
+/// longer wants paid has its cancel queued in the same transaction.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Recorded {
-    /// It is the order's current PaymentIntent; these earlier ones should be cancelled.
-    Current { superseded: Vec<String> },
-    /// A newer generation was started meanwhile: this one must be cancelled instead.
+    /// It is the order's current PaymentIntent; earlier ones are being cancelled.
+    Current,
+    /// A newer generation was started meanwhile: this one is being cancelled instead.
     Stale,
+}
+
+/// When repeated declines pause a cart's checkout (card testing looks like this):
+/// `max_failures` failed attempts within `window_secs` of each other pause it for
+/// `window_secs`, and its order's PaymentIntent is cancelled at Stripe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailureLock {
+    pub max_failures: i64,
+    pub window_secs: i64,
 }
 
 /// What the shopper submitted, with what their page showed them.
@@ -55,9 +68,8 @@ pub struct LockRequest<'a> {
     pub details: &'a DeliveryDetails,
     /// What Stripe says the PaymentIntent will charge, read just before the lock.
     pub charged_minor: i64,
-    /// Refuse once this many attempts failed within `failure_window` seconds.
-    pub max_failures: i64,
-    pub failure_window: i64,
+    /// How long the order's units are held for it, in seconds.
+    pub hold_secs: i64,
 }
 
 /// The cart's open order as a glance shows it.
@@ -79,11 +91,11 @@ struct OrderRow {
     total_minor: i64,
     shipping_option: String,
     pi_generation: i64,
-    failed_attempts: i64,
-    last_failed_at: Option<i64>,
 }
 
-const OPEN: &str = "('draft', 'awaiting_payment', 'payment_failed')";
+/// The statuses of a cart's open order (at most one per cart, by a unique index).
+/// `processing` is open: money is moving, and a second order would charge again.
+const OPEN: &str = "('draft', 'awaiting_payment', 'processing', 'payment_failed')";
 
 impl Store {
     /// The cart's lines, subtotal and version from one consistent snapshot.
@@ -148,12 +160,16 @@ impl Store {
         now: UnixTime,
     ) -> Result<CheckoutOrder, ShopError> {
         let mut tx = self.begin_write("starting an order change").await?;
+        refuse_if_paused(&mut tx, cart_id, now).await?;
         let open = open_order_row(&mut tx, cart_id).await?;
 
-        let mut superseded = Vec::new();
         let (id, status, generation) = match open {
             Some(order) => {
                 let status = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
+                if status == OrderStatus::Processing {
+                    // The bank is still deciding: neither re-price nor replace it.
+                    return Err(ShopError::AlreadyPaying);
+                }
                 let unchanged = order.cart_version == version
                     && order.total_minor == totals.total.minor()
                     && order.shipping_option == shipping.code();
@@ -196,13 +212,24 @@ impl Store {
                         "canceled: the cart changed after submit",
                     )
                     .await?;
-                    superseded = sqlx::query_scalar(
+                    release_holds(&mut tx, &order.id).await?;
+                    let superseded: Vec<String> = sqlx::query_scalar(
                         "SELECT id FROM order_payment_intents WHERE order_id = $1 AND is_current = 1",
                     )
                     .bind(&order.id)
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(database_error("reading superseded payments"))?;
+                    for payment_intent in &superseded {
+                        queue_cancel(
+                            &mut tx,
+                            payment_intent,
+                            &order.id,
+                            "its order was replaced: the cart changed after submit",
+                            now,
+                        )
+                        .await?;
+                    }
                     insert_draft(&mut tx, cart_id, version, totals, shipping, now).await?
                 }
             }
@@ -217,7 +244,6 @@ impl Store {
             status,
             generation,
             current,
-            superseded,
         })
     }
 
@@ -268,7 +294,8 @@ impl Store {
                 .map_err(database_error("reading a payment generation"))?;
         let stale = current_generation != generation;
         let superseded: Vec<String> = if stale {
-            Vec::new()
+            // This one must never be paid: the shopper's next try gets the new one.
+            vec![payment_intent.to_owned()]
         } else {
             sqlx::query_scalar(
                 "SELECT id FROM order_payment_intents
@@ -310,7 +337,19 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(database_error("recording a payment"))?;
-        if !superseded.is_empty() {
+        // Cancelled through the durable queue, decided in this very transaction: a
+        // superseded PaymentIntent left confirmable could be paid from an old tab.
+        for superseded in &superseded {
+            queue_cancel(
+                &mut tx,
+                superseded,
+                order_id,
+                "superseded by a newer PaymentIntent",
+                now,
+            )
+            .await?;
+        }
+        if !stale && !superseded.is_empty() {
             timeline(
                 &mut tx,
                 order_id,
@@ -325,7 +364,7 @@ impl Store {
         Ok(if stale {
             Recorded::Stale
         } else {
-            Recorded::Current { superseded }
+            Recorded::Current
         })
     }
 
@@ -340,6 +379,7 @@ impl Store {
         now: UnixTime,
     ) -> Result<String, ShopError> {
         let mut tx = self.begin_write("starting an order change").await?;
+        refuse_if_paused(&mut tx, request.cart_id, now).await?;
         let (version, cart_shipping): (i64, String) =
             sqlx::query_as("SELECT version, shipping_option FROM carts WHERE id = $1")
                 .bind(request.cart_id)
@@ -360,12 +400,8 @@ impl Store {
         let Some(order) = order else {
             return Err(changed);
         };
-        let recently_failed = order
-            .last_failed_at
-            .is_some_and(|at| now.saturating_sub(at) < request.failure_window);
-        if recently_failed && order.failed_attempts >= request.max_failures {
-            tracing::warn!(order = %order.id, failures = order.failed_attempts, "payment attempts locked for a while");
-            return Err(ShopError::TooManyRequests);
+        if order.status == OrderStatus::Processing.as_str() {
+            return Err(ShopError::AlreadyPaying);
         }
         let current = current_payment_intent(&mut tx, &order.id).await?;
         // Every one of these means the page is showing a price that is no longer the
@@ -386,6 +422,8 @@ impl Store {
         {
             return Err(changed);
         }
+        // `stock` is what other carts' holds leave: the last unit goes to the first
+        // shopper to submit, and nobody is charged for goods the shop cannot send.
         for line in &view.lines {
             if line.quantity.get() > line.stock {
                 return Err(match line.stock {
@@ -401,6 +439,13 @@ impl Store {
         }
 
         copy_lines(&mut tx, &order.id, &view).await?;
+        hold_stock(
+            &mut tx,
+            &order.id,
+            &view,
+            now.saturating_add(request.hold_secs),
+        )
+        .await?;
         let details = request.details;
         let was = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
         // A draft is locked; after a failed attempt the shopper is paying again.
@@ -432,6 +477,21 @@ impl Store {
             .await
             .map_err(database_error("committing an order lock"))?;
         Ok(order.id)
+    }
+
+    /// Until when the cart's checkout is paused after repeated declines, if it is now.
+    pub async fn checkout_paused_until(
+        &self,
+        cart_id: &str,
+        now: UnixTime,
+    ) -> Result<Option<UnixTime>, ShopError> {
+        let until: Option<i64> =
+            sqlx::query_scalar("SELECT checkout_paused_until FROM carts WHERE id = $1")
+                .bind(cart_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(database_error("reading a checkout pause"))?;
+        Ok(until.filter(|until| *until > now))
     }
 
     /// The cart's open order, if any, with its current PaymentIntent.
@@ -494,14 +554,36 @@ pub(super) async fn copy_lines(
     Ok(())
 }
 
+/// Refuses while the cart's checkout is paused after repeated declines.
+async fn refuse_if_paused(
+    tx: &mut Transaction<'_, Sqlite>,
+    cart_id: &str,
+    now: UnixTime,
+) -> Result<(), ShopError> {
+    let paused: Option<i64> = sqlx::query_scalar(
+        "SELECT checkout_paused_until FROM carts WHERE id = $1 AND checkout_paused_until > $2",
+    )
+    .bind(cart_id)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(database_error("reading a checkout pause"))?;
+    match paused {
+        Some(_) => {
+            tracing::warn!(cart = %cart_id, "checkout paused after repeated declines");
+            Err(ShopError::TooManyRequests)
+        }
+        None => Ok(()),
+    }
+}
+
 /// The cart's open order (draft or submitted), inside `tx`.
 async fn open_order_row(
     tx: &mut Transaction<'_, Sqlite>,
     cart_id: &str,
 ) -> Result<Option<OrderRow>, ShopError> {
     sqlx::query_as(&format!(
-        "SELECT id, status, cart_version, total_minor, shipping_option, pi_generation,
-             failed_attempts, last_failed_at
+        "SELECT id, status, cart_version, total_minor, shipping_option, pi_generation
          FROM orders WHERE cart_id = $1 AND status IN {OPEN}"
     ))
     .bind(cart_id)
@@ -558,7 +640,7 @@ async fn insert_draft(
     Ok((id, OrderStatus::Draft, 0))
 }
 
-async fn timeline(
+pub(super) async fn timeline(
     tx: &mut Transaction<'_, Sqlite>,
     order_id: &str,
     now: UnixTime,

@@ -3,6 +3,7 @@
 //! only the base URLs and the keys differ.
 
 mod client;
+pub mod commands;
 mod mode;
 mod types;
 
@@ -10,7 +11,9 @@ pub use client::{
     IdempotencyKey, SecretKey, StripeClient, StripeFailure, CANCEL_PARAMETERS, UPDATE_PARAMETERS,
 };
 pub use mode::{StripeKeys, StripeMode, STRIPE_API_BASE, STRIPE_JS_URL};
-pub use types::{ApiError, CreatePaymentIntent, PaymentIntent, PaymentIntentStatus};
+pub use types::{
+    Address, ApiError, CreatePaymentIntent, PaymentIntent, PaymentIntentStatus, Shipping,
+};
 
 use super::config::{Config, CspSources};
 use anyhow::Context;

@@ -51,8 +51,9 @@ impl std::fmt::Debug for StripeKeys {
 impl StripeMode {
     /// Reads the mode from environment variables (`var` returns non-empty values only).
     /// `listen_addr` is where the shop will listen: the embedded emulator is refused on
-    /// a non-loopback address unless `ALLOW_EMULATOR=1`, so a production deploy that
-    /// forgot its keys fails loudly instead of taking pretend payments.
+    /// a non-loopback address, or with a `PUBLIC_URL` that is not loopback, unless
+    /// `ALLOW_EMULATOR=1`, so a production deploy that forgot its keys fails loudly
+    /// instead of taking pretend payments.
     pub fn from_vars(
         var: impl Fn(&str) -> Option<String>,
         listen_addr: SocketAddr,
@@ -83,6 +84,21 @@ impl StripeMode {
                          STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET to take real payments, \
                          or ALLOW_EMULATOR=1 if this really is a test deployment"
                     );
+                }
+                // Behind a reverse proxy the shop listens on loopback while shoppers
+                // reach it at PUBLIC_URL: that address, not the socket, says whether
+                // the public can pay here.
+                if let Some(public_url) = var("PUBLIC_URL").filter(|url| !is_loopback_url(url)) {
+                    if !allowed {
+                        bail!(
+                            "no Stripe keys are set, so the shop would take payments through \
+                             its built-in Stripe emulator, but PUBLIC_URL={public_url} says \
+                             shoppers reach it at an address that is not loopback. Set \
+                             STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET \
+                             to take real payments, or ALLOW_EMULATOR=1 if this really is a \
+                             test deployment"
+                        );
+                    }
                 }
                 return Ok(StripeMode::Embedded { addr });
             }
@@ -209,16 +225,20 @@ fn http_url(name: &str, url: &str) -> anyhow::Result<String> {
     }
 }
 
-/// Whether an http(s) URL's host is a loopback address (or `localhost`).
+/// Whether an http(s) URL's host is a loopback address (or `localhost`). Anything it
+/// cannot read is not loopback: the callers refuse what is not.
 fn is_loopback_url(url: &str) -> bool {
-    let host_port = url
-        .split_once("://")
-        .map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
-    let host = host_port
-        .rsplit_once(':')
-        .map_or(host_port, |(host, _)| host)
-        .trim_start_matches('[')
-        .trim_end_matches(']');
+    let rest = url.trim().split_once("://").map_or("", |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // `user@host`: the host is what follows the last `@`.
+    let host_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let host = match host_port.strip_prefix('[') {
+        Some(bracketed) => bracketed.split_once(']').map_or("", |(host, _)| host),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
     host == "localhost"
         || host
             .parse::<std::net::IpAddr>()
@@ -262,6 +282,49 @@ mod tests {
         assert!(mode(&[("EMULATOR_ADDR", "0.0.0.0:12111")], "127.0.0.1:3000").is_err());
         assert!(mode(&[("ALLOW_EMULATOR", "1")], "0.0.0.0:3000").is_ok());
         assert!(mode(&[("EMULATOR_ADDR", "nowhere")], "127.0.0.1:3000").is_err());
+    }
+
+    #[test]
+    fn the_embedded_emulator_refuses_a_public_url_behind_a_proxy() {
+        for public in [
+            "https://shop.example",
+            "http://shop.example:3000",
+            "http://10.0.0.5:3000",
+            "http://127.0.0.1.nip.io",
+            "http://localhost.shop.example",
+            "http://127.0.0.1@shop.example",
+            "http://[::ffff:127.0.0.1]:3000",
+        ] {
+            let refused = mode(&[("PUBLIC_URL", public)], "127.0.0.1:3000")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                refused.contains("PUBLIC_URL") && refused.contains("ALLOW_EMULATOR=1"),
+                "{public}: {refused}"
+            );
+            assert!(
+                mode(
+                    &[("PUBLIC_URL", public), ("ALLOW_EMULATOR", "1")],
+                    "127.0.0.1:3000"
+                )
+                .is_ok(),
+                "{public} with ALLOW_EMULATOR=1"
+            );
+        }
+        for public in [
+            "http://127.0.0.1:3000",
+            "http://localhost:3000",
+            "http://LOCALHOST:3000/",
+            "http://[::1]:3000",
+            "http://[::1]",
+            "http://127.0.0.2",
+            "https://localhost/shop",
+        ] {
+            assert!(
+                mode(&[("PUBLIC_URL", public)], "127.0.0.1:3000").is_ok(),
+                "{public} is loopback"
+            );
+        }
     }
 
     #[test]

@@ -32,6 +32,32 @@ pub struct PaymentIntent {
     pub last_payment_error: Option<ApiError>,
     pub livemode: bool,
     pub created: i64,
+    /// Where the goods go, when the confirming client gave it (Stripe.js's
+    /// `confirmPayment` may send `shipping`; ours does not, the shop has it already).
+    #[serde(default)]
+    pub shipping: Option<Shipping>,
+    /// Where Stripe sends its receipt; a client that skipped our submit step may have
+    /// set it.
+    #[serde(default)]
+    pub receipt_email: Option<String>,
+}
+
+/// `payment_intent.shipping`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Shipping {
+    pub name: Option<String>,
+    pub address: Option<Address>,
+}
+
+/// Stripe's address object; every field may be null.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Address {
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
 }
 
 // The client secret stays out of logs.

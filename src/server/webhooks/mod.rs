@@ -1,8 +1,10 @@
 //! `POST /webhooks/stripe`: Stripe's signed events in, durably, before anything else.
 //!
-//! The raw bytes are verified before they are parsed; a verified event is written to
+//! A request without a readable `Stripe-Signature` is refused before its body is read;
+//! the raw bytes are verified before they are parsed; a verified event is written to
 //! the inbox (keyed by event id, so duplicates are no-ops) and acknowledged once the
-//! write is durable. Applying it is the worker's job, never the request's: Stripe
+//! write is durable. A verified body the shop cannot read is stored as skipped and
+//! acknowledged too: Stripe sent it, and a 4xx would only bring it back for days. Applying it is the worker's job, never the request's: Stripe
 //! gets its 2xx quickly, and a crash after the 2xx loses nothing.
 
 pub mod inbox;
@@ -52,16 +54,89 @@ struct Object {
     object: Option<String>,
 }
 
+/// What the shop makes of a verified body. Stripe sent it, so it is always stored and
+/// acknowledged: a 4xx would only have Stripe retry it for days.
+#[derive(Debug, PartialEq, Eq)]
+struct Reading {
+    id: String,
+    kind: String,
+    /// What the event says; `None` when it does not say.
+    livemode: Option<bool>,
+    /// The PaymentIntent of an event the worker applies.
+    payment_intent: Option<String>,
+    /// Why the shop could not read it as a snapshot event, if it could not.
+    unreadable: Option<&'static str>,
+}
+
+/// Reads a verified body: a snapshot event of the shape the worker applies, or, for
+/// anything else (a thin event, a new shape, bytes that are not JSON), as much as can
+/// be told, so it is kept for the record under its own id where it has one.
+fn read_event(body: &[u8]) -> Reading {
+    if let Ok(event) = serde_json::from_slice::<Envelope>(body) {
+        if event_id_ok(&event.id) && kind_ok(&event.kind) {
+            let applied = APPLIED_TYPES.contains(&event.kind.as_str())
+                && event.data.object.object.as_deref() == Some("payment_intent");
+            return Reading {
+                id: event.id,
+                kind: event.kind,
+                livemode: Some(event.livemode),
+                payment_intent: applied.then_some(event.data.object.id).flatten(),
+                unreadable: None,
+            };
+        }
+    }
+    let value = serde_json::from_slice::<serde_json::Value>(body).ok();
+    let field = |name: &str| value.as_ref().and_then(|value| value.get(name));
+    let text = |name: &str| field(name).and_then(serde_json::Value::as_str);
+    let id = text("id").filter(|id| event_id_ok(id));
+    Reading {
+        // Without an id of its own, the body's hash stands in: Stripe's retries of
+        // it are then one row, as an event's are.
+        id: id.map_or_else(
+            || format!("unreadable_{}", crate::server::sha256_hex(body)),
+            str::to_owned,
+        ),
+        kind: text("type")
+            .filter(|kind| kind_ok(kind))
+            .unwrap_or("unknown")
+            .to_owned(),
+        livemode: field("livemode").and_then(serde_json::Value::as_bool),
+        payment_intent: None,
+        unreadable: Some(match (&value, id) {
+            (None, _) => "not JSON",
+            (Some(_), None) => "no event id",
+            (Some(_), Some(_)) => "not an event shape the shop applies",
+        }),
+    }
+}
+
+/// Stripe's event ids: `evt_` and letters, digits or underscores.
+fn event_id_ok(id: &str) -> bool {
+    id.starts_with("evt_")
+        && id.len() <= 255
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Event types: short, printable, no spaces.
+fn kind_ok(kind: &str) -> bool {
+    !kind.is_empty() && kind.len() <= 100 && kind.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// The route handler.
 pub async fn receive(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let Ok(body) = to_bytes(body, MAX_BODY).await else {
-        return refuse("the body is larger than any Stripe event");
-    };
     let signature = parts
         .headers
         .get("stripe-signature")
         .and_then(|value| value.to_str().ok());
+    // Before a byte of the body is read: a request that could never verify must not
+    // hold memory or a connection while it trickles in (or never ends).
+    if let Err(error) = signature::check_header(signature, &state.payments.webhook_secrets) {
+        return refuse(&error.to_string());
+    }
+    let Ok(body) = to_bytes(body, MAX_BODY).await else {
+        return refuse("the body is larger than any Stripe event");
+    };
     if let Err(error) = signature::verify(
         signature,
         &body,
@@ -72,45 +147,41 @@ pub async fn receive(State(state): State<AppState>, request: Request) -> Respons
         return refuse(&error.to_string());
     }
     // Only now, with the bytes proven to be Stripe's, is anything parsed.
-    let Ok(event) = serde_json::from_slice::<Envelope>(&body) else {
-        return refuse("a signed body that is not an event");
-    };
-    let well_formed = event.id.starts_with("evt_")
-        && event.id.len() <= 255
-        && event
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && !event.kind.is_empty()
-        && event.kind.len() <= 100;
-    if !well_formed {
-        return refuse("a signed event with a malformed id or type");
-    }
+    let event = read_event(&body);
     let expected_livemode = !state.payments.test_mode;
-    let livemode_mismatch = event.livemode != expected_livemode;
+    let livemode_mismatch = event
+        .livemode
+        .is_some_and(|livemode| livemode != expected_livemode);
     if livemode_mismatch {
         // Acknowledged (a 4xx would make Stripe retry for days) but never applied.
         tracing::error!(
             event = %event.id,
             livemode = event.livemode,
             "WEBHOOK FROM THE OTHER MODE: a {} event reached a shop with {} keys; stored as skipped",
-            if event.livemode { "live" } else { "test" },
+            if expected_livemode { "test" } else { "live" },
             if expected_livemode { "live" } else { "test" },
         );
     }
+    if let Some(why) = event.unreadable {
+        tracing::warn!(
+            event = %event.id,
+            kind = %event.kind,
+            why,
+            "a verified webhook the shop cannot read; stored as skipped"
+        );
+    }
     crate::server::crash_point::reached("webhook.verified");
-    let applied = APPLIED_TYPES.contains(&event.kind.as_str())
-        && event.data.object.object.as_deref() == Some("payment_intent");
-    let payment_intent = applied.then_some(event.data.object.id).flatten();
-    let skipped = livemode_mismatch || payment_intent.is_none();
+    let skipped = livemode_mismatch || event.payment_intent.is_none();
     let stored = state
         .inbox
         .store(InboxEvent {
             id: event.id.clone(),
             kind: event.kind.clone(),
-            livemode: event.livemode,
-            payment_intent,
-            // Verified JSON is UTF-8.
+            // An event that does not say is recorded under the shop's own mode; it is
+            // skipped either way.
+            livemode: event.livemode.unwrap_or(expected_livemode),
+            payment_intent: event.payment_intent,
+            // Verified bytes that are not UTF-8 are kept as near as text allows.
             payload: String::from_utf8_lossy(&body).into_owned(),
             skipped,
         })
@@ -137,4 +208,60 @@ pub async fn receive(State(state): State<AppState>, request: Request) -> Respons
 fn refuse(reason: &str) -> Response {
     tracing::warn!(reason, "webhook refused");
     (StatusCode::BAD_REQUEST, reason.to_owned()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_event_names_its_payment_intent() {
+        let body = br#"{"id":"evt_1","object":"event","type":"payment_intent.succeeded",
+            "livemode":false,"data":{"object":{"id":"pi_1","object":"payment_intent"}}}"#;
+        let reading = read_event(body);
+        assert_eq!(reading.id, "evt_1");
+        assert_eq!(reading.payment_intent.as_deref(), Some("pi_1"));
+        assert_eq!(reading.livemode, Some(false));
+        assert_eq!(reading.unreadable, None);
+        let charge = br#"{"id":"evt_2","object":"event","type":"charge.succeeded",
+            "livemode":true,"data":{"object":{"id":"ch_1","object":"charge"}}}"#;
+        let reading = read_event(charge);
+        assert_eq!((reading.payment_intent, reading.unreadable), (None, None));
+    }
+
+    #[test]
+    fn other_shapes_keep_what_they_say_and_apply_nothing() {
+        let thin = br#"{"id":"evt_thin","object":"v2.core.event","type":"v1.billing.meter.error_report_triggered",
+            "livemode":true,"related_object":{"id":"mtr_1"}}"#;
+        let reading = read_event(thin);
+        assert_eq!(reading.id, "evt_thin");
+        assert_eq!(reading.kind, "v1.billing.meter.error_report_triggered");
+        assert_eq!(reading.livemode, Some(true));
+        assert_eq!(reading.payment_intent, None);
+        assert!(reading.unreadable.is_some());
+
+        let no_data = br#"{"id":"evt_nodata","type":"payment_intent.succeeded","livemode":"no"}"#;
+        let reading = read_event(no_data);
+        assert_eq!(
+            (reading.id.as_str(), reading.livemode),
+            ("evt_nodata", None)
+        );
+        assert_eq!(reading.payment_intent, None);
+
+        for body in [
+            &b"not json"[..],
+            br#"{"id":"evt_<script>","type":"x y"}"#,
+            b"[1,2]",
+        ] {
+            let reading = read_event(body);
+            assert!(reading.id.starts_with("unreadable_"), "{}", reading.id);
+            assert_eq!(
+                reading.id,
+                read_event(body).id,
+                "the same bytes, the same id"
+            );
+            assert_eq!(reading.kind, "unknown");
+            assert!(reading.unreadable.is_some() && reading.payment_intent.is_none());
+        }
+    }
 }

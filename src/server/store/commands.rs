@@ -1,0 +1,125 @@
+//! The durable queue of Stripe commands (DESIGN.md, "Webhooks and fulfilment"): a
+//! write the shop decides on is stored in the transaction that decides it, then sent
+//! by the command worker until Stripe answers.
+
+use super::{database_error, Store, UnixTime};
+use crate::domain::ShopError;
+use sqlx::{FromRow, Sqlite, Transaction};
+
+/// A command due to be sent.
+#[derive(Clone, Debug, FromRow)]
+pub struct DueCommand {
+    pub id: String,
+    pub kind: String,
+    pub payment_intent: String,
+    pub order_id: Option<String>,
+    pub reason: String,
+    pub attempts: i64,
+}
+
+/// How a command's attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CommandResult {
+    /// Stripe answered: nothing more to send. `outcome` says what it answered.
+    Done { outcome: String },
+    /// Try again at `next_attempt_at`; parked (kept for a person) when `park`.
+    Retry {
+        error: String,
+        next_attempt_at: UnixTime,
+        park: bool,
+    },
+}
+
+/// The command id for cancelling `payment_intent`: one row however often the shop
+/// decides it (a cancel is the same cancel whoever asks), and the basis of its
+/// idempotency key.
+pub fn cancel_command_id(payment_intent: &str) -> String {
+    format!(
+        "cmd_{}",
+        &crate::server::sha256_hex(format!("cancel_payment_intent|{payment_intent}").as_bytes())
+            [..32]
+    )
+}
+
+/// Queues the cancel of `payment_intent` inside `tx`, the transaction that decided it.
+pub(super) async fn queue_cancel(
+    tx: &mut Transaction<'_, Sqlite>,
+    payment_intent: &str,
+    order_id: &str,
+    reason: &str,
+    now: UnixTime,
+) -> Result<(), ShopError> {
+    sqlx::query(
+        "INSERT INTO stripe_commands
+             (id, kind, payment_intent, order_id, reason, status, next_attempt_at, created_at)
+         VALUES ($1, 'cancel_payment_intent', $2, $3, $4, 'pending', $5, $5)
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(cancel_command_id(payment_intent))
+    .bind(payment_intent)
+    .bind(order_id)
+    .bind(reason)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(database_error("queueing a Stripe command"))?;
+    tracing::info!(%payment_intent, order = %order_id, reason, "queued the cancel of a PaymentIntent");
+    Ok(())
+}
+
+impl Store {
+    /// Commands due now, oldest first.
+    pub async fn due_commands(
+        &self,
+        now: UnixTime,
+        limit: i64,
+    ) -> Result<Vec<DueCommand>, ShopError> {
+        sqlx::query_as(
+            "SELECT id, kind, payment_intent, order_id, reason, attempts FROM stripe_commands
+             WHERE status = 'pending' AND next_attempt_at <= $1
+             ORDER BY created_at, id LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database_error("reading due Stripe commands"))
+    }
+
+    /// Records how an attempt at command `id` ended.
+    pub async fn command_result(
+        &self,
+        id: &str,
+        result: &CommandResult,
+        now: UnixTime,
+    ) -> Result<(), ShopError> {
+        let query = match result {
+            CommandResult::Done { outcome } => sqlx::query(
+                "UPDATE stripe_commands SET status = 'done', attempts = attempts + 1,
+                     outcome = $2, done_at = $3
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(outcome.clone())
+            .bind(now),
+            CommandResult::Retry {
+                error,
+                next_attempt_at,
+                park,
+            } => sqlx::query(
+                "UPDATE stripe_commands SET attempts = attempts + 1, last_error = $2,
+                     next_attempt_at = $3, status = CASE WHEN $4 THEN 'parked' ELSE status END
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(error.clone())
+            .bind(*next_attempt_at)
+            .bind(*park),
+        };
+        query
+            .execute(&self.pool)
+            .await
+            .map_err(database_error("recording a Stripe command attempt"))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,159 @@
+//! Stock holds: units set aside from submit until the order is paid (then taken),
+//! fails, is cancelled, or the hold lapses, so two shoppers can never both pay for the
+//! last unit. A hold counts against every other cart until it is released.
+
+use super::{commands::queue_cancel, database_error, orders::timeline, Store, UnixTime};
+use crate::domain::{CartView, ShopError};
+use sqlx::{Sqlite, Transaction};
+
+/// SQL for the units of product `p` on the shelf for the cart bound to parameter
+/// `cart_param` (`"$1"`): its stock less what other carts' orders hold. Written once
+/// here so the cart, adding to it and submit agree.
+pub(super) fn available_to_cart(cart_param: &str) -> String {
+    format!(
+        "p.stock - COALESCE((
+             SELECT SUM(h.quantity) FROM stock_holds h JOIN orders o ON o.id = h.order_id
+             WHERE h.product_id = p.id AND o.cart_id <> {cart_param}), 0)"
+    )
+}
+
+/// Units of a product anyone may still buy: stock less every hold.
+pub(super) const AVAILABLE_TO_ALL: &str =
+    "p.stock - COALESCE((SELECT SUM(h.quantity) FROM stock_holds h WHERE h.product_id = p.id), 0)";
+
+/// Replaces `order_id`'s holds with the cart's lines, until `expires_at`. The caller
+/// has checked, in the same transaction, that the units are available.
+pub(super) async fn hold_stock(
+    tx: &mut Transaction<'_, Sqlite>,
+    order_id: &str,
+    view: &CartView,
+    expires_at: UnixTime,
+) -> Result<(), ShopError> {
+    release_holds(tx, order_id).await?;
+    for line in &view.lines {
+        sqlx::query(
+            "INSERT INTO stock_holds (order_id, product_id, quantity, expires_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(order_id)
+        .bind(line.product_id.as_str())
+        .bind(i64::from(line.quantity.get()))
+        .bind(expires_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(database_error("holding stock"))?;
+    }
+    Ok(())
+}
+
+/// Gives `order_id`'s held units back to the shelf. Releasing nothing is fine.
+pub(super) async fn release_holds(
+    tx: &mut Transaction<'_, Sqlite>,
+    order_id: &str,
+) -> Result<(), ShopError> {
+    sqlx::query("DELETE FROM stock_holds WHERE order_id = $1")
+        .bind(order_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(database_error("releasing held stock"))?;
+    Ok(())
+}
+
+/// Keeps `order_id`'s holds until `expires_at` (a processing payment: money is
+/// moving, and a slow bank must not find its goods sold).
+pub(super) async fn extend_holds(
+    tx: &mut Transaction<'_, Sqlite>,
+    order_id: &str,
+    expires_at: UnixTime,
+) -> Result<(), ShopError> {
+    sqlx::query("UPDATE stock_holds SET expires_at = $2 WHERE order_id = $1")
+        .bind(order_id)
+        .bind(expires_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(database_error("extending held stock"))?;
+    Ok(())
+}
+
+/// Units of `product` that orders other than `order_id` hold.
+pub(super) async fn held_by_others(
+    tx: &mut Transaction<'_, Sqlite>,
+    product: &str,
+    order_id: &str,
+) -> Result<i64, ShopError> {
+    sqlx::query_scalar(
+        "SELECT COALESCE(SUM(quantity), 0) FROM stock_holds
+         WHERE product_id = $1 AND order_id <> $2",
+    )
+    .bind(product)
+    .bind(order_id)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(database_error("reading held stock"))
+}
+
+impl Store {
+    /// Releases holds that lapsed before `now`, at most `limit` orders at a time. An
+    /// order still waiting for its payment has its PaymentIntent cancelled in the same
+    /// transaction (through the command queue): a payment the shop holds no goods for
+    /// must not go through. A processing payment's holds were extended and never
+    /// lapse here. Returns the orders released.
+    #[tracing::instrument(skip(self))]
+    pub async fn release_lapsed_holds(
+        &self,
+        now: UnixTime,
+        limit: i64,
+    ) -> Result<Vec<String>, ShopError> {
+        let lapsed: Vec<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT DISTINCT o.id, o.status, p.id FROM stock_holds h
+             JOIN orders o ON o.id = h.order_id
+             LEFT JOIN order_payment_intents p ON p.order_id = o.id AND p.is_current = 1
+             WHERE h.expires_at <= $1 AND o.status <> 'processing'
+             LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database_error("finding lapsed stock holds"))?;
+        let mut released = Vec::with_capacity(lapsed.len());
+        for (order_id, status, payment_intent) in lapsed {
+            let mut tx = self.begin_write("starting a hold release").await?;
+            // Re-checked under the write lock: the order may have been paid or moved
+            // to processing since the read above.
+            let still: Option<String> = sqlx::query_scalar(
+                "SELECT o.status FROM orders o
+                 WHERE o.id = $1 AND o.status <> 'processing' AND EXISTS (
+                     SELECT 1 FROM stock_holds h WHERE h.order_id = o.id AND h.expires_at <= $2)",
+            )
+            .bind(&order_id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(database_error("re-reading a lapsed hold"))?;
+            if still.is_none() {
+                continue;
+            }
+            release_holds(&mut tx, &order_id).await?;
+            if let (Some(payment_intent), "awaiting_payment") =
+                (payment_intent.as_deref(), status.as_str())
+            {
+                queue_cancel(
+                    &mut tx,
+                    payment_intent,
+                    &order_id,
+                    "the stock hold lapsed before payment",
+                    now,
+                )
+                .await?;
+            }
+            timeline(&mut tx, &order_id, now, "stock hold lapsed: units released").await?;
+            tx.commit()
+                .await
+                .map_err(database_error("committing a hold release"))?;
+            tracing::info!(order = %order_id, "a stock hold lapsed; its units are back on the shelf");
+            released.push(order_id);
+        }
+        Ok(released)
+    }
+}

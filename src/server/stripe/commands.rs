@@ -1,0 +1,123 @@
+//! The command worker: sends the queued Stripe commands (today: cancelling
+//! PaymentIntents the shop no longer wants paid) until Stripe answers.
+//!
+//! Each command was stored in the transaction that decided it, so a crash or an
+//! outage never loses one; each carries an idempotency key derived from its id, so a
+//! resend after a crash is the same request to Stripe.
+
+use super::{IdempotencyKey, PaymentIntentStatus, StripeFailure};
+use crate::server::{
+    fulfilment::backoff_secs,
+    shopper::now,
+    store::{CommandResult, DueCommand},
+    AppState,
+};
+use std::time::Duration;
+
+/// Attempts before a command Stripe keeps refusing (not an outage) is parked.
+const MAX_ATTEMPTS: i64 = 8;
+
+/// Runs forever: sends what is due, then looks again a second later.
+pub async fn run(state: AppState) {
+    loop {
+        let due = match state.store.due_commands(now(), 50).await {
+            Ok(due) => due,
+            Err(error) => {
+                tracing::error!(%error, "the command worker could not read its queue");
+                Vec::new()
+            }
+        };
+        for command in due {
+            send(&state, &command).await;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// One attempt at `command`, its result recorded.
+async fn send(state: &AppState, command: &DueCommand) {
+    let result = match command.kind.as_str() {
+        "cancel_payment_intent" => cancel(state, command).await,
+        other => CommandResult::Retry {
+            error: format!("unknown command kind {other:?}"),
+            next_attempt_at: now(),
+            park: true,
+        },
+    };
+    match &result {
+        CommandResult::Done { outcome } => {
+            tracing::info!(command = %command.id, payment_intent = %command.payment_intent, reason = %command.reason, %outcome, "Stripe command done")
+        }
+        CommandResult::Retry {
+            error, park: true, ..
+        } => {
+            tracing::error!(command = %command.id, payment_intent = %command.payment_intent, order = ?command.order_id, %error, "STRIPE COMMAND PARKED: a person must look (the PaymentIntent may still be payable)")
+        }
+        CommandResult::Retry { error, .. } => {
+            tracing::warn!(command = %command.id, payment_intent = %command.payment_intent, %error, "a Stripe command failed; retrying later")
+        }
+    }
+    if let Err(error) = state
+        .store
+        .command_result(&command.id, &result, now())
+        .await
+    {
+        tracing::error!(%error, command = %command.id, "could not record a Stripe command's result");
+    }
+}
+
+/// `POST /v1/payment_intents/{id}/cancel`, and what its answer means for the queue.
+async fn cancel(state: &AppState, command: &DueCommand) -> CommandResult {
+    let key = IdempotencyKey::derive(&[&command.id]);
+    match state
+        .payments
+        .client
+        .cancel_payment_intent(&command.payment_intent, &key)
+        .await
+    {
+        Ok(intent) => CommandResult::Done {
+            outcome: format!("{:?}", intent.status).to_lowercase(),
+        },
+        // Already past cancelling (succeeded, processing, or cancelled before): Stripe
+        // has answered, and the PaymentIntent's own events and the reconciler say what
+        // became of it (a success on a superseded one goes to review).
+        Err(StripeFailure::Refused { error, .. })
+            if error.code.as_deref() == Some("payment_intent_unexpected_state") =>
+        {
+            CommandResult::Done {
+                outcome: cancel_refusal(state, &command.payment_intent).await,
+            }
+        }
+        Err(StripeFailure::Refused { error, .. })
+            if error.code.as_deref() == Some("resource_missing") =>
+        {
+            CommandResult::Done {
+                outcome: "resource_missing".into(),
+            }
+        }
+        Err(failure) => CommandResult::Retry {
+            // Stripe down or overloaded: retried (at most hourly) for as long as that
+            // lasts; anything else is retried a few times, then parked loudly.
+            park: !failure.is_outage() && command.attempts + 1 >= MAX_ATTEMPTS,
+            next_attempt_at: now() + backoff_secs(command.attempts),
+            error: failure.to_string(),
+        },
+    }
+}
+
+/// What a refused cancel found: the PaymentIntent's status, for the record.
+async fn cancel_refusal(state: &AppState, payment_intent: &str) -> String {
+    match state
+        .payments
+        .client
+        .retrieve_payment_intent(payment_intent)
+        .await
+    {
+        Ok(intent) if intent.status == PaymentIntentStatus::Succeeded => {
+            tracing::error!(%payment_intent, "a PaymentIntent the shop cancelled had already succeeded: its order goes to review");
+            "refused: already succeeded".into()
+        }
+        Ok(intent) => format!("refused: {:?}", intent.status).to_lowercase(),
+        Err(failure) => format!("refused; status unknown ({failure})"),
+    }
+}
