@@ -5,6 +5,17 @@
 -- must never be priced into a second order (and a second charge) meanwhile, and
 -- `processing -> payment_failed` stays inside the index instead of colliding with a
 -- newer draft.
+-- A database written before this change may hold that very state: a processing order
+-- and a second open order for one cart. The second may have been paid as well, so it
+-- goes to a person rather than being cancelled, and the index can then be built.
+INSERT INTO order_timeline (order_id, at, entry)
+    SELECT id, updated_at, 'needs_review: opened beside a processing order of the same cart'
+    FROM orders
+    WHERE status IN ('draft', 'awaiting_payment', 'payment_failed')
+      AND cart_id IN (SELECT cart_id FROM orders WHERE status = 'processing');
+UPDATE orders SET status = 'needs_review'
+    WHERE status IN ('draft', 'awaiting_payment', 'payment_failed')
+      AND cart_id IN (SELECT cart_id FROM orders WHERE status = 'processing');
 DROP INDEX orders_one_open_per_cart;
 CREATE UNIQUE INDEX orders_one_open_per_cart ON orders (cart_id)
     WHERE status IN ('draft', 'awaiting_payment', 'processing', 'payment_failed');

@@ -6,7 +6,6 @@
 //! a double click or two tabs never create a second PaymentIntent for the same state.
 
 use super::{
-    rate_limit::ip_key,
     shopper::now,
     store::{CheckoutOrder, LockRequest, PricedCart, Recorded},
     stripe::{
@@ -90,9 +89,10 @@ async fn prepare_now(
     })
 }
 
-/// A submitted order that no longer matches the cart is about to be replaced by a new
-/// draft. If its payment is already under way (confirmed in another tab, a webhook
-/// not yet in), replacing it could charge the shopper twice: refuse instead.
+/// An order that no longer matches the cart is about to be re-priced (a draft) or
+/// replaced by a new draft (a submitted one). If its payment is already under way
+/// (confirmed in another tab, a webhook not yet in), that could charge the shopper
+/// twice: refuse instead.
 async fn refuse_if_being_paid(
     state: &AppState,
     cart_id: &str,
@@ -108,10 +108,10 @@ async fn refuse_if_being_paid(
     let unchanged = open.cart_version == priced.version
         && open.total_minor == totals.total.minor()
         && open.shipping_option == priced.shipping.code();
-    let Some(current) = open
-        .current_payment_intent
-        .filter(|_| open.status != "draft" && !unchanged)
-    else {
+    // A draft counts too: its PaymentIntent may have been confirmed straight at Stripe
+    // with a delayed method, and re-pricing the draft first would turn that payment's
+    // success into an amount mismatch.
+    let Some(current) = open.current_payment_intent.filter(|_| !unchanged) else {
         return Ok(());
     };
     match state
@@ -364,6 +364,13 @@ async fn current_payment_intent(
                     Some("payment_intent_unexpected_state" | "resource_missing")
                 ) =>
             {
+                // Read again first: if it moved to processing or succeeded, money is
+                // moving and a new PaymentIntent would charge a second time.
+                if let Ok(moved) = stripe.retrieve_payment_intent(&intent.id).await {
+                    if under_way(moved.status) {
+                        return Err(ShopError::AlreadyPaying);
+                    }
+                }
                 tracing::info!(code = ?error.code, "the PaymentIntent refused a new amount; starting a new one");
                 generation = state.store.next_generation(&order.id, generation).await?;
                 current = None;
@@ -426,7 +433,7 @@ async fn failed(state: &AppState, order: &CheckoutOrder, generation: i64, failur
 fn check_rate_limits(state: &AppState, caller: &Caller<'_>) -> Result<(), ShopError> {
     let by_ip = caller
         .ip
-        .is_none_or(|ip| state.limits.per_ip.allow(&ip_key(ip)));
+        .is_none_or(|ip| state.limits.per_ip.allow_ip(ip));
     if by_ip && state.limits.per_cart.allow(caller.cart_id) {
         Ok(())
     } else {

@@ -154,6 +154,38 @@ impl TestStripe {
         self.confirm_with(id, payment_method, &[]).await
     }
 
+    /// Confirms PaymentIntent `id` as Stripe.js in the shopper's browser does: the
+    /// publishable key, the page's client secret and a raw test card number (what a
+    /// card tester holding the page's secret can do, as often as they like).
+    pub async fn confirm_in_browser(
+        &self,
+        id: &str,
+        client_secret: &str,
+        card_number: &str,
+    ) -> serde_json::Value {
+        self.http
+            .post(format!(
+                "{}/v1/payment_intents/{id}/confirm",
+                self.running.base_url
+            ))
+            .form(&[
+                ("key", self.running.keys.publishable_key.as_str()),
+                ("client_secret", client_secret),
+                ("return_url", "http://127.0.0.1/done"),
+                ("payment_method_data[type]", "card"),
+                ("payment_method_data[card][number]", card_number),
+                ("payment_method_data[card][exp_month]", "12"),
+                ("payment_method_data[card][exp_year]", "2034"),
+                ("payment_method_data[card][cvc]", "123"),
+            ])
+            .send()
+            .await
+            .expect("confirm")
+            .json()
+            .await
+            .expect("confirm JSON")
+    }
+
     /// [`TestStripe::confirm`] with `extra` parameters, such as `receipt_email` and
     /// `shipping[...]` (a client that skips the shop's submit step sends them).
     pub async fn confirm_with(

@@ -194,13 +194,19 @@ async fn card_testing_straight_at_stripe_stops_when_the_lock_cancels_the_payment
     let id = session["payment_intent"].as_str().unwrap().to_owned();
     let order = order_of(&stripe, &id).await;
 
-    // The tester holds the page's client secret and never comes back to the shop.
+    // The tester holds the page's client secret and publishable key, and never comes
+    // back to the shop: straight at Stripe, as Stripe.js would.
+    let secret = session["client_secret"].as_str().unwrap().to_owned();
     for _ in 0..3 {
-        let declined = stripe.confirm(&id, "pm_card_chargeDeclined").await;
+        let declined = stripe
+            .confirm_in_browser(&id, &secret, "4000000000000002")
+            .await;
         assert_eq!(declined["error"]["code"], "card_declined", "{declined}");
     }
     stripe_reports(&stripe, &id, "canceled").await;
-    let good = stripe.confirm(&id, "pm_card_visa").await;
+    let good = stripe
+        .confirm_in_browser(&id, &secret, "4242424242424242")
+        .await;
     assert_eq!(
         good["error"]["code"], "payment_intent_unexpected_state",
         "a good card no longer pays: {good}"
@@ -481,4 +487,86 @@ async fn a_payment_on_an_abandoned_payment_intent_is_noticed_by_the_reconciler()
         notes.iter().any(|note| note.contains("refund")),
         "the timeline says what to do: {notes:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_that_beat_the_lapse_of_its_hold_keeps_its_goods() {
+    let (stripe, mut shop) = shop_with_webhooks(|_| {}).await;
+    let pool = db(&shop).await;
+    // The bank's word is slow to arrive: every webhook is held for now.
+    stripe
+        .control("faults", json!({"webhook": {"reorder": true}}))
+        .await;
+    let session = shop.submitted_order("copper-scoop", "3").await;
+    let id = session["payment_intent"].as_str().unwrap().to_owned();
+    let order = order_of(&stripe, &id).await;
+    assert_eq!(
+        stripe.confirm(&id, "pm_card_visa").await["status"],
+        "succeeded"
+    );
+    // The hold lapses before the shop has heard: its cancel comes too late.
+    sqlx::query("UPDATE stock_holds SET expires_at = expires_at - 3600")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar_becomes(
+            &pool,
+            "SELECT COUNT(*) FROM stripe_commands WHERE status = 'done'",
+            1
+        )
+        .await,
+        1,
+        "the cancel was answered"
+    );
+    assert_eq!(
+        scalar(&pool, "SELECT SUM(quantity) FROM stock_holds").await,
+        3,
+        "the units stay held for the payment that went through"
+    );
+    let mut other = shop.stranger();
+    let response = other
+        .call(
+            "cart/add",
+            &[("product_id", "copper-scoop"), ("quantity", "1")],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::CONFLICT,
+        "nobody else gets them"
+    );
+    // The webhook arrives at last: paid, with its goods.
+    stripe.control("faults", json!({"webhook": {}})).await;
+    stripe.control("webhooks/flush", json!({})).await;
+    wait_for(&pool, &order, "paid").await;
+    assert_eq!(
+        scalar(
+            &pool,
+            "SELECT stock FROM products WHERE id = 'copper-scoop'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(scalar(&pool, "SELECT COUNT(*) FROM stock_holds").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_stripe_failed_and_stored_is_sent_again_under_a_new_key() {
+    let (stripe, mut shop) = shop_with_webhooks(|_| {}).await;
+    let session = shop.submitted_order("stoneware-mug", "1").await;
+    let old = session["payment_intent"].as_str().unwrap().to_owned();
+    // Stripe fails the cancel during execution and keeps that answer under its
+    // Idempotency-Key, replaying it (Stripe-Should-Retry: false) for a day.
+    stripe
+        .control(
+            "faults",
+            json!({"next_requests": [{
+                "path": format!("/v1/payment_intents/{old}/cancel"), "status": 500, "stored": true
+            }]}),
+        )
+        .await;
+    shop.add("canvas-tote", "1").await;
+    prepare(&mut shop).await;
+    stripe_reports(&stripe, &old, "canceled").await;
 }

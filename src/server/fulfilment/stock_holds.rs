@@ -1,7 +1,8 @@
 //! Lapsed stock holds: a submitted order that was not paid within
-//! `STOCK_HOLD_MINUTES` gives its units back, and its PaymentIntent is cancelled (in
-//! the same transaction, through the command queue), so no payment can arrive later
-//! for goods the shop no longer holds.
+//! `STOCK_HOLD_MINUTES` has its PaymentIntent cancelled (queued in the same
+//! transaction), and gives its units back once Stripe confirms the cancel, so no
+//! payment can arrive later for goods the shop no longer holds, and a payment that
+//! beat the cancel keeps its goods.
 
 use crate::server::{shopper::now, AppState};
 use std::time::Duration;

@@ -87,22 +87,25 @@ pub fn transition(order: &OrderFacts, payment: &PaymentFacts) -> Transition {
     use PaymentIntentStatus as P;
 
     let money_taken = matches!(payment.status, P::Succeeded);
-    if order.status == O::Paid {
-        // Final. A second success would be a second charge: a person must refund it.
+    if matches!(order.status, O::Paid | O::NeedsReview) {
+        // Paid is final, and review is a person's. A success on another PaymentIntent
+        // would be a second charge: a person must refund it.
         return if money_taken && order.current_payment_intent.as_deref() != Some(&payment.id) {
             Transition::note(
                 format!(
-                    "{} succeeded after the order was paid: refund it",
-                    payment.id
+                    "{} succeeded after the order was {}: refund it",
+                    payment.id,
+                    if order.status == O::Paid {
+                        "paid"
+                    } else {
+                        "sent to review"
+                    }
                 ),
                 true,
             )
         } else {
             Transition::default()
         };
-    }
-    if order.status == O::NeedsReview {
-        return Transition::default();
     }
     if payment.order_id.as_deref() != Some(order.id.as_str()) {
         return Transition::review(format!(
@@ -288,6 +291,8 @@ mod tests {
             (None, true),
             "a second charge after paid is flagged"
         );
+        let t = transition(&order(O::NeedsReview), &old);
+        assert_eq!((t.to, t.alarm), (None, true), "and after review too");
     }
 
     #[test]

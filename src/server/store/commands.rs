@@ -42,6 +42,8 @@ pub fn cancel_command_id(payment_intent: &str) -> String {
 }
 
 /// Queues the cancel of `payment_intent` inside `tx`, the transaction that decided it.
+/// A cancel already queued stays as it is; one parked earlier is sent again, since the
+/// shop has decided anew that this PaymentIntent must not be paid.
 pub(super) async fn queue_cancel(
     tx: &mut Transaction<'_, Sqlite>,
     payment_intent: &str,
@@ -53,7 +55,9 @@ pub(super) async fn queue_cancel(
         "INSERT INTO stripe_commands
              (id, kind, payment_intent, order_id, reason, status, next_attempt_at, created_at)
          VALUES ($1, 'cancel_payment_intent', $2, $3, $4, 'pending', $5, $5)
-         ON CONFLICT (id) DO NOTHING",
+         ON CONFLICT (id) DO UPDATE SET status = 'pending', next_attempt_at = excluded.next_attempt_at,
+             reason = excluded.reason
+         WHERE stripe_commands.status = 'parked'",
     )
     .bind(cancel_command_id(payment_intent))
     .bind(payment_intent)

@@ -12,6 +12,7 @@ use crate::{
     domain::{DeliveryDetails, OrderStatus, ShopError},
     server::crash_point,
     server::fulfilment::transition::{transition, OrderFacts, PaymentFacts, Transition},
+    server::stripe::PaymentIntentStatus,
 };
 use sqlx::{FromRow, Sqlite, Transaction};
 
@@ -262,22 +263,26 @@ impl Store {
         if fulfilling {
             crash_point::reached("fulfil.began");
         }
-        if step.alarm {
-            tracing::error!(order = %order.id, note = ?step.note, "ORDER NEEDS A PERSON: payment does not add up");
-        }
 
         if step.lock_lines {
             let view = priced_lines(&mut *tx, &order.cart_id).await?;
+            // (An empty cart leaves the order without lines, and fulfil sends it to
+            // review: nothing is ever "paid" with nothing to ship.)
             copy_lines(&mut tx, &order.id, &view).await?;
             if let Some(delivery) = &payment.delivery {
                 copy_delivery(&mut tx, &order.id, delivery).await?;
                 order.email = Some(delivery.email.as_str().to_owned());
             }
         }
-        if known.is_some() && payment.status == crate::server::stripe::PaymentIntentStatus::Canceled
-        {
-            // A PaymentIntent seen cancelled is settled: the reconciler stops
-            // re-reading it, and a superseded one's timeline entry is written once.
+        let settled = match payment.status {
+            PaymentIntentStatus::Canceled => known.is_some(),
+            // A superseded PaymentIntent that took money: its alarm is raised once.
+            PaymentIntentStatus::Succeeded => known == Some(0),
+            _ => false,
+        };
+        if settled {
+            // A PaymentIntent seen settled: the reconciler stops re-reading it, and a
+            // superseded one's timeline entry (and alarm) is written once.
             let first_time = sqlx::query(
                 "UPDATE order_payment_intents SET settled_at = $2
                  WHERE id = $1 AND settled_at IS NULL",
@@ -291,7 +296,11 @@ impl Store {
                 == 1;
             if !first_time && known == Some(0) {
                 step.note = None;
+                step.alarm = false;
             }
+        }
+        if step.alarm {
+            tracing::error!(order = %order.id, note = ?step.note, "ORDER NEEDS A PERSON: payment does not add up");
         }
         let mut fulfilled = false;
         if step.fulfil {
@@ -432,6 +441,13 @@ impl Store {
             .execute(&mut **tx)
             .await
             .map_err(database_error("pausing a checkout"))?;
+        // After the pause the shopper gets a new PaymentIntent, never the one being
+        // cancelled.
+        sqlx::query("UPDATE orders SET pi_generation = pi_generation + 1 WHERE id = $1")
+            .bind(&order.id)
+            .execute(&mut **tx)
+            .await
+            .map_err(database_error("starting a payment generation"))?;
         let reason = "repeated declines: checkout paused (card testing?)";
         queue_cancel(tx, payment_intent, &order.id, reason, now).await?;
         if let Some(current) = current.filter(|current| *current != payment_intent) {
@@ -451,18 +467,18 @@ impl Store {
     /// `processing`) always, and first; a `draft` or `payment_failed` one only while
     /// its PaymentIntent is younger than `recent_since`, since a payment confirmed
     /// without the submit step pays those too (an abandoned cart is not re-read
-    /// forever). Then the superseded PaymentIntents of unpaid orders, and those of
-    /// cancelled orders, under a day old and not yet seen cancelled.
+    /// forever). Then superseded PaymentIntents, and those of cancelled orders,
+    /// under a day old and not yet seen settled.
     pub async fn orders_to_reconcile(
         &self,
         before: UnixTime,
         recent_since: UnixTime,
         limit: i64,
     ) -> Result<Vec<(String, String)>, ShopError> {
-        // Superseded PaymentIntents of unpaid orders count too, and those of orders
-        // cancelled for a newer one, while young and not seen cancelled: one paid
-        // from an old tab (its cancel failed, or raced the payment) is money taken
-        // that no webhook may ever tell us about.
+        // Superseded PaymentIntents count too, paid orders' included (a second charge),
+        // and those of orders cancelled for a newer one, while young and not seen
+        // settled: one paid from an old tab (its cancel failed, or raced the payment)
+        // is money taken that no webhook may ever tell us about.
         sqlx::query_as(
             "SELECT o.id, p.id FROM orders o
              JOIN order_payment_intents p ON p.order_id = o.id
@@ -471,8 +487,7 @@ impl Store {
                      AND (o.status IN ('awaiting_payment', 'processing')
                           OR (o.status IN ('draft', 'payment_failed') AND p.created_at >= $2)))
                     OR (p.settled_at IS NULL AND p.created_at >= $2
-                        AND ((p.is_current = 0 AND o.status NOT IN ('paid', 'needs_review'))
-                             OR o.status = 'canceled')))
+                        AND (p.is_current = 0 OR o.status = 'canceled')))
              ORDER BY p.is_current = 1 AND o.status IN ('awaiting_payment', 'processing') DESC,
                  o.reconciled_at, o.id, p.id
              LIMIT $3",

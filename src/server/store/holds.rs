@@ -92,22 +92,28 @@ pub(super) async fn held_by_others(
     .map_err(database_error("reading held stock"))
 }
 
+/// How long a lapsed hold stays while its PaymentIntent's cancel is on its way: the
+/// payment may have gone through already (a webhook still in flight, a slow bank), and
+/// then the goods are its. The cancelled PaymentIntent's event releases them.
+const AWAITING_CANCEL_SECS: i64 = 3600;
+
 impl Store {
-    /// Releases holds that lapsed before `now`, at most `limit` orders at a time. An
-    /// order still waiting for its payment has its PaymentIntent cancelled in the same
-    /// transaction (through the command queue): a payment the shop holds no goods for
-    /// must not go through. A processing payment's holds were extended and never
-    /// lapse here. Returns the orders released.
+    /// Handles holds that lapsed before `now`, at most `limit` orders at a time. The
+    /// order's current PaymentIntent is cancelled through the command queue, and a new
+    /// payment generation starts (so a returning shopper never reuses the PaymentIntent
+    /// being cancelled); the units stay held until the cancel is seen, since Stripe may
+    /// answer that the payment went through first. An order with nothing left to pay
+    /// releases its units at once. A processing payment's holds were extended and never
+    /// lapse here. Returns the orders handled.
     #[tracing::instrument(skip(self))]
     pub async fn release_lapsed_holds(
         &self,
         now: UnixTime,
         limit: i64,
     ) -> Result<Vec<String>, ShopError> {
-        let lapsed: Vec<(String, String, Option<String>)> = sqlx::query_as(
-            "SELECT DISTINCT o.id, o.status, p.id FROM stock_holds h
+        let lapsed: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT h.order_id FROM stock_holds h
              JOIN orders o ON o.id = h.order_id
-             LEFT JOIN order_payment_intents p ON p.order_id = o.id AND p.is_current = 1
              WHERE h.expires_at <= $1 AND o.status <> 'processing'
              LIMIT $2",
         )
@@ -116,44 +122,71 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(database_error("finding lapsed stock holds"))?;
-        let mut released = Vec::with_capacity(lapsed.len());
-        for (order_id, status, payment_intent) in lapsed {
-            let mut tx = self.begin_write("starting a hold release").await?;
-            // Re-checked under the write lock: the order may have been paid or moved
-            // to processing since the read above.
-            let still: Option<String> = sqlx::query_scalar(
-                "SELECT o.status FROM orders o
-                 WHERE o.id = $1 AND o.status <> 'processing' AND EXISTS (
-                     SELECT 1 FROM stock_holds h WHERE h.order_id = o.id AND h.expires_at <= $2)",
-            )
-            .bind(&order_id)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(database_error("re-reading a lapsed hold"))?;
-            if still.is_none() {
-                continue;
+        let mut handled = Vec::with_capacity(lapsed.len());
+        for order_id in lapsed {
+            if self.lapse(&order_id, now).await? {
+                handled.push(order_id);
             }
-            release_holds(&mut tx, &order_id).await?;
-            if let (Some(payment_intent), "awaiting_payment") =
-                (payment_intent.as_deref(), status.as_str())
-            {
+        }
+        Ok(handled)
+    }
+
+    /// One lapsed order, in one transaction; `false` when it moved on meanwhile.
+    async fn lapse(&self, order_id: &str, now: UnixTime) -> Result<bool, ShopError> {
+        let mut tx = self.begin_write("starting a hold release").await?;
+        // Re-read under the write lock: the order may have been paid or moved to
+        // processing since the scan.
+        let still: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT o.status, p.id FROM orders o
+             LEFT JOIN order_payment_intents p ON p.order_id = o.id AND p.is_current = 1
+             WHERE o.id = $1 AND o.status <> 'processing' AND EXISTS (
+                 SELECT 1 FROM stock_holds h WHERE h.order_id = o.id AND h.expires_at <= $2)",
+        )
+        .bind(order_id)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(database_error("re-reading a lapsed hold"))?;
+        let Some((status, payment_intent)) = still else {
+            return Ok(false);
+        };
+        let payable = matches!(
+            status.as_str(),
+            "awaiting_payment" | "payment_failed" | "draft"
+        );
+        match payment_intent.filter(|_| payable) {
+            Some(payment_intent) => {
                 queue_cancel(
                     &mut tx,
-                    payment_intent,
-                    &order_id,
+                    &payment_intent,
+                    order_id,
                     "the stock hold lapsed before payment",
                     now,
                 )
                 .await?;
+                sqlx::query("UPDATE orders SET pi_generation = pi_generation + 1 WHERE id = $1")
+                    .bind(order_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(database_error("starting a payment generation"))?;
+                extend_holds(&mut tx, order_id, now.saturating_add(AWAITING_CANCEL_SECS)).await?;
+                timeline(
+                    &mut tx,
+                    order_id,
+                    now,
+                    "stock hold lapsed: cancelling the payment",
+                )
+                .await?;
+                tracing::info!(order = %order_id, %payment_intent, "a stock hold lapsed; cancelling its PaymentIntent");
             }
-            timeline(&mut tx, &order_id, now, "stock hold lapsed: units released").await?;
-            tx.commit()
-                .await
-                .map_err(database_error("committing a hold release"))?;
-            tracing::info!(order = %order_id, "a stock hold lapsed; its units are back on the shelf");
-            released.push(order_id);
+            None => {
+                release_holds(&mut tx, order_id).await?;
+                timeline(&mut tx, order_id, now, "stock hold lapsed: units released").await?;
+            }
         }
-        Ok(released)
+        tx.commit()
+            .await
+            .map_err(database_error("committing a hold release"))?;
+        Ok(true)
     }
 }

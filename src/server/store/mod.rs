@@ -282,6 +282,20 @@ impl Store {
         .await
         .map_err(database_error("deleting expired carts"))?
         .rows_affected();
+        // A cart kept for its orders has changed (its lines are gone): a new version,
+        // so a draft priced on the old lines never "matches the cart" again and a
+        // payment for it is not fulfilled with nothing to ship.
+        sqlx::query(&format!(
+            "UPDATE carts SET version = version + 1 WHERE {PAGE}"
+        ))
+        .bind(cutoff)
+        .bind(after.expires_at)
+        .bind(&after.id)
+        .bind(through.expires_at)
+        .bind(&through.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(database_error("versioning kept carts"))?;
         tx.commit()
             .await
             .map_err(database_error("committing deleted carts"))?;

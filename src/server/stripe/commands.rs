@@ -68,7 +68,10 @@ async fn send(state: &AppState, command: &DueCommand) {
 
 /// `POST /v1/payment_intents/{id}/cancel`, and what its answer means for the queue.
 async fn cancel(state: &AppState, command: &DueCommand) -> CommandResult {
-    let key = IdempotencyKey::derive(&[&command.id]);
+    // A new key for each attempt of the queue (the client's own retries of one attempt
+    // share it): Stripe keeps a 500 under its key and replays it for a day, and a
+    // cancel sent twice is harmless (the second is refused as already cancelled).
+    let key = IdempotencyKey::derive(&[&command.id, &command.attempts.to_string()]);
     match state
         .payments
         .client
