@@ -3,8 +3,10 @@
 //! The control API is not Stripe's. It is off unless the emulator is embedded or
 //! started with `--control-api`, and answers loopback callers only, and only when the
 //! request's `Host` is a loopback one too (a same-host proxy or a rebound DNS name
-//! would bring its own). The 3-D Secure result endpoint is always on: Stripe.js needs
-//! it, and the client secret guards it.
+//! would bring its own) and it carries none of the headers a proxy adds (a same-host
+//! proxy that rewrites `Host` to ours still says it relayed the request). The 3-D
+//! Secure result endpoint is always on: Stripe.js needs it, and the client secret
+//! guards it.
 
 use std::net::SocketAddr;
 
@@ -48,7 +50,8 @@ pub(crate) fn router() -> Router<Emulator> {
 }
 
 /// A caller the control API answers: it is switched on, the caller is on this
-/// machine, and the request is addressed to this machine (a loopback `Host`). Taking it as an argument is what makes a handler a control route.
+/// machine, the request is addressed to this machine (a loopback `Host`), and no
+/// proxy relayed it. Taking it as an argument is what makes a handler a control route.
 pub(crate) struct Controller;
 
 impl FromRequestParts<Emulator> for Controller {
@@ -75,8 +78,34 @@ impl FromRequestParts<Emulator> for Controller {
                 "The control API answers only requests addressed to this machine: the Host header must be 127.x.x.x, [::1] or localhost, with an optional port.",
             ));
         }
+        // Nor is a loopback Host: a same-host proxy (nginx's `proxy_pass
+        // http://127.0.0.1:12111;`) sends ours, but says it relayed the request.
+        if let Some(name) = proxy_header(&parts.headers) {
+            return Err(problem(
+                StatusCode::FORBIDDEN,
+                &format!("The control API refuses a proxied request: it answers only callers on this machine, and this request carries the {name} header a proxy adds."),
+            ));
+        }
         Ok(Controller)
     }
+}
+
+/// The headers a reverse proxy adds to what it relays: RFC 7239's, the de facto
+/// `X-Forwarded-*` and `X-Real-IP`, and HTTP's own `Via`.
+const PROXY_HEADERS: [&str; 6] = [
+    "Forwarded",
+    "X-Forwarded-For",
+    "X-Forwarded-Host",
+    "X-Forwarded-Proto",
+    "X-Real-IP",
+    "Via",
+];
+
+/// The first proxy header the request carries, with any value (an empty one too).
+fn proxy_header(headers: &HeaderMap) -> Option<&'static str> {
+    PROXY_HEADERS
+        .into_iter()
+        .find(|name| headers.contains_key(*name))
 }
 
 /// Whether the request names a loopback host: exactly one `Host` header that is one,

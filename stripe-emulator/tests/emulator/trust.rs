@@ -19,9 +19,24 @@ async fn raw(
     host: Option<&str>,
     body: &str,
 ) -> (u16, String) {
+    raw_with(addr, method, target, host, &[], body).await
+}
+
+/// [`raw`], with `extra` headers after `Host`, as a proxy would add them.
+async fn raw_with(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    host: Option<&str>,
+    extra: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
     let mut request = format!("{method} {target} HTTP/1.1\r\n");
     if let Some(host) = host {
         request.push_str(&format!("Host: {host}\r\n"));
+    }
+    for (name, value) in extra {
+        request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str(&format!(
         "Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -89,6 +104,11 @@ fn control_calls(pi: &str) -> Vec<(&'static str, String, &'static str)> {
 }
 
 fn assert_refused(status: u16, body: &str, what: &str) {
+    assert_refused_saying(status, body, "Host", what);
+}
+
+/// A 403 in Stripe's error shape whose message contains `says`.
+fn assert_refused_saying(status: u16, body: &str, says: &str, what: &str) {
     assert_eq!(status, 403, "{what}: {body}");
     let error: Value = serde_json::from_str(body).expect("a JSON error");
     assert_eq!(error["error"]["type"], "invalid_request_error", "{what}");
@@ -96,9 +116,33 @@ fn assert_refused(status: u16, body: &str, what: &str) {
         error["error"]["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("Host"),
+            .contains(says),
         "{what}: {body}"
     );
+}
+
+/// Nothing the refused control calls would have done was done: the PaymentIntent
+/// `pi` was not forced, the store not reset, the clock (read as `clock` before) not
+/// moved, no fault queued, 3-D Secure not set to answer itself.
+async fn assert_untouched(emu: &TestEmulator, pi: &str, clock: &Value) {
+    let now = emu.get(&format!("/v1/payment_intents/{pi}")).await;
+    assert_eq!(now.status, 200, "{}", now.text);
+    assert_eq!(now.json["status"], "requires_payment_method");
+    assert_eq!(now.json["amount"], 2000);
+    assert_eq!(
+        &emu.send(emu.http.get(emu.url("/_emulator/clock")))
+            .await
+            .json["now"],
+        clock
+    );
+    let (_, answer) = emu
+        .confirmed_with(
+            "pm_card_authenticationRequired",
+            &[("return_url", "https://shop.test/r")],
+        )
+        .await;
+    assert_eq!(answer.status, 200, "no fault was queued: {}", answer.text);
+    assert_eq!(answer.json["status"], "requires_action");
 }
 
 #[tokio::test]
@@ -146,26 +190,60 @@ async fn control_api_refuses_a_rebound_host_header() {
         let (status, text) = raw(addr, method, &absolute, Some(&loopback), body).await;
         assert_refused(status, &text, &format!("{method} {absolute}"));
     }
-    // Nothing changed: the PaymentIntent was not forced, the store not reset, the
-    // clock not moved, no fault queued, 3-D Secure not set to answer itself.
-    let now = emu.get(&format!("/v1/payment_intents/{pi}")).await;
-    assert_eq!(now.status, 200, "{}", now.text);
-    assert_eq!(now.json["status"], "requires_payment_method");
-    assert_eq!(now.json["amount"], 2000);
-    assert_eq!(
-        emu.send(emu.http.get(emu.url("/_emulator/clock")))
-            .await
-            .json["now"],
-        clock
-    );
-    let (_, answer) = emu
-        .confirmed_with(
-            "pm_card_authenticationRequired",
-            &[("return_url", "https://shop.test/r")],
-        )
-        .await;
-    assert_eq!(answer.status, 200, "no fault was queued: {}", answer.text);
-    assert_eq!(answer.json["status"], "requires_action");
+    assert_untouched(&emu, &pi, &clock).await;
+}
+
+#[tokio::test]
+async fn control_api_refuses_requests_relayed_by_a_proxy_on_this_machine() {
+    // nginx's default `proxy_pass http://127.0.0.1:12111;` connects from loopback and
+    // rewrites Host to the emulator's own, so only the headers it adds tell.
+    let emu = spawn().await;
+    let addr = emu.running.addr;
+    let pi = id(&emu.payment_intent().await);
+    let clock = emu
+        .send(emu.http.get(emu.url("/_emulator/clock")))
+        .await
+        .json["now"]
+        .clone();
+    let loopback = format!("127.0.0.1:{}", addr.port());
+    let relayed = [
+        ("Forwarded", "for=203.0.113.7;host=shop.example;proto=https"),
+        ("Forwarded", "for=127.0.0.1"),
+        ("X-Forwarded-For", "203.0.113.7"),
+        ("X-Forwarded-For", "127.0.0.1"),
+        ("X-Forwarded-Host", "shop.example"),
+        ("X-Forwarded-Host", loopback.as_str()),
+        ("X-Forwarded-Proto", "https"),
+        ("X-Real-IP", "203.0.113.7"),
+        ("Via", "1.1 nginx"),
+        ("via", "1.0 proxy.example"),
+        ("x-real-ip", "::1"),
+        ("X-Forwarded-For", ""),
+    ];
+    for (name, value) in relayed {
+        for (method, path, body) in control_calls(&pi) {
+            let (status, text) =
+                raw_with(addr, method, &path, Some(&loopback), &[(name, value)], body).await;
+            assert_refused_saying(
+                status,
+                &text,
+                "proxied request",
+                &format!("{method} {path} with {name}: {value:?}"),
+            );
+        }
+    }
+    assert_untouched(&emu, &pi, &clock).await;
+    // The same call straight from this machine, with a header no proxy adds, works.
+    let (status, text) = raw_with(
+        addr,
+        "GET",
+        "/_emulator/clock",
+        Some(&loopback),
+        &[("X-Request-Id", "direct")],
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
 }
 
 #[tokio::test]
