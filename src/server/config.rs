@@ -86,7 +86,9 @@ pub struct RateLimits {
     /// allowance of the per-cart limits).
     pub carts_per_ip: u32,
     /// `RATE_LIMIT_KEYS`, default 50,000: the most clients (IPs, carts) each limit
-    /// counts per window; past it, new ones are refused until the window ends.
+    /// counts per window. IPv6 networks crowding it are counted as one client per
+    /// /48 or /32; past the bound, clients not yet counted are refused until the
+    /// window ends.
     pub keys_per_window: usize,
     /// `PAYMENT_FAILURES_BEFORE_LOCK`, default 5 failed attempts on one order within
     /// `failure_window` lock it until the window has passed.
