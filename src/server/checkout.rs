@@ -305,6 +305,21 @@ async fn current_payment_intent(
     };
     let mut generation = order.generation;
     let mut current = order.current.clone();
+    if let Some(retired) = current.as_ref().filter(|pi| pi.generation != generation) {
+        // A newer generation was started without a PaymentIntent yet (its predecessor
+        // is being cancelled: a lapsed hold, a 5xx). If that one was paid meanwhile
+        // (a webhook still in flight), a new one would charge the shopper twice.
+        match stripe.retrieve_payment_intent(&retired.id).await {
+            Ok(intent) if under_way(intent.status) => return Err(ShopError::AlreadyPaying),
+            Ok(_) => {}
+            Err(StripeFailure::Refused { error, .. })
+                if error.code.as_deref() == Some("resource_missing") => {}
+            Err(failure) => {
+                tracing::warn!(%failure, "could not read the order's previous PaymentIntent");
+                return Err(ShopError::PaymentUnavailable);
+            }
+        }
+    }
     // Each turn either answers or moves to a newer generation; three is plenty.
     for _ in 0..3 {
         let reusable = current.take().filter(|pi| pi.generation == generation);
@@ -431,9 +446,7 @@ async fn failed(state: &AppState, order: &CheckoutOrder, generation: i64, failur
 }
 
 fn check_rate_limits(state: &AppState, caller: &Caller<'_>) -> Result<(), ShopError> {
-    let by_ip = caller
-        .ip
-        .is_none_or(|ip| state.limits.per_ip.allow_ip(ip));
+    let by_ip = caller.ip.is_none_or(|ip| state.limits.per_ip.allow_ip(ip));
     if by_ip && state.limits.per_cart.allow(caller.cart_id) {
         Ok(())
     } else {

@@ -524,6 +524,12 @@ async fn a_payment_that_beat_the_lapse_of_its_hold_keeps_its_goods() {
         3,
         "the units stay held for the payment that went through"
     );
+    // The shopper comes back to the checkout: the paid PaymentIntent is not replaced
+    // by a second one to pay.
+    assert_eq!(
+        try_prepare(&mut shop).await,
+        (StatusCode::CONFLICT, json!("AlreadyPaying"))
+    );
     let mut other = shop.stranger();
     let response = other
         .call(

@@ -103,6 +103,15 @@ pub fn transition(order: &OrderFacts, payment: &PaymentFacts) -> Transition {
                 ),
                 true,
             )
+        } else if money_taken && order.status == O::NeedsReview {
+            // The money arrived for an order a person must look at: tell them.
+            Transition::note(
+                format!(
+                    "{} succeeded while the order awaits review: fulfil by hand or refund",
+                    payment.id
+                ),
+                true,
+            )
         } else {
             Transition::default()
         };
@@ -293,6 +302,12 @@ mod tests {
         );
         let t = transition(&order(O::NeedsReview), &old);
         assert_eq!((t.to, t.alarm), (None, true), "and after review too");
+        let t = transition(&order(O::NeedsReview), &payment(P::Succeeded));
+        assert_eq!(
+            (t.to, t.fulfil, t.alarm),
+            (None, false, true),
+            "money for an order in review is announced, never fulfilled"
+        );
     }
 
     #[test]

@@ -276,8 +276,11 @@ impl Store {
         }
         let settled = match payment.status {
             PaymentIntentStatus::Canceled => known.is_some(),
-            // A superseded PaymentIntent that took money: its alarm is raised once.
-            PaymentIntentStatus::Succeeded => known == Some(0),
+            // A success on a superseded PaymentIntent, or for an order in review: its
+            // alarm is raised once.
+            PaymentIntentStatus::Succeeded => {
+                known == Some(0) || (known.is_some() && from == OrderStatus::NeedsReview)
+            }
             _ => false,
         };
         if settled {
@@ -294,7 +297,7 @@ impl Store {
             .map_err(database_error("settling a superseded payment"))?
             .rows_affected()
                 == 1;
-            if !first_time && known == Some(0) {
+            if !first_time && (known == Some(0) || from == OrderStatus::NeedsReview) {
                 step.note = None;
                 step.alarm = false;
             }

@@ -2,7 +2,12 @@
 //! fails, is cancelled, or the hold lapses, so two shoppers can never both pay for the
 //! last unit. A hold counts against every other cart until it is released.
 
-use super::{commands::queue_cancel, database_error, orders::timeline, Store, UnixTime};
+use super::{
+    commands::{cancel_command_id, queue_cancel},
+    database_error,
+    orders::timeline,
+    Store, UnixTime,
+};
 use crate::domain::{CartView, ShopError};
 use sqlx::{Sqlite, Transaction};
 
@@ -97,6 +102,9 @@ pub(super) async fn held_by_others(
 /// then the goods are its. The cancelled PaymentIntent's event releases them.
 const AWAITING_CANCEL_SECS: i64 = 3600;
 
+/// The timeline entry of a lapse that cancels its PaymentIntent.
+const CANCELLING_NOTE: &str = "stock hold lapsed: cancelling the payment";
+
 impl Store {
     /// Handles holds that lapsed before `now`, at most `limit` orders at a time. The
     /// order's current PaymentIntent is cancelled through the command queue, and a new
@@ -154,7 +162,31 @@ impl Store {
             status.as_str(),
             "awaiting_payment" | "payment_failed" | "draft"
         );
-        match payment_intent.filter(|_| payable) {
+        // A cancel already asked for (at an earlier lapse) that has not moved the
+        // order: Stripe did not know the PaymentIntent, never answered, or the shopper
+        // started another meanwhile. The units go back now; a payment arriving after
+        // all is checked against the shelf, and goes to review if they are gone.
+        let asked_before: Option<String> = match &payment_intent {
+            Some(payment_intent) => {
+                sqlx::query_scalar("SELECT status FROM stripe_commands WHERE id = $1")
+                    .bind(cancel_command_id(payment_intent))
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(database_error("reading a queued cancel"))?
+            }
+            None => None,
+        };
+        if asked_before.as_deref() == Some("pending") && payable {
+            // Stripe has not answered the cancel yet (an outage): keep the goods for
+            // the payment that may still have gone through, and look again later.
+            extend_holds(&mut tx, order_id, now.saturating_add(AWAITING_CANCEL_SECS)).await?;
+            tx.commit()
+                .await
+                .map_err(database_error("committing a hold extension"))?;
+            return Ok(true);
+        }
+        let cancel = payment_intent.filter(|_| payable && asked_before.is_none());
+        match cancel {
             Some(payment_intent) => {
                 queue_cancel(
                     &mut tx,
@@ -170,13 +202,7 @@ impl Store {
                     .await
                     .map_err(database_error("starting a payment generation"))?;
                 extend_holds(&mut tx, order_id, now.saturating_add(AWAITING_CANCEL_SECS)).await?;
-                timeline(
-                    &mut tx,
-                    order_id,
-                    now,
-                    "stock hold lapsed: cancelling the payment",
-                )
-                .await?;
+                timeline(&mut tx, order_id, now, CANCELLING_NOTE).await?;
                 tracing::info!(order = %order_id, %payment_intent, "a stock hold lapsed; cancelling its PaymentIntent");
             }
             None => {

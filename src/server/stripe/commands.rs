@@ -101,7 +101,9 @@ async fn cancel(state: &AppState, command: &DueCommand) -> CommandResult {
         Err(failure) => CommandResult::Retry {
             // Stripe down or overloaded: retried (at most hourly) for as long as that
             // lasts; anything else is retried a few times, then parked loudly.
-            park: !failure.is_outage() && command.attempts + 1 >= MAX_ATTEMPTS,
+            // (Every MAX_ATTEMPTS-th, so a command re-armed after parking gets a full
+            // round again while its attempt count, part of its key, keeps growing.)
+            park: !failure.is_outage() && (command.attempts + 1) % MAX_ATTEMPTS == 0,
             next_attempt_at: now() + backoff_secs(command.attempts),
             error: failure.to_string(),
         },
