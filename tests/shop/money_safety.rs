@@ -576,3 +576,57 @@ async fn a_cancel_stripe_failed_and_stored_is_sent_again_under_a_new_key() {
     prepare(&mut shop).await;
     stripe_reports(&stripe, &old, "canceled").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_on_a_superseded_payment_intent_of_an_unpaid_order_is_noticed() {
+    let (stripe, mut shop) = shop_with_webhooks(|config| {
+        config.limits.failures_before_lock = 2;
+        config.limits.failure_window = Duration::from_secs(2);
+        config.reconcile_after = Duration::from_secs(0);
+        config.reconcile_every = Duration::from_millis(200);
+    })
+    .await;
+    let pool = db(&shop).await;
+    let session = shop.submitted_order("stoneware-mug", "1").await;
+    let old = session["payment_intent"].as_str().unwrap().to_owned();
+    let order = order_of(&stripe, &old).await;
+    // Card testing pauses the checkout and retires the PaymentIntent, but Stripe keeps
+    // refusing its cancel.
+    fail_next(
+        &stripe,
+        &format!("/v1/payment_intents/{old}/cancel"),
+        400,
+        50,
+    )
+    .await;
+    for _ in 0..2 {
+        stripe.confirm(&old, "pm_card_chargeDeclined").await;
+    }
+    assert_eq!(
+        scalar_becomes(
+            &pool,
+            "SELECT COUNT(*) FROM stripe_commands WHERE attempts > 0",
+            1
+        )
+        .await,
+        1,
+        "the cancel was tried"
+    );
+    // After the pause the shopper gets a new PaymentIntent on the same order...
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let new = prepare(&mut shop).await;
+    assert_ne!(new["payment_intent"].as_str().unwrap(), old);
+    assert_eq!(
+        order_of(&stripe, new["payment_intent"].as_str().unwrap()).await,
+        order
+    );
+    // ...while the old one, still confirmable, is paid, and no webhook says so.
+    stripe
+        .control("faults", json!({"webhook": {"status": 500}}))
+        .await;
+    assert_eq!(
+        stripe.confirm(&old, "pm_card_visa").await["status"],
+        "succeeded"
+    );
+    wait_for(&pool, &order, "needs_review").await;
+}
