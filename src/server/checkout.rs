@@ -57,7 +57,6 @@ async fn prepare_now(
     caller: &Caller<'_>,
     shipping: Option<ShippingOption>,
 ) -> Result<PaymentSession, ShopError> {
-    refuse_if_paused(state, caller.cart_id).await?;
     if let Some(shipping) = shipping {
         state
             .store
@@ -164,7 +163,6 @@ pub async fn submit(
     submission: &Submission<'_>,
 ) -> Result<String, ShopError> {
     let _turn = state.cart_locks.lock(cart_id).await;
-    refuse_if_paused(state, cart_id).await?;
     // Compared before Stripe is called at all: the shop never asks Stripe about a
     // PaymentIntent its order does not own (a forged id is not even looked up).
     let open = state.store.open_order(cart_id).await?;
@@ -229,18 +227,6 @@ pub async fn submit(
             now(),
         )
         .await
-}
-
-/// Refuses while the cart's checkout is paused after repeated declines (card
-/// testing): no new PaymentIntent, no submit, until the window has passed.
-async fn refuse_if_paused(state: &AppState, cart_id: &str) -> Result<(), ShopError> {
-    match state.store.checkout_paused_until(cart_id, now()).await? {
-        Some(until) => {
-            tracing::warn!(until, "checkout paused after repeated declines");
-            Err(ShopError::TooManyRequests)
-        }
-        None => Ok(()),
-    }
 }
 
 /// "The cart changed" with the price the cart has now.

@@ -72,6 +72,13 @@ async fn stripe_reports(stripe: &TestStripe, payment_intent: &str, status: &str)
     panic!("{payment_intent} is {last}, never {status}");
 }
 
+/// The last scoops went to one paid order: none left, and no hold outlives it.
+async fn all_scoops_sold_nothing_held(pool: &SqlitePool) {
+    let stock = "SELECT stock FROM products WHERE id = 'copper-scoop'";
+    assert_eq!(scalar(pool, stock).await, 0);
+    assert_eq!(scalar(pool, "SELECT COUNT(*) FROM stock_holds").await, 0);
+}
+
 async fn text(pool: &SqlitePool, sql: &str, bind: &str) -> String {
     sqlx::query_scalar(sql)
         .bind(bind)
@@ -366,15 +373,7 @@ async fn the_last_units_go_to_the_first_to_submit_and_nobody_pays_for_goods_that
     stripe.confirm(&their_id, "pm_card_visa").await;
     let second_order = order_of(&stripe, &their_id).await;
     wait_for(&pool, &second_order, "paid").await;
-    assert_eq!(
-        scalar(
-            &pool,
-            "SELECT stock FROM products WHERE id = 'copper-scoop'"
-        )
-        .await,
-        0
-    );
-    assert_eq!(scalar(&pool, "SELECT COUNT(*) FROM stock_holds").await, 0);
+    all_scoops_sold_nothing_held(&pool).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -546,15 +545,7 @@ async fn a_payment_that_beat_the_lapse_of_its_hold_keeps_its_goods() {
     stripe.control("faults", json!({"webhook": {}})).await;
     stripe.control("webhooks/flush", json!({})).await;
     wait_for(&pool, &order, "paid").await;
-    assert_eq!(
-        scalar(
-            &pool,
-            "SELECT stock FROM products WHERE id = 'copper-scoop'"
-        )
-        .await,
-        0
-    );
-    assert_eq!(scalar(&pool, "SELECT COUNT(*) FROM stock_holds").await, 0);
+    all_scoops_sold_nothing_held(&pool).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

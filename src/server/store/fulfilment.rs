@@ -5,11 +5,11 @@ use super::{
     commands::queue_cancel,
     corrupt, database_error,
     holds::{extend_holds, held_by_others, release_holds},
-    orders::{copy_lines, timeline},
+    orders::{copy_delivery, copy_lines, timeline},
     priced_lines, Store, UnixTime,
 };
 use crate::{
-    domain::{DeliveryDetails, OrderStatus, ShopError},
+    domain::{OrderStatus, ShopError},
     server::crash_point,
     server::fulfilment::transition::{transition, OrderFacts, PaymentFacts, Transition},
     server::stripe::PaymentIntentStatus,
@@ -638,32 +638,6 @@ async fn fulfil(
     .await?;
     crash_point::reached("fulfil.mail_queued");
     Ok(None)
-}
-
-/// Copies contact and delivery given to Stripe into an order paid without submit.
-async fn copy_delivery(
-    tx: &mut Transaction<'_, Sqlite>,
-    order_id: &str,
-    details: &DeliveryDetails,
-) -> Result<(), ShopError> {
-    sqlx::query(
-        "UPDATE orders SET email = $2, full_name = $3, address_line1 = $4, address_line2 = $5,
-             city = $6, region = $7, postal_code = $8, country = $9
-         WHERE id = $1",
-    )
-    .bind(order_id)
-    .bind(details.email.as_str())
-    .bind(&details.name)
-    .bind(&details.line1)
-    .bind(&details.line2)
-    .bind(&details.city)
-    .bind(&details.region)
-    .bind(&details.postal_code)
-    .bind(&details.country)
-    .execute(&mut **tx)
-    .await
-    .map_err(database_error("copying contact and delivery"))?;
-    Ok(())
 }
 
 /// Queues one email per order and kind; a second is a no-op.

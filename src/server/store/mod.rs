@@ -251,49 +251,32 @@ impl Store {
         let Some(through) = through else {
             return Ok(None);
         };
-        // The page again, by its bounds: a cart touched meanwhile expires later, so it
-        // leaves the page rather than joining it.
-        const PAGE: &str = "expires_at <= $1
-             AND expires_at >= $2 AND (expires_at > $2 OR id > $3)
-             AND expires_at <= $4 AND (expires_at < $4 OR id <= $5)";
         let mut tx = self.begin_write("starting to delete expired carts").await?;
-        let lines = sqlx::query(&format!(
-            "DELETE FROM cart_lines WHERE cart_id IN (SELECT id FROM carts WHERE {PAGE})"
-        ))
-        .bind(cutoff)
-        .bind(after.expires_at)
-        .bind(&after.id)
-        .bind(through.expires_at)
-        .bind(&through.id)
-        .execute(&mut *tx)
+        // Every statement works on the same page, bound the same way.
+        let bounds = (cutoff, after, &through);
+        let lines = on_page(
+            &mut tx,
+            "DELETE FROM cart_lines WHERE cart_id IN (SELECT id FROM carts WHERE {PAGE})",
+            bounds,
+        )
         .await
-        .map_err(database_error("deleting expired cart lines"))?
-        .rows_affected();
-        let carts = sqlx::query(&format!(
+        .map_err(database_error("deleting expired cart lines"))?;
+        let carts = on_page(
+            &mut tx,
             "DELETE FROM carts WHERE {PAGE}
-             AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.cart_id = carts.id)"
-        ))
-        .bind(cutoff)
-        .bind(after.expires_at)
-        .bind(&after.id)
-        .bind(through.expires_at)
-        .bind(&through.id)
-        .execute(&mut *tx)
+             AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.cart_id = carts.id)",
+            bounds,
+        )
         .await
-        .map_err(database_error("deleting expired carts"))?
-        .rows_affected();
+        .map_err(database_error("deleting expired carts"))?;
         // A cart kept for its orders has changed (its lines are gone): a new version,
         // so a draft priced on the old lines never "matches the cart" again and a
         // payment for it is not fulfilled with nothing to ship.
-        sqlx::query(&format!(
-            "UPDATE carts SET version = version + 1 WHERE {PAGE}"
-        ))
-        .bind(cutoff)
-        .bind(after.expires_at)
-        .bind(&after.id)
-        .bind(through.expires_at)
-        .bind(&through.id)
-        .execute(&mut *tx)
+        on_page(
+            &mut tx,
+            "UPDATE carts SET version = version + 1 WHERE {PAGE}",
+            bounds,
+        )
         .await
         .map_err(database_error("versioning kept carts"))?;
         tx.commit()
@@ -412,6 +395,29 @@ impl Store {
             .map_err(database_error("committing a cart change"))?;
         Ok(())
     }
+}
+
+/// Runs `statement` (its `{PAGE}` replaced by the page's condition) on one page of
+/// expired carts: those expired by `cutoff`, after `after`, through `through`. The page
+/// is found again by its bounds: a cart touched meanwhile expires later, so it leaves
+/// the page rather than joining it. Returns the rows affected.
+async fn on_page(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    statement: &str,
+    (cutoff, after, through): (UnixTime, &CartKey, &CartKey),
+) -> Result<u64, sqlx::Error> {
+    const PAGE: &str = "expires_at <= $1
+         AND expires_at >= $2 AND (expires_at > $2 OR id > $3)
+         AND expires_at <= $4 AND (expires_at < $4 OR id <= $5)";
+    Ok(sqlx::query(&statement.replace("{PAGE}", PAGE))
+        .bind(cutoff)
+        .bind(after.expires_at)
+        .bind(&after.id)
+        .bind(through.expires_at)
+        .bind(&through.id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
 }
 
 /// A cart's lines priced from the current catalog, with their subtotal.

@@ -450,26 +450,14 @@ impl Store {
         let was = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
         // A draft is locked; after a failed attempt the shopper is paying again.
         let status = OrderStatus::AwaitingPayment;
-        sqlx::query(
-            "UPDATE orders SET status = $2, email = $3, full_name = $4, address_line1 = $5,
-                 address_line2 = $6, city = $7, region = $8, postal_code = $9, country = $10,
-                 updated_at = $11
-             WHERE id = $1",
-        )
-        .bind(&order.id)
-        .bind(status.as_str())
-        .bind(details.email.as_str())
-        .bind(&details.name)
-        .bind(&details.line1)
-        .bind(&details.line2)
-        .bind(&details.city)
-        .bind(&details.region)
-        .bind(&details.postal_code)
-        .bind(&details.country)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(database_error("locking an order"))?;
+        copy_delivery(&mut tx, &order.id, details).await?;
+        sqlx::query("UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1")
+            .bind(&order.id)
+            .bind(status.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(database_error("locking an order"))?;
         if was != OrderStatus::AwaitingPayment {
             timeline(&mut tx, &order.id, now, "submitted: awaiting payment").await?;
         }
@@ -520,6 +508,33 @@ impl Store {
             .map(|status| OrderStatus::parse(&status).ok_or_else(|| corrupt("status")))
             .transpose()
     }
+}
+
+/// Copies contact and delivery into the order: the shopper's at submit, or those
+/// given to Stripe for a payment made without it.
+pub(super) async fn copy_delivery(
+    tx: &mut Transaction<'_, Sqlite>,
+    order_id: &str,
+    details: &DeliveryDetails,
+) -> Result<(), ShopError> {
+    sqlx::query(
+        "UPDATE orders SET email = $2, full_name = $3, address_line1 = $4, address_line2 = $5,
+             city = $6, region = $7, postal_code = $8, country = $9
+         WHERE id = $1",
+    )
+    .bind(order_id)
+    .bind(details.email.as_str())
+    .bind(&details.name)
+    .bind(&details.line1)
+    .bind(&details.line2)
+    .bind(&details.city)
+    .bind(&details.region)
+    .bind(&details.postal_code)
+    .bind(&details.country)
+    .execute(&mut **tx)
+    .await
+    .map_err(database_error("copying contact and delivery"))?;
+    Ok(())
 }
 
 /// Replaces the order's lines with the cart's, prices included: what the shopper
