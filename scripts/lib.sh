@@ -82,7 +82,7 @@ install_cargo_leptos() {
   if cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
     echo "cargo-leptos $CARGO_LEPTOS_VERSION: present"
   else
-    echo "Building cargo-leptos $CARGO_LEPTOS_VERSION (only the first time: about 22 minutes on 2 cores)"
+    echo "Building cargo-leptos $CARGO_LEPTOS_VERSION (only the first time: about 17 minutes on 2 cores)"
     cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
   fi
 }

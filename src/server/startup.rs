@@ -29,7 +29,10 @@ use std::{
     sync::{Arc, OnceLock},
 };
 use tokio::net::TcpListener;
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::{
+    predicate::{DefaultPredicate, Predicate, SizeAbove},
+    CompressionLayer, CompressionLevel,
+};
 
 /// A shop bound to its port, ready to serve.
 pub struct Application {
@@ -162,7 +165,7 @@ impl Application {
 /// The binary's entry point: `.env` and environment to a running shop.
 pub async fn run() -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    logging::init(&config);
+    let _log_writer = logging::init(&config);
     let app = Application::build(config).await?;
     tracing::info!("shop listening on http://{}", app.local_addr());
     app.run_until_stopped().await.context("serving HTTP")
@@ -217,7 +220,7 @@ pub fn router(state: AppState) -> Router {
             public_origin,
             security::reject_cross_site_posts,
         ))
-        .layer(CompressionLayer::new())
+        .layer(page_compression())
         .layer(middleware::from_fn_with_state(
             policy,
             security::protective_headers,
@@ -231,6 +234,18 @@ pub fn router(state: AppState) -> Router {
     } else {
         router
     }
+}
+
+/// Compression for what is rendered per request. Static files never reach it
+/// compressed by hand: `cargo leptos build --release --precompress` writes `.br` and
+/// `.gz` beside each (at the best levels, once), the file handler serves those, and
+/// a response that already has a `Content-Encoding` is left alone. Pages are
+/// compressed at the fastest level (brotli's default, 11, cost more than rendering
+/// them), and only above a size where it can save a packet.
+fn page_compression() -> CompressionLayer<impl Predicate + Clone> {
+    CompressionLayer::new()
+        .quality(CompressionLevel::Fastest)
+        .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)))
 }
 
 /// The app's routes, worked out once per process.

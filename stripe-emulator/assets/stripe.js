@@ -370,6 +370,21 @@
     return new Elements(this, options);
   };
 
+  // Stripe.js's card-Element methods. The emulator emulates the Payment Element only;
+  // these exist so that libraries checking for them accept this Stripe object
+  // (@stripe/react-stripe-js's <Elements> requires createToken, createPaymentMethod and
+  // confirmCardPayment), and answer a page that calls one in Stripe's {error} shape.
+  ["createToken", "createSource", "createPaymentMethod", "confirmCardPayment", "handleCardAction"].forEach(function (name) {
+    Stripe.prototype[name] = function () {
+      return Promise.resolve({
+        error: {
+          type: "invalid_request_error",
+          message: "The Stripe emulator does not implement stripe." + name + "(): use the Payment Element with stripe.confirmPayment().",
+        },
+      });
+    };
+  });
+
   Stripe.prototype.retrievePaymentIntent = function (clientSecret) {
     intentId(clientSecret, "retrievePaymentIntent");
     return retrieve(this._key, clientSecret).then(function (answer) {

@@ -3,6 +3,7 @@
 
 mod cart;
 mod checkout;
+mod compression;
 mod confirmation;
 mod crash;
 mod expired_carts;

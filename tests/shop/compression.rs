@@ -1,0 +1,112 @@
+//! What goes over the wire: pages compressed as they are rendered, static files sent
+//! as they were precompressed at build time, never compressed again per request.
+
+use crate::helpers::spawn_app;
+use reqwest::{header, StatusCode};
+use std::io::Read;
+
+const BROWSER_ENCODINGS: &str = "gzip, deflate, br, zstd";
+
+fn brotli_text(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    brotli::Decompressor::new(bytes, 4096)
+        .read_to_string(&mut text)
+        .expect("a valid brotli stream of UTF-8");
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_are_compressed_for_browsers_that_accept_brotli() {
+    let shop = spawn_app().await;
+    let response = shop
+        .client
+        .get(shop.url("/"))
+        .header(header::ACCEPT_ENCODING, BROWSER_ENCODINGS)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "br");
+    assert!(response.headers()[header::VARY]
+        .to_str()
+        .unwrap()
+        .contains("accept-encoding"));
+    let compressed = response.bytes().await.unwrap();
+    let page = brotli_text(&compressed);
+    assert!(page.contains("Linen Apron"), "the catalog, decompressed");
+    assert!(
+        compressed.len() * 2 < page.len(),
+        "{} bytes compressed from {}",
+        compressed.len(),
+        page.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_are_sent_plain_to_clients_that_ask_for_no_encoding() {
+    let shop = spawn_app().await;
+    let response = shop.get("/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
+    assert!(response.text().await.unwrap().contains("Linen Apron"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tiny_responses_are_not_worth_compressing() {
+    let shop = spawn_app().await;
+    let response = shop
+        .client
+        .get(shop.url("/healthz"))
+        .header(header::ACCEPT_ENCODING, BROWSER_ENCODINGS)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(response.text().await.unwrap(), "ok\n");
+}
+
+/// The release site, built by `cargo leptos build --release --precompress` (the
+/// README's test command builds it before the Rust tests).
+fn site_file(path: &str) -> std::path::PathBuf {
+    let site = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".to_owned());
+    let file = std::path::Path::new(&site).join(path);
+    assert!(
+        file.exists(),
+        "{} is missing: build the site first with `cargo leptos build --release --precompress`",
+        file.display()
+    );
+    file
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_files_are_served_as_precompressed_at_build_time() {
+    let shop = spawn_app().await;
+    for path in ["pkg/storefront.wasm", "pkg/storefront.js", "pkg/storefront.css"] {
+        let precompressed = std::fs::read(site_file(&format!("{path}.br"))).unwrap();
+        let response = shop
+            .client
+            .get(shop.url(&format!("/{path}")))
+            .header(header::ACCEPT_ENCODING, BROWSER_ENCODINGS)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.headers()[header::CONTENT_ENCODING], "br", "{path}");
+        assert_eq!(
+            response.bytes().await.unwrap().as_ref(),
+            precompressed.as_slice(),
+            "{path} is the build's own .br file, byte for byte"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_files_go_plain_to_clients_without_compression() {
+    let shop = spawn_app().await;
+    let raw = std::fs::read(site_file("pkg/storefront.css")).unwrap();
+    let response = shop.get("/pkg/storefront.css").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(response.bytes().await.unwrap().as_ref(), raw.as_slice());
+}
