@@ -1,14 +1,12 @@
 //! The HTML shell, the root component and the route table.
 
 use crate::{
-    components::{
-        cart_state::provide_cart_state, notices::LostCartNotice, site_header::SiteHeader,
-        test_mode::TestModeRibbon,
-    },
-    pages::{
-        cart::CartPage, catalog::CatalogPage, checkout::CheckoutPage, not_found::NotFound,
-        order_confirmation::OrderConfirmationPage,
-    },
+    cart::{provide_cart_state, CartBadge, CartPage, LostCartNotice},
+    catalog::CatalogPage,
+    checkout::{CheckoutPage, TestModeRibbon},
+    components::site_header::SiteHeader,
+    not_found::NotFound,
+    order::OrderConfirmationPage,
 };
 use leptos::{nonce::use_nonce, prelude::*};
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
@@ -73,7 +71,9 @@ fn Shop() -> impl IntoView {
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <TestModeRibbon/>
-        <SiteHeader/>
+        <SiteHeader>
+            <CartBadge/>
+        </SiteHeader>
         <main id="main" tabindex="-1">
             <LostCartNotice/>
             <Routes fallback=NotFound>

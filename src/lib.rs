@@ -6,9 +6,13 @@
 #![recursion_limit = "256"]
 
 pub mod app;
+pub mod cart;
+pub mod catalog;
+pub mod checkout;
 pub mod components;
 pub mod domain;
-pub mod pages;
+pub mod not_found;
+pub mod order;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "hydrate")]

@@ -52,7 +52,9 @@ async fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("steady") => steady(&args[1..]).await,
         None => serve().await,
-        Some(other) => bail!("unknown command {other:?}: none, or `steady URL RATE SECONDS [COOKIE]`"),
+        Some(other) => {
+            bail!("unknown command {other:?}: none, or `steady URL RATE SECONDS [COOKIE]`")
+        }
     }
 }
 
@@ -105,9 +107,8 @@ async fn serve() -> anyhow::Result<()> {
 }
 
 async fn stopped() {
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing a SIGTERM handler");
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {},
         _ = terminate.recv() => {},

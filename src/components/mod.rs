@@ -1,6 +1,4 @@
-//! UI pieces shared by pages.
+//! UI pieces that belong to no feature. Nothing here imports a feature or `server`.
 
-pub mod cart_state;
 pub mod notices;
 pub mod site_header;
-pub mod test_mode;

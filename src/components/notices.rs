@@ -1,29 +1,7 @@
 //! Messages about the outcome of a shopper's action.
 
-use super::cart_state::use_cart_state;
-use crate::domain::{CartNotice, ShopError};
+use crate::domain::ShopError;
 use leptos::prelude::*;
-
-/// Tells the shopper, on whichever page they land, that the cart their cookie named
-/// is gone (expired, or never ours) and a new one will start.
-#[component]
-pub fn LostCartNotice() -> impl IntoView {
-    let state = use_cart_state();
-    let lost = move || {
-        state
-            .loaded()
-            .is_some_and(|cart| cart.notice == Some(CartNotice::Expired))
-    };
-    view! {
-        <Transition fallback=|| ()>
-            <Show when=lost>
-                <p class="notice notice-info" role="status">
-                    {ShopError::CartExpired.to_string()}
-                </p>
-            </Show>
-        </Transition>
-    }
-}
 
 /// A request the server refused, or data it could not load, as an alert.
 #[component]

@@ -208,6 +208,53 @@ pub struct DeliveryForm {
     pub country: String,
 }
 
+/// What the checkout's Pay sends: the details as the shopper typed them, and what the
+/// page was showing (the delivery option, the PaymentIntent, the cart version and the
+/// total it priced). Text, as a form carries it; [`CheckoutSubmission::parse`] is the
+/// only way from here to a [`Submission`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutSubmission {
+    #[serde(flatten)]
+    pub details: DeliveryForm,
+    pub shipping: String,
+    pub payment_intent: String,
+    pub cart_version: String,
+    pub total: String,
+}
+
+/// A submission whose every field parsed: what the server locks the order with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submission {
+    pub details: DeliveryDetails,
+    pub shipping: ShippingOption,
+    pub payment_intent: super::PaymentIntentId,
+    pub cart_version: i64,
+    /// The total the page showed, in minor units.
+    pub total_minor: i64,
+}
+
+impl CheckoutSubmission {
+    /// Parses every field: the shopper's mistakes come back per field
+    /// ([`ShopError::InvalidDetails`]), anything a page never sends as a bad request.
+    pub fn parse(&self) -> Result<Submission, super::ShopError> {
+        use super::ShopError;
+        let details = self.details.validate().map_err(ShopError::InvalidDetails)?;
+        let bad = |what: &str| ShopError::BadRequest(format!("{what} is missing or malformed"));
+        Ok(Submission {
+            details,
+            shipping: ShippingOption::parse(&self.shipping)
+                .ok_or_else(|| bad("the delivery option"))?,
+            payment_intent: super::PaymentIntentId::parse(&self.payment_intent)
+                .ok_or_else(|| bad("the payment reference"))?,
+            cart_version: self
+                .cart_version
+                .parse()
+                .map_err(|_| bad("the cart version"))?,
+            total_minor: self.total.parse().map_err(|_| bad("the total"))?,
+        })
+    }
+}
+
 /// Details that passed validation: trimmed, bounded, free of control characters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryDetails {

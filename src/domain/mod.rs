@@ -5,6 +5,7 @@ pub mod cart;
 pub mod catalog;
 pub mod checkout;
 pub mod error;
+pub mod ids;
 pub mod money;
 pub mod order;
 pub mod quantity;
@@ -12,10 +13,11 @@ pub mod quantity;
 pub use cart::{CartLine, CartNotice, CartView};
 pub use catalog::{Product, ProductId};
 pub use checkout::{
-    DeliveryDetails, DeliveryForm, Email, Field, FieldErrors, OrderTotals, PaymentMode,
-    PaymentSession, ShippingOption,
+    CheckoutSubmission, DeliveryDetails, DeliveryForm, Email, Field, FieldErrors, OrderTotals,
+    PaymentMode, PaymentSession, ShippingOption, Submission,
 };
 pub use error::ShopError;
+pub use ids::{EventId, OrderReference, PaymentIntentId};
 pub use money::{Currency, Money};
 pub use order::{DeliveryView, OrderLineView, OrderStatus, OrderView};
 pub use quantity::{Quantity, QuantityError};

@@ -2,7 +2,7 @@
 //!
 //! Every variable is documented in `README.md` and `.env.example`.
 
-use super::stripe::StripeMode;
+use super::{security::CspSources, stripe::StripeMode};
 use anyhow::{bail, Context};
 use std::{
     env,
@@ -114,14 +114,6 @@ impl Default for RateLimits {
             window: Duration::from_secs(10 * 60),
         }
     }
-}
-
-/// Origins beyond the shop's own that pages may load from, per CSP directive.
-#[derive(Clone, Debug, Default)]
-pub struct CspSources {
-    pub script: Vec<String>,
-    pub frame: Vec<String>,
-    pub connect: Vec<String>,
 }
 
 impl Config {

@@ -2,7 +2,6 @@
 //! Compiled only with the `ssr` feature, so none of it reaches the wasm bundle.
 
 pub mod cart_cookie;
-pub mod checkout;
 pub mod config;
 pub mod cookies;
 pub mod crash_point;

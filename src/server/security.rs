@@ -2,7 +2,6 @@
 //! per-request nonce, protective headers (no caching of personal data, HSTS behind
 //! https), and the cross-site POST check.
 
-use super::config::CspSources;
 use axum::{
     body::Body,
     extract::{Request, State},
@@ -34,6 +33,14 @@ const PRIVATE_SERVER_FNS: [&str; 2] = ["/api/checkout/", "/api/order/"];
 /// cookies for it. No `preload`: submitting a domain to the lists is its owner's
 /// decision, not a default.
 pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=63072000; includeSubDomains";
+
+/// Origins beyond the shop's own that pages may load from, per CSP directive.
+#[derive(Clone, Debug, Default)]
+pub struct CspSources {
+    pub script: Vec<String>,
+    pub frame: Vec<String>,
+    pub connect: Vec<String>,
+}
 
 /// A fresh nonce for this request's inline scripts, shared by the CSP header and the
 /// `<script nonce>` attributes Leptos renders.

@@ -4,14 +4,15 @@
 use super::{
     cart_cookie::{self, CartToken, CookieToken},
     rate_limit::Refused,
-    store::UnixTime,
+    store::{LineChange, UnixTime},
     AppState,
 };
-use crate::domain::{CartNotice, CartView, ShopError};
+use crate::domain::{CartNotice, CartView, ProductId, ShopError};
 use http::{header, request::Parts, HeaderMap, HeaderValue};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 use std::{
+    future::Future,
     net::IpAddr,
     time::{SystemTime, UNIX_EPOCH},
 };
@@ -35,10 +36,24 @@ pub struct Shopper {
 }
 
 impl Shopper {
+    /// Runs a server function's body for the current request's shopper, and logs it
+    /// when it is refused. (Its HTTP status is set by [`super::server_fn_status`],
+    /// which also sees errors raised before the body runs.)
+    pub async fn serve<T, Body>(body: impl FnOnce(Self) -> Body) -> Result<T, ShopError>
+    where
+        Body: Future<Output = Result<T, ShopError>>,
+    {
+        let result = body(Self::current()?).await;
+        if let Err(error) = &result {
+            tracing::info!(%error, "request refused");
+        }
+        result
+    }
+
     /// Gathers the request context Leptos provides to server functions. It is absent
     /// only when Leptos renders the app outside a request (listing the routes at
     /// start-up), where refusing quietly is right and panicking would not be.
-    pub fn current() -> Result<Self, ShopError> {
+    fn current() -> Result<Self, ShopError> {
         let (Some(state), Some(parts)) = (use_context::<AppState>(), use_context::<Parts>()) else {
             return Err(ShopError::Unavailable);
         };
@@ -180,6 +195,14 @@ impl Shopper {
         }
     }
 
+    /// The live cart's id for the checkout: no cart at all is an empty cart there.
+    pub async fn cart_to_check_out(&self) -> Result<String, ShopError> {
+        match self.existing_cart().await {
+            Err(ShopError::NotInCart) => Err(ShopError::EmptyCart),
+            other => other,
+        }
+    }
+
     /// The cart as pages show it. A lost cookie is deleted and the shopper told once.
     pub async fn cart_view(&self) -> Result<CartView, ShopError> {
         match self.cart().await? {
@@ -201,13 +224,18 @@ impl Shopper {
         now().saturating_add(lifetime)
     }
 
-    /// Logs a refused request and passes the result on. (Its HTTP status is set by
-    /// [`super::server_fn_status`], which also sees errors raised before the body runs.)
-    pub fn log_refusal<T>(&self, result: Result<T, ShopError>) -> Result<T, ShopError> {
-        if let Err(error) = &result {
-            tracing::info!(%error, "request refused");
-        }
-        result
+    /// Changes one line of `cart` and returns the cart as it now is.
+    pub async fn change_line(
+        &self,
+        cart: &str,
+        product: &ProductId,
+        change: LineChange,
+    ) -> Result<CartView, ShopError> {
+        let store = &self.state.store;
+        store
+            .change_line(cart, product, change, now(), self.expires_at())
+            .await?;
+        store.cart_view(cart).await
     }
 
     fn forget_cart(&self) {

@@ -81,7 +81,8 @@ impl Application {
             });
         // Start-up never waits on Stripe itself: the embedded emulator is in-process,
         // and nothing here calls the API.
-        let (payments, emulator) = Payments::start(&config).await?;
+        let (payments, emulator) =
+            Payments::start(&config.stripe, &config.data_dir, config.stripe_timeout).await?;
         if let Some(emulator) = &emulator {
             // The embedded emulator delivers its events to this shop, as `stripe
             // listen --forward-to` would.

@@ -82,7 +82,11 @@ fn site_file(path: &str) -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn static_files_are_served_as_precompressed_at_build_time() {
     let shop = spawn_app().await;
-    for path in ["pkg/storefront.wasm", "pkg/storefront.js", "pkg/storefront.css"] {
+    for path in [
+        "pkg/storefront.wasm",
+        "pkg/storefront.js",
+        "pkg/storefront.css",
+    ] {
         let precompressed = std::fs::read(site_file(&format!("{path}.br"))).unwrap();
         let response = shop
             .client

@@ -15,7 +15,7 @@ pub use types::{
     Address, ApiError, CreatePaymentIntent, PaymentIntent, PaymentIntentStatus, Shipping,
 };
 
-use super::config::{Config, CspSources};
+use super::security::CspSources;
 use anyhow::Context;
 use stripe_emulator::{Emulator, Options, RunningEmulator};
 
@@ -53,11 +53,14 @@ impl std::fmt::Debug for Payments {
 }
 
 impl Payments {
-    /// Connects to the mode's Stripe. The embedded mode starts the emulator here, with
-    /// its keys and state under `data_dir`, so restarts keep working checkouts.
-    pub async fn start(config: &Config) -> anyhow::Result<(Self, Option<RunningEmulator>)> {
-        let data_dir = &config.data_dir;
-        let mode = &config.stripe;
+    /// Connects to the mode's Stripe, each API call allowed `timeout`. The embedded
+    /// mode starts the emulator here, with its keys and state under `data_dir`, so
+    /// restarts keep working checkouts.
+    pub async fn start(
+        mode: &StripeMode,
+        data_dir: &std::path::Path,
+        timeout: std::time::Duration,
+    ) -> anyhow::Result<(Self, Option<RunningEmulator>)> {
         let (api_base, js_url, keys, emulator) = match mode {
             StripeMode::Embedded { addr } => {
                 let emulator = Emulator::open(Options {
@@ -100,8 +103,7 @@ impl Payments {
             ),
         };
         let payments = Payments {
-            client: StripeClient::new(&api_base, keys.secret_key.clone())
-                .with_timeout(config.stripe_timeout),
+            client: StripeClient::new(&api_base, keys.secret_key.clone()).with_timeout(timeout),
             publishable_key: keys.publishable_key,
             js_url,
             api_base,

@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod signature;
 
 use super::{shopper::now, AppState};
+use crate::domain::{EventId, PaymentIntentId};
 use axum::{
     body::{to_bytes, Body},
     extract::{Request, State},
@@ -73,14 +74,25 @@ struct Reading {
 /// be told, so it is kept for the record under its own id where it has one.
 fn read_event(body: &[u8]) -> Reading {
     if let Ok(event) = serde_json::from_slice::<Envelope>(body) {
-        if event_id_ok(&event.id) && kind_ok(&event.kind) {
-            let applied = APPLIED_TYPES.contains(&event.kind.as_str())
-                && event.data.object.object.as_deref() == Some("payment_intent");
+        let is_payment_intent = APPLIED_TYPES.contains(&event.kind.as_str())
+            && event.data.object.object.as_deref() == Some("payment_intent");
+        let payment_intent = event
+            .data
+            .object
+            .id
+            .as_deref()
+            .and_then(PaymentIntentId::parse);
+        // An applied type must name a well-formed PaymentIntent, which the worker
+        // will read back from Stripe; otherwise it is kept as unreadable below.
+        let readable = kind_ok(&event.kind) && (!is_payment_intent || payment_intent.is_some());
+        if let Some(id) = EventId::parse(&event.id).filter(|_| readable) {
             return Reading {
-                id: event.id,
+                id: id.into_string(),
                 kind: event.kind,
                 livemode: Some(event.livemode),
-                payment_intent: applied.then_some(event.data.object.id).flatten(),
+                payment_intent: payment_intent
+                    .filter(|_| is_payment_intent)
+                    .map(|id| id.as_str().to_owned()),
                 unreadable: None,
             };
         }
@@ -88,13 +100,18 @@ fn read_event(body: &[u8]) -> Reading {
     let value = serde_json::from_slice::<serde_json::Value>(body).ok();
     let field = |name: &str| value.as_ref().and_then(|value| value.get(name));
     let text = |name: &str| field(name).and_then(serde_json::Value::as_str);
-    let id = text("id").filter(|id| event_id_ok(id));
+    let id = text("id").and_then(EventId::parse);
+    let unreadable = match (&value, &id) {
+        (None, _) => "not JSON",
+        (Some(_), None) => "no event id",
+        (Some(_), Some(_)) => "not an event shape the shop applies",
+    };
     Reading {
         // Without an id of its own, the body's hash stands in: Stripe's retries of
         // it are then one row, as an event's are.
         id: id.map_or_else(
             || format!("unreadable_{}", crate::server::sha256_hex(body)),
-            str::to_owned,
+            EventId::into_string,
         ),
         kind: text("type")
             .filter(|kind| kind_ok(kind))
@@ -102,19 +119,8 @@ fn read_event(body: &[u8]) -> Reading {
             .to_owned(),
         livemode: field("livemode").and_then(serde_json::Value::as_bool),
         payment_intent: None,
-        unreadable: Some(match (&value, id) {
-            (None, _) => "not JSON",
-            (Some(_), None) => "no event id",
-            (Some(_), Some(_)) => "not an event shape the shop applies",
-        }),
+        unreadable: Some(unreadable),
     }
-}
-
-/// Stripe's event ids: `evt_` and letters, digits or underscores.
-fn event_id_ok(id: &str) -> bool {
-    id.starts_with("evt_")
-        && id.len() <= 255
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Event types: short, printable, no spaces.

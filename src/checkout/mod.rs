@@ -7,11 +7,16 @@
 
 mod form;
 mod payment;
+#[cfg(feature = "ssr")]
+pub mod server;
 mod summary;
+mod test_mode;
+
+pub use test_mode::{get_payment_mode, GetPaymentMode, TestModeRibbon};
 
 use crate::{
     components::notices::ErrorNotice,
-    domain::{OrderTotals, PaymentSession, ShippingOption, ShopError},
+    domain::{CheckoutSubmission, OrderTotals, PaymentSession, ShippingOption, ShopError},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -33,8 +38,7 @@ pub struct CheckoutStart {
 #[server(endpoint = "checkout/start")]
 pub async fn load_checkout() -> Result<CheckoutStart, ShopError> {
     use crate::server::shopper::{CartLookup, Shopper};
-    let shopper = Shopper::current()?;
-    let result = async {
+    Shopper::serve(|shopper| async move {
         let CartLookup::Live { id } = shopper.cart().await? else {
             return Ok(CheckoutStart {
                 totals: None,
@@ -53,9 +57,8 @@ pub async fn load_checkout() -> Result<CheckoutStart, ShopError> {
                 .and_then(|subtotal| OrderTotals::new(subtotal, priced.shipping)),
             shipping: priced.shipping,
         })
-    }
-    .await;
-    shopper.log_refusal(result)
+    })
+    .await
 }
 
 /// Step 2: prices the cart from the database, creates or reuses its draft order and
@@ -64,103 +67,43 @@ pub async fn load_checkout() -> Result<CheckoutStart, ShopError> {
 /// decides an amount.
 #[server(endpoint = "checkout/prepare")]
 pub async fn prepare_payment(shipping: String) -> Result<PaymentSession, ShopError> {
-    use crate::server::{checkout, shopper::Shopper};
-    let shopper = Shopper::current()?;
-    let result = async {
+    use crate::server::shopper::Shopper;
+    Shopper::serve(|shopper| async move {
         let shipping = match shipping.as_str() {
             "" => None,
             code => Some(ShippingOption::parse(code).ok_or_else(|| {
                 ShopError::BadRequest("that delivery option does not exist".into())
             })?),
         };
-        let cart_id = match shopper.existing_cart().await {
-            Err(ShopError::NotInCart) => return Err(ShopError::EmptyCart),
-            other => other?,
-        };
+        let cart_id = shopper.cart_to_check_out().await?;
         shopper.refuse_if_checkout_paused(&cart_id).await?;
-        let caller = checkout::Caller {
+        let caller = server::Caller {
             cart_id: &cart_id,
             ip: shopper.client_ip(),
         };
-        checkout::prepare(shopper.state(), &caller, shipping).await
-    }
-    .await;
-    shopper.log_refusal(result)
+        server::prepare(shopper.state(), &caller, shipping).await
+    })
+    .await
 }
 
 /// Step 4: re-validates contact and delivery and locks the order with the lines and
 /// prices the shopper saw, or refuses with the fresh total when the cart, a price or
 /// the PaymentIntent moved since the page priced it. Submits are limited per cart and
-/// per client IP, so a card tester cannot press Pay with card after card.
+/// per client IP, so a card tester cannot press Pay with card after card. The form's
+/// fields arrive flat (`email=..&name=..&payment_intent=..`), as a form posts them.
 #[server(endpoint = "checkout/submit")]
-#[allow(clippy::too_many_arguments)]
-pub async fn submit_order(
-    email: String,
-    name: String,
-    line1: String,
-    line2: String,
-    city: String,
-    region: String,
-    postal_code: String,
-    country: String,
-    shipping: String,
-    payment_intent: String,
-    cart_version: String,
-    total: String,
-) -> Result<(), ShopError> {
-    use crate::{
-        domain::DeliveryForm,
-        server::{checkout, shopper::Shopper},
-    };
-    let shopper = Shopper::current()?;
-    let result = async {
-        let details = DeliveryForm {
-            email,
-            name,
-            line1,
-            line2,
-            city,
-            region,
-            postal_code,
-            country,
-        }
-        .validate()
-        .map_err(ShopError::InvalidDetails)?;
-        let bad = |what: &str| ShopError::BadRequest(format!("{what} is missing or malformed"));
-        let shipping =
-            ShippingOption::parse(&shipping).ok_or_else(|| bad("the delivery option"))?;
-        let well_formed_id = payment_intent.len() <= 255
-            && payment_intent.starts_with("pi_")
-            && payment_intent
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !well_formed_id {
-            return Err(bad("the payment reference"));
-        }
-        let cart_version: i64 = cart_version.parse().map_err(|_| bad("the cart version"))?;
-        let total_minor: i64 = total.parse().map_err(|_| bad("the total"))?;
-        let cart_id = match shopper.existing_cart().await {
-            Err(ShopError::NotInCart) => return Err(ShopError::EmptyCart),
-            other => other?,
-        };
+pub async fn submit_order(#[server(flatten)] form: CheckoutSubmission) -> Result<(), ShopError> {
+    use crate::server::shopper::Shopper;
+    Shopper::serve(|shopper| async move {
+        let submission = form.parse()?;
+        let cart_id = shopper.cart_to_check_out().await?;
         shopper.refuse_if_checkout_paused(&cart_id).await?;
         shopper.count_submit(&cart_id)?;
-        checkout::submit(
-            shopper.state(),
-            &cart_id,
-            &checkout::Submission {
-                payment_intent: &payment_intent,
-                cart_version,
-                total_minor,
-                shipping,
-                details: &details,
-            },
-        )
-        .await
-        .map(|_order| ())
-    }
-    .await;
-    shopper.log_refusal(result)
+        server::submit(shopper.state(), &cart_id, &submission)
+            .await
+            .map(|_order| ())
+    })
+    .await
 }
 
 /// The checkout page.

@@ -7,10 +7,13 @@ use leptos::prelude::*;
 /// Whether the shop takes pretend payments.
 #[server(endpoint = "payment-mode")]
 pub async fn get_payment_mode() -> Result<PaymentMode, ShopError> {
-    let state = crate::server::shopper::Shopper::current()?;
-    Ok(PaymentMode {
-        test_mode: state.state().payments.test_mode,
+    use crate::server::shopper::Shopper;
+    Shopper::serve(|shopper| async move {
+        Ok(PaymentMode {
+            test_mode: shopper.state().payments.test_mode,
+        })
     })
+    .await
 }
 
 /// A ribbon across the top of the page in test mode; nothing with live keys.

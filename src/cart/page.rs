@@ -1,76 +1,13 @@
 //! `/cart`: the lines in the cart, with steppers, removal and the subtotal.
 
+use super::use_cart_state;
 use crate::{
-    components::{
-        cart_state::use_cart_state,
-        notices::{ActionOutcome, ErrorNotice},
-    },
-    domain::{CartLine, CartView, ShopError},
+    components::notices::{ActionOutcome, ErrorNotice},
+    domain::{CartLine, CartView},
 };
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 use leptos_router::components::A;
-
-/// The shopper's cart, priced from the database now.
-#[server(endpoint = "cart")]
-pub async fn get_cart() -> Result<CartView, ShopError> {
-    use crate::server::shopper::Shopper;
-    let shopper = Shopper::current()?;
-    let cart = shopper.cart_view().await;
-    shopper.log_refusal(cart)
-}
-
-/// Sets a line to exactly `quantity`, within the stock and the per-line limit.
-#[server(endpoint = "cart/quantity")]
-pub async fn set_quantity(product_id: String, quantity: String) -> Result<CartView, ShopError> {
-    use crate::{
-        domain::{ProductId, Quantity},
-        server::{
-            shopper::{now, Shopper},
-            store::LineChange,
-        },
-    };
-    let shopper = Shopper::current()?;
-    let result = async {
-        let product = ProductId::parse(&product_id).ok_or(ShopError::UnknownProduct)?;
-        let quantity = Quantity::parse(&quantity)?;
-        let cart = shopper.existing_cart().await?;
-        let store = &shopper.state().store;
-        store
-            .change_line(
-                &cart,
-                &product,
-                LineChange::Set(quantity),
-                now(),
-                shopper.expires_at(),
-            )
-            .await?;
-        store.cart_view(&cart).await
-    }
-    .await;
-    shopper.log_refusal(result)
-}
-
-/// Takes a product out of the cart altogether.
-#[server(endpoint = "cart/remove")]
-pub async fn remove_from_cart(product_id: String) -> Result<CartView, ShopError> {
-    use crate::{
-        domain::ProductId,
-        server::shopper::{now, Shopper},
-    };
-    let shopper = Shopper::current()?;
-    let result = async {
-        let product = ProductId::parse(&product_id).ok_or(ShopError::UnknownProduct)?;
-        let cart = shopper.existing_cart().await?;
-        let store = &shopper.state().store;
-        store
-            .remove_line(&cart, &product, now(), shopper.expires_at())
-            .await?;
-        store.cart_view(&cart).await
-    }
-    .await;
-    shopper.log_refusal(result)
-}
 
 /// The cart page.
 #[component]

@@ -1,20 +1,18 @@
-//! Steps 2 and 4 of DESIGN.md's payment flow: price the cart, keep the order's
+//! The checkout's server side (ssr only). Steps 2 and 4 of DESIGN.md's payment flow: price the cart, keep the order's
 //! PaymentIntent in step with it, and lock the order at submit.
 //!
 //! Money rules: every amount here comes from the database, never from the browser;
 //! every Stripe write carries an idempotency key derived from what it does, so a retry,
 //! a double click or two tabs never create a second PaymentIntent for the same state.
 
-use super::{
+use crate::domain::{CartView, OrderTotals, PaymentSession, ShippingOption, ShopError, Submission};
+use crate::server::{
     shopper::now,
     store::{CheckoutOrder, LockRequest, PricedCart, Recorded},
     stripe::{
         CreatePaymentIntent, IdempotencyKey, PaymentIntent, PaymentIntentStatus, StripeFailure,
     },
     AppState,
-};
-use crate::domain::{
-    CartView, DeliveryDetails, OrderTotals, PaymentSession, ShippingOption, ShopError,
 };
 use std::time::Duration;
 
@@ -143,24 +141,14 @@ fn under_way(status: PaymentIntentStatus) -> bool {
     )
 }
 
-/// What the shopper's page said when they pressed Pay.
-#[derive(Debug)]
-pub struct Submission<'a> {
-    pub payment_intent: &'a str,
-    pub cart_version: i64,
-    pub total_minor: i64,
-    pub shipping: ShippingOption,
-    pub details: &'a DeliveryDetails,
-}
-
 /// Locks the cart's order for payment, or refuses with the fresh total when the page
 /// is showing a price the PaymentIntent would not charge. The PaymentIntent is read
 /// back from Stripe first, so the lock holds only for what Stripe will really charge.
-#[tracing::instrument(skip(state, submission), fields(payment_intent = submission.payment_intent))]
+#[tracing::instrument(skip(state, submission), fields(payment_intent = %submission.payment_intent))]
 pub async fn submit(
     state: &AppState,
     cart_id: &str,
-    submission: &Submission<'_>,
+    submission: &Submission,
 ) -> Result<String, ShopError> {
     let _turn = state.cart_locks.lock(cart_id).await;
     // Compared before Stripe is called at all: the shop never asks Stripe about a
@@ -175,7 +163,7 @@ pub async fn submit(
     let owned = open
         .as_ref()
         .and_then(|open| open.current_payment_intent.as_deref())
-        == Some(submission.payment_intent);
+        == Some(submission.payment_intent.as_str());
     if !owned {
         tracing::info!("submit named a PaymentIntent that is not the order's current one");
         return Err(fresh_price(state, cart_id).await);
@@ -185,7 +173,7 @@ pub async fn submit(
         state
             .payments
             .client
-            .retrieve_payment_intent(submission.payment_intent),
+            .retrieve_payment_intent(submission.payment_intent.as_str()),
     )
     .await
     {
@@ -216,11 +204,11 @@ pub async fn submit(
         .lock_order(
             LockRequest {
                 cart_id,
-                payment_intent: submission.payment_intent,
+                payment_intent: submission.payment_intent.as_str(),
                 seen_cart_version: submission.cart_version,
                 seen_total: submission.total_minor,
                 shipping: submission.shipping,
-                details: submission.details,
+                details: &submission.details,
                 charged_minor,
                 hold_secs: i64::try_from(state.config.stock_hold.as_secs()).unwrap_or(i64::MAX),
             },
@@ -443,5 +431,5 @@ fn check_rate_limits(state: &AppState, caller: &Caller<'_>) -> Result<(), ShopEr
 
 /// The hash under which a client secret is kept: the confirmation page compares it.
 pub fn client_secret_hash(client_secret: &str) -> String {
-    super::sha256_hex(client_secret.as_bytes())
+    crate::server::sha256_hex(client_secret.as_bytes())
 }

@@ -8,6 +8,9 @@
 //! order's current PaymentIntent's (within an hour of its creation), or an
 //! order-access or cart cookie must own it.
 
+#[cfg(feature = "ssr")]
+mod server;
+
 use crate::domain::{OrderStatus, OrderView, ShopError};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
@@ -35,57 +38,27 @@ pub async fn load_confirmation(
     client_secret: String,
     order: String,
 ) -> Result<Confirmation, ShopError> {
-    use crate::server::{
-        checkout::client_secret_hash,
-        order_access,
-        shopper::{now, Shopper},
-        webhooks::signature::constant_time_eq,
-    };
-    let shopper = Shopper::current()?;
-    let result = async {
-        let store = &shopper.state().store;
+    use crate::{domain::PaymentIntentId, server::shopper::Shopper};
+    Shopper::serve(|shopper| async move {
         let order_id = if !payment_intent.is_empty() || !client_secret.is_empty() {
-            check_return_parameters(&payment_intent, &client_secret)?;
-            let owner = store
-                .payment_intent_owner(&payment_intent)
-                .await?
-                .ok_or(ShopError::OrderNotFound)?;
-            // Compared as hashes, in constant time, and only for the current
-            // PaymentIntent: a superseded one's secret opens nothing.
-            let matches = constant_time_eq(
-                client_secret_hash(&client_secret).as_bytes(),
-                owner.client_secret_hash.as_bytes(),
-            );
-            if !(matches && owner.is_current) {
-                return Err(ShopError::OrderNotFound);
+            let malformed = || {
+                ShopError::BadRequest("the payment details in this address are malformed".into())
+            };
+            let payment_intent = PaymentIntentId::parse(&payment_intent).ok_or_else(malformed)?;
+            if !payment_intent.issued(&client_secret) {
+                return Err(malformed());
             }
-            let held = holds_access(&shopper, &owner.order_id).await?;
-            // The secret lingers in the return address (history, shared links,
-            // screenshots), so it proves ownership only while the shopper could still
-            // be coming back from paying; after that a cookie must own the order.
-            let fresh =
-                owner.created_at > now().saturating_sub(order_access::CLIENT_SECRET_OPENS_FOR_SECS);
-            if !fresh && !held && !cart_owns(&shopper, &owner.cart_id).await? {
-                return Err(ShopError::OrderNotFound);
-            }
-            // A browser that already holds access keeps its cookie; others get one,
-            // beside the tokens of the orders they already hold.
-            if !held {
-                let token = order_access::generate();
-                store
-                    .grant_order_access(&owner.order_id, &order_access::hash(&token), now())
-                    .await?;
-                shopper.set_order_access(&shopper.order_access_tokens().with(token));
-            }
-            owner.order_id
+            server::order_returned_from_stripe(&shopper, &payment_intent, &client_secret).await?
         } else if !order.is_empty() {
-            owned_order(&shopper, &order).await?
+            server::owned_order(&shopper, &order).await?
         } else {
             return Err(ShopError::BadRequest(
                 "there is no order in this address".into(),
             ));
         };
-        let order = store
+        let order = shopper
+            .state()
+            .store
             .order_view(&order_id)
             .await?
             .ok_or(ShopError::OrderNotFound)?;
@@ -93,18 +66,16 @@ pub async fn load_confirmation(
             order,
             publishable_key: shopper.state().payments.publishable_key.clone(),
         })
-    }
-    .await;
-    shopper.log_refusal(result)
+    })
+    .await
 }
 
 /// The order's status now, for the page to follow until the webhook has landed.
 #[server(endpoint = "order/status")]
 pub async fn current_order_status(order: String) -> Result<OrderStatus, ShopError> {
     use crate::server::shopper::Shopper;
-    let shopper = Shopper::current()?;
-    let result = async {
-        let order_id = owned_order(&shopper, &order).await?;
+    Shopper::serve(|shopper| async move {
+        let order_id = server::owned_order(&shopper, &order).await?;
         let view = shopper
             .state()
             .store
@@ -112,86 +83,8 @@ pub async fn current_order_status(order: String) -> Result<OrderStatus, ShopErro
             .await?
             .ok_or(ShopError::OrderNotFound)?;
         Ok(view.status)
-    }
-    .await;
-    shopper.log_refusal(result)
-}
-
-/// The order with this reference, if the request's cookies own it.
-#[cfg(feature = "ssr")]
-async fn owned_order(
-    shopper: &crate::server::shopper::Shopper,
-    reference: &str,
-) -> Result<String, ShopError> {
-    let well_formed = reference.len() <= 64 && reference.bytes().all(|b| b.is_ascii_alphanumeric());
-    if !well_formed {
-        return Err(ShopError::OrderNotFound);
-    }
-    let (order_id, cart_id) = shopper
-        .state()
-        .store
-        .order_by_reference(reference)
-        .await?
-        .ok_or(ShopError::OrderNotFound)?;
-    if holds_access(shopper, &order_id).await? || cart_owns(shopper, &cart_id).await? {
-        Ok(order_id)
-    } else {
-        Err(ShopError::OrderNotFound)
-    }
-}
-
-/// Whether the request's order-access cookie holds a live token for this order.
-#[cfg(feature = "ssr")]
-async fn holds_access(
-    shopper: &crate::server::shopper::Shopper,
-    order_id: &str,
-) -> Result<bool, ShopError> {
-    let tokens = shopper.order_access_tokens();
-    if tokens.is_empty() {
-        return Ok(false);
-    }
-    shopper
-        .state()
-        .store
-        .has_order_access(order_id, &tokens.hashes(), access_since())
-        .await
-}
-
-/// Whether the request's cart cookie names this (live) cart.
-#[cfg(feature = "ssr")]
-async fn cart_owns(
-    shopper: &crate::server::shopper::Shopper,
-    cart_id: &str,
-) -> Result<bool, ShopError> {
-    use crate::server::shopper::CartLookup;
-    Ok(matches!(shopper.cart().await?, CartLookup::Live { id } if id == cart_id))
-}
-
-/// Access tokens granted before this moment have expired (the cookie's 90 days).
-#[cfg(feature = "ssr")]
-fn access_since() -> crate::server::store::UnixTime {
-    crate::server::shopper::now().saturating_sub(crate::server::order_access::LIFETIME_SECS as i64)
-}
-
-#[cfg(feature = "ssr")]
-/// Stripe's shapes, checked before anything (the database, Stripe.js) sees them:
-/// `pi_` and letters and digits; the secret is `{id}_secret_` and more of them.
-fn check_return_parameters(payment_intent: &str, client_secret: &str) -> Result<(), ShopError> {
-    let alphanumeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
-    let id_ok =
-        payment_intent.len() <= 255 && payment_intent.strip_prefix("pi_").is_some_and(alphanumeric);
-    let secret_ok = client_secret.len() <= 255
-        && client_secret
-            .strip_prefix(payment_intent)
-            .and_then(|rest| rest.strip_prefix("_secret_"))
-            .is_some_and(alphanumeric);
-    if id_ok && secret_ok {
-        Ok(())
-    } else {
-        Err(ShopError::BadRequest(
-            "the payment details in this address are malformed".into(),
-        ))
-    }
+    })
+    .await
 }
 
 /// The page.
@@ -406,32 +299,5 @@ mod client {
                 gave_up.try_set(true);
             });
         });
-    }
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    use super::check_return_parameters;
-
-    #[test]
-    fn return_parameters_must_have_stripes_shapes() {
-        assert!(check_return_parameters("pi_123abc", "pi_123abc_secret_XyZ9").is_ok());
-        for (id, secret) in [
-            ("", "pi_1_secret_a"),
-            ("pi_1", ""),
-            ("pi_", "pi__secret_a"),
-            ("ch_1", "ch_1_secret_a"),
-            ("pi_1", "pi_2_secret_a"),
-            ("pi_1", "pi_1_secret_"),
-            ("pi_1", "pi_1_secret_a<script>"),
-            ("pi_1'--", "pi_1'--_secret_a"),
-        ] {
-            assert!(
-                check_return_parameters(id, secret).is_err(),
-                "{id} {secret}"
-            );
-        }
-        let long = format!("pi_{}", "a".repeat(300));
-        assert!(check_return_parameters(&long, &format!("{long}_secret_a")).is_err());
     }
 }

@@ -85,9 +85,9 @@ pub use client::pay;
 mod client {
     use super::PaymentState;
     use crate::{
-        components::cart_state::use_cart_state,
-        domain::{DeliveryForm, Field, FieldErrors, PaymentSession, ShopError},
-        pages::checkout::{prepare_payment, submit_order},
+        cart::use_cart_state,
+        checkout::{prepare_payment, submit_order},
+        domain::{CheckoutSubmission, DeliveryForm, Field, FieldErrors, PaymentSession, ShopError},
         stripe_js::{self, BillingDetails, Elements, PaymentElement, Stripe},
     };
     use leptos::{prelude::*, task::spawn_local};
@@ -228,20 +228,13 @@ mod client {
         state.message.set(None);
         state.paying.set(true);
         spawn_local(async move {
-            let submitted = submit_order(
-                form.email.clone(),
-                form.name.clone(),
-                form.line1.clone(),
-                form.line2.clone(),
-                form.city.clone(),
-                form.region.clone(),
-                form.postal_code.clone(),
-                form.country.clone(),
-                session.shipping.code().to_owned(),
-                session.payment_intent.clone(),
-                session.cart_version.to_string(),
-                session.totals.total.minor().to_string(),
-            )
+            let submitted = submit_order(CheckoutSubmission {
+                details: form.clone(),
+                shipping: session.shipping.code().to_owned(),
+                payment_intent: session.payment_intent.clone(),
+                cart_version: session.cart_version.to_string(),
+                total: session.totals.total.minor().to_string(),
+            })
             .await;
             if let Err(error) = submitted {
                 match &error {

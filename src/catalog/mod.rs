@@ -1,11 +1,9 @@
-//! `/`: the catalog, with "Add to cart" on every product.
+//! The catalog (`/`), with "Add to cart" on every product.
 
 use crate::{
-    components::{
-        cart_state::use_cart_state,
-        notices::{ActionOutcome, ErrorNotice},
-    },
-    domain::{CartView, Product, ShopError},
+    cart::use_cart_state,
+    components::notices::{ActionOutcome, ErrorNotice},
+    domain::{Product, ShopError},
 };
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
@@ -14,42 +12,7 @@ use leptos_meta::Title;
 #[server(endpoint = "catalog/products")]
 pub async fn list_products() -> Result<Vec<Product>, ShopError> {
     use crate::server::shopper::Shopper;
-    let shopper = Shopper::current()?;
-    let products = shopper.state().store.products().await;
-    shopper.log_refusal(products)
-}
-
-/// Adds `quantity` of a product to the shopper's cart, starting a cart if needed.
-/// Arguments arrive as text because they come from a form: they are parsed here,
-/// and stock and limits are checked against the database.
-#[server(endpoint = "cart/add")]
-pub async fn add_to_cart(product_id: String, quantity: String) -> Result<CartView, ShopError> {
-    use crate::{
-        domain::{ProductId, Quantity},
-        server::{
-            shopper::{now, Shopper},
-            store::LineChange,
-        },
-    };
-    let shopper = Shopper::current()?;
-    let result = async {
-        let product = ProductId::parse(&product_id).ok_or(ShopError::UnknownProduct)?;
-        let quantity = Quantity::parse(&quantity)?;
-        let cart = shopper.cart_or_new().await?;
-        let store = &shopper.state().store;
-        store
-            .change_line(
-                &cart,
-                &product,
-                LineChange::Add(quantity),
-                now(),
-                shopper.expires_at(),
-            )
-            .await?;
-        store.cart_view(&cart).await
-    }
-    .await;
-    shopper.log_refusal(result)
+    Shopper::serve(|shopper| async move { shopper.state().store.products().await }).await
 }
 
 /// The catalog page.

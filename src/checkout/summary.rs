@@ -1,10 +1,7 @@
 //! The order summary: lines with quantity steppers and Remove, then the totals.
 
 use super::payment::PaymentState;
-use crate::{
-    components::{cart_state::use_cart_state, notices::ErrorNotice},
-    domain::CartLine,
-};
+use crate::{cart::use_cart_state, components::notices::ErrorNotice, domain::CartLine};
 use leptos::{form::ActionForm, prelude::*};
 
 /// Lines from the live cart; totals from the server's last pricing of it.

@@ -2,13 +2,8 @@
 //! per kind of change. Any completed change refetches the cart, so the header badge
 //! and the cart page never disagree.
 
-use crate::{
-    domain::{CartView, ShopError},
-    pages::{
-        cart::{get_cart, RemoveFromCart, SetQuantity},
-        catalog::AddToCart,
-    },
-};
+use super::api::{get_cart, AddToCart, RemoveFromCart, SetQuantity};
+use crate::domain::{CartView, ShopError};
 use leptos::{prelude::*, server::ServerActionError};
 use leptos_router::hooks::use_query_map;
 

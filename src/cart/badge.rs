@@ -1,0 +1,41 @@
+//! What every page shows of the cart: the count in the header, and a notice when the
+//! cart the cookie named is gone.
+
+use super::use_cart_state;
+use crate::domain::{CartNotice, ShopError};
+use leptos::prelude::*;
+
+/// The number of items in the cart, for the header's cart link.
+#[component]
+pub fn CartBadge() -> impl IntoView {
+    let state = use_cart_state();
+    let count = move || state.loaded().map(|cart| cart.item_count()).unwrap_or(0);
+    view! {
+        <Transition fallback=|| view! { <span class="cart-count">"0"</span> }>
+            <span class="cart-count" data-testid="cart-count">
+                {count}
+            </span>
+        </Transition>
+    }
+}
+
+/// Tells the shopper, on whichever page they land, that the cart their cookie named
+/// is gone (expired, or never ours) and a new one will start.
+#[component]
+pub fn LostCartNotice() -> impl IntoView {
+    let state = use_cart_state();
+    let lost = move || {
+        state
+            .loaded()
+            .is_some_and(|cart| cart.notice == Some(CartNotice::Expired))
+    };
+    view! {
+        <Transition fallback=|| ()>
+            <Show when=lost>
+                <p class="notice notice-info" role="status">
+                    {ShopError::CartExpired.to_string()}
+                </p>
+            </Show>
+        </Transition>
+    }
+}
