@@ -390,9 +390,8 @@ impl Store {
         if fulfilling {
             crash_point::reached("fulfil.before_commit");
         }
-        tx.commit()
-            .await
-            .map_err(database_error("committing a fulfilment"))?;
+        self.commit_stock_change(tx, "committing a fulfilment")
+            .await?;
         if fulfilling {
             crash_point::reached("fulfil.committed");
         }

@@ -210,9 +210,8 @@ impl Store {
                 timeline(&mut tx, order_id, now, "stock hold lapsed: units released").await?;
             }
         }
-        tx.commit()
-            .await
-            .map_err(database_error("committing a hold release"))?;
+        self.commit_stock_change(tx, "committing a hold release")
+            .await?;
         Ok(true)
     }
 }

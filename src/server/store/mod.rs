@@ -10,6 +10,7 @@ use sqlx::{
 };
 use std::{str::FromStr, sync::Arc, time::Duration};
 
+mod catalog;
 mod commands;
 mod confirmation;
 mod fulfilment;
@@ -32,6 +33,8 @@ pub struct Store {
     shop_url: Arc<str>,
     /// When repeated declines pause a cart's checkout.
     failure_lock: FailureLock,
+    /// The catalog as last read (see [`catalog`]).
+    catalog: Arc<catalog::CatalogCache>,
 }
 
 /// Seconds since the Unix epoch: the portable timestamp of every table.
@@ -134,6 +137,7 @@ impl Store {
                 max_failures: 5,
                 window_secs: 15 * 60,
             },
+            catalog: Arc::default(),
         })
     }
 
@@ -171,9 +175,13 @@ impl Store {
     }
 
     /// The catalog in display order. Units held for submitted orders are not in
-    /// stock for anyone else.
+    /// stock for anyone else. Served from a snapshot while no stock has changed.
     #[tracing::instrument(skip(self))]
     pub async fn products(&self) -> Result<Vec<Product>, ShopError> {
+        if let Some(products) = self.catalog.fresh() {
+            return Ok(products.as_ref().clone());
+        }
+        let begun = self.catalog.begin_read();
         let rows: Vec<ProductRow> = sqlx::query_as(&format!(
             "SELECT p.id, p.name, p.description, p.price_minor, p.currency, p.image,
                  {} AS stock
@@ -183,7 +191,24 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(database_error("listing products"))?;
-        rows.into_iter().map(product_from_row).collect()
+        let products = rows
+            .into_iter()
+            .map(product_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.catalog.store(begun, Arc::new(products.clone()));
+        Ok(products)
+    }
+
+    /// Commits a transaction that may have changed what is available to buy (stock or
+    /// holds), then marks the catalog snapshot stale.
+    async fn commit_stock_change(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        doing: &'static str,
+    ) -> Result<(), ShopError> {
+        tx.commit().await.map_err(database_error(doing))?;
+        self.catalog.changed();
+        Ok(())
     }
 
     /// Finds the cart whose cookie token hashes to `token_hash`, expired or not.

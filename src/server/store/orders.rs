@@ -236,9 +236,8 @@ impl Store {
             None => insert_draft(&mut tx, cart_id, version, totals, shipping, now).await?,
         };
         let current = current_payment_intent(&mut tx, &id).await?;
-        tx.commit()
-            .await
-            .map_err(database_error("committing the open order"))?;
+        self.commit_stock_change(tx, "committing the open order")
+            .await?;
         Ok(CheckoutOrder {
             id,
             status,
@@ -461,9 +460,8 @@ impl Store {
         if was != OrderStatus::AwaitingPayment {
             timeline(&mut tx, &order.id, now, "submitted: awaiting payment").await?;
         }
-        tx.commit()
-            .await
-            .map_err(database_error("committing an order lock"))?;
+        self.commit_stock_change(tx, "committing an order lock")
+            .await?;
         Ok(order.id)
     }
 
