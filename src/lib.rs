@@ -23,6 +23,9 @@ pub mod stripe_js;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // Panic messages in the console are for developers; in release the hook and the
+    // formatting it pulls in would only add weight to every shopper's download.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
     if let Some(root) = web_sys::window()

@@ -10,6 +10,7 @@ pub mod fulfilment;
 pub mod health;
 pub mod logging;
 pub mod order_access;
+pub mod page_cache;
 pub mod rate_limit;
 pub mod security;
 pub mod server_fn_status;

@@ -3,7 +3,7 @@
 use super::{
     expired_carts,
     fulfilment::{self, mail::MailSender},
-    health, logging,
+    health, logging, page_cache,
     rate_limit::PaymentLimits,
     security::{self, ContentSecurityPolicy, CspNonce},
     server_fn_status,
@@ -206,6 +206,10 @@ pub fn router(state: AppState) -> Router {
         .route(security::WEBHOOK_PATH, post(webhooks::receive))
         .with_state(state.clone())
         .layer(middleware::from_fn(logging::log_request));
+    let catalog_pages = page_cache::CatalogPages {
+        cache: page_cache::PageCache::default(),
+        store: state.store.clone(),
+    };
     let pages = Router::new()
         .route("/healthz", get(health::healthz))
         .leptos_routes_with_context(&state, routes, page_context, move || shell(options.clone()))
@@ -215,11 +219,16 @@ pub fn router(state: AppState) -> Router {
         >(fallback_context, shell))
         .with_state(state)
         // The last layer added runs first: request log, security headers and CSP,
-        // compression, the cross-site check, then server-function error statuses.
+        // compression, the anonymous catalog page's cache, the cross-site check, then
+        // server-function error statuses.
         .layer(middleware::from_fn(server_fn_status::server_fn_status))
         .layer(middleware::from_fn_with_state(
             public_origin,
             security::reject_cross_site_posts,
+        ))
+        .layer(middleware::from_fn_with_state(
+            catalog_pages,
+            page_cache::serve,
         ))
         .layer(page_compression())
         .layer(middleware::from_fn_with_state(

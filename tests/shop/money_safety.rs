@@ -377,6 +377,23 @@ async fn the_last_units_go_to_the_first_to_submit_and_nobody_pays_for_goods_that
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn units_held_at_submit_are_sold_out_on_the_cached_catalog_at_once() {
+    let (_stripe, mut shop) = shop_with_webhooks(|_| {}).await;
+    let scoops = |page: &str| {
+        let scoop = &page[page.find("Copper Coffee Scoop").unwrap()..];
+        scoop[..scoop.find("</article>").unwrap()].to_owned()
+    };
+    // A visitor's page is rendered and kept for everyone without a cart.
+    assert!(scoops(&shop.stranger().page("/").await).contains("Only 3 left"));
+    shop.submitted_order("copper-scoop", "3").await;
+    // Within the cache's second: the hold's commit dropped the kept page.
+    assert!(
+        scoops(&shop.stranger().page("/").await).contains("Sold out"),
+        "the next visitor sees the held units as gone"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lapsed_stock_hold_returns_the_units_and_cancels_the_payment_intent() {
     let (stripe, mut shop) = shop_with_webhooks(|_| {}).await;
     let pool = db(&shop).await;

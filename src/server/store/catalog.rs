@@ -70,6 +70,12 @@ impl CatalogCache {
         }
     }
 
+    /// How many stock changes have been committed: what is rendered from the catalog
+    /// is current while this stays the same.
+    pub fn version(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
+    }
+
     /// Marks every snapshot taken so far stale.
     pub fn changed(&self) {
         self.changes.fetch_add(1, Ordering::AcqRel);

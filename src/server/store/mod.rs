@@ -199,6 +199,12 @@ impl Store {
         Ok(products)
     }
 
+    /// Goes up with every committed change of stock or holds: a page rendered from the
+    /// catalog is current while this stays the same.
+    pub fn catalog_version(&self) -> u64 {
+        self.catalog.version()
+    }
+
     /// Commits a transaction that may have changed what is available to buy (stock or
     /// holds), then marks the catalog snapshot stale.
     async fn commit_stock_change(
