@@ -121,3 +121,37 @@ install_build_tools() {
   step "cargo-leptos" "22 minutes when missing" install_cargo_leptos
   step "wasm-bindgen CLI" "4 minutes when missing" install_wasm_bindgen
 }
+
+# start_release_shop DIR SHOP_PORT EMULATOR_PORT: the release shop in external-emulator
+# mode beside a standalone release emulator on 127.0.0.2 (another site, as Stripe is),
+# with fixed test keys, both logging to DIR; waits until the shop answers. Exports
+# SHOP_URL, EMULATOR_URL, STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY for the
+# caller's other servers, and appends the process ids to the caller's `pids` array.
+start_release_shop() {
+  local dir="$1" shop_port="$2" emulator_port="$3"
+  local target="${CARGO_TARGET_DIR:-$ROOT/target}" wh=whsec_benchmarks0000
+  export STRIPE_SECRET_KEY=sk_test_benchmarks0000 STRIPE_PUBLISHABLE_KEY=pk_test_benchmarks0000
+  export SHOP_URL="http://127.0.0.1:$shop_port" EMULATOR_URL="http://127.0.0.2:$emulator_port"
+  "$target/release/stripe-emulator" --host 127.0.0.2 --port "$emulator_port" \
+    --secret-key "$STRIPE_SECRET_KEY" --publishable-key "$STRIPE_PUBLISHABLE_KEY" --webhook-secret "$wh" \
+    --webhook-url "$SHOP_URL/webhooks/stripe" >"$dir/emulator.log" 2>&1 &
+  pids+=($!)
+  STRIPE_WEBHOOK_SECRET="$wh" STRIPE_API_BASE="$EMULATOR_URL" \
+    STRIPE_JS_URL="$EMULATOR_URL/js.stripe.com/v3/" \
+    LISTEN_ADDR="127.0.0.1:$shop_port" DATA_DIR="$dir/shop" DATABASE_URL="sqlite://$dir/shop.db" \
+    LEPTOS_SITE_ROOT="$ROOT/target/site" LEPTOS_OUTPUT_NAME=storefront LEPTOS_ENV=PROD RUST_LOG=warn \
+    "$target/release/storefront" >"$dir/shop.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 150); do
+    curl -fs "$SHOP_URL/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  cat "$dir/shop.log" >&2
+  return 1
+}
+
+# stop_pids: ends what start_release_shop (and the caller) started.
+stop_pids() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
