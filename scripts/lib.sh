@@ -82,7 +82,7 @@ install_cargo_leptos() {
   if cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
     echo "cargo-leptos $CARGO_LEPTOS_VERSION: present"
   else
-    echo "Building cargo-leptos $CARGO_LEPTOS_VERSION (only the first time: about 17 minutes on 2 cores)"
+    echo "Building cargo-leptos $CARGO_LEPTOS_VERSION (only the first time: about 19 minutes on 2 cores)"
     cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
   fi
 }
@@ -118,7 +118,7 @@ install_chromium() {
 install_build_tools() {
   step "wasm target" "seconds" install_wasm_target
   step "wasm-opt (binaryen from npm)" "10 seconds when missing" install_wasm_opt
-  step "cargo-leptos" "22 minutes when missing" install_cargo_leptos
+  step "cargo-leptos" "19 minutes when missing" install_cargo_leptos
   step "wasm-bindgen CLI" "4 minutes when missing" install_wasm_bindgen
 }
 
