@@ -187,6 +187,9 @@ async fn steady(args: &[String]) -> anyhow::Result<()> {
     };
     let rate: u32 = rate.parse().context("RATE")?;
     let seconds: u32 = seconds.parse().context("SECONDS")?;
+    if rate == 0 || seconds == 0 {
+        bail!("RATE and SECONDS must be at least 1");
+    }
     let mut headers = reqwest::header::HeaderMap::new();
     for (name, value) in BROWSER_HEADERS {
         headers.insert(name, HeaderValue::from_static(value));

@@ -19,7 +19,7 @@ use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::Next,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use bytes::Bytes;
 use flate2::{write::DeflateEncoder, Compression};
@@ -32,13 +32,16 @@ use std::{
 /// The longest a rendered page is served, stock changes or not.
 pub const MAX_AGE: Duration = Duration::from_secs(1);
 
-/// A page bigger than this is not kept.
-const MAX_PAGE: usize = 1 << 20;
+/// The most of a rendered page this reads (the catalog is about 13 KB).
+const MAX_PAGE: usize = 8 << 20;
 
 /// The anonymous catalog page, when one is cached.
 #[derive(Clone, Default)]
 pub struct PageCache {
     page: Arc<RwLock<Option<Arc<CachedPage>>>>,
+    /// Held by the one request that renders a missing page for everyone; requests
+    /// arriving meanwhile render for themselves rather than wait or pile up.
+    rendering: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// What a catalog change counter and a clock say about a cached page.
@@ -73,6 +76,9 @@ pub async fn serve(State(pages): State<CatalogPages>, request: Request, next: Ne
     if let Some(page) = pages.cache.fresh(version) {
         return page.response(&nonce, gzip);
     }
+    let Ok(_rendering) = pages.cache.rendering.try_lock() else {
+        return next.run(request).await;
+    };
     let response = next.run(request).await;
     if response.status() != StatusCode::OK
         || response.headers().contains_key(header::SET_COOKIE)
@@ -82,8 +88,16 @@ pub async fn serve(State(pages): State<CatalogPages>, request: Request, next: Ne
     }
     let (parts, body) = response.into_parts();
     let Ok(html) = to_bytes(body, MAX_PAGE).await else {
-        return Response::from_parts(parts, Body::from("the page could not be rendered"));
+        tracing::error!("the catalog page could not be rendered, or is over {MAX_PAGE} bytes");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
+    // A page showing an error (the catalog could not be read) is not for everyone.
+    if html
+        .windows(ERROR_NOTICE.len())
+        .any(|window| window == ERROR_NOTICE)
+    {
+        return Response::from_parts(parts, Body::from(html));
+    }
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -100,6 +114,9 @@ pub async fn serve(State(pages): State<CatalogPages>, request: Request, next: Ne
     }
 }
 
+/// The class of [`crate::components::notices::ErrorNotice`].
+const ERROR_NOTICE: &[u8] = b"notice-error";
+
 /// Only what renders the same for everyone: no cookie, no query, a plain GET of `/`.
 fn cacheable(request: &Request) -> bool {
     request.method() == Method::GET
@@ -108,24 +125,35 @@ fn cacheable(request: &Request) -> bool {
         && !request.headers().contains_key(header::COOKIE)
 }
 
-/// Whether the client takes gzip (and has not refused it with `q=0`).
+/// Whether the client takes gzip: named with a weight above zero, or, when not
+/// named, covered by `*` with a weight above zero.
 fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
+    let mut gzip = None;
+    let mut any = None;
+    for coding in headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or_default();
-            let refused = parts.any(|param| {
-                param
-                    .strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q == 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
+    {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let weight = parts
+            .find_map(|param| {
+                let (key, value) = param.split_once('=')?;
+                key.trim()
+                    .eq_ignore_ascii_case("q")
+                    .then(|| value.trim().parse::<f32>().ok())
+                    .flatten()
+            })
+            .unwrap_or(1.0);
+        if name.eq_ignore_ascii_case("gzip") {
+            gzip = Some(weight);
+        } else if name == "*" {
+            any = Some(weight);
+        }
+    }
+    gzip.or(any).is_some_and(|weight| weight > 0.0)
 }
 
 impl PageCache {
@@ -322,6 +350,8 @@ mod tests {
         assert!(with("*"));
         assert!(!with("br"));
         assert!(!with("gzip;q=0, br"));
+        assert!(!with("gzip;Q=0, *"), "named and refused, whatever * says");
+        assert!(!with("br, *;q=0"));
         assert!(!accepts_gzip(&HeaderMap::new()));
     }
 }

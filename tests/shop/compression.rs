@@ -34,7 +34,10 @@ async fn pages_are_compressed_for_browsers_that_accept_brotli() {
         .contains("accept-encoding"));
     let compressed = response.bytes().await.unwrap();
     let page = brotli_text(&compressed);
-    assert!(page.contains("Your cart is empty"), "the cart page, decompressed");
+    assert!(
+        page.contains("Your cart is empty"),
+        "the cart page, decompressed"
+    );
     assert!(
         compressed.len() < page.len(),
         "{} bytes compressed from {}",

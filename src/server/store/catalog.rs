@@ -3,7 +3,7 @@
 //! lapses, so most renders need no database round trip at all.
 //!
 //! Every commit that can change what is available (stock or holds) marks the
-//! snapshot stale ([`super::Store::commit_stock_change`]); a snapshot is also never
+//! snapshot stale (`Store::commit_changes`); a snapshot is also never
 //! older than [`MAX_AGE`], which bounds what another process writing to the same
 //! database (a second instance, a person with `sqlite3`) can leave unseen. Shown
 //! stock is advice: adding to the cart and submitting check the database itself.

@@ -306,6 +306,9 @@ impl Store {
             tracing::error!(order = %order.id, note = ?step.note, "ORDER NEEDS A PERSON: payment does not add up");
         }
         let mut fulfilled = false;
+        // Fulfilling takes stock (or, sold out, releases the holds); other moves may
+        // release holds. Either changes what the catalog shows.
+        let mut stock_changed = step.fulfil;
         if step.fulfil {
             match fulfil(&mut tx, &order, now).await? {
                 None => fulfilled = true,
@@ -358,7 +361,7 @@ impl Store {
                 // Goods go back on the shelf the moment this order cannot be paid as
                 // it stands (a retry after a failure holds them again at submit).
                 OrderStatus::PaymentFailed | OrderStatus::Canceled | OrderStatus::NeedsReview => {
-                    release_holds(&mut tx, &order.id).await?;
+                    stock_changed |= release_holds(&mut tx, &order.id).await?;
                 }
                 OrderStatus::Processing => {
                     extend_holds(&mut tx, &order.id, now.saturating_add(PROCESSING_HOLD_SECS))
@@ -390,7 +393,7 @@ impl Store {
         if fulfilling {
             crash_point::reached("fulfil.before_commit");
         }
-        self.commit_stock_change(tx, "committing a fulfilment")
+        self.commit_changes(tx, "committing a fulfilment", stock_changed)
             .await?;
         if fulfilling {
             crash_point::reached("fulfil.committed");

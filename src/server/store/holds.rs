@@ -55,13 +55,14 @@ pub(super) async fn hold_stock(
 pub(super) async fn release_holds(
     tx: &mut Transaction<'_, Sqlite>,
     order_id: &str,
-) -> Result<(), ShopError> {
-    sqlx::query("DELETE FROM stock_holds WHERE order_id = $1")
+) -> Result<bool, ShopError> {
+    let released = sqlx::query("DELETE FROM stock_holds WHERE order_id = $1")
         .bind(order_id)
         .execute(&mut **tx)
         .await
-        .map_err(database_error("releasing held stock"))?;
-    Ok(())
+        .map_err(database_error("releasing held stock"))?
+        .rows_affected();
+    Ok(released > 0)
 }
 
 /// Keeps `order_id`'s holds until `expires_at` (a processing payment: money is
@@ -210,7 +211,7 @@ impl Store {
                 timeline(&mut tx, order_id, now, "stock hold lapsed: units released").await?;
             }
         }
-        self.commit_stock_change(tx, "committing a hold release")
+        self.commit_changes(tx, "committing a hold release", true)
             .await?;
         Ok(true)
     }

@@ -205,15 +205,18 @@ impl Store {
         self.catalog.version()
     }
 
-    /// Commits a transaction that may have changed what is available to buy (stock or
-    /// holds), then marks the catalog snapshot stale.
-    async fn commit_stock_change(
+    /// Commits a transaction, then, when it changed what is available to buy (stock
+    /// or holds), marks the catalog snapshot stale.
+    async fn commit_changes(
         &self,
         tx: sqlx::Transaction<'static, sqlx::Sqlite>,
         doing: &'static str,
+        stock_changed: bool,
     ) -> Result<(), ShopError> {
         tx.commit().await.map_err(database_error(doing))?;
-        self.catalog.changed();
+        if stock_changed {
+            self.catalog.changed();
+        }
         Ok(())
     }
 

@@ -162,6 +162,7 @@ impl Store {
         let mut tx = self.begin_write("starting an order change").await?;
         refuse_if_paused(&mut tx, cart_id, now).await?;
         let open = open_order_row(&mut tx, cart_id).await?;
+        let mut units_released = false;
 
         let (id, status, generation) = match open {
             Some(order) => {
@@ -212,7 +213,7 @@ impl Store {
                         "canceled: the cart changed after submit",
                     )
                     .await?;
-                    release_holds(&mut tx, &order.id).await?;
+                    units_released = release_holds(&mut tx, &order.id).await?;
                     let superseded: Vec<String> = sqlx::query_scalar(
                         "SELECT id FROM order_payment_intents WHERE order_id = $1 AND is_current = 1",
                     )
@@ -236,7 +237,7 @@ impl Store {
             None => insert_draft(&mut tx, cart_id, version, totals, shipping, now).await?,
         };
         let current = current_payment_intent(&mut tx, &id).await?;
-        self.commit_stock_change(tx, "committing the open order")
+        self.commit_changes(tx, "committing the open order", units_released)
             .await?;
         Ok(CheckoutOrder {
             id,
@@ -460,7 +461,7 @@ impl Store {
         if was != OrderStatus::AwaitingPayment {
             timeline(&mut tx, &order.id, now, "submitted: awaiting payment").await?;
         }
-        self.commit_stock_change(tx, "committing an order lock")
+        self.commit_changes(tx, "committing an order lock", true)
             .await?;
         Ok(order.id)
     }
