@@ -193,6 +193,23 @@ test("deferred: submit, create the PaymentIntent, then confirm", async ({ page }
   await expect(page.getByText("Payment succeeded.")).toBeVisible();
 });
 
+test("the Stripe object has the shape @stripe/react-stripe-js checks, and the card-Element methods answer with an error", async ({ page }) => {
+  const checkout = new CheckoutPage(page);
+  await checkout.open();
+  const answers = await page.evaluate(async () => {
+    const stripe = (window as any).testPage.stripe;
+    // What <Elements stripe={..}> accepts as a Stripe object (react-stripe-js's isStripe).
+    const accepted = ["elements", "createToken", "createPaymentMethod", "confirmCardPayment"].every(
+      (name) => typeof stripe[name] === "function",
+    );
+    const card = await stripe.createPaymentMethod({ type: "card" });
+    return { accepted, type: card.error?.type, message: card.error?.message };
+  });
+  expect(answers.accepted).toBe(true);
+  expect(answers.type).toBe("invalid_request_error");
+  expect(answers.message).toContain("stripe.createPaymentMethod()");
+});
+
 test("integration errors throw as Stripe.js's do", async ({ page }) => {
   const checkout = new CheckoutPage(page);
   await checkout.open("redirect=if_required");
