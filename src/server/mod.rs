@@ -16,6 +16,7 @@ pub mod security;
 pub mod server_fn_status;
 pub mod shopper;
 pub mod startup;
+pub mod static_files;
 pub mod store;
 pub mod stripe;
 pub mod webhooks;

@@ -7,6 +7,7 @@ use super::{
     rate_limit::PaymentLimits,
     security::{self, ContentSecurityPolicy, CspNonce},
     server_fn_status,
+    static_files::{self, StaticFiles},
     store::{FailureLock, Store},
     stripe::{self, Payments},
     webhooks::{self, inbox::Inbox},
@@ -206,6 +207,17 @@ pub fn router(state: AppState) -> Router {
         .route(security::WEBHOOK_PATH, post(webhooks::receive))
         .with_state(state.clone())
         .layer(middleware::from_fn(logging::log_request));
+    // Release builds serve the site's files from memory; `cargo leptos watch` (a
+    // debug build) rewrites them while it runs, so it reads them from disk.
+    let static_files = if cfg!(debug_assertions) {
+        StaticFiles::default()
+    } else {
+        let root = std::path::Path::new(&*state.leptos_options.site_root);
+        StaticFiles::load(root).unwrap_or_else(|error| {
+            tracing::warn!(%error, root = %root.display(), "static files are read from disk");
+            StaticFiles::default()
+        })
+    };
     let catalog_pages = page_cache::CatalogPages {
         cache: page_cache::PageCache::default(),
         store: state.store.clone(),
@@ -219,8 +231,8 @@ pub fn router(state: AppState) -> Router {
         >(fallback_context, shell))
         .with_state(state)
         // The last layer added runs first: request log, security headers and CSP,
-        // compression, the anonymous catalog page's cache, the cross-site check, then
-        // server-function error statuses.
+        // compression, static files from memory, the anonymous catalog page's cache,
+        // the cross-site check, then server-function error statuses.
         .layer(middleware::from_fn(server_fn_status::server_fn_status))
         .layer(middleware::from_fn_with_state(
             public_origin,
@@ -229,6 +241,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             catalog_pages,
             page_cache::serve,
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(static_files),
+            static_files::serve,
         ))
         .layer(page_compression())
         .layer(middleware::from_fn_with_state(
