@@ -1,6 +1,7 @@
 //! Server-only code: configuration, state, the database, HTTP layers and start-up.
 //! Compiled only with the `ssr` feature, so none of it reaches the wasm bundle.
 
+pub mod accept_encoding;
 pub mod cart_cookie;
 pub mod config;
 pub mod cookies;

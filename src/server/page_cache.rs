@@ -13,11 +13,11 @@
 //! never older than [`MAX_AGE`]. Anything that could make the page differ (a cookie, a
 //! query string, a method other than GET) bypasses the cache.
 
-use super::security::CspNonce;
+use super::{accept_encoding, security::CspNonce};
 use axum::{
     body::{to_bytes, Body},
     extract::{Request, State},
-    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    http::{header, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -71,7 +71,7 @@ pub async fn serve(State(pages): State<CatalogPages>, request: Request, next: Ne
     let (Some(nonce), true) = (nonce, cacheable(&request)) else {
         return next.run(request).await;
     };
-    let gzip = accepts_gzip(request.headers());
+    let gzip = accept_encoding::accepts(request.headers(), "gzip");
     let version = pages.store.catalog_version();
     if let Some(page) = pages.cache.fresh(version) {
         return page.response(&nonce, gzip);
@@ -123,37 +123,6 @@ fn cacheable(request: &Request) -> bool {
         && request.uri().path() == "/"
         && request.uri().query().is_none()
         && !request.headers().contains_key(header::COOKIE)
-}
-
-/// Whether the client takes gzip: named with a weight above zero, or, when not
-/// named, covered by `*` with a weight above zero.
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    let mut gzip = None;
-    let mut any = None;
-    for coding in headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-    {
-        let mut parts = coding.split(';').map(str::trim);
-        let name = parts.next().unwrap_or_default();
-        let weight = parts
-            .find_map(|param| {
-                let (key, value) = param.split_once('=')?;
-                key.trim()
-                    .eq_ignore_ascii_case("q")
-                    .then(|| value.trim().parse::<f32>().ok())
-                    .flatten()
-            })
-            .unwrap_or(1.0);
-        if name.eq_ignore_ascii_case("gzip") {
-            gzip = Some(weight);
-        } else if name == "*" {
-            any = Some(weight);
-        }
-    }
-    gzip.or(any).is_some_and(|weight| weight > 0.0)
 }
 
 impl PageCache {
@@ -336,22 +305,5 @@ mod tests {
             HeaderValue::from_static("text/html")
         )
         .is_none());
-    }
-
-    #[test]
-    fn gzip_is_taken_unless_refused() {
-        let with = |value: &'static str| {
-            let mut headers = HeaderMap::new();
-            headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(value));
-            accepts_gzip(&headers)
-        };
-        assert!(with("gzip, deflate, br, zstd"));
-        assert!(with("br;q=1.0, gzip;q=0.5"));
-        assert!(with("*"));
-        assert!(!with("br"));
-        assert!(!with("gzip;q=0, br"));
-        assert!(!with("gzip;Q=0, *"), "named and refused, whatever * says");
-        assert!(!with("br, *;q=0"));
-        assert!(!accepts_gzip(&HeaderMap::new()));
     }
 }

@@ -5,10 +5,11 @@
 //! Loaded once at start-up, in production only (`LEPTOS_ENV=PROD`): `cargo leptos
 //! watch` rewrites the files while the server runs, so development reads the disk.
 
+use super::accept_encoding;
 use axum::{
     body::Body,
     extract::{Request, State},
-    http::{header, HeaderMap, HeaderValue, Method},
+    http::{header, HeaderValue, Method},
     middleware::Next,
     response::Response,
 };
@@ -126,7 +127,7 @@ pub async fn serve(
     let Some(asset) = asset else {
         return next.run(request).await;
     };
-    let accepted = |coding: &str| accepts(request.headers(), coding);
+    let accepted = |coding: &str| accept_encoding::accepts(request.headers(), coding);
     let (body, encoding) = match (&asset.brotli, &asset.gzip) {
         (Some(brotli), _) if accepted("br") => (brotli.clone(), Some("br")),
         (_, Some(gzip)) if accepted("gzip") => (gzip.clone(), Some("gzip")),
@@ -148,57 +149,9 @@ pub async fn serve(
     response
 }
 
-/// Whether `coding` is accepted with a weight above zero (named, or under `*`).
-fn accepts(headers: &HeaderMap, coding: &str) -> bool {
-    let mut named = None;
-    let mut any = None;
-    for entry in headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-    {
-        let mut parts = entry.split(';').map(str::trim);
-        let name = parts.next().unwrap_or_default();
-        let weight = parts
-            .find_map(|param| {
-                let (key, value) = param.split_once('=')?;
-                key.trim()
-                    .eq_ignore_ascii_case("q")
-                    .then(|| value.trim().parse::<f32>().ok())
-                    .flatten()
-            })
-            .unwrap_or(1.0);
-        if name.eq_ignore_ascii_case(coding) {
-            named = Some(weight);
-        } else if name == "*" {
-            any = Some(weight);
-        }
-    }
-    named.or(any).is_some_and(|weight| weight > 0.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn with(value: &'static str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(value));
-        headers
-    }
-
-    #[test]
-    fn codings_are_accepted_by_name_or_star_unless_weighed_zero() {
-        assert!(accepts(&with("gzip, deflate, br, zstd"), "br"));
-        assert!(accepts(&with("br;q=1.0, gzip;q=0.5"), "gzip"));
-        assert!(accepts(&with("*"), "br"));
-        assert!(!accepts(&with("gzip"), "br"));
-        assert!(!accepts(&with("gzip;q=0, br"), "gzip"));
-        assert!(!accepts(&with("gzip;Q=0, *"), "gzip"));
-        assert!(!accepts(&with("br, *;q=0"), "gzip"));
-        assert!(!accepts(&HeaderMap::new(), "gzip"));
-    }
 
     #[test]
     fn files_load_with_their_precompressed_siblings() {

@@ -7,6 +7,16 @@ use std::io::Read;
 
 const BROWSER_ENCODINGS: &str = "gzip, deflate, br, zstd";
 
+/// GETs `path` with the encodings a browser accepts; the body comes as sent.
+async fn get_as_a_browser(shop: &crate::helpers::TestShop, path: &str) -> reqwest::Response {
+    shop.client
+        .get(shop.url(path))
+        .header(header::ACCEPT_ENCODING, BROWSER_ENCODINGS)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn brotli_text(bytes: &[u8]) -> String {
     let mut text = String::new();
     brotli::Decompressor::new(bytes, 4096)
@@ -19,13 +29,7 @@ fn brotli_text(bytes: &[u8]) -> String {
 async fn pages_are_compressed_for_browsers_that_accept_brotli() {
     // (Not `/`: the anonymous catalog comes from its cache as gzip, below.)
     let shop = spawn_app().await;
-    let response = shop
-        .client
-        .get(shop.url("/cart"))
-        .header(header::ACCEPT_ENCODING, BROWSER_ENCODINGS)
-        .send()
-        .await
-        .unwrap();
+    let response = get_as_a_browser(&shop, "/cart").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[header::CONTENT_ENCODING], "br");
     assert!(response.headers()[header::VARY]
@@ -58,13 +62,7 @@ async fn pages_are_sent_plain_to_clients_that_ask_for_no_encoding() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tiny_responses_are_not_worth_compressing() {
     let shop = spawn_app().await;
-    let response = shop
-        .client
-        .get(shop.url("/healthz"))
-        .header(header::ACCEPT_ENCODING, BROWSER_ENCODINGS)
-        .send()
-        .await
-        .unwrap();
+    let response = get_as_a_browser(&shop, "/healthz").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
     assert_eq!(response.text().await.unwrap(), "ok\n");
@@ -92,13 +90,7 @@ async fn static_files_are_served_as_precompressed_at_build_time() {
         "pkg/storefront.css",
     ] {
         let precompressed = std::fs::read(site_file(&format!("{path}.br"))).unwrap();
-        let response = shop
-            .client
-            .get(shop.url(&format!("/{path}")))
-            .header(header::ACCEPT_ENCODING, BROWSER_ENCODINGS)
-            .send()
-            .await
-            .unwrap();
+        let response = get_as_a_browser(&shop, &format!("/{path}")).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         assert_eq!(response.headers()[header::CONTENT_ENCODING], "br", "{path}");
         assert_eq!(
@@ -133,13 +125,7 @@ async fn the_anonymous_catalog_comes_from_a_cache_yet_each_response_has_its_own_
     let shop = spawn_app().await;
     let mut nonces = Vec::new();
     for _ in 0..3 {
-        let response = shop
-            .client
-            .get(shop.url("/"))
-            .header(header::ACCEPT_ENCODING, BROWSER_ENCODINGS)
-            .send()
-            .await
-            .unwrap();
+        let response = get_as_a_browser(&shop, "/").await;
         assert_eq!(response.status(), StatusCode::OK);
         let nonce = csp_nonce(&response);
         let encoding = response.headers()[header::CONTENT_ENCODING]
