@@ -114,6 +114,17 @@ install_chromium() {
   fi
 }
 
+# PostgreSQL 15's server, which the tests start clusters of (the shop itself needs it
+# only when DATABASE_URL says postgres://).
+install_postgres() {
+  if [ -x /usr/lib/postgresql/15/bin/initdb ]; then
+    echo "PostgreSQL 15 server: present"
+  else
+    echo "Installing Debian's PostgreSQL 15 server for the tests"
+    apt_install postgresql-15
+  fi
+}
+
 # The tools both the dev loop and the tests need.
 install_build_tools() {
   step "wasm target" "seconds" install_wasm_target

@@ -8,18 +8,13 @@
 //! Prints figures; asserts nothing.
 
 use anyhow::Context;
-use sqlx::{
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
-    ConnectOptions, Connection,
-};
 use std::{
-    str::FromStr,
     sync::Arc,
     time::{Duration, Instant},
 };
 use storefront::server::{
     shopper::now,
-    store::{insert_events, InboxEvent, Store},
+    store::{insert_events, InboxEvent, InboxWriter, Store},
     stripe::{StripeKeys, StripeMode},
     webhooks::signature::sign,
     Application, Config,
@@ -77,12 +72,9 @@ async fn main() -> anyhow::Result<()> {
     let secret = Arc::new(secret);
     let refusing = Arc::new("whsec_not_the_shops".to_owned());
     let raw_url = format!("sqlite://{}", dir.join("raw.db").display());
-    Store::open(&raw_url).await?;
-    let mut raw = SqliteConnectOptions::from_str(&raw_url)?
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .connect()
-        .await?;
+    let raw_store = Store::open(&raw_url).await?;
+    // The inbox's own writer: on SQLite, a connection with `synchronous=FULL`.
+    let mut raw = InboxWriter::open(raw_store.pool(), &raw_url).await?;
     let (mut route, mut ceiling, mut single, mut batched) = (vec![], vec![], vec![], vec![]);
     for round in 0..ROUNDS {
         // 1. The route, 32 senders at once.
@@ -106,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
         }
         batched.push(20_000.0 / started.elapsed().as_secs_f64());
     }
-    raw.close().await?;
+    drop(raw);
     let (route_rate, ceiling, single_rate, batch_rate) = (
         median(&mut route),
         median(&mut ceiling),

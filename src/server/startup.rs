@@ -94,7 +94,7 @@ impl Application {
                 .context("pointing the embedded emulator's webhooks at the shop")?;
         }
         let stored = Arc::new(tokio::sync::Notify::new());
-        let inbox = Inbox::open(&config.database_url, stored.clone()).await?;
+        let inbox = Inbox::open(&store, &config.database_url, stored.clone()).await?;
         let mut leptos_options = leptos_options()?;
         leptos_options.site_addr = listener.local_addr()?;
         let state = AppState {

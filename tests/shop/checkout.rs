@@ -660,7 +660,7 @@ async fn overlapping_prepares_for_different_carts_leave_stripe_and_the_order_agr
 /// session, its PaymentIntent and the shop's database.
 async fn checkout_locking_after(
     limit: u32,
-) -> (TestStripe, TestShop, Value, String, sqlx::SqlitePool) {
+) -> (TestStripe, TestShop, Value, String, sqlx::AnyPool) {
     let (stripe, mut shop) = shop_with_webhooks(|config| {
         config.limits.failures_before_lock = limit;
     })
@@ -668,12 +668,12 @@ async fn checkout_locking_after(
     shop.add("stoneware-mug", "1").await;
     let session = prepare(&mut shop, "standard").await;
     let id = session["payment_intent"].as_str().unwrap().to_owned();
-    let pool = sqlx::SqlitePool::connect(&shop.database_url).await.unwrap();
+    let pool = crate::helpers::connect(&shop.database_url).await;
     (stripe, shop, session, id, pool)
 }
 
 /// Waits (bounded) until the failed order has counted `attempts` failures.
-async fn failures_counted(pool: &sqlx::SqlitePool, attempts: i64) -> i64 {
+async fn failures_counted(pool: &sqlx::AnyPool, attempts: i64) -> i64 {
     let mut failures = 0;
     for _ in 0..100 {
         // The order may already be cancelled: at the threshold its PaymentIntent is.

@@ -5,7 +5,6 @@
 use crate::helpers::{shop_with_webhooks, spawn_app_against, TestShop, TestStripe};
 use reqwest::{header, Method, Response, StatusCode};
 use serde_json::{json, Value};
-use sqlx::SqlitePool;
 use std::time::Duration;
 
 /// Calls `order/confirmation` with exactly these cookies.
@@ -207,7 +206,7 @@ async fn a_leaked_client_secret_stops_opening_the_order_after_an_hour() {
     let reference = body["order"]["reference"].as_str().unwrap().to_owned();
 
     // An hour and a minute on: the PaymentIntent's record is moved back in time.
-    let pool = SqlitePool::connect(&shop.database_url).await.unwrap();
+    let pool = crate::helpers::connect(&shop.database_url).await;
     let moved = sqlx::query(
         "UPDATE order_payment_intents SET created_at = created_at - 3660 WHERE id = $1",
     )
@@ -257,7 +256,7 @@ async fn a_leaked_client_secret_stops_opening_the_order_after_an_hour() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_purchase_does_not_lose_access_to_the_first() {
     let (stripe, mut shop) = shop_with_webhooks(|_| {}).await;
-    let pool = SqlitePool::connect(&shop.database_url).await.unwrap();
+    let pool = crate::helpers::connect(&shop.database_url).await;
     // The browser's order-access cookie, as it holds it after each return.
     let mut access: Option<String> = None;
     let jar = |shop: &TestShop, access: &Option<String>| {

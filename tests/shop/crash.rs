@@ -7,7 +7,7 @@
 use crate::helpers::{TestShop, TestStripe};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::{
     io::Read,
     net::SocketAddr,
@@ -26,6 +26,7 @@ fn start(
     stripe: &TestStripe,
     addr: SocketAddr,
     data_dir: &std::path::Path,
+    database_url: &str,
     crash_at: Option<&str>,
 ) -> ShopProcess {
     let keys = &stripe.running.keys;
@@ -35,6 +36,7 @@ fn start(
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("LISTEN_ADDR", addr.to_string())
         .env("DATA_DIR", data_dir)
+        .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "error")
         .env("STRIPE_SECRET_KEY", &keys.secret_key)
         .env("STRIPE_PUBLISHABLE_KEY", &keys.publishable_key)
@@ -111,7 +113,7 @@ impl ShopProcess {
     }
 }
 
-async fn stock(pool: &SqlitePool) -> i64 {
+async fn stock(pool: &AnyPool) -> i64 {
     sqlx::query_scalar("SELECT stock FROM products WHERE id = 'stoneware-mug'")
         .fetch_one(pool)
         .await
@@ -132,7 +134,7 @@ async fn submit_orders(addr: SocketAddr, database_url: &str, orders: usize) -> V
 /// Lets retried deliveries and the reconciler finish, then checks the invariants: every
 /// order paid and fulfilled once, stock taken once each, one confirmation each (sent),
 /// and every event the emulator delivered in the inbox, applied.
-async fn converges(stripe: &TestStripe, pool: &SqlitePool, orders: i64, stock_before: i64) {
+async fn converges(stripe: &TestStripe, pool: &AnyPool, orders: i64, stock_before: i64) {
     let mut paid = 0;
     for _ in 0..600 {
         stripe
@@ -203,12 +205,12 @@ async fn converges(stripe: &TestStripe, pool: &SqlitePool, orders: i64, stock_be
 }
 
 /// A fresh data directory and a free port, with the emulator delivering there.
-fn fresh_shop_site(stripe: &TestStripe) -> (SocketAddr, tempfile::TempDir, String) {
+async fn fresh_shop_site(stripe: &TestStripe) -> (SocketAddr, tempfile::TempDir, String) {
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = free.local_addr().unwrap();
     drop(free);
     let data_dir = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}", data_dir.path().join("shop.db").display());
+    let database_url = crate::database::fresh_database_url(data_dir.path()).await;
     stripe
         .running
         .emulator
@@ -220,23 +222,23 @@ fn fresh_shop_site(stripe: &TestStripe) -> (SocketAddr, tempfile::TempDir, Strin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_every_step_loses_nothing_and_fulfils_once() {
     let stripe = TestStripe::start().await;
-    let (addr, data_dir, database_url) = fresh_shop_site(&stripe);
-    let shop = start(&stripe, addr, data_dir.path(), None);
+    let (addr, data_dir, database_url) = fresh_shop_site(&stripe).await;
+    let shop = start(&stripe, addr, data_dir.path(), &database_url, None);
     wait_until_up(addr).await;
     let intents = submit_orders(addr, &database_url, POINTS.len()).await;
-    let pool = SqlitePool::connect(&database_url).await.unwrap();
+    let pool = crate::helpers::connect(&database_url).await;
     let stock_before = stock(&pool).await;
     shop.kill();
 
     // One payment per crash point, in the order a payment passes them: each run of the
     // shop dies at its point, and the next run picks up whatever it left.
     for (point, intent) in POINTS.iter().zip(&intents) {
-        let shop = start(&stripe, addr, data_dir.path(), Some(point));
+        let shop = start(&stripe, addr, data_dir.path(), &database_url, Some(point));
         stripe.confirm(intent, "pm_card_visa").await;
         shop.dies_at(point, &stripe).await;
     }
 
-    let shop = start(&stripe, addr, data_dir.path(), None);
+    let shop = start(&stripe, addr, data_dir.path(), &database_url, None);
     wait_until_up(addr).await;
     converges(&stripe, &pool, intents.len() as i64, stock_before).await;
     shop.kill();
@@ -245,11 +247,11 @@ async fn sigkill_at_every_step_loses_nothing_and_fulfils_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_staggered_moments_loses_nothing_and_fulfils_once() {
     let stripe = TestStripe::start().await;
-    let (addr, data_dir, database_url) = fresh_shop_site(&stripe);
-    let mut shop = start(&stripe, addr, data_dir.path(), None);
+    let (addr, data_dir, database_url) = fresh_shop_site(&stripe).await;
+    let mut shop = start(&stripe, addr, data_dir.path(), &database_url, None);
     wait_until_up(addr).await;
     let intents = submit_orders(addr, &database_url, 6).await;
-    let pool = SqlitePool::connect(&database_url).await.unwrap();
+    let pool = crate::helpers::connect(&database_url).await;
     let stock_before = stock(&pool).await;
 
     // Pay them all while killing the shop at staggered moments.
@@ -257,7 +259,7 @@ async fn sigkill_at_staggered_moments_loses_nothing_and_fulfils_once() {
         stripe.confirm(intent, "pm_card_visa").await;
         tokio::time::sleep(Duration::from_millis(15 * round as u64)).await;
         shop.kill();
-        shop = start(&stripe, addr, data_dir.path(), None);
+        shop = start(&stripe, addr, data_dir.path(), &database_url, None);
         wait_until_up(addr).await;
     }
 

@@ -3,7 +3,7 @@
 
 use crate::helpers::{lines, spawn_app, spawn_app_with, TestShop};
 use reqwest::StatusCode;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::time::Duration;
 use storefront::server::{
     expired_carts,
@@ -14,12 +14,12 @@ use storefront::server::{
 /// Long enough ago that the deletion's grace period has passed too.
 const TWO_DAYS_AGO: i64 = 2 * 24 * 3600;
 
-async fn count(pool: &SqlitePool, sql: &str) -> i64 {
+async fn count(pool: &AnyPool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
 
 /// Moves the expiry of the cart holding `product` into the past: its id.
-async fn expire_cart_holding(pool: &SqlitePool, product: &str) -> String {
+async fn expire_cart_holding(pool: &AnyPool, product: &str) -> String {
     let id: String = sqlx::query_scalar("SELECT cart_id FROM cart_lines WHERE product_id = $1")
         .bind(product)
         .fetch_one(pool)
@@ -34,7 +34,7 @@ async fn expire_cart_holding(pool: &SqlitePool, product: &str) -> String {
     id
 }
 
-async fn cart_exists(pool: &SqlitePool, id: &str) -> bool {
+async fn cart_exists(pool: &AnyPool, id: &str) -> bool {
     sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM carts WHERE id = $1")
         .bind(id)
         .fetch_one(pool)
@@ -43,7 +43,7 @@ async fn cart_exists(pool: &SqlitePool, id: &str) -> bool {
         == 1
 }
 
-async fn lines_of(pool: &SqlitePool, id: &str) -> i64 {
+async fn lines_of(pool: &AnyPool, id: &str) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM cart_lines WHERE cart_id = $1")
         .bind(id)
         .fetch_one(pool)
@@ -54,7 +54,7 @@ async fn lines_of(pool: &SqlitePool, id: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_abandoned_carts_is_deleted_once_expired() {
     let shop = spawn_app().await;
-    let pool = SqlitePool::connect(&shop.database_url).await.unwrap();
+    let pool = crate::helpers::connect(&shop.database_url).await;
     let mut live = shop.stranger();
     live.add("linen-apron", "1").await;
     let mut abandoned = shop.stranger();
@@ -130,7 +130,7 @@ async fn abandoned_carts_are_deleted_in_the_background() {
         config.expired_carts_every = Duration::from_millis(50);
     })
     .await;
-    let pool = SqlitePool::connect(&shop.database_url).await.unwrap();
+    let pool = crate::helpers::connect(&shop.database_url).await;
     let mut abandoned: TestShop = shop.stranger();
     abandoned.add("stoneware-mug", "1").await;
     let id = expire_cart_holding(&pool, "stoneware-mug").await;

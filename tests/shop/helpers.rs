@@ -1,7 +1,7 @@
 //! `spawn_app` and a small client that speaks like the shop's two kinds of caller.
 
 use reqwest::{header, redirect, Client, Response, StatusCode};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::{net::SocketAddr, time::Duration};
 use storefront::server::{Application, Config};
 use tempfile::TempDir;
@@ -41,6 +41,7 @@ pub async fn spawn_app() -> TestShop {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestShop {
     let data_dir = tempfile::tempdir().expect("temporary directory");
     let mut config = Config::for_tests(data_dir.path().to_path_buf());
+    config.database_url = crate::database::fresh_database_url(data_dir.path()).await;
     adjust(&mut config);
     let database_url = config.database_url.clone();
     let app = Application::build(config).await.expect("the shop starts");
@@ -467,17 +468,25 @@ pub fn cart_count(page: &str) -> Option<u32> {
 }
 
 /// A connection pool on the shop's own database, for what a test checks there.
-pub async fn db(shop: &TestShop) -> SqlitePool {
-    SqlitePool::connect(&shop.database_url).await.unwrap()
+pub async fn db(shop: &TestShop) -> AnyPool {
+    connect(&shop.database_url).await
 }
 
-pub async fn scalar(pool: &SqlitePool, sql: &str) -> i64 {
+/// A connection pool on the database at `url`, whichever engine it is on. (The
+/// tests' own checks are plain integers and text, which `Any` carries; the shop's
+/// store never uses it.)
+pub async fn connect(url: &str) -> AnyPool {
+    sqlx::any::install_default_drivers();
+    AnyPool::connect(url).await.unwrap()
+}
+
+pub async fn scalar(pool: &AnyPool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
 
 /// Polls `sql` (bounded: 15 s, room for a retry's backoff) until it reads `expected`;
 /// returns the last reading.
-pub async fn scalar_becomes(pool: &SqlitePool, sql: &str, expected: i64) -> i64 {
+pub async fn scalar_becomes(pool: &AnyPool, sql: &str, expected: i64) -> i64 {
     let mut reading = scalar(pool, sql).await;
     for _ in 0..300 {
         if reading == expected {
@@ -490,7 +499,7 @@ pub async fn scalar_becomes(pool: &SqlitePool, sql: &str, expected: i64) -> i64 
 }
 
 /// Waits (polling the database, bounded) until the order reaches `status`.
-pub async fn wait_for(pool: &SqlitePool, order: &str, status: &str) {
+pub async fn wait_for(pool: &AnyPool, order: &str, status: &str) {
     for _ in 0..200 {
         let now: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
             .bind(order)

@@ -2,7 +2,7 @@
 //! mail server would receive.
 
 use crate::helpers::{shop_with_webhooks, TestShop, TestStripe};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::{sync::Arc, time::Duration};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
@@ -95,7 +95,7 @@ async fn smtp_shop_paying_with(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_confirmation_goes_out_by_smtp_with_the_outbox_id_as_message_id() {
     let (_stripe, shop, messages) = smtp_shop_paying_with("pm_card_visa", 0).await;
-    let pool = sqlx::SqlitePool::connect(&shop.database_url).await.unwrap();
+    let pool = crate::helpers::connect(&shop.database_url).await;
     for _ in 0..100 {
         let sent: Option<(String, Option<i64>)> =
             sqlx::query_as("SELECT id, sent_at FROM outbox WHERE kind = 'order_confirmation'")
@@ -127,8 +127,8 @@ async fn a_mail_server_that_turns_mail_away_gets_it_again_later() {
     // The payment-failed email, through a server busy at the first attempt: kept in
     // the outbox with its error, retried after a backoff, delivered once.
     let (_stripe, shop, messages) = smtp_shop_paying_with("pm_card_chargeDeclined", 1).await;
-    let pool = SqlitePool::connect(&shop.database_url).await.unwrap();
-    let outbox = |pool: SqlitePool| async move {
+    let pool = crate::helpers::connect(&shop.database_url).await;
+    let outbox = |pool: AnyPool| async move {
         sqlx::query_as::<_, (String, i64, Option<String>, Option<i64>)>(
             "SELECT id, attempts, last_error, sent_at FROM outbox WHERE kind = 'payment_failed'",
         )

@@ -8,7 +8,7 @@ use crate::helpers::{
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::time::Duration;
 
 /// The session `prepare` answers, insisting it worked.
@@ -73,13 +73,13 @@ async fn stripe_reports(stripe: &TestStripe, payment_intent: &str, status: &str)
 }
 
 /// The last scoops went to one paid order: none left, and no hold outlives it.
-async fn all_scoops_sold_nothing_held(pool: &SqlitePool) {
+async fn all_scoops_sold_nothing_held(pool: &AnyPool) {
     let stock = "SELECT stock FROM products WHERE id = 'copper-scoop'";
     assert_eq!(scalar(pool, stock).await, 0);
     assert_eq!(scalar(pool, "SELECT COUNT(*) FROM stock_holds").await, 0);
 }
 
-async fn text(pool: &SqlitePool, sql: &str, bind: &str) -> String {
+async fn text(pool: &AnyPool, sql: &str, bind: &str) -> String {
     sqlx::query_scalar(sql)
         .bind(bind)
         .fetch_one(pool)
@@ -401,7 +401,11 @@ async fn a_lapsed_stock_hold_returns_the_units_and_cancels_the_payment_intent() 
     let id = session["payment_intent"].as_str().unwrap().to_owned();
     let order = order_of(&stripe, &id).await;
     assert_eq!(
-        scalar(&pool, "SELECT SUM(quantity) FROM stock_holds").await,
+        scalar(
+            &pool,
+            "SELECT CAST(SUM(quantity) AS BIGINT) FROM stock_holds"
+        )
+        .await,
         3
     );
     // STOCK_HOLD_MINUTES passed without a payment.
@@ -536,7 +540,11 @@ async fn a_payment_that_beat_the_lapse_of_its_hold_keeps_its_goods() {
         "the cancel was answered"
     );
     assert_eq!(
-        scalar(&pool, "SELECT SUM(quantity) FROM stock_holds").await,
+        scalar(
+            &pool,
+            "SELECT CAST(SUM(quantity) AS BIGINT) FROM stock_holds"
+        )
+        .await,
         3,
         "the units stay held for the payment that went through"
     );

@@ -160,7 +160,7 @@ async fn minting_fresh_carts_from_one_ip_is_refused_past_its_limit() {
     first.add("stoneware-mug", "1").await;
     shopper_at(&shop, "198.51.100.8").add("bud-vase", "1").await;
     let carts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM carts")
-        .fetch_one(&sqlx::SqlitePool::connect(&shop.database_url).await.unwrap())
+        .fetch_one(&crate::helpers::connect(&shop.database_url).await)
         .await
         .unwrap();
     assert_eq!(carts, 3);

@@ -7,9 +7,9 @@ use crate::helpers::{
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::time::Duration;
-use storefront::server::{shopper::now, webhooks::signature::sign};
+use storefront::server::{shopper::now, store::Engine, webhooks::signature::sign};
 
 async fn post_webhook(shop: &TestShop, body: &[u8], signature: Option<&str>) -> StatusCode {
     let mut request = shop
@@ -62,7 +62,7 @@ async fn checkout(shop: &mut TestShop, stripe: &TestStripe, product: &str) -> (S
 }
 
 /// The invariants of exactly one fulfilment of 2 × `product`.
-async fn fulfilled_once(pool: &SqlitePool, order: &str, product: &str, stock_before: i64) {
+async fn fulfilled_once(pool: &AnyPool, order: &str, product: &str, stock_before: i64) {
     let stock: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = $1")
         .bind(product)
         .fetch_one(pool)
@@ -363,13 +363,25 @@ async fn a_delivery_that_cannot_be_stored_gets_a_5xx_and_its_retry_is_kept() {
     let secret = stripe.running.keys.webhook_secret.clone();
     let pool = db(&shop).await;
     // The disk refuses the write (a trigger stands in for a full or failing disk).
-    sqlx::query(
-        "CREATE TRIGGER refuse BEFORE INSERT ON webhook_events
-         BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    let (refuse, allow): (&[&str], &str) = match crate::database::engine() {
+        Engine::Sqlite => (
+            &["CREATE TRIGGER refuse BEFORE INSERT ON webhook_events
+               BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"],
+            "DROP TRIGGER refuse",
+        ),
+        Engine::Postgres => (
+            &[
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql
+                 AS $$ BEGIN RAISE EXCEPTION 'disk I/O error'; END $$",
+                "CREATE TRIGGER refuse BEFORE INSERT ON webhook_events
+                 FOR EACH ROW EXECUTE FUNCTION refuse()",
+            ],
+            "DROP TRIGGER refuse ON webhook_events",
+        ),
+    };
+    for statement in refuse {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
     let body = event(
         "evt_unstored",
         false,
@@ -390,10 +402,7 @@ async fn a_delivery_that_cannot_be_stored_gets_a_5xx_and_its_retry_is_kept() {
         0
     );
     // Stripe's retry, once the disk is back, is stored.
-    sqlx::query("DROP TRIGGER refuse")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(allow).execute(&pool).await.unwrap();
     assert_eq!(deliver().await, StatusCode::OK);
     assert_eq!(
         scalar(
@@ -750,7 +759,7 @@ async fn an_event_that_keeps_failing_backs_off_then_is_parked_with_its_error() {
         StatusCode::OK
     );
     let pool = db(&shop).await;
-    let row = |pool: SqlitePool| async move {
+    let row = |pool: AnyPool| async move {
         sqlx::query_as::<_, (String, i64, i64, Option<String>)>(
             "SELECT status, attempts, next_attempt_at, last_error FROM webhook_events
              WHERE id = 'evt_keeps_failing'",

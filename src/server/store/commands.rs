@@ -2,9 +2,13 @@
 //! write the shop decides on is stored in the transaction that decides it, then sent
 //! by the command worker until Stripe answers.
 
-use super::{database_error, Store, UnixTime};
+use super::{
+    database_error,
+    engine::{execute, fetch_all, Tx},
+    Store, StoreError, UnixTime,
+};
 use crate::domain::ShopError;
-use sqlx::{FromRow, Sqlite, Transaction};
+use sqlx::FromRow;
 
 /// A command due to be sent.
 #[derive(Clone, Debug, FromRow)]
@@ -45,13 +49,15 @@ pub fn cancel_command_id(payment_intent: &str) -> String {
 /// A cancel already queued stays as it is; one parked earlier is sent again, since the
 /// shop has decided anew that this PaymentIntent must not be paid.
 pub(super) async fn queue_cancel(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     payment_intent: &str,
     order_id: &str,
     reason: &str,
     now: UnixTime,
-) -> Result<(), ShopError> {
-    sqlx::query(
+) -> Result<(), StoreError> {
+    execute!(
+tx,
+sqlx::query(
         "INSERT INTO stripe_commands
              (id, kind, payment_intent, order_id, reason, status, next_attempt_at, created_at)
          VALUES ($1, 'cancel_payment_intent', $2, $3, $4, 'pending', $5, $5)
@@ -64,8 +70,7 @@ pub(super) async fn queue_cancel(
     .bind(order_id)
     .bind(reason)
     .bind(now)
-    .execute(&mut **tx)
-    .await
+)
     .map_err(database_error("queueing a Stripe command"))?;
     tracing::info!(%payment_intent, order = %order_id, reason, "queued the cancel of a PaymentIntent");
     Ok(())
@@ -78,16 +83,18 @@ impl Store {
         now: UnixTime,
         limit: i64,
     ) -> Result<Vec<DueCommand>, ShopError> {
-        sqlx::query_as(
-            "SELECT id, kind, payment_intent, order_id, reason, attempts FROM stripe_commands
-             WHERE status = 'pending' AND next_attempt_at <= $1
-             ORDER BY created_at, id LIMIT $2",
+        fetch_all!(
+            self.pool,
+            sqlx::query_as(
+                "SELECT id, kind, payment_intent, order_id, reason, attempts FROM stripe_commands
+                 WHERE status = 'pending' AND next_attempt_at <= $1
+                 ORDER BY created_at, id LIMIT $2",
+            )
+            .bind(now)
+            .bind(limit)
         )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
         .map_err(database_error("reading due Stripe commands"))
+        .map_err(ShopError::from)
     }
 
     /// Records how an attempt at command `id` ended.
@@ -97,33 +104,36 @@ impl Store {
         result: &CommandResult,
         now: UnixTime,
     ) -> Result<(), ShopError> {
-        let query = match result {
-            CommandResult::Done { outcome } => sqlx::query(
-                "UPDATE stripe_commands SET status = 'done', attempts = attempts + 1,
-                     outcome = $2, done_at = $3
-                 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(outcome.clone())
-            .bind(now),
+        match result {
+            CommandResult::Done { outcome } => execute!(
+                self.pool,
+                sqlx::query(
+                    "UPDATE stripe_commands SET status = 'done', attempts = attempts + 1,
+                         outcome = $2, done_at = $3
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .bind(outcome)
+                .bind(now)
+            ),
             CommandResult::Retry {
                 error,
                 next_attempt_at,
                 park,
-            } => sqlx::query(
-                "UPDATE stripe_commands SET attempts = attempts + 1, last_error = $2,
-                     next_attempt_at = $3, status = CASE WHEN $4 THEN 'parked' ELSE status END
-                 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(error.clone())
-            .bind(*next_attempt_at)
-            .bind(*park),
-        };
-        query
-            .execute(&self.pool)
-            .await
-            .map_err(database_error("recording a Stripe command attempt"))?;
+            } => execute!(
+                self.pool,
+                sqlx::query(
+                    "UPDATE stripe_commands SET attempts = attempts + 1, last_error = $2,
+                         next_attempt_at = $3, status = CASE WHEN $4 THEN 'parked' ELSE status END
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .bind(error)
+                .bind(*next_attempt_at)
+                .bind(*park)
+            ),
+        }
+        .map_err(database_error("recording a Stripe command attempt"))?;
         Ok(())
     }
 }

@@ -2,7 +2,11 @@
 //! reference, the access tokens of its owner, and the order as its owner sees it.
 //! Nothing here changes an order.
 
-use super::{corrupt, database_error, Store, UnixTime};
+use super::{
+    corrupt, database_error,
+    engine::{execute, fetch_all, fetch_optional, on},
+    Store, UnixTime,
+};
 use crate::domain::{
     Currency, DeliveryView, Money, OrderLineView, OrderStatus, OrderView, ShopError,
 };
@@ -45,16 +49,18 @@ impl Store {
         &self,
         payment_intent: &str,
     ) -> Result<Option<PaymentIntentOwner>, ShopError> {
-        sqlx::query_as(
-            "SELECT p.order_id, o.cart_id, p.is_current = 1 AS is_current,
-                 p.client_secret_hash, p.created_at
-             FROM order_payment_intents p JOIN orders o ON o.id = p.order_id
-             WHERE p.id = $1",
+        fetch_optional!(
+            self.pool,
+            sqlx::query_as(
+                "SELECT p.order_id, o.cart_id, p.is_current = 1 AS is_current,
+                     p.client_secret_hash, p.created_at
+                 FROM order_payment_intents p JOIN orders o ON o.id = p.order_id
+                 WHERE p.id = $1",
+            )
+            .bind(payment_intent)
         )
-        .bind(payment_intent)
-        .fetch_optional(&self.pool)
-        .await
         .map_err(database_error("finding a payment's order"))
+        .map_err(ShopError::from)
     }
 
     /// (order id, cart id) of the order with this reference.
@@ -62,11 +68,12 @@ impl Store {
         &self,
         reference: &str,
     ) -> Result<Option<(String, String)>, ShopError> {
-        sqlx::query_as("SELECT id, cart_id FROM orders WHERE reference = $1")
-            .bind(reference)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(database_error("finding an order"))
+        fetch_optional!(
+            self.pool,
+            sqlx::query_as("SELECT id, cart_id FROM orders WHERE reference = $1").bind(reference)
+        )
+        .map_err(database_error("finding an order"))
+        .map_err(ShopError::from)
     }
 
     /// Records an access token (its hash) for the order's owner.
@@ -76,14 +83,15 @@ impl Store {
         token_hash: &str,
         now: UnixTime,
     ) -> Result<(), ShopError> {
-        sqlx::query(
-            "INSERT INTO order_access (token_hash, order_id, created_at) VALUES ($1, $2, $3)",
+        execute!(
+            self.pool,
+            sqlx::query(
+                "INSERT INTO order_access (token_hash, order_id, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(token_hash)
+            .bind(order_id)
+            .bind(now)
         )
-        .bind(token_hash)
-        .bind(order_id)
-        .bind(now)
-        .execute(&self.pool)
-        .await
         .map_err(database_error("granting order access"))?;
         Ok(())
     }
@@ -99,49 +107,52 @@ impl Store {
         if token_hashes.is_empty() {
             return Ok(false);
         }
-        let mut query =
-            sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT 1 FROM order_access WHERE order_id = ");
-        query
-            .push_bind(order_id)
-            .push(" AND created_at > ")
-            .push_bind(since)
-            .push(" AND token_hash IN (");
-        let mut hashes = query.separated(", ");
-        for hash in token_hashes {
-            hashes.push_bind(hash);
-        }
-        hashes.push_unseparated(") LIMIT 1");
-        let found: Option<i64> = query
-            .build_query_scalar()
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(database_error("checking order access"))?;
+        // One placeholder per hash: `$3, $4, …` (both engines number them alike).
+        let placeholders: Vec<String> = (3..token_hashes.len() + 3)
+            .map(|n| format!("${n}"))
+            .collect();
+        let sql = format!(
+            "SELECT order_id FROM order_access
+             WHERE order_id = $1 AND created_at > $2 AND token_hash IN ({})
+             LIMIT 1",
+            placeholders.join(", ")
+        );
+        let found: Option<String> = on!(self.pool, |e| {
+            let mut query = sqlx::query_scalar(&sql).bind(order_id).bind(since);
+            for hash in token_hashes {
+                query = query.bind(hash);
+            }
+            query.fetch_optional(e).await
+        })
+        .map_err(database_error("checking order access"))?;
         Ok(found.is_some())
     }
 
     /// The order as its owner sees it.
     pub async fn order_view(&self, order_id: &str) -> Result<Option<OrderView>, ShopError> {
-        let row: Option<ViewRow> = sqlx::query_as(
+        let row: Option<ViewRow> = fetch_optional!(
+self.pool,
+sqlx::query_as(
             "SELECT reference, status, currency, subtotal_minor, shipping_minor, total_minor, email,
                  full_name, address_line1, address_line2, city, region, postal_code, country
              FROM orders WHERE id = $1",
         )
         .bind(order_id)
-        .fetch_optional(&self.pool)
-        .await
+)
         .map_err(database_error("reading an order"))?;
         let Some(row) = row else {
             return Ok(None);
         };
         let currency = Currency::parse(&row.currency).map_err(corrupt)?;
         let money = |minor: i64| Money::new(minor, currency).map_err(corrupt);
-        let lines: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-            "SELECT name, quantity, unit_price_minor, line_total_minor FROM order_lines
-             WHERE order_id = $1 ORDER BY position",
+        let lines: Vec<(String, i64, i64, i64)> = fetch_all!(
+            self.pool,
+            sqlx::query_as(
+                "SELECT name, quantity, unit_price_minor, line_total_minor FROM order_lines
+                 WHERE order_id = $1 ORDER BY position",
+            )
+            .bind(order_id)
         )
-        .bind(order_id)
-        .fetch_all(&self.pool)
-        .await
         .map_err(database_error("reading order lines"))?;
         let lines = lines
             .into_iter()

@@ -4,9 +4,12 @@
 use super::{
     commands::queue_cancel,
     corrupt, database_error,
+    engine::{
+        execute, fetch_all, fetch_one, fetch_optional, on, write_transaction, InboxWriter, Tx,
+    },
     holds::{extend_holds, held_by_others, release_holds},
     orders::{copy_delivery, copy_lines, timeline},
-    priced_lines, Store, UnixTime,
+    priced_lines, Store, StoreError, UnixTime,
 };
 use crate::{
     domain::{OrderStatus, ShopError},
@@ -14,7 +17,7 @@ use crate::{
     server::fulfilment::transition::{transition, OrderFacts, PaymentFacts, Transition},
     server::stripe::PaymentIntentStatus,
 };
-use sqlx::{FromRow, Sqlite, Transaction};
+use sqlx::FromRow;
 
 /// A verified event as the webhook route stores it.
 #[derive(Clone, Debug)]
@@ -77,70 +80,74 @@ struct OrderRow {
 /// days, and the money is already on its way.
 const PROCESSING_HOLD_SECS: i64 = 14 * 24 * 3600;
 
-/// Rows per `INSERT`: 8 parameters each stays far below SQLite's 32,766.
+/// Rows per `INSERT`: 8 parameters each stays far below SQLite's 32,766 and
+/// PostgreSQL's 65,535.
 const ROWS_PER_INSERT: usize = 1000;
 
-/// Writes a batch of verified events atomically on `connection` (the inbox's own, with
-/// `synchronous=FULL`): a duplicate id, within the batch or already stored, is a no-op.
+/// Writes a batch of verified events atomically with the inbox's `writer`: a duplicate
+/// id, within the batch or already stored, is a no-op.
 ///
-/// The batch goes in as one multi-row `INSERT`, which SQLite commits atomically on its
-/// own: sqlx runs SQLite on a thread of its own, and one statement is one round trip
-/// to it where a statement per event (plus `BEGIN` and `COMMIT`) would be many.
+/// The batch goes in as one multi-row `INSERT`, which commits atomically on its own:
+/// one statement is one round trip (to SQLite's thread, or PostgreSQL's server) where
+/// a statement per event (plus `BEGIN` and `COMMIT`) would be many.
 pub async fn insert_events(
-    connection: &mut sqlx::SqliteConnection,
-    events: &[InboxEvent],
-    now: UnixTime,
-) -> Result<(), sqlx::Error> {
-    if events.len() <= ROWS_PER_INSERT {
-        return insert_rows(&mut *connection, events, now).await;
-    }
-    let mut tx = sqlx::Connection::begin(connection).await?;
-    for chunk in events.chunks(ROWS_PER_INSERT) {
-        insert_rows(&mut *tx, chunk, now).await?;
-    }
-    tx.commit().await
-}
-
-async fn insert_rows(
-    connection: &mut sqlx::SqliteConnection,
+    writer: &mut InboxWriter,
     events: &[InboxEvent],
     now: UnixTime,
 ) -> Result<(), sqlx::Error> {
     if events.is_empty() {
         return Ok(());
     }
-    let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
-        "INSERT INTO webhook_events
-             (id, type, livemode, payment_intent, payload, status, next_attempt_at, received_at) ",
-    );
-    insert.push_values(events, |mut row, event| {
-        row.push_bind(&event.id)
-            .push_bind(&event.kind)
-            .push_bind(event.livemode)
-            .push_bind(&event.payment_intent)
-            .push_bind(&event.payload)
-            .push_bind(if event.skipped { "skipped" } else { "pending" })
-            .push_bind(now)
-            .push_bind(now);
-    });
-    insert.push(" ON CONFLICT (id) DO NOTHING");
-    insert.build().execute(connection).await?;
-    Ok(())
+    if events.len() <= ROWS_PER_INSERT {
+        return on!(writer, |e| insert_rows!(e, events, now));
+    }
+    on!(writer, |e| {
+        let mut tx = sqlx::Acquire::begin(e).await?;
+        for chunk in events.chunks(ROWS_PER_INSERT) {
+            insert_rows!(&mut *tx, chunk, now)?;
+        }
+        tx.commit().await
+    })
 }
+
+/// One multi-row `INSERT` of `$events` on `$executor` (of either engine).
+macro_rules! insert_rows {
+    ($executor:expr, $events:expr, $now:expr) => {{
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO webhook_events
+             (id, type, livemode, payment_intent, payload, status, next_attempt_at, received_at) ",
+        );
+        insert.push_values($events, |mut row, event: &InboxEvent| {
+            row.push_bind(&event.id)
+                .push_bind(&event.kind)
+                .push_bind(event.livemode)
+                .push_bind(&event.payment_intent)
+                .push_bind(&event.payload)
+                .push_bind(if event.skipped { "skipped" } else { "pending" })
+                .push_bind($now)
+                .push_bind($now);
+        });
+        insert.push(" ON CONFLICT (id) DO NOTHING");
+        insert.build().execute($executor).await.map(|_| ())
+    }};
+}
+use insert_rows;
 
 impl Store {
     /// Events due for the worker, oldest first.
     pub async fn due_events(&self, now: UnixTime, limit: i64) -> Result<Vec<DueEvent>, ShopError> {
-        sqlx::query_as(
-            "SELECT id, type, payment_intent, attempts FROM webhook_events
-             WHERE status = 'pending' AND next_attempt_at <= $1
-             ORDER BY received_at, id LIMIT $2",
+        fetch_all!(
+            self.pool,
+            sqlx::query_as(
+                "SELECT id, type, payment_intent, attempts FROM webhook_events
+                 WHERE status = 'pending' AND next_attempt_at <= $1
+                 ORDER BY received_at, id LIMIT $2",
+            )
+            .bind(now)
+            .bind(limit)
         )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
         .map_err(database_error("reading due events"))
+        .map_err(ShopError::from)
     }
 
     /// Marks an event done (`processed` or `skipped`).
@@ -150,13 +157,14 @@ impl Store {
         status: &str,
         now: UnixTime,
     ) -> Result<(), ShopError> {
-        sqlx::query("UPDATE webhook_events SET status = $2, processed_at = $3 WHERE id = $1")
-            .bind(id)
-            .bind(status)
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(database_error("finishing an event"))?;
+        execute!(
+            self.pool,
+            sqlx::query("UPDATE webhook_events SET status = $2, processed_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(status)
+                .bind(now)
+        )
+        .map_err(database_error("finishing an event"))?;
         Ok(())
     }
 
@@ -169,17 +177,18 @@ impl Store {
         next_attempt_at: UnixTime,
         park: bool,
     ) -> Result<(), ShopError> {
-        sqlx::query(
-            "UPDATE webhook_events SET attempts = attempts + 1, last_error = $2,
-                 next_attempt_at = $3, status = CASE WHEN $4 THEN 'parked' ELSE status END
-             WHERE id = $1",
+        execute!(
+            self.pool,
+            sqlx::query(
+                "UPDATE webhook_events SET attempts = attempts + 1, last_error = $2,
+                     next_attempt_at = $3, status = CASE WHEN $4 THEN 'parked' ELSE status END
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(error)
+            .bind(next_attempt_at)
+            .bind(park)
         )
-        .bind(id)
-        .bind(error)
-        .bind(next_attempt_at)
-        .bind(park)
-        .execute(&self.pool)
-        .await
         .map_err(database_error("rescheduling an event"))?;
         Ok(())
     }
@@ -198,215 +207,238 @@ impl Store {
         event: Option<&DueEvent>,
         now: UnixTime,
     ) -> Result<Applied, ShopError> {
-        let mut tx = self.begin_write("starting a fulfilment").await?;
-        // The order is the one we created this PaymentIntent for; metadata is only a
-        // fallback (and the transition then checks the two agree).
-        let recorded: Option<String> =
-            sqlx::query_scalar("SELECT order_id FROM order_payment_intents WHERE id = $1")
-                .bind(&payment.id)
-                .fetch_optional(&mut *tx)
-                .await
+        let (applied, stock_changed, fulfilling) = write_transaction!(
+            self,
+            "applying a payment",
+            |tx| {
+                // The order is the one we created this PaymentIntent for; metadata is only a
+                // fallback (and the transition then checks the two agree).
+                let recorded: Option<String> = fetch_optional!(
+                    tx,
+                    sqlx::query_scalar("SELECT order_id FROM order_payment_intents WHERE id = $1")
+                        .bind(&payment.id)
+                )
                 .map_err(database_error("finding a payment's order"))?;
-        let Some(order_id) = recorded.or_else(|| payment.order_id.clone()) else {
-            return Ok(Applied::NotOurs);
-        };
-        let order_id = order_id.as_str();
-        let order: Option<OrderRow> = sqlx::query_as(
-            "SELECT id, cart_id, status, cart_version, total_minor, currency, email
-             FROM orders WHERE id = $1",
-        )
-        .bind(order_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(database_error("reading an order"))?;
-        let Some(mut order) = order else {
-            return Ok(Applied::NotOurs);
-        };
-        let known: Option<i64> = sqlx::query_scalar(
-            "SELECT is_current FROM order_payment_intents WHERE id = $1 AND order_id = $2",
-        )
-        .bind(&payment.id)
-        .bind(&order.id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(database_error("reading a payment"))?;
-        if known.is_none() {
-            // metadata.order_id names our order, but we never made this PaymentIntent
-            // (or its creation is still being recorded): it cannot move the order.
-            tracing::warn!(order = %order.id, "a PaymentIntent this order does not know names it");
-        }
-        let current_pi: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM order_payment_intents WHERE order_id = $1 AND is_current = 1",
-        )
-        .bind(&order.id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(database_error("reading the current payment"))?;
-        let cart_version: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM carts WHERE id = $1")
-                .bind(&order.cart_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(database_error("reading a cart"))?;
-        let from = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
-        let facts = OrderFacts {
-            id: order.id.clone(),
-            status: from,
-            total_minor: order.total_minor,
-            currency: order.currency.clone(),
-            current_payment_intent: current_pi.clone(),
-            draft_matches_cart: cart_version == Some(order.cart_version),
-        };
-        let mut step = transition(&facts, payment);
-        // The fulfilment points stop only a transaction that fulfils an order.
-        let fulfilling = step.fulfil;
-        if fulfilling {
-            crash_point::reached("fulfil.began");
-        }
-
-        if step.lock_lines {
-            let view = priced_lines(&mut *tx, &order.cart_id).await?;
-            // (An empty cart leaves the order without lines, and fulfil sends it to
-            // review: nothing is ever "paid" with nothing to ship.)
-            copy_lines(&mut tx, &order.id, &view).await?;
-            if let Some(delivery) = &payment.delivery {
-                copy_delivery(&mut tx, &order.id, delivery).await?;
-                order.email = Some(delivery.email.as_str().to_owned());
-            }
-        }
-        let settled = match payment.status {
-            PaymentIntentStatus::Canceled => known.is_some(),
-            // A success on a superseded PaymentIntent, or for an order in review: its
-            // alarm is raised once.
-            PaymentIntentStatus::Succeeded => {
-                known == Some(0) || (known.is_some() && from == OrderStatus::NeedsReview)
-            }
-            _ => false,
-        };
-        if settled {
-            // A PaymentIntent seen settled: the reconciler stops re-reading it, and a
-            // superseded one's timeline entry (and alarm) is written once.
-            let first_time = sqlx::query(
-                "UPDATE order_payment_intents SET settled_at = $2
-                 WHERE id = $1 AND settled_at IS NULL",
+                let Some(order_id) = recorded.or_else(|| payment.order_id.clone()) else {
+                    return Ok((Applied::NotOurs, false, false));
+                };
+                let order_id = order_id.as_str();
+                let order: Option<OrderRow> = fetch_optional!(
+                    tx,
+                    sqlx::query_as(
+                        "SELECT id, cart_id, status, cart_version, total_minor, currency, email
+                         FROM orders WHERE id = $1",
+                    )
+                    .bind(order_id)
+                )
+                .map_err(database_error("reading an order"))?;
+                let Some(mut order) = order else {
+                    return Ok((Applied::NotOurs, false, false));
+                };
+                let known: Option<i64> = fetch_optional!(
+            tx,
+            sqlx::query_scalar(
+                "SELECT is_current FROM order_payment_intents WHERE id = $1 AND order_id = $2",
             )
             .bind(&payment.id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(database_error("settling a superseded payment"))?
-            .rows_affected()
-                == 1;
-            if !first_time && (known == Some(0) || from == OrderStatus::NeedsReview) {
-                step.note = None;
-                step.alarm = false;
-            }
-        }
-        if step.alarm {
-            tracing::error!(order = %order.id, note = ?step.note, "ORDER NEEDS A PERSON: payment does not add up");
-        }
-        let mut fulfilled = false;
-        // Fulfilling takes stock (or, sold out, releases the holds); other moves may
-        // release holds. Either changes what the catalog shows.
-        let mut stock_changed = step.fulfil;
-        if step.fulfil {
-            match fulfil(&mut tx, &order, now).await? {
-                None => fulfilled = true,
-                Some(sold_out) => {
-                    tracing::error!(order = %order.id, %sold_out, "ORDER NEEDS A PERSON: paid, but sold out meanwhile");
-                    step = Transition {
-                        to: Some(OrderStatus::NeedsReview),
-                        note: Some(format!(
-                            "paid, but {sold_out} sold out meanwhile: refund or restock"
-                        )),
-                        alarm: true,
-                        ..Transition::default()
-                    };
+            .bind(&order.id)
+        )
+                .map_err(database_error("reading a payment"))?;
+                if known.is_none() {
+                    // metadata.order_id names our order, but we never made this PaymentIntent
+                    // (or its creation is still being recorded): it cannot move the order.
+                    tracing::warn!(order = %order.id, "a PaymentIntent this order does not know names it");
                 }
-            }
-        }
-        if step.notify_failure {
-            queue_mail(
-                &mut tx,
-                &order,
-                "payment_failed",
-                "Your payment did not go through",
-                &format!(
+                let current_pi: Option<String> = fetch_optional!(
+            tx,
+            sqlx::query_scalar(
+                "SELECT id FROM order_payment_intents WHERE order_id = $1 AND is_current = 1",
+            )
+            .bind(&order.id)
+        )
+                .map_err(database_error("reading the current payment"))?;
+                let cart_version: Option<i64> = fetch_optional!(
+                    tx,
+                    sqlx::query_scalar("SELECT version FROM carts WHERE id = $1")
+                        .bind(&order.cart_id)
+                )
+                .map_err(database_error("reading a cart"))?;
+                let from = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
+                let facts = OrderFacts {
+                    id: order.id.clone(),
+                    status: from,
+                    total_minor: order.total_minor,
+                    currency: order.currency.clone(),
+                    current_payment_intent: current_pi.clone(),
+                    draft_matches_cart: cart_version == Some(order.cart_version),
+                };
+                let mut step = transition(&facts, payment);
+                // The fulfilment points stop only a transaction that fulfils an order.
+                let fulfilling = step.fulfil;
+                if fulfilling {
+                    crash_point::reached("fulfil.began");
+                }
+
+                if step.lock_lines {
+                    let view = priced_lines(tx.executor(), &order.cart_id).await?;
+                    // (An empty cart leaves the order without lines, and fulfil sends it to
+                    // review: nothing is ever "paid" with nothing to ship.)
+                    copy_lines(&mut tx, &order.id, &view).await?;
+                    if let Some(delivery) = &payment.delivery {
+                        copy_delivery(&mut tx, &order.id, delivery).await?;
+                        order.email = Some(delivery.email.as_str().to_owned());
+                    }
+                }
+                let settled = match payment.status {
+                    PaymentIntentStatus::Canceled => known.is_some(),
+                    // A success on a superseded PaymentIntent, or for an order in review: its
+                    // alarm is raised once.
+                    PaymentIntentStatus::Succeeded => {
+                        known == Some(0) || (known.is_some() && from == OrderStatus::NeedsReview)
+                    }
+                    _ => false,
+                };
+                if settled {
+                    // A PaymentIntent seen settled: the reconciler stops re-reading it, and a
+                    // superseded one's timeline entry (and alarm) is written once.
+                    let first_time = execute!(
+                        tx,
+                        sqlx::query(
+                            "UPDATE order_payment_intents SET settled_at = $2
+                             WHERE id = $1 AND settled_at IS NULL",
+                        )
+                        .bind(&payment.id)
+                        .bind(now)
+                    )
+                    .map_err(database_error("settling a superseded payment"))?
+                        == 1;
+                    if !first_time && (known == Some(0) || from == OrderStatus::NeedsReview) {
+                        step.note = None;
+                        step.alarm = false;
+                    }
+                }
+                if step.alarm {
+                    tracing::error!(order = %order.id, note = ?step.note, "ORDER NEEDS A PERSON: payment does not add up");
+                }
+                let mut fulfilled = false;
+                // Fulfilling takes stock (or, sold out, releases the holds); other moves may
+                // release holds. Either changes what the catalog shows.
+                let mut stock_changed = step.fulfil;
+                if step.fulfil {
+                    match fulfil(&mut tx, &order, now).await? {
+                        None => fulfilled = true,
+                        Some(sold_out) => {
+                            tracing::error!(order = %order.id, %sold_out, "ORDER NEEDS A PERSON: paid, but sold out meanwhile");
+                            step = Transition {
+                                to: Some(OrderStatus::NeedsReview),
+                                note: Some(format!(
+                                    "paid, but {sold_out} sold out meanwhile: refund or restock"
+                                )),
+                                alarm: true,
+                                ..Transition::default()
+                            };
+                        }
+                    }
+                }
+                if step.notify_failure {
+                    queue_mail(
+                        &mut tx,
+                        &order,
+                        "payment_failed",
+                        "Your payment did not go through",
+                        &format!(
                     "Your payment could not be completed, and nothing was charged. Your cart \
                      is saved: you can try again, with another card if you like, at \
                      {}/checkout",
                     self.shop_url
                 ),
-                now,
-            )
-            .await?;
-        }
-        let to = step.to.unwrap_or(from);
-        // Every declined attempt counts toward the lock, not just the first one to
-        // move the order: a card tester confirming the same PaymentIntent again and
-        // again leaves the order in `payment_failed` but sends one event per attempt.
-        // The event itself says an attempt failed (signed by Stripe; the PaymentIntent
-        // may have moved on since), the inbox stores each event once, and this runs in
-        // the transaction that marks it processed, so each counts exactly once. (A
-        // failure whose event was lost is not counted: a re-read shows a status, not
-        // attempts.)
-        let declined_attempt =
-            event.is_some_and(|e| e.kind == "payment_intent.payment_failed") && known.is_some();
-        if declined_attempt {
-            self.count_decline(&mut tx, &order, &payment.id, current_pi.as_deref(), now)
-                .await?;
-        }
-        if to != from {
-            match to {
-                // Goods go back on the shelf the moment this order cannot be paid as
-                // it stands (a retry after a failure holds them again at submit).
-                OrderStatus::PaymentFailed | OrderStatus::Canceled | OrderStatus::NeedsReview => {
-                    stock_changed |= release_holds(&mut tx, &order.id).await?;
+                        now,
+                    )
+                    .await?;
                 }
-                OrderStatus::Processing => {
-                    extend_holds(&mut tx, &order.id, now.saturating_add(PROCESSING_HOLD_SECS))
+                let to = step.to.unwrap_or(from);
+                // Every declined attempt counts toward the lock, not just the first one to
+                // move the order: a card tester confirming the same PaymentIntent again and
+                // again leaves the order in `payment_failed` but sends one event per attempt.
+                // The event itself says an attempt failed (signed by Stripe; the PaymentIntent
+                // may have moved on since), the inbox stores each event once, and this runs in
+                // the transaction that marks it processed, so each counts exactly once. (A
+                // failure whose event was lost is not counted: a re-read shows a status, not
+                // attempts.)
+                let declined_attempt = event
+                    .is_some_and(|e| e.kind == "payment_intent.payment_failed")
+                    && known.is_some();
+                if declined_attempt {
+                    self.count_decline(&mut tx, &order, &payment.id, current_pi.as_deref(), now)
                         .await?;
                 }
-                _ => {}
-            }
-            sqlx::query("UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1")
-                .bind(&order.id)
-                .bind(to.as_str())
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(database_error("moving an order"))?;
-        }
-        if let Some(note) = &step.note {
-            timeline(&mut tx, &order.id, now, note).await?;
-        }
-        if let Some(event) = event {
-            sqlx::query(
+                if to != from {
+                    match to {
+                        // Goods go back on the shelf the moment this order cannot be paid as
+                        // it stands (a retry after a failure holds them again at submit).
+                        OrderStatus::PaymentFailed
+                        | OrderStatus::Canceled
+                        | OrderStatus::NeedsReview => {
+                            stock_changed |= release_holds(&mut tx, &order.id).await?;
+                        }
+                        OrderStatus::Processing => {
+                            extend_holds(
+                                &mut tx,
+                                &order.id,
+                                now.saturating_add(PROCESSING_HOLD_SECS),
+                            )
+                            .await?;
+                        }
+                        _ => {}
+                    }
+                    execute!(
+                        tx,
+                        sqlx::query("UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1")
+                            .bind(&order.id)
+                            .bind(to.as_str())
+                            .bind(now)
+                    )
+                    .map_err(database_error("moving an order"))?;
+                }
+                if let Some(note) = &step.note {
+                    timeline(&mut tx, &order.id, now, note).await?;
+                }
+                if let Some(event) = event {
+                    execute!(
+tx,
+sqlx::query(
                 "UPDATE webhook_events SET status = 'processed', processed_at = $2 WHERE id = $1",
             )
             .bind(&event.id)
             .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(database_error("finishing an event"))?;
-        }
-        if fulfilling {
-            crash_point::reached("fulfil.before_commit");
-        }
-        self.commit_changes(tx, "committing a fulfilment", stock_changed)
-            .await?;
+)
+                    .map_err(database_error("finishing an event"))?;
+                }
+                if fulfilling {
+                    crash_point::reached("fulfil.before_commit");
+                }
+                let applied = Applied::Done {
+                    order_id: order.id,
+                    from,
+                    to,
+                    fulfilled,
+                };
+                Ok((applied, stock_changed, fulfilling))
+            }
+        )?;
+        self.stock_changed(stock_changed);
         if fulfilling {
             crash_point::reached("fulfil.committed");
         }
-        if to != from {
-            tracing::info!(order = %order.id, from = from.as_str(), to = to.as_str(), "order moved");
+        if let Applied::Done {
+            order_id, from, to, ..
+        } = &applied
+        {
+            if to != from {
+                tracing::info!(order = %order_id, from = from.as_str(), to = to.as_str(), "order moved");
+            }
         }
-        Ok(Applied::Done {
-            order_id: order.id,
-            from,
-            to,
-            fulfilled,
-        })
+        Ok(applied)
     }
 
     /// Counts one declined attempt on `order` inside `tx`. Declines count within
@@ -417,42 +449,45 @@ impl Store {
     /// at Stripe, as often as a card tester likes.
     async fn count_decline(
         &self,
-        tx: &mut Transaction<'_, Sqlite>,
+        tx: &mut Tx,
         order: &OrderRow,
         payment_intent: &str,
         current: Option<&str>,
         now: UnixTime,
-    ) -> Result<(), ShopError> {
+    ) -> Result<(), StoreError> {
         let lock = self.failure_lock;
-        let failures: i64 = sqlx::query_scalar(
-            "UPDATE orders SET
-                 failed_attempts = CASE WHEN last_failed_at IS NOT NULL AND last_failed_at > $3
-                     THEN failed_attempts + 1 ELSE 1 END,
-                 last_failed_at = $2
-             WHERE id = $1 RETURNING failed_attempts",
+        let failures: i64 = fetch_one!(
+            tx,
+            sqlx::query_scalar(
+                "UPDATE orders SET
+                     failed_attempts = CASE WHEN last_failed_at IS NOT NULL AND last_failed_at > $3
+                         THEN failed_attempts + 1 ELSE 1 END,
+                     last_failed_at = $2
+                 WHERE id = $1 RETURNING failed_attempts",
+            )
+            .bind(&order.id)
+            .bind(now)
+            .bind(now.saturating_sub(lock.window_secs))
         )
-        .bind(&order.id)
-        .bind(now)
-        .bind(now.saturating_sub(lock.window_secs))
-        .fetch_one(&mut **tx)
-        .await
         .map_err(database_error("counting a failed attempt"))?;
         if failures < lock.max_failures {
             return Ok(());
         }
-        sqlx::query("UPDATE carts SET checkout_paused_until = $2 WHERE id = $1")
-            .bind(&order.cart_id)
-            .bind(now.saturating_add(lock.window_secs))
-            .execute(&mut **tx)
-            .await
-            .map_err(database_error("pausing a checkout"))?;
+        execute!(
+            tx,
+            sqlx::query("UPDATE carts SET checkout_paused_until = $2 WHERE id = $1")
+                .bind(&order.cart_id)
+                .bind(now.saturating_add(lock.window_secs))
+        )
+        .map_err(database_error("pausing a checkout"))?;
         // After the pause the shopper gets a new PaymentIntent, never the one being
         // cancelled.
-        sqlx::query("UPDATE orders SET pi_generation = pi_generation + 1 WHERE id = $1")
-            .bind(&order.id)
-            .execute(&mut **tx)
-            .await
-            .map_err(database_error("starting a payment generation"))?;
+        execute!(
+            tx,
+            sqlx::query("UPDATE orders SET pi_generation = pi_generation + 1 WHERE id = $1")
+                .bind(&order.id)
+        )
+        .map_err(database_error("starting a payment generation"))?;
         let reason = "repeated declines: checkout paused (card testing?)";
         queue_cancel(tx, payment_intent, &order.id, reason, now).await?;
         if let Some(current) = current.filter(|current| *current != payment_intent) {
@@ -484,50 +519,55 @@ impl Store {
         // and those of orders cancelled for a newer one, while young and not seen
         // settled: one paid from an old tab (its cancel failed, or raced the payment)
         // is money taken that no webhook may ever tell us about.
-        sqlx::query_as(
-            "SELECT o.id, p.id FROM orders o
-             JOIN order_payment_intents p ON p.order_id = o.id
-             WHERE p.created_at <= $1
-               AND ((p.is_current = 1
-                     AND (o.status IN ('awaiting_payment', 'processing')
-                          OR (o.status IN ('draft', 'payment_failed') AND p.created_at >= $2)))
-                    OR (p.settled_at IS NULL AND p.created_at >= $2
-                        AND (p.is_current = 0 OR o.status = 'canceled')))
-             ORDER BY p.is_current = 1 AND o.status IN ('awaiting_payment', 'processing') DESC,
-                 o.reconciled_at, o.id, p.id
-             LIMIT $3",
+        fetch_all!(
+            self.pool,
+            sqlx::query_as(
+                "SELECT o.id, p.id FROM orders o
+                 JOIN order_payment_intents p ON p.order_id = o.id
+                 WHERE p.created_at <= $1
+                   AND ((p.is_current = 1
+                         AND (o.status IN ('awaiting_payment', 'processing')
+                              OR (o.status IN ('draft', 'payment_failed') AND p.created_at >= $2)))
+                        OR (p.settled_at IS NULL AND p.created_at >= $2
+                            AND (p.is_current = 0 OR o.status = 'canceled')))
+                 ORDER BY p.is_current = 1 AND o.status IN ('awaiting_payment', 'processing') DESC,
+                     o.reconciled_at, o.id, p.id
+                 LIMIT $3",
+            )
+            .bind(before)
+            .bind(recent_since)
+            .bind(limit)
         )
-        .bind(before)
-        .bind(recent_since)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
         .map_err(database_error("finding orders to reconcile"))
+        .map_err(ShopError::from)
     }
 
     /// Records that the reconciler looked at `order`, so the next pass moves on to
     /// others first.
     pub async fn mark_reconciled(&self, order: &str, now: UnixTime) -> Result<(), ShopError> {
-        sqlx::query("UPDATE orders SET reconciled_at = $2 WHERE id = $1")
-            .bind(order)
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(database_error("marking an order reconciled"))?;
+        execute!(
+            self.pool,
+            sqlx::query("UPDATE orders SET reconciled_at = $2 WHERE id = $1")
+                .bind(order)
+                .bind(now)
+        )
+        .map_err(database_error("marking an order reconciled"))?;
         Ok(())
     }
 
     /// Unsent emails that are due.
     pub async fn due_mail(&self, now: UnixTime, limit: i64) -> Result<Vec<OutboxMail>, ShopError> {
-        sqlx::query_as(
-            "SELECT id, recipient, subject, body, attempts FROM outbox
-             WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY created_at LIMIT $2",
+        fetch_all!(
+            self.pool,
+            sqlx::query_as(
+                "SELECT id, recipient, subject, body, attempts FROM outbox
+                 WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY created_at LIMIT $2",
+            )
+            .bind(now)
+            .bind(limit)
         )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
         .map_err(database_error("reading the outbox"))
+        .map_err(ShopError::from)
     }
 
     /// Marks an email sent, or schedules its next attempt.
@@ -538,21 +578,28 @@ impl Store {
         now: UnixTime,
         next_attempt_at: UnixTime,
     ) -> Result<(), ShopError> {
-        let query = match &result {
-            Ok(()) => sqlx::query("UPDATE outbox SET sent_at = $2, attempts = attempts + 1 WHERE id = $1")
+        match &result {
+            Ok(()) => execute!(
+                self.pool,
+                sqlx::query(
+                    "UPDATE outbox SET sent_at = $2, attempts = attempts + 1 WHERE id = $1"
+                )
                 .bind(id)
-                .bind(now),
-            Err(error) => sqlx::query(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(error.clone())
-            .bind(next_attempt_at),
-        };
-        query
-            .execute(&self.pool)
-            .await
-            .map_err(database_error("recording a mail attempt"))?;
+                .bind(now)
+            ),
+            Err(error) => execute!(
+                self.pool,
+                sqlx::query(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+                         next_attempt_at = $3
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .bind(error)
+                .bind(next_attempt_at)
+            ),
+        }
+        .map_err(database_error("recording a mail attempt"))?;
         Ok(())
     }
 }
@@ -561,27 +608,28 @@ impl Store {
 /// the shopper's cart, the confirmation queued. `Some(product)` when a line can no
 /// longer be covered by stock (nothing is written then).
 async fn fulfil(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     order: &OrderRow,
     now: UnixTime,
-) -> Result<Option<String>, ShopError> {
-    let lines: Vec<(String, String, i64)> = sqlx::query_as(
+) -> Result<Option<String>, StoreError> {
+    let lines: Vec<(String, String, i64)> = fetch_all!(
+tx,
+sqlx::query_as(
         "SELECT l.product_id, l.name, l.quantity FROM order_lines l WHERE l.order_id = $1 ORDER BY position",
     )
     .bind(&order.id)
-    .fetch_all(&mut **tx)
-    .await
+)
     .map_err(database_error("reading order lines"))?;
     if lines.is_empty() {
         return Ok(Some("every line (the order has none)".to_owned()));
     }
     for (product, name, quantity) in &lines {
-        let stock: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = $1")
-            .bind(product)
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(database_error("reading stock"))?
-            .unwrap_or(0);
+        let stock: i64 = fetch_optional!(
+            tx,
+            sqlx::query_scalar("SELECT stock FROM products WHERE id = $1").bind(product)
+        )
+        .map_err(database_error("reading stock"))?
+        .unwrap_or(0);
         // This order's own hold is part of `stock`; what others hold is not ours.
         if stock - held_by_others(tx, product, &order.id).await? < *quantity {
             return Ok(Some(name.clone()));
@@ -589,43 +637,47 @@ async fn fulfil(
     }
     let mut summary = String::new();
     for (product, name, quantity) in &lines {
-        sqlx::query("UPDATE products SET stock = stock - $2 WHERE id = $1")
-            .bind(product)
-            .bind(quantity)
-            .execute(&mut **tx)
-            .await
-            .map_err(database_error("taking stock"))?;
+        execute!(
+            tx,
+            sqlx::query("UPDATE products SET stock = stock - $2 WHERE id = $1")
+                .bind(product)
+                .bind(quantity)
+        )
+        .map_err(database_error("taking stock"))?;
         // The shopper bought these: they leave the cart, and a larger quantity keeps
         // the rest (deleted first: a line may not fall to zero).
         for statement in [
             "DELETE FROM cart_lines WHERE cart_id = $1 AND product_id = $2 AND quantity <= $3",
             "UPDATE cart_lines SET quantity = quantity - $3 WHERE cart_id = $1 AND product_id = $2",
         ] {
-            sqlx::query(statement)
-                .bind(&order.cart_id)
-                .bind(product)
-                .bind(quantity)
-                .execute(&mut **tx)
-                .await
-                .map_err(database_error("emptying the cart"))?;
+            execute!(
+                tx,
+                sqlx::query(statement)
+                    .bind(&order.cart_id)
+                    .bind(product)
+                    .bind(quantity)
+            )
+            .map_err(database_error("emptying the cart"))?;
         }
         summary.push_str(&format!("{quantity} × {name}\n"));
     }
     // Taken for good: the hold has done its job.
     release_holds(tx, &order.id).await?;
     crash_point::reached("fulfil.stock_taken");
-    sqlx::query("UPDATE carts SET version = version + 1, updated_at = $2 WHERE id = $1")
-        .bind(&order.cart_id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await
-        .map_err(database_error("updating a cart"))?;
-    sqlx::query("UPDATE orders SET fulfilled_at = $2 WHERE id = $1")
-        .bind(&order.id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await
-        .map_err(database_error("marking an order fulfilled"))?;
+    execute!(
+        tx,
+        sqlx::query("UPDATE carts SET version = version + 1, updated_at = $2 WHERE id = $1")
+            .bind(&order.cart_id)
+            .bind(now)
+    )
+    .map_err(database_error("updating a cart"))?;
+    execute!(
+        tx,
+        sqlx::query("UPDATE orders SET fulfilled_at = $2 WHERE id = $1")
+            .bind(&order.id)
+            .bind(now)
+    )
+    .map_err(database_error("marking an order fulfilled"))?;
     queue_mail(
         tx,
         order,
@@ -644,18 +696,20 @@ async fn fulfil(
 
 /// Queues one email per order and kind; a second is a no-op.
 async fn queue_mail(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     order: &OrderRow,
     kind: &str,
     subject: &str,
     body: &str,
     now: UnixTime,
-) -> Result<(), ShopError> {
+) -> Result<(), StoreError> {
     let Some(recipient) = order.email.as_deref() else {
         tracing::warn!(order = %order.id, kind, "no email address on the order; nothing queued");
         return Ok(());
     };
-    sqlx::query(
+    execute!(
+tx,
+sqlx::query(
         "INSERT INTO outbox (id, order_id, kind, recipient, subject, body, created_at, next_attempt_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
          ON CONFLICT (order_id, kind) DO NOTHING",
@@ -672,8 +726,7 @@ async fn queue_mail(
     .bind(subject)
     .bind(body)
     .bind(now)
-    .execute(&mut **tx)
-    .await
+)
     .map_err(database_error("queueing an email"))?;
     Ok(())
 }
@@ -698,7 +751,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("shop.db").display());
         let store = Store::open(&url).await.unwrap();
-        let mut connection = store.pool.acquire().await.unwrap();
+        let mut connection = InboxWriter::open(&store.pool, &url).await.unwrap();
         // Duplicates inside one statement, across the statements of a large batch
         // (more than ROWS_PER_INSERT rows), and of events stored before.
         let batch: Vec<InboxEvent> = (0..2 * ROWS_PER_INSERT + 10)
@@ -709,11 +762,12 @@ mod tests {
             .unwrap();
         insert_events(&mut connection, &batch, 2).await.unwrap();
         insert_events(&mut connection, &[], 3).await.unwrap();
-        let (count, first_batch): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COUNT(*) FILTER (WHERE received_at = 1) FROM webhook_events",
+        let (count, first_batch): (i64, i64) = fetch_one!(
+            store.pool,
+            sqlx::query_as(
+                "SELECT COUNT(*), COUNT(*) FILTER (WHERE received_at = 1) FROM webhook_events",
+            )
         )
-        .fetch_one(&mut *connection)
-        .await
         .unwrap();
         assert_eq!(count, i64::try_from(ROWS_PER_INSERT + 7).unwrap());
         assert_eq!(first_batch, 5, "a duplicate changes nothing");

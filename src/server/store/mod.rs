@@ -1,21 +1,21 @@
-//! The shop's database. All SQL lives here, in portable SQL (numbered `$n`
-//! parameters, `ON CONFLICT` upserts, TEXT ids, BIGINT unix timestamps), so a
-//! PostgreSQL store can follow with the same API.
+//! The shop's database, on SQLite or PostgreSQL (see [`engine`]). All SQL lives here,
+//! written once in portable SQL (numbered `$n` parameters, `ON CONFLICT` upserts, TEXT
+//! ids, BIGINT unix timestamps).
 
 use crate::domain::{CartLine, CartView, Currency, Money, Product, ProductId, Quantity, ShopError};
-use anyhow::Context;
-use sqlx::{
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    FromRow, SqlitePool,
-};
-use std::{str::FromStr, sync::Arc, time::Duration};
+use sqlx::FromRow;
+use std::sync::Arc;
 
 mod catalog;
 mod commands;
 mod confirmation;
+mod engine;
 mod fulfilment;
 mod holds;
 mod orders;
+
+use engine::{execute, fetch_all, fetch_optional, write_transaction, Executor, Tx};
+pub use engine::{is_serialization_failure, Engine, InboxWriter, Pool};
 
 pub use commands::{cancel_command_id, CommandResult, DueCommand};
 pub use confirmation::PaymentIntentOwner;
@@ -27,7 +27,7 @@ pub use orders::{
 /// The database handle every request shares (a connection pool).
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
     /// Where shoppers reach the shop, such as `https://shop.example`: links in the
     /// emails it queues must be absolute.
     shop_url: Arc<str>,
@@ -110,26 +110,10 @@ pub enum LineChange {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database and brings its schema up to date.
+    /// Opens (creating a SQLite file if needed) the database `database_url` names and
+    /// brings its schema up to date.
     pub async fn open(database_url: &str) -> anyhow::Result<Self> {
-        let options = SqliteConnectOptions::from_str(database_url)
-            .with_context(|| format!("parsing DATABASE_URL {database_url:?}"))?
-            .create_if_missing(true)
-            // WAL lets readers proceed while one writer commits.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            // Writers queue instead of failing with SQLITE_BUSY.
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .with_context(|| format!("opening database {database_url:?}"))?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .context("running database migrations")?;
+        let pool = Pool::open(database_url).await?;
         Ok(Self {
             pool,
             shop_url: Arc::from("http://localhost:3000"),
@@ -153,25 +137,27 @@ impl Store {
         self
     }
 
-    /// Begins a transaction that reads, then writes. `BEGIN IMMEDIATE` takes the write
-    /// lock up front: one that upgrades later can fail with `SQLITE_BUSY` under
-    /// concurrency, and no other writer can slip in between the read and the write.
-    async fn begin_write(
-        &self,
-        doing: &'static str,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, ShopError> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(database_error(doing))
+    /// The engine this store runs on.
+    pub fn engine(&self) -> Engine {
+        self.pool.engine()
+    }
+
+    /// Closes every connection, waiting for those in use to come back.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// The pool, for the webhook inbox's writer.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
     }
 
     /// Checks that the database answers, for `/healthz`.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
+        execute!(self.pool, sqlx::query("SELECT 1")).map(|_| ())
     }
 
     /// The catalog in display order. Units held for submitted orders are not in
@@ -182,14 +168,15 @@ impl Store {
             return Ok(products.as_ref().clone());
         }
         let begun = self.catalog.begin_read();
-        let rows: Vec<ProductRow> = sqlx::query_as(&format!(
-            "SELECT p.id, p.name, p.description, p.price_minor, p.currency, p.image,
-                 {} AS stock
-             FROM products p ORDER BY p.position, p.id",
-            holds::AVAILABLE_TO_ALL
-        ))
-        .fetch_all(&self.pool)
-        .await
+        let rows: Vec<ProductRow> = fetch_all!(
+            self.pool,
+            sqlx::query_as(&format!(
+                "SELECT p.id, p.name, p.description, p.price_minor, p.currency, p.image,
+                     {} AS stock
+                 FROM products p ORDER BY p.position, p.id",
+                holds::AVAILABLE_TO_ALL
+            ))
+        )
         .map_err(database_error("listing products"))?;
         let products = rows
             .into_iter()
@@ -205,29 +192,24 @@ impl Store {
         self.catalog.version()
     }
 
-    /// Commits a transaction, then, when it changed what is available to buy (stock
-    /// or holds), marks the catalog snapshot stale.
-    async fn commit_changes(
-        &self,
-        tx: sqlx::Transaction<'static, sqlx::Sqlite>,
-        doing: &'static str,
-        stock_changed: bool,
-    ) -> Result<(), ShopError> {
-        tx.commit().await.map_err(database_error(doing))?;
-        if stock_changed {
+    /// After a commit that changed what is available to buy (stock or holds): the
+    /// catalog snapshot is stale.
+    fn stock_changed(&self, changed: bool) {
+        if changed {
             self.catalog.changed();
         }
-        Ok(())
     }
 
     /// Finds the cart whose cookie token hashes to `token_hash`, expired or not.
     #[tracing::instrument(skip_all)]
     pub async fn find_cart(&self, token_hash: &str) -> Result<Option<CartRecord>, ShopError> {
-        sqlx::query_as("SELECT id, expires_at FROM carts WHERE token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(database_error("finding a cart"))
+        fetch_optional!(
+            self.pool,
+            sqlx::query_as("SELECT id, expires_at FROM carts WHERE token_hash = $1")
+                .bind(token_hash)
+        )
+        .map_err(database_error("finding a cart"))
+        .map_err(ShopError::from)
     }
 
     /// Starts a new, empty cart.
@@ -239,16 +221,17 @@ impl Store {
         now: UnixTime,
         expires_at: UnixTime,
     ) -> Result<(), ShopError> {
-        sqlx::query(
-            "INSERT INTO carts (id, token_hash, version, created_at, updated_at, expires_at)
-             VALUES ($1, $2, 0, $3, $3, $4)",
+        execute!(
+            self.pool,
+            sqlx::query(
+                "INSERT INTO carts (id, token_hash, version, created_at, updated_at, expires_at)
+                 VALUES ($1, $2, 0, $3, $3, $4)",
+            )
+            .bind(id)
+            .bind(token_hash)
+            .bind(now)
+            .bind(expires_at)
         )
-        .bind(id)
-        .bind(token_hash)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await
         .map_err(database_error("creating a cart"))?;
         Ok(())
     }
@@ -267,55 +250,55 @@ impl Store {
         after: &CartKey,
         limit: u32,
     ) -> Result<Option<ExpiredCarts>, ShopError> {
-        let through: Option<CartKey> = sqlx::query_as(
-            "SELECT expires_at, id FROM (
-                 SELECT expires_at, id FROM carts
-                 WHERE expires_at <= $1 AND expires_at >= $2 AND (expires_at > $2 OR id > $3)
-                 ORDER BY expires_at, id LIMIT $4
-             ) AS page
-             ORDER BY expires_at DESC, id DESC LIMIT 1",
+        let through: Option<CartKey> = fetch_optional!(
+            self.pool,
+            sqlx::query_as(
+                "SELECT expires_at, id FROM (
+                     SELECT expires_at, id FROM carts
+                     WHERE expires_at <= $1 AND expires_at >= $2 AND (expires_at > $2 OR id > $3)
+                     ORDER BY expires_at, id LIMIT $4
+                 ) AS page
+                 ORDER BY expires_at DESC, id DESC LIMIT 1",
+            )
+            .bind(cutoff)
+            .bind(after.expires_at)
+            .bind(&after.id)
+            .bind(i64::from(limit))
         )
-        .bind(cutoff)
-        .bind(after.expires_at)
-        .bind(&after.id)
-        .bind(i64::from(limit))
-        .fetch_optional(&self.pool)
-        .await
         .map_err(database_error("finding expired carts"))?;
         let Some(through) = through else {
             return Ok(None);
         };
-        let mut tx = self.begin_write("starting to delete expired carts").await?;
         // Every statement works on the same page, bound the same way.
         let bounds = (cutoff, after, &through);
-        let lines = on_page(
-            &mut tx,
-            "DELETE FROM cart_lines WHERE cart_id IN (SELECT id FROM carts WHERE {PAGE})",
-            bounds,
-        )
-        .await
-        .map_err(database_error("deleting expired cart lines"))?;
-        let carts = on_page(
-            &mut tx,
-            "DELETE FROM carts WHERE {PAGE}
-             AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.cart_id = carts.id)",
-            bounds,
-        )
-        .await
-        .map_err(database_error("deleting expired carts"))?;
-        // A cart kept for its orders has changed (its lines are gone): a new version,
-        // so a draft priced on the old lines never "matches the cart" again and a
-        // payment for it is not fulfilled with nothing to ship.
-        on_page(
-            &mut tx,
-            "UPDATE carts SET version = version + 1 WHERE {PAGE}",
-            bounds,
-        )
-        .await
-        .map_err(database_error("versioning kept carts"))?;
-        tx.commit()
+        let (lines, carts) = write_transaction!(self, "deleting expired carts", |tx| {
+            let lines = on_page(
+                &mut tx,
+                "DELETE FROM cart_lines WHERE cart_id IN (SELECT id FROM carts WHERE {PAGE})",
+                bounds,
+            )
             .await
-            .map_err(database_error("committing deleted carts"))?;
+            .map_err(database_error("deleting expired cart lines"))?;
+            let carts = on_page(
+                &mut tx,
+                "DELETE FROM carts WHERE {PAGE}
+                 AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.cart_id = carts.id)",
+                bounds,
+            )
+            .await
+            .map_err(database_error("deleting expired carts"))?;
+            // A cart kept for its orders has changed (its lines are gone): a new version,
+            // so a draft priced on the old lines never "matches the cart" again and a
+            // payment for it is not fulfilled with nothing to ship.
+            on_page(
+                &mut tx,
+                "UPDATE carts SET version = version + 1 WHERE {PAGE}",
+                bounds,
+            )
+            .await
+            .map_err(database_error("versioning kept carts"))?;
+            Ok((lines, carts))
+        })?;
         Ok(Some(ExpiredCarts {
             through,
             lines,
@@ -326,7 +309,7 @@ impl Store {
     /// The cart's lines priced from the current catalog, with their subtotal.
     #[tracing::instrument(skip(self))]
     pub async fn cart_view(&self, cart_id: &str) -> Result<CartView, ShopError> {
-        priced_lines(&self.pool, cart_id).await
+        Ok(priced_lines(self.pool.executor(), cart_id).await?)
     }
 
     /// Adds to or sets a cart line, checking the product, its stock and the per-line
@@ -340,67 +323,69 @@ impl Store {
         now: UnixTime,
         expires_at: UnixTime,
     ) -> Result<(), ShopError> {
-        let mut tx = self.begin_write("starting a cart change").await?;
+        write_transaction!(self, "changing a cart line", |tx| {
+            // Units other carts' submitted orders hold are not on the shelf for this one.
+            let stock: StockRow = fetch_optional!(
+                tx,
+                sqlx::query_as(&format!(
+                    "SELECT p.name, {} AS stock FROM products p WHERE p.id = $2",
+                    holds::available_to_cart("$1")
+                ))
+                .bind(cart_id)
+                .bind(product.as_str())
+            )
+            .map_err(database_error("reading stock"))?
+            .ok_or(ShopError::UnknownProduct)?;
+            let current: Option<i64> = fetch_optional!(
+                tx,
+                sqlx::query_scalar(
+                    "SELECT quantity FROM cart_lines WHERE cart_id = $1 AND product_id = $2",
+                )
+                .bind(cart_id)
+                .bind(product.as_str())
+            )
+            .map_err(database_error("reading a cart line"))?;
 
-        // Units other carts' submitted orders hold are not on the shelf for this one.
-        let stock: StockRow = sqlx::query_as(&format!(
-            "SELECT p.name, {} AS stock FROM products p WHERE p.id = $2",
-            holds::available_to_cart("$1")
-        ))
-        .bind(cart_id)
-        .bind(product.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(database_error("reading stock"))?
-        .ok_or(ShopError::UnknownProduct)?;
-        let current: Option<i64> = sqlx::query_scalar(
-            "SELECT quantity FROM cart_lines WHERE cart_id = $1 AND product_id = $2",
-        )
-        .bind(cart_id)
-        .bind(product.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(database_error("reading a cart line"))?;
-
-        let wanted: u32 = match (change, current) {
-            (LineChange::Add(more), current) => {
-                let current = u32::try_from(current.unwrap_or(0)).map_err(corrupt)?;
-                more.get() + current
+            let wanted: u32 = match (change, current) {
+                (LineChange::Add(more), current) => {
+                    let current = u32::try_from(current.unwrap_or(0)).map_err(corrupt)?;
+                    more.get() + current
+                }
+                (LineChange::Set(quantity), Some(_)) => quantity.get(),
+                (LineChange::Set(_), None) => return Err(ShopError::NotInCart.into()),
+            };
+            let available = u32::try_from(stock.stock.max(0)).map_err(corrupt)?;
+            if available == 0 {
+                return Err(ShopError::SoldOut {
+                    product: stock.name,
+                }
+                .into());
             }
-            (LineChange::Set(quantity), Some(_)) => quantity.get(),
-            (LineChange::Set(_), None) => return Err(ShopError::NotInCart),
-        };
-        let available = u32::try_from(stock.stock.max(0)).map_err(corrupt)?;
-        if available == 0 {
-            return Err(ShopError::SoldOut {
-                product: stock.name,
-            });
-        }
-        if wanted > available {
-            return Err(ShopError::NotEnoughStock {
-                product: stock.name,
-                available,
-            });
-        }
-        let quantity = Quantity::new(wanted)?;
+            if wanted > available {
+                return Err(ShopError::NotEnoughStock {
+                    product: stock.name,
+                    available,
+                }
+                .into());
+            }
+            let quantity = Quantity::new(wanted).map_err(ShopError::from)?;
 
-        sqlx::query(
-            "INSERT INTO cart_lines (cart_id, product_id, quantity, added_at)
-             VALUES ($1, $2, $3, $4)
-             ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity",
-        )
-        .bind(cart_id)
-        .bind(product.as_str())
-        .bind(i64::from(quantity.get()))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(database_error("writing a cart line"))?;
-        touch_cart(&mut tx, cart_id, now, expires_at).await?;
-        tx.commit()
-            .await
-            .map_err(database_error("committing a cart change"))?;
-        Ok(())
+            execute!(
+                tx,
+                sqlx::query(
+                    "INSERT INTO cart_lines (cart_id, product_id, quantity, added_at)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity",
+                )
+                .bind(cart_id)
+                .bind(product.as_str())
+                .bind(i64::from(quantity.get()))
+                .bind(now)
+            )
+            .map_err(database_error("writing a cart line"))?;
+            touch_cart(&mut tx, cart_id, now, expires_at).await?;
+            Ok(())
+        })
     }
 
     /// Removes a line. Removing a line that is not there succeeds, so a double click
@@ -413,21 +398,19 @@ impl Store {
         now: UnixTime,
         expires_at: UnixTime,
     ) -> Result<(), ShopError> {
-        let mut tx = self.begin_write("starting a cart change").await?;
-        let removed = sqlx::query("DELETE FROM cart_lines WHERE cart_id = $1 AND product_id = $2")
-            .bind(cart_id)
-            .bind(product.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(database_error("removing a cart line"))?
-            .rows_affected();
-        if removed > 0 {
-            touch_cart(&mut tx, cart_id, now, expires_at).await?;
-        }
-        tx.commit()
-            .await
-            .map_err(database_error("committing a cart change"))?;
-        Ok(())
+        write_transaction!(self, "removing a cart line", |tx| {
+            let removed = execute!(
+                tx,
+                sqlx::query("DELETE FROM cart_lines WHERE cart_id = $1 AND product_id = $2")
+                    .bind(cart_id)
+                    .bind(product.as_str())
+            )
+            .map_err(database_error("removing a cart line"))?;
+            if removed > 0 {
+                touch_cart(&mut tx, cart_id, now, expires_at).await?;
+            }
+            Ok(())
+        })
     }
 }
 
@@ -436,40 +419,45 @@ impl Store {
 /// is found again by its bounds: a cart touched meanwhile expires later, so it leaves
 /// the page rather than joining it. Returns the rows affected.
 async fn on_page(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut Tx,
     statement: &str,
     (cutoff, after, through): (UnixTime, &CartKey, &CartKey),
 ) -> Result<u64, sqlx::Error> {
     const PAGE: &str = "expires_at <= $1
          AND expires_at >= $2 AND (expires_at > $2 OR id > $3)
          AND expires_at <= $4 AND (expires_at < $4 OR id <= $5)";
-    Ok(sqlx::query(&statement.replace("{PAGE}", PAGE))
-        .bind(cutoff)
-        .bind(after.expires_at)
-        .bind(&after.id)
-        .bind(through.expires_at)
-        .bind(&through.id)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected())
+    execute!(
+        tx,
+        sqlx::query(&statement.replace("{PAGE}", PAGE))
+            .bind(cutoff)
+            .bind(after.expires_at)
+            .bind(&after.id)
+            .bind(through.expires_at)
+            .bind(&through.id)
+    )
 }
 
 /// A cart's lines priced from the current catalog, with their subtotal.
-async fn priced_lines<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Sqlite>,
+/// `executor` is the pool's or a transaction's (`.executor()`).
+async fn priced_lines<'s, 'p>(
+    executor: Executor<
+        impl sqlx::Executor<'s, Database = sqlx::Sqlite>,
+        impl sqlx::Executor<'p, Database = sqlx::Postgres>,
+    >,
     cart_id: &str,
-) -> Result<CartView, ShopError> {
-    let rows: Vec<CartLineRow> = sqlx::query_as(&format!(
-        "SELECT l.product_id, p.name, p.image, p.price_minor, p.currency, l.quantity,
-             {} AS stock
-         FROM cart_lines l JOIN products p ON p.id = l.product_id
-         WHERE l.cart_id = $1
-         ORDER BY l.added_at, l.product_id",
-        holds::available_to_cart("$1")
-    ))
-    .bind(cart_id)
-    .fetch_all(executor)
-    .await
+) -> Result<CartView, StoreError> {
+    let rows: Vec<CartLineRow> = fetch_all!(
+        executor,
+        sqlx::query_as(&format!(
+            "SELECT l.product_id, p.name, p.image, p.price_minor, p.currency, l.quantity,
+                 {} AS stock
+             FROM cart_lines l JOIN products p ON p.id = l.product_id
+             WHERE l.cart_id = $1
+             ORDER BY l.added_at, l.product_id",
+            holds::available_to_cart("$1")
+        ))
+        .bind(cart_id)
+    )
     .map_err(database_error("reading cart lines"))?;
 
     let mut lines = Vec::with_capacity(rows.len());
@@ -491,19 +479,20 @@ async fn priced_lines<'e>(
 
 /// Records a change to the cart: a new version and a later expiry.
 async fn touch_cart(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut Tx,
     cart_id: &str,
     now: UnixTime,
     expires_at: UnixTime,
-) -> Result<(), ShopError> {
-    sqlx::query(
+) -> Result<(), StoreError> {
+    execute!(
+tx,
+sqlx::query(
         "UPDATE carts SET version = version + 1, updated_at = $2, expires_at = $3 WHERE id = $1",
     )
     .bind(cart_id)
     .bind(now)
     .bind(expires_at)
-    .execute(&mut **tx)
-    .await
+)
     .map_err(database_error("updating a cart"))?;
     Ok(())
 }
@@ -548,12 +537,41 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{hex}")
 }
 
-/// Logs a database failure in full and hands the shopper a short, safe message.
-fn database_error(doing: &'static str) -> impl Fn(sqlx::Error) -> ShopError {
-    move |error| {
-        tracing::error!(error = %error, "database error while {doing}");
-        ShopError::Unavailable
+/// Why a step of the store failed: a refusal the shopper is told about, or the
+/// database failing (logged in full, shown as "unavailable"). The database's error is
+/// kept until the transaction ends, so a serialization failure can be retried.
+#[derive(Debug)]
+pub enum StoreError {
+    Refused(ShopError),
+    Database {
+        doing: &'static str,
+        error: sqlx::Error,
+    },
+}
+
+impl StoreError {
+    /// Whether the transaction lost a race and may simply run again.
+    fn is_serialization_failure(&self) -> bool {
+        matches!(self, StoreError::Database { error, .. } if is_serialization_failure(error))
     }
+}
+
+impl From<StoreError> for ShopError {
+    /// Logs a database failure in full and hands the shopper a short, safe message.
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Refused(error) => error,
+            StoreError::Database { doing, error } => {
+                tracing::error!(error = %error, "database error while {doing}");
+                ShopError::Unavailable
+            }
+        }
+    }
+}
+
+/// The database failed while `doing` something.
+fn database_error(doing: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |error| StoreError::Database { doing, error }
 }
 
 /// A row that breaks the schema's promises: log it loudly, never show it.

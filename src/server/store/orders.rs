@@ -4,13 +4,14 @@
 use super::{
     commands::queue_cancel,
     corrupt, database_error,
+    engine::{execute, fetch_all, fetch_one, fetch_optional, write_transaction, Tx},
     holds::{hold_stock, release_holds},
-    new_id, priced_lines, Store, UnixTime,
+    new_id, priced_lines, Store, StoreError, UnixTime,
 };
 use crate::domain::{
     CartView, DeliveryDetails, Money, OrderStatus, OrderTotals, ShippingOption, ShopError,
 };
-use sqlx::{FromRow, Sqlite, Transaction};
+use sqlx::FromRow;
 
 /// A cart with its version, read in one snapshot.
 #[derive(Clone, Debug)]
@@ -103,17 +104,17 @@ impl Store {
     pub async fn priced_cart(&self, cart_id: &str) -> Result<PricedCart, ShopError> {
         let mut tx = self
             .pool
-            .begin()
+            .begin_read()
             .await
             .map_err(database_error("starting a read"))?;
-        let (version, shipping): (i64, String) =
+        let (version, shipping): (i64, String) = fetch_optional!(
+            tx,
             sqlx::query_as("SELECT version, shipping_option FROM carts WHERE id = $1")
                 .bind(cart_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(database_error("reading a cart version"))?
-                .ok_or(ShopError::NotInCart)?;
-        let view = priced_lines(&mut *tx, cart_id).await?;
+        )
+        .map_err(database_error("reading a cart version"))?
+        .ok_or(ShopError::NotInCart)?;
+        let view = priced_lines(tx.executor(), cart_id).await?;
         tx.commit()
             .await
             .map_err(database_error("finishing a read"))?;
@@ -133,15 +134,16 @@ impl Store {
         shipping: ShippingOption,
         now: UnixTime,
     ) -> Result<(), ShopError> {
-        sqlx::query(
-            "UPDATE carts SET shipping_option = $2, version = version + 1, updated_at = $3
-             WHERE id = $1 AND shipping_option <> $2",
+        execute!(
+            self.pool,
+            sqlx::query(
+                "UPDATE carts SET shipping_option = $2, version = version + 1, updated_at = $3
+                 WHERE id = $1 AND shipping_option <> $2",
+            )
+            .bind(cart_id)
+            .bind(shipping.code())
+            .bind(now)
         )
-        .bind(cart_id)
-        .bind(shipping.code())
-        .bind(now)
-        .execute(&self.pool)
-        .await
         .map_err(database_error("choosing a delivery option"))?;
         Ok(())
     }
@@ -159,23 +161,26 @@ impl Store {
         shipping: ShippingOption,
         now: UnixTime,
     ) -> Result<CheckoutOrder, ShopError> {
-        let mut tx = self.begin_write("starting an order change").await?;
-        refuse_if_paused(&mut tx, cart_id, now).await?;
-        let open = open_order_row(&mut tx, cart_id).await?;
-        let mut units_released = false;
+        let (order, units_released) = write_transaction!(self, "opening a checkout", |tx| {
+            refuse_if_paused(&mut tx, cart_id, now).await?;
+            let open = open_order_row(&mut tx, cart_id).await?;
+            let mut units_released = false;
 
-        let (id, status, generation) = match open {
-            Some(order) => {
-                let status = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
-                if status == OrderStatus::Processing {
-                    // The bank is still deciding: neither re-price nor replace it.
-                    return Err(ShopError::AlreadyPaying);
-                }
-                let unchanged = order.cart_version == version
-                    && order.total_minor == totals.total.minor()
-                    && order.shipping_option == shipping.code();
-                if status == OrderStatus::Draft {
-                    sqlx::query(
+            let (id, status, generation) = match open {
+                Some(order) => {
+                    let status =
+                        OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
+                    if status == OrderStatus::Processing {
+                        // The bank is still deciding: neither re-price nor replace it.
+                        return Err(ShopError::AlreadyPaying.into());
+                    }
+                    let unchanged = order.cart_version == version
+                        && order.total_minor == totals.total.minor()
+                        && order.shipping_option == shipping.code();
+                    if status == OrderStatus::Draft {
+                        execute!(
+tx,
+sqlx::query(
                         "UPDATE orders SET cart_version = $2, currency = $3, subtotal_minor = $4,
                              shipping_minor = $5, total_minor = $6, shipping_option = $7,
                              updated_at = $8
@@ -189,86 +194,88 @@ impl Store {
                     .bind(totals.total.minor())
                     .bind(shipping.code())
                     .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(database_error("re-pricing a draft order"))?;
-                    (order.id, status, order.pi_generation)
-                } else if unchanged {
-                    (order.id, status, order.pi_generation)
-                } else {
-                    // A locked order no longer matches the cart: it is abandoned, and
-                    // its PaymentIntent must never be confirmed for the old amount.
-                    sqlx::query(
-                        "UPDATE orders SET status = 'canceled', updated_at = $2 WHERE id = $1",
+)
+                        .map_err(database_error("re-pricing a draft order"))?;
+                        (order.id, status, order.pi_generation)
+                    } else if unchanged {
+                        (order.id, status, order.pi_generation)
+                    } else {
+                        // A locked order no longer matches the cart: it is abandoned, and
+                        // its PaymentIntent must never be confirmed for the old amount.
+                        execute!(
+                        tx,
+                        sqlx::query(
+                            "UPDATE orders SET status = 'canceled', updated_at = $2 WHERE id = $1",
+                        )
+                        .bind(&order.id)
+                        .bind(now)
                     )
-                    .bind(&order.id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(database_error("cancelling a superseded order"))?;
-                    timeline(
-                        &mut tx,
-                        &order.id,
-                        now,
-                        "canceled: the cart changed after submit",
-                    )
-                    .await?;
-                    units_released = release_holds(&mut tx, &order.id).await?;
-                    let superseded: Vec<String> = sqlx::query_scalar(
+                        .map_err(database_error("cancelling a superseded order"))?;
+                        timeline(
+                            &mut tx,
+                            &order.id,
+                            now,
+                            "canceled: the cart changed after submit",
+                        )
+                        .await?;
+                        units_released = release_holds(&mut tx, &order.id).await?;
+                        let superseded: Vec<String> = fetch_all!(
+tx,
+sqlx::query_scalar(
                         "SELECT id FROM order_payment_intents WHERE order_id = $1 AND is_current = 1",
                     )
                     .bind(&order.id)
-                    .fetch_all(&mut *tx)
-                    .await
+)
                     .map_err(database_error("reading superseded payments"))?;
-                    for payment_intent in &superseded {
-                        queue_cancel(
-                            &mut tx,
-                            payment_intent,
-                            &order.id,
-                            "its order was replaced: the cart changed after submit",
-                            now,
-                        )
-                        .await?;
+                        for payment_intent in &superseded {
+                            queue_cancel(
+                                &mut tx,
+                                payment_intent,
+                                &order.id,
+                                "its order was replaced: the cart changed after submit",
+                                now,
+                            )
+                            .await?;
+                        }
+                        insert_draft(&mut tx, cart_id, version, totals, shipping, now).await?
                     }
-                    insert_draft(&mut tx, cart_id, version, totals, shipping, now).await?
                 }
-            }
-            None => insert_draft(&mut tx, cart_id, version, totals, shipping, now).await?,
-        };
-        let current = current_payment_intent(&mut tx, &id).await?;
-        self.commit_changes(tx, "committing the open order", units_released)
-            .await?;
-        Ok(CheckoutOrder {
-            id,
-            status,
-            generation,
-            current,
-        })
+                None => insert_draft(&mut tx, cart_id, version, totals, shipping, now).await?,
+            };
+            let current = current_payment_intent(&mut tx, &id).await?;
+            let order = CheckoutOrder {
+                id,
+                status,
+                generation,
+                current,
+            };
+            Ok((order, units_released))
+        })?;
+        self.stock_changed(units_released);
+        Ok(order)
     }
 
     /// Moves the order to a new PaymentIntent generation, unless someone already did:
     /// returns the generation to use next either way.
     #[tracing::instrument(skip(self))]
     pub async fn next_generation(&self, order_id: &str, seen: i64) -> Result<i64, ShopError> {
-        let mut tx = self.begin_write("starting an order change").await?;
-        sqlx::query(
+        write_transaction!(self, "starting a payment generation", |tx| {
+            execute!(
+tx,
+sqlx::query(
             "UPDATE orders SET pi_generation = pi_generation + 1 WHERE id = $1 AND pi_generation = $2",
         )
         .bind(order_id)
         .bind(seen)
-        .execute(&mut *tx)
-        .await
+)
         .map_err(database_error("starting a payment generation"))?;
-        let generation: i64 = sqlx::query_scalar("SELECT pi_generation FROM orders WHERE id = $1")
-            .bind(order_id)
-            .fetch_one(&mut *tx)
-            .await
+            let generation: i64 = fetch_one!(
+                tx,
+                sqlx::query_scalar("SELECT pi_generation FROM orders WHERE id = $1").bind(order_id)
+            )
             .map_err(database_error("reading a payment generation"))?;
-        tx.commit()
-            .await
-            .map_err(database_error("committing a payment generation"))?;
-        Ok(generation)
+            Ok(generation)
+        })
     }
 
     /// Records `payment_intent` (created or updated at `generation`) as the order's
@@ -285,86 +292,86 @@ impl Store {
         client_secret_hash: &str,
         now: UnixTime,
     ) -> Result<Recorded, ShopError> {
-        let mut tx = self.begin_write("starting an order change").await?;
-        let current_generation: i64 =
-            sqlx::query_scalar("SELECT pi_generation FROM orders WHERE id = $1")
-                .bind(order_id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(database_error("reading a payment generation"))?;
-        let stale = current_generation != generation;
-        let superseded: Vec<String> = if stale {
-            // This one must never be paid: the shopper's next try gets the new one.
-            vec![payment_intent.to_owned()]
-        } else {
-            sqlx::query_scalar(
-                "SELECT id FROM order_payment_intents
-                 WHERE order_id = $1 AND is_current = 1 AND id <> $2",
+        write_transaction!(self, "recording a payment", |tx| {
+            let current_generation: i64 = fetch_one!(
+                tx,
+                sqlx::query_scalar("SELECT pi_generation FROM orders WHERE id = $1").bind(order_id)
             )
-            .bind(order_id)
-            .bind(payment_intent)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(database_error("reading earlier payments"))?
-        };
-        if !stale {
-            sqlx::query(
+            .map_err(database_error("reading a payment generation"))?;
+            let stale = current_generation != generation;
+            let superseded: Vec<String> = if stale {
+                // This one must never be paid: the shopper's next try gets the new one.
+                vec![payment_intent.to_owned()]
+            } else {
+                fetch_all!(
+                    tx,
+                    sqlx::query_scalar(
+                        "SELECT id FROM order_payment_intents
+                         WHERE order_id = $1 AND is_current = 1 AND id <> $2",
+                    )
+                    .bind(order_id)
+                    .bind(payment_intent)
+                )
+                .map_err(database_error("reading earlier payments"))?
+            };
+            if !stale {
+                execute!(
+tx,
+sqlx::query(
                 "UPDATE order_payment_intents SET is_current = 0 WHERE order_id = $1 AND id <> $2",
             )
             .bind(order_id)
             .bind(payment_intent)
-            .execute(&mut *tx)
-            .await
-            .map_err(database_error("retiring earlier payments"))?;
-        }
-        sqlx::query(
-            "INSERT INTO order_payment_intents
-                 (id, order_id, generation, amount_minor, currency, cart_version,
-                  client_secret_hash, is_current, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (id) DO UPDATE SET amount_minor = excluded.amount_minor,
-                 cart_version = excluded.cart_version, is_current = excluded.is_current",
-        )
-        .bind(payment_intent)
-        .bind(order_id)
-        .bind(generation)
-        .bind(amount.minor())
-        .bind(amount.currency().code())
-        .bind(cart_version)
-        .bind(client_secret_hash)
-        .bind(i64::from(!stale))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(database_error("recording a payment"))?;
-        // Cancelled through the durable queue, decided in this very transaction: a
-        // superseded PaymentIntent left confirmable could be paid from an old tab.
-        for superseded in &superseded {
-            queue_cancel(
-                &mut tx,
-                superseded,
-                order_id,
-                "superseded by a newer PaymentIntent",
-                now,
+)
+                .map_err(database_error("retiring earlier payments"))?;
+            }
+            execute!(
+                tx,
+                sqlx::query(
+                    "INSERT INTO order_payment_intents
+                         (id, order_id, generation, amount_minor, currency, cart_version,
+                          client_secret_hash, is_current, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     ON CONFLICT (id) DO UPDATE SET amount_minor = excluded.amount_minor,
+                         cart_version = excluded.cart_version, is_current = excluded.is_current",
+                )
+                .bind(payment_intent)
+                .bind(order_id)
+                .bind(generation)
+                .bind(amount.minor())
+                .bind(amount.currency().code())
+                .bind(cart_version)
+                .bind(client_secret_hash)
+                .bind(i64::from(!stale))
+                .bind(now)
             )
-            .await?;
-        }
-        if !stale && !superseded.is_empty() {
-            timeline(
-                &mut tx,
-                order_id,
-                now,
-                "payment superseded by a new PaymentIntent",
-            )
-            .await?;
-        }
-        tx.commit()
-            .await
-            .map_err(database_error("committing a payment"))?;
-        Ok(if stale {
-            Recorded::Stale
-        } else {
-            Recorded::Current
+            .map_err(database_error("recording a payment"))?;
+            // Cancelled through the durable queue, decided in this very transaction: a
+            // superseded PaymentIntent left confirmable could be paid from an old tab.
+            for superseded in &superseded {
+                queue_cancel(
+                    &mut tx,
+                    superseded,
+                    order_id,
+                    "superseded by a newer PaymentIntent",
+                    now,
+                )
+                .await?;
+            }
+            if !stale && !superseded.is_empty() {
+                timeline(
+                    &mut tx,
+                    order_id,
+                    now,
+                    "payment superseded by a new PaymentIntent",
+                )
+                .await?;
+            }
+            Ok(if stale {
+                Recorded::Stale
+            } else {
+                Recorded::Current
+            })
         })
     }
 
@@ -378,92 +385,94 @@ impl Store {
         request: LockRequest<'_>,
         now: UnixTime,
     ) -> Result<String, ShopError> {
-        let mut tx = self.begin_write("starting an order change").await?;
-        refuse_if_paused(&mut tx, request.cart_id, now).await?;
-        let (version, cart_shipping): (i64, String) =
-            sqlx::query_as("SELECT version, shipping_option FROM carts WHERE id = $1")
-                .bind(request.cart_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(database_error("reading a cart version"))?
-                .ok_or(ShopError::NotInCart)?;
-        let order = open_order_row(&mut tx, request.cart_id).await?;
-        let view = priced_lines(&mut *tx, request.cart_id).await?;
-        let subtotal = view.subtotal.ok_or(ShopError::EmptyCart)?;
-        // The fresh price is the cart's as it stands, with its own delivery option.
-        let shipping =
-            ShippingOption::parse(&cart_shipping).ok_or_else(|| corrupt("shipping option"))?;
-        let totals = OrderTotals::new(subtotal, shipping).ok_or_else(|| corrupt("total"))?;
-        let changed = ShopError::CartChanged {
-            total: totals.total,
-        };
-        let Some(order) = order else {
-            return Err(changed);
-        };
-        if order.status == OrderStatus::Processing.as_str() {
-            return Err(ShopError::AlreadyPaying);
-        }
-        let current = current_payment_intent(&mut tx, &order.id).await?;
-        // Every one of these means the page is showing a price that is no longer the
-        // one the PaymentIntent would charge.
-        let current_matches = current.as_ref().is_some_and(|current| {
-            current.id == request.payment_intent
-                && current.amount_minor == totals.total.minor()
-                && current.currency == totals.total.currency().code()
-        });
-        if version != request.seen_cart_version
-            || cart_shipping != request.shipping.code()
-            || order.cart_version != version
-            || order.shipping_option != request.shipping.code()
-            || order.total_minor != totals.total.minor()
-            || request.seen_total != totals.total.minor()
-            || request.charged_minor != totals.total.minor()
-            || !current_matches
-        {
-            return Err(changed);
-        }
-        // `stock` is what other carts' holds leave: the last unit goes to the first
-        // shopper to submit, and nobody is charged for goods the shop cannot send.
-        for line in &view.lines {
-            if line.quantity.get() > line.stock {
-                return Err(match line.stock {
-                    0 => ShopError::SoldOut {
-                        product: line.name.clone(),
-                    },
-                    available => ShopError::NotEnoughStock {
-                        product: line.name.clone(),
-                        available,
-                    },
-                });
+        let order_id = write_transaction!(self, "locking an order", |tx| {
+            refuse_if_paused(&mut tx, request.cart_id, now).await?;
+            let (version, cart_shipping): (i64, String) = fetch_optional!(
+                tx,
+                sqlx::query_as("SELECT version, shipping_option FROM carts WHERE id = $1")
+                    .bind(request.cart_id)
+            )
+            .map_err(database_error("reading a cart version"))?
+            .ok_or(ShopError::NotInCart)?;
+            let order = open_order_row(&mut tx, request.cart_id).await?;
+            let view = priced_lines(tx.executor(), request.cart_id).await?;
+            let subtotal = view.subtotal.ok_or(ShopError::EmptyCart)?;
+            // The fresh price is the cart's as it stands, with its own delivery option.
+            let shipping =
+                ShippingOption::parse(&cart_shipping).ok_or_else(|| corrupt("shipping option"))?;
+            let totals = OrderTotals::new(subtotal, shipping).ok_or_else(|| corrupt("total"))?;
+            let changed = ShopError::CartChanged {
+                total: totals.total,
+            };
+            let Some(order) = order else {
+                return Err(changed.into());
+            };
+            if order.status == OrderStatus::Processing.as_str() {
+                return Err(ShopError::AlreadyPaying.into());
             }
-        }
+            let current = current_payment_intent(&mut tx, &order.id).await?;
+            // Every one of these means the page is showing a price that is no longer the
+            // one the PaymentIntent would charge.
+            let current_matches = current.as_ref().is_some_and(|current| {
+                current.id == request.payment_intent
+                    && current.amount_minor == totals.total.minor()
+                    && current.currency == totals.total.currency().code()
+            });
+            if version != request.seen_cart_version
+                || cart_shipping != request.shipping.code()
+                || order.cart_version != version
+                || order.shipping_option != request.shipping.code()
+                || order.total_minor != totals.total.minor()
+                || request.seen_total != totals.total.minor()
+                || request.charged_minor != totals.total.minor()
+                || !current_matches
+            {
+                return Err(changed.into());
+            }
+            // `stock` is what other carts' holds leave: the last unit goes to the first
+            // shopper to submit, and nobody is charged for goods the shop cannot send.
+            for line in &view.lines {
+                if line.quantity.get() > line.stock {
+                    return Err(StoreError::Refused(match line.stock {
+                        0 => ShopError::SoldOut {
+                            product: line.name.clone(),
+                        },
+                        available => ShopError::NotEnoughStock {
+                            product: line.name.clone(),
+                            available,
+                        },
+                    }));
+                }
+            }
 
-        copy_lines(&mut tx, &order.id, &view).await?;
-        hold_stock(
-            &mut tx,
-            &order.id,
-            &view,
-            now.saturating_add(request.hold_secs),
-        )
-        .await?;
-        let details = request.details;
-        let was = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
-        // A draft is locked; after a failed attempt the shopper is paying again.
-        let status = OrderStatus::AwaitingPayment;
-        copy_delivery(&mut tx, &order.id, details).await?;
-        sqlx::query("UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1")
-            .bind(&order.id)
-            .bind(status.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(database_error("locking an order"))?;
-        if was != OrderStatus::AwaitingPayment {
-            timeline(&mut tx, &order.id, now, "submitted: awaiting payment").await?;
-        }
-        self.commit_changes(tx, "committing an order lock", true)
+            copy_lines(&mut tx, &order.id, &view).await?;
+            hold_stock(
+                &mut tx,
+                &order.id,
+                &view,
+                now.saturating_add(request.hold_secs),
+            )
             .await?;
-        Ok(order.id)
+            let details = request.details;
+            let was = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
+            // A draft is locked; after a failed attempt the shopper is paying again.
+            let status = OrderStatus::AwaitingPayment;
+            copy_delivery(&mut tx, &order.id, details).await?;
+            execute!(
+                tx,
+                sqlx::query("UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1")
+                    .bind(&order.id)
+                    .bind(status.as_str())
+                    .bind(now)
+            )
+            .map_err(database_error("locking an order"))?;
+            if was != OrderStatus::AwaitingPayment {
+                timeline(&mut tx, &order.id, now, "submitted: awaiting payment").await?;
+            }
+            Ok(order.id)
+        })?;
+        self.stock_changed(true);
+        Ok(order_id)
     }
 
     /// Until when the cart's checkout is paused after repeated declines, if it is now.
@@ -472,37 +481,39 @@ impl Store {
         cart_id: &str,
         now: UnixTime,
     ) -> Result<Option<UnixTime>, ShopError> {
-        let until: Option<i64> =
+        let until: Option<i64> = fetch_optional!(
+            self.pool,
             sqlx::query_scalar("SELECT checkout_paused_until FROM carts WHERE id = $1")
                 .bind(cart_id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(database_error("reading a checkout pause"))?;
+        )
+        .map_err(database_error("reading a checkout pause"))?;
         Ok(until.filter(|until| *until > now))
     }
 
     /// The cart's open order, if any, with its current PaymentIntent.
     pub async fn open_order(&self, cart_id: &str) -> Result<Option<OpenOrder>, ShopError> {
-        sqlx::query_as(&format!(
-            "SELECT o.id, o.status, o.cart_version, o.total_minor, o.shipping_option,
-                 p.id AS current_payment_intent
-             FROM orders o
-             LEFT JOIN order_payment_intents p ON p.order_id = o.id AND p.is_current = 1
-             WHERE o.cart_id = $1 AND o.status IN {OPEN}"
-        ))
-        .bind(cart_id)
-        .fetch_optional(&self.pool)
-        .await
+        fetch_optional!(
+            self.pool,
+            sqlx::query_as(&format!(
+                "SELECT o.id, o.status, o.cart_version, o.total_minor, o.shipping_option,
+                     p.id AS current_payment_intent
+                 FROM orders o
+                 LEFT JOIN order_payment_intents p ON p.order_id = o.id AND p.is_current = 1
+                 WHERE o.cart_id = $1 AND o.status IN {OPEN}"
+            ))
+            .bind(cart_id)
+        )
         .map_err(database_error("reading the open order"))
+        .map_err(ShopError::from)
     }
 
     /// An order's status, for tests and the confirmation page.
     pub async fn order_status(&self, order_id: &str) -> Result<Option<OrderStatus>, ShopError> {
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
-            .bind(order_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(database_error("reading an order"))?;
+        let status: Option<String> = fetch_optional!(
+            self.pool,
+            sqlx::query_scalar("SELECT status FROM orders WHERE id = $1").bind(order_id)
+        )
+        .map_err(database_error("reading an order"))?;
         status
             .map(|status| OrderStatus::parse(&status).ok_or_else(|| corrupt("status")))
             .transpose()
@@ -512,26 +523,27 @@ impl Store {
 /// Copies contact and delivery into the order: the shopper's at submit, or those
 /// given to Stripe for a payment made without it.
 pub(super) async fn copy_delivery(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     order_id: &str,
     details: &DeliveryDetails,
-) -> Result<(), ShopError> {
-    sqlx::query(
-        "UPDATE orders SET email = $2, full_name = $3, address_line1 = $4, address_line2 = $5,
-             city = $6, region = $7, postal_code = $8, country = $9
-         WHERE id = $1",
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "UPDATE orders SET email = $2, full_name = $3, address_line1 = $4, address_line2 = $5,
+                 city = $6, region = $7, postal_code = $8, country = $9
+             WHERE id = $1",
+        )
+        .bind(order_id)
+        .bind(details.email.as_str())
+        .bind(&details.name)
+        .bind(&details.line1)
+        .bind(&details.line2)
+        .bind(&details.city)
+        .bind(&details.region)
+        .bind(&details.postal_code)
+        .bind(&details.country)
     )
-    .bind(order_id)
-    .bind(details.email.as_str())
-    .bind(&details.name)
-    .bind(&details.line1)
-    .bind(&details.line2)
-    .bind(&details.city)
-    .bind(&details.region)
-    .bind(&details.postal_code)
-    .bind(&details.country)
-    .execute(&mut **tx)
-    .await
     .map_err(database_error("copying contact and delivery"))?;
     Ok(())
 }
@@ -539,133 +551,132 @@ pub(super) async fn copy_delivery(
 /// Replaces the order's lines with the cart's, prices included: what the shopper
 /// bought is kept even if the catalog changes later.
 pub(super) async fn copy_lines(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     order_id: &str,
     view: &CartView,
-) -> Result<(), ShopError> {
-    sqlx::query("DELETE FROM order_lines WHERE order_id = $1")
-        .bind(order_id)
-        .execute(&mut **tx)
-        .await
-        .map_err(database_error("clearing order lines"))?;
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("DELETE FROM order_lines WHERE order_id = $1").bind(order_id)
+    )
+    .map_err(database_error("clearing order lines"))?;
     for (position, line) in view.lines.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO order_lines (order_id, product_id, name, unit_price_minor, quantity,
-                 line_total_minor, position)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        execute!(
+            tx,
+            sqlx::query(
+                "INSERT INTO order_lines (order_id, product_id, name, unit_price_minor, quantity,
+                     line_total_minor, position)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(order_id)
+            .bind(line.product_id.as_str())
+            .bind(&line.name)
+            .bind(line.unit_price.minor())
+            .bind(i64::from(line.quantity.get()))
+            .bind(line.line_total.minor())
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
         )
-        .bind(order_id)
-        .bind(line.product_id.as_str())
-        .bind(&line.name)
-        .bind(line.unit_price.minor())
-        .bind(i64::from(line.quantity.get()))
-        .bind(line.line_total.minor())
-        .bind(i64::try_from(position).unwrap_or(i64::MAX))
-        .execute(&mut **tx)
-        .await
         .map_err(database_error("copying an order line"))?;
     }
     Ok(())
 }
 
 /// Refuses while the cart's checkout is paused after repeated declines.
-async fn refuse_if_paused(
-    tx: &mut Transaction<'_, Sqlite>,
-    cart_id: &str,
-    now: UnixTime,
-) -> Result<(), ShopError> {
-    let paused: Option<i64> = sqlx::query_scalar(
-        "SELECT checkout_paused_until FROM carts WHERE id = $1 AND checkout_paused_until > $2",
+async fn refuse_if_paused(tx: &mut Tx, cart_id: &str, now: UnixTime) -> Result<(), StoreError> {
+    let paused: Option<i64> = fetch_optional!(
+        tx,
+        sqlx::query_scalar(
+            "SELECT checkout_paused_until FROM carts WHERE id = $1 AND checkout_paused_until > $2",
+        )
+        .bind(cart_id)
+        .bind(now)
     )
-    .bind(cart_id)
-    .bind(now)
-    .fetch_optional(&mut **tx)
-    .await
     .map_err(database_error("reading a checkout pause"))?;
     match paused {
         Some(_) => {
             tracing::warn!(cart = %cart_id, "checkout paused after repeated declines");
-            Err(ShopError::TooManyRequests)
+            Err(ShopError::TooManyRequests.into())
         }
         None => Ok(()),
     }
 }
 
 /// The cart's open order (draft or submitted), inside `tx`.
-async fn open_order_row(
-    tx: &mut Transaction<'_, Sqlite>,
-    cart_id: &str,
-) -> Result<Option<OrderRow>, ShopError> {
-    sqlx::query_as(&format!(
-        "SELECT id, status, cart_version, total_minor, shipping_option, pi_generation
-         FROM orders WHERE cart_id = $1 AND status IN {OPEN}"
-    ))
-    .bind(cart_id)
-    .fetch_optional(&mut **tx)
-    .await
+async fn open_order_row(tx: &mut Tx, cart_id: &str) -> Result<Option<OrderRow>, StoreError> {
+    fetch_optional!(
+        tx,
+        sqlx::query_as(&format!(
+            "SELECT id, status, cart_version, total_minor, shipping_option, pi_generation
+             FROM orders WHERE cart_id = $1 AND status IN {OPEN}"
+        ))
+        .bind(cart_id)
+    )
     .map_err(database_error("reading the open order"))
 }
 
 /// The order's current PaymentIntent, inside `tx`.
 async fn current_payment_intent(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     order_id: &str,
-) -> Result<Option<CurrentPaymentIntent>, ShopError> {
-    sqlx::query_as(
-        "SELECT id, generation, amount_minor, currency FROM order_payment_intents
-         WHERE order_id = $1 AND is_current = 1",
+) -> Result<Option<CurrentPaymentIntent>, StoreError> {
+    fetch_optional!(
+        tx,
+        sqlx::query_as(
+            "SELECT id, generation, amount_minor, currency FROM order_payment_intents
+             WHERE order_id = $1 AND is_current = 1",
+        )
+        .bind(order_id)
     )
-    .bind(order_id)
-    .fetch_optional(&mut **tx)
-    .await
     .map_err(database_error("reading the current payment"))
 }
 
 async fn insert_draft(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     cart_id: &str,
     version: i64,
     totals: OrderTotals,
     shipping: ShippingOption,
     now: UnixTime,
-) -> Result<(String, OrderStatus, i64), ShopError> {
+) -> Result<(String, OrderStatus, i64), StoreError> {
     let id = new_id("ord");
-    sqlx::query(
-        "INSERT INTO orders (id, cart_id, status, cart_version, currency, subtotal_minor,
-             shipping_minor, total_minor, shipping_option, pi_generation, created_at, updated_at,
-             reference)
-         VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, 0, $9, $9, $10)",
+    execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO orders (id, cart_id, status, cart_version, currency, subtotal_minor,
+                 shipping_minor, total_minor, shipping_option, pi_generation, created_at, updated_at,
+                 reference)
+             VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, 0, $9, $9, $10)",
+        )
+        .bind(&id)
+        .bind(cart_id)
+        .bind(version)
+        .bind(totals.total.currency().code())
+        .bind(totals.subtotal.minor())
+        .bind(totals.shipping.minor())
+        .bind(totals.total.minor())
+        .bind(shipping.code())
+        .bind(now)
+        // What the confirmation page's address shows: random, revealing nothing.
+        .bind(new_id("R").replace('_', ""))
     )
-    .bind(&id)
-    .bind(cart_id)
-    .bind(version)
-    .bind(totals.total.currency().code())
-    .bind(totals.subtotal.minor())
-    .bind(totals.shipping.minor())
-    .bind(totals.total.minor())
-    .bind(shipping.code())
-    .bind(now)
-    // What the confirmation page's address shows: random, revealing nothing.
-    .bind(new_id("R").replace('_', ""))
-    .execute(&mut **tx)
-    .await
     .map_err(database_error("creating a draft order"))?;
     timeline(tx, &id, now, "draft: checkout started").await?;
     Ok((id, OrderStatus::Draft, 0))
 }
 
 pub(super) async fn timeline(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     order_id: &str,
     now: UnixTime,
     entry: &str,
-) -> Result<(), ShopError> {
-    sqlx::query("INSERT INTO order_timeline (order_id, at, entry) VALUES ($1, $2, $3)")
-        .bind(order_id)
-        .bind(now)
-        .bind(entry)
-        .execute(&mut **tx)
-        .await
-        .map_err(database_error("writing the order timeline"))?;
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("INSERT INTO order_timeline (order_id, at, entry) VALUES ($1, $2, $3)")
+            .bind(order_id)
+            .bind(now)
+            .bind(entry)
+    )
+    .map_err(database_error("writing the order timeline"))?;
     Ok(())
 }

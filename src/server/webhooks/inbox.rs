@@ -1,23 +1,17 @@
 //! The inbox writer: verified events reach the disk in shared commits.
 //!
-//! Every commit here is `synchronous=FULL` (durable across power loss), which costs an
-//! fsync. One writer task takes whatever arrived while the previous commit was
+//! Every commit here is durable across power loss (SQLite: `synchronous=FULL` on a
+//! connection of its own; PostgreSQL: any commit), which costs an fsync. One writer task takes whatever arrived while the previous commit was
 //! syncing and writes it all in the next transaction, so under load many deliveries
 //! share one fsync instead of queueing behind one each.
 
-use crate::server::{shopper::now, store::insert_events};
-use anyhow::Context;
-use sqlx::{
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
-    ConnectOptions,
+use crate::server::{
+    shopper::now,
+    store::{insert_events, InboxWriter, Store},
 };
-use std::{
-    str::FromStr,
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc,
-    },
-    time::Duration,
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc,
 };
 use tokio::sync::{mpsc, oneshot, Notify};
 
@@ -56,17 +50,14 @@ impl std::fmt::Debug for Pending {
 }
 
 impl Inbox {
-    /// Opens the writer's own connection (FULL sync) and starts it; `stored` is
-    /// notified after each commit, so the worker starts at once.
-    pub async fn open(database_url: &str, stored: Arc<Notify>) -> anyhow::Result<Self> {
-        let mut connection = SqliteConnectOptions::from_str(database_url)
-            .with_context(|| format!("parsing DATABASE_URL {database_url:?}"))?
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5))
-            .connect()
-            .await
-            .context("opening the webhook inbox")?;
+    /// Opens the writer on `store`'s database (at `database_url`) and starts it;
+    /// `stored` is notified after each commit, so the worker starts at once.
+    pub async fn open(
+        store: &Store,
+        database_url: &str,
+        stored: Arc<Notify>,
+    ) -> anyhow::Result<Self> {
+        let mut connection = InboxWriter::open(store.pool(), database_url).await?;
         let (sender, mut receiver) = mpsc::channel::<Pending>(4096);
         let stats = Arc::new(Stats::default());
         let counters = stats.clone();
