@@ -98,7 +98,7 @@ pub async fn submit_order(#[server(flatten)] form: CheckoutSubmission) -> Result
         let submission = form.parse()?;
         let cart_id = shopper.cart_to_check_out().await?;
         shopper.refuse_if_checkout_paused(&cart_id).await?;
-        shopper.count_submit(&cart_id)?;
+        shopper.count_submit(&cart_id).await?;
         server::submit(shopper.state(), &cart_id, &submission)
             .await
             .map(|_order| ())

@@ -35,13 +35,16 @@ pub async fn prepare(
     caller: &Caller<'_>,
     shipping: Option<ShippingOption>,
 ) -> Result<PaymentSession, ShopError> {
-    if !state.limits.prepares_per_cart.allow(caller.cart_id) {
+    if state.limits.prepare(caller.cart_id).await.is_err() {
         tracing::warn!("checkout re-pricing rate limit reached");
         return Err(ShopError::TooManyRequests);
     }
     // One step at a time per cart: two tabs pricing different carts must not
     // interleave their amount updates at Stripe.
-    let _turn = state.cart_locks.lock(caller.cart_id).await;
+    let _turn = state
+        .store
+        .turn("cart", caller.cart_id, &state.cart_locks)
+        .await?;
     tokio::time::timeout(DEADLINE, prepare_now(state, caller, shipping))
         .await
         .unwrap_or_else(|_| {
@@ -150,7 +153,7 @@ pub async fn submit(
     cart_id: &str,
     submission: &Submission,
 ) -> Result<String, ShopError> {
-    let _turn = state.cart_locks.lock(cart_id).await;
+    let _turn = state.store.turn("cart", cart_id, &state.cart_locks).await?;
     // Compared before Stripe is called at all: the shop never asks Stripe about a
     // PaymentIntent its order does not own (a forged id is not even looked up).
     let open = state.store.open_order(cart_id).await?;
@@ -298,7 +301,7 @@ async fn current_payment_intent(
     for _ in 0..3 {
         let reusable = current.take().filter(|pi| pi.generation == generation);
         let Some(record) = reusable else {
-            check_rate_limits(state, caller)?;
+            check_rate_limits(state, caller).await?;
             let params = CreatePaymentIntent {
                 amount: total.minor(),
                 currency: total.currency().code().to_owned(),
@@ -419,13 +422,13 @@ async fn failed(state: &AppState, order: &CheckoutOrder, generation: i64, failur
     }
 }
 
-fn check_rate_limits(state: &AppState, caller: &Caller<'_>) -> Result<(), ShopError> {
-    let by_ip = caller.ip.is_none_or(|ip| state.limits.per_ip.allow_ip(ip));
-    if by_ip && state.limits.per_cart.allow(caller.cart_id) {
-        Ok(())
-    } else {
-        tracing::warn!(ip = ?caller.ip, "PaymentIntent creation rate limit reached");
-        Err(ShopError::TooManyRequests)
+async fn check_rate_limits(state: &AppState, caller: &Caller<'_>) -> Result<(), ShopError> {
+    match state.limits.payment_intent(caller.cart_id, caller.ip).await {
+        Ok(()) => Ok(()),
+        Err(_) => {
+            tracing::warn!(ip = ?caller.ip, "PaymentIntent creation rate limit reached");
+            Err(ShopError::TooManyRequests)
+        }
     }
 }
 

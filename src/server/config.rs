@@ -55,6 +55,11 @@ pub struct Config {
     /// How old an order's PaymentIntent must be before the reconciler re-reads it
     /// (`RECONCILE_AFTER_SECS`, default 600).
     pub reconcile_after: Duration,
+    /// How long an instance's claim on an inbox event, an email or a Stripe command
+    /// lasts before another instance may take the work over (`WORK_LEASE_SECS`,
+    /// default 120: longer than a Stripe call's or an SMTP send's timeout, so work is
+    /// taken over only from an instance that died).
+    pub work_lease: Duration,
     /// How often expired carts are deleted (`EXPIRED_CARTS_EVERY_SECS`, default 600).
     pub expired_carts_every: Duration,
     /// How long a submitted order's units stay held for it before they go back on
@@ -184,9 +189,11 @@ impl Config {
             Duration::from_secs(number("RECONCILE_AFTER_SECS", 600, 0..=30 * 86_400)?.into());
         let expired_carts_every =
             Duration::from_secs(number("EXPIRED_CARTS_EVERY_SECS", 600, 1..=86_400)?.into());
+        let work_lease = Duration::from_secs(number("WORK_LEASE_SECS", 120, 1..=86_400)?.into());
         let stock_hold =
             Duration::from_secs(u64::from(number("STOCK_HOLD_MINUTES", 30, 1..=7 * 24 * 60)?) * 60);
         Ok(Self {
+            work_lease,
             expired_carts_every,
             stock_hold,
             smtp_url: var("SMTP_URL"),
@@ -239,6 +246,7 @@ impl Config {
             webhook_tolerance_secs: 300,
             reconcile_every: Duration::from_secs(60),
             reconcile_after: Duration::from_secs(600),
+            work_lease: Duration::from_secs(120),
             expired_carts_every: Duration::from_secs(600),
             stock_hold: Duration::from_secs(30 * 60),
             smtp_url: None,

@@ -25,7 +25,20 @@ pub async fn run(state: AppState) {
     let mut resume = CartKey::first();
     loop {
         resume = pass(&state.store, now(), resume).await;
+        forget_old_rate_limit_hits(&state).await;
         tokio::time::sleep(state.config.expired_carts_every).await;
+    }
+}
+
+/// Shared rate-limit counts (PostgreSQL) older than two windows no sliding window
+/// reaches any more.
+async fn forget_old_rate_limit_hits(state: &AppState) {
+    let window_ms = i64::try_from(state.config.limits.window.as_millis()).unwrap_or(i64::MAX);
+    let before = now()
+        .saturating_mul(1000)
+        .saturating_sub(window_ms.saturating_mul(2));
+    if let Err(error) = state.store.forget_hits(before).await {
+        tracing::warn!(%error, "forgetting old rate-limit counts failed; the next pass retries");
     }
 }
 

@@ -1,6 +1,10 @@
-//! Rate limits kept in memory (DESIGN.md, "Security"): enough for one instance;
-//! several instances would keep the counters in the database.
+//! Rate limits (DESIGN.md, "Security"). One instance (SQLite) counts in memory, below;
+//! instances sharing PostgreSQL count in the database, with the same sliding window
+//! ([`crate::server::store::Store::count_hit`]), so a limit holds across all of them.
+//! There an IPv6 client is counted under its /64 alone: the pooling below bounds an
+//! in-memory window, and the database's rows are swept after two windows instead.
 
+use super::store::{SharedLimit, Store};
 use std::{
     collections::HashMap,
     hash::{BuildHasher, RandomState},
@@ -137,6 +141,15 @@ pub struct PaymentLimits {
     pub submits_per_ip: RateLimiter,
     pub submits_per_cart: RateLimiter,
     pub carts_per_ip: RateLimiter,
+    /// Where the counts live when instances share them: the database.
+    shared: Option<Store>,
+}
+
+/// Whom a hit is counted against.
+#[derive(Clone, Copy, Debug)]
+enum Counted<'a> {
+    Ip(IpAddr),
+    Cart(&'a str),
 }
 
 impl PaymentLimits {
@@ -150,23 +163,83 @@ impl PaymentLimits {
             submits_per_ip: limiter("submits per IP", limits.submits_per_ip),
             submits_per_cart: limiter("submits per cart", limits.submits_per_cart),
             carts_per_ip: limiter("new carts per IP", limits.carts_per_ip),
+            shared: None,
         }
+    }
+
+    /// The same limits, counted in `store`'s database so that every instance sharing
+    /// it counts together.
+    pub fn shared_through(mut self, store: Store) -> Self {
+        self.shared = Some(store);
+        self
     }
 
     /// Counts a checkout submit against the client's IP, then against the cart. A
     /// submit the IP limit refuses does not also spend the cart's allowance.
-    pub fn submit(&self, cart_id: &str, ip: Option<IpAddr>) -> Result<(), Refused> {
+    pub async fn submit(&self, cart_id: &str, ip: Option<IpAddr>) -> Result<(), Refused> {
         if let Some(ip) = ip {
-            self.submits_per_ip.check_ip(ip)?;
+            self.count(&self.submits_per_ip, Counted::Ip(ip)).await?;
         }
-        self.submits_per_cart.check(cart_id)
+        self.count(&self.submits_per_cart, Counted::Cart(cart_id))
+            .await
     }
 
     /// Counts a new cart against the client's IP.
-    pub fn new_cart(&self, ip: Option<IpAddr>) -> Result<(), Refused> {
+    pub async fn new_cart(&self, ip: Option<IpAddr>) -> Result<(), Refused> {
         match ip {
-            Some(ip) => self.carts_per_ip.check_ip(ip),
+            Some(ip) => self.count(&self.carts_per_ip, Counted::Ip(ip)).await,
             None => Ok(()),
+        }
+    }
+
+    /// Counts a PaymentIntent creation against the client's IP, then the cart.
+    pub async fn payment_intent(&self, cart_id: &str, ip: Option<IpAddr>) -> Result<(), Refused> {
+        if let Some(ip) = ip {
+            self.count(&self.per_ip, Counted::Ip(ip)).await?;
+        }
+        self.count(&self.per_cart, Counted::Cart(cart_id)).await
+    }
+
+    /// Counts a re-pricing of the cart's checkout.
+    pub async fn prepare(&self, cart_id: &str) -> Result<(), Refused> {
+        self.count(&self.prepares_per_cart, Counted::Cart(cart_id))
+            .await
+    }
+
+    /// One hit against `limiter`, in memory or in the shared database.
+    async fn count(&self, limiter: &RateLimiter, counted: Counted<'_>) -> Result<(), Refused> {
+        let Some(store) = &self.shared else {
+            return match counted {
+                Counted::Ip(ip) => limiter.check_ip(ip),
+                Counted::Cart(cart) => limiter.check(cart),
+            };
+        };
+        let key = match counted {
+            Counted::Ip(ip) => ip_key(ip),
+            Counted::Cart(cart) => cart.to_owned(),
+        };
+        let limit = SharedLimit {
+            name: limiter.name,
+            limit: limiter.limit,
+            window_ms: i64::try_from(limiter.window.as_millis()).unwrap_or(i64::MAX),
+        };
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| {
+                i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+            });
+        match store.count_hit(limit, &key, now_ms).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(refusal)) => {
+                let left = Duration::from_millis(u64::try_from(refusal.left_ms).unwrap_or(0));
+                Err(limiter.refused(limiter.wait(refusal.previous, refusal.current, left)))
+            }
+            // The request's own database work fails next, with a clear error: the
+            // limit does not need to refuse it too.
+            Err(error) => {
+                tracing::error!(%error, limit = limiter.name, "could not count a rate-limited hit");
+                Ok(())
+            }
         }
     }
 }
@@ -707,18 +780,18 @@ mod tests {
         assert!(limiter.keys().0 <= 1_000);
     }
 
-    #[test]
-    fn a_flood_from_one_ipv6_48_does_not_lock_checkout_for_other_clients() {
+    #[tokio::test]
+    async fn a_flood_from_one_ipv6_48_does_not_lock_checkout_for_other_clients() {
         let config = crate::server::config::RateLimits::default();
         let limits = PaymentLimits::new(&config);
         // The attacker opens a cart from each /64, submits it and asks for a
         // PaymentIntent, reusing its last cart when a new one is refused.
         let mut cart = String::from("flood-cart-0");
         for (n, ip) in flood_from_one_48().enumerate() {
-            if limits.new_cart(Some(ip)).is_ok() {
+            if limits.new_cart(Some(ip)).await.is_ok() {
                 cart = format!("flood-cart-{n}");
             }
-            let _ = limits.submit(&cart, Some(ip));
+            let _ = limits.submit(&cart, Some(ip)).await;
             let _ = limits.per_ip.allow_ip(ip);
         }
         for limiter in [&limits.carts_per_ip, &limits.submits_per_ip, &limits.per_ip] {
@@ -730,9 +803,9 @@ mod tests {
         assert!(limits.submits_per_cart.keys().0 <= config.keys_per_window / 8 + 100);
         // Shoppers elsewhere open carts, submit them and pay.
         for (n, ip) in bystanders().into_iter().enumerate() {
-            assert!(limits.new_cart(Some(ip)).is_ok(), "{ip}");
+            assert!(limits.new_cart(Some(ip)).await.is_ok(), "{ip}");
             assert!(
-                limits.submit(&format!("cart-{n}"), Some(ip)).is_ok(),
+                limits.submit(&format!("cart-{n}"), Some(ip)).await.is_ok(),
                 "{ip}"
             );
             assert!(limits.per_ip.allow_ip(ip), "{ip}");

@@ -82,10 +82,11 @@ impl Shopper {
     /// Counts a checkout submit against its limits, per client IP and per cart
     /// (DESIGN.md, "Security"): a card tester resubmitting one cart, or many carts
     /// from one address, is refused.
-    pub fn count_submit(&self, cart_id: &str) -> Result<(), ShopError> {
+    pub async fn count_submit(&self, cart_id: &str) -> Result<(), ShopError> {
         self.state
             .limits
             .submit(cart_id, self.client_ip())
+            .await
             .map_err(|refused| self.too_many_requests(refused))
     }
 
@@ -166,6 +167,7 @@ impl Shopper {
         self.state
             .limits
             .new_cart(self.client_ip())
+            .await
             .map_err(|refused| self.too_many_requests(refused))?;
         let token = CartToken::generate();
         let id = new_cart_id();

@@ -8,7 +8,7 @@ use super::{
     security::{self, ContentSecurityPolicy, CspNonce},
     server_fn_status,
     static_files::{self, StaticFiles},
-    store::{FailureLock, Store},
+    store::{Engine, FailureLock, Store},
     stripe::{self, Payments},
     webhooks::{self, inbox::Inbox},
     AppState, Config,
@@ -75,6 +75,7 @@ impl Application {
         let store = Store::open(&config.database_url)
             .await?
             .linking_to(&shop_url)
+            .leasing_work_for(config.work_lease)
             .pausing_after(FailureLock {
                 max_failures: i64::from(config.limits.failures_before_lock),
                 window_secs: i64::try_from(config.limits.failure_window.as_secs())
@@ -97,10 +98,17 @@ impl Application {
         let inbox = Inbox::open(&store, &config.database_url, stored.clone()).await?;
         let mut leptos_options = leptos_options()?;
         leptos_options.site_addr = listener.local_addr()?;
+        let limits = PaymentLimits::new(&config.limits);
+        // Instances sharing PostgreSQL share their counts; one SQLite instance keeps
+        // them in memory.
+        let limits = match store.engine() {
+            Engine::Postgres => limits.shared_through(store.clone()),
+            Engine::Sqlite => limits,
+        };
         let state = AppState {
             leptos_options,
             store,
-            limits: Arc::new(PaymentLimits::new(&config.limits)),
+            limits: Arc::new(limits),
             cart_locks: Arc::default(),
             payment_locks: Arc::default(),
             config: Arc::new(config),

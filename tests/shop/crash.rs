@@ -47,6 +47,8 @@ fn start(
             format!("{}/js.stripe.com/v3/", stripe.running.base_url),
         )
         .env("RECONCILE_AFTER_SECS", "0")
+        // A killed run's claims on PostgreSQL pass to the next run when they expire.
+        .env("WORK_LEASE_SECS", "2")
         .env("RECONCILE_EVERY_SECS", "1")
         .env("PAYMENT_INTENTS_PER_IP", "100000")
         .env("SUBMITS_PER_IP", "100000")

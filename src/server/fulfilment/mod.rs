@@ -5,6 +5,7 @@
 //! [`Store::apply_payment`](super::store::Store::apply_payment), so what an event
 //! claimed never matters, only what Stripe says now.
 
+pub mod emails;
 pub mod mail;
 pub mod reconciler;
 pub mod transition;

@@ -6,7 +6,8 @@
 //! Stripe) and then periodically.
 
 use super::transition::PaymentFacts;
-use crate::server::{shopper::now, AppState};
+use crate::server::{shopper::now, store::ToReconcile, AppState};
+use std::collections::HashMap;
 
 /// How long a draft's (or a failed payment's) PaymentIntent is worth re-reading: a
 /// shopper paying without the submit step does so within the visit, not days later.
@@ -38,10 +39,47 @@ pub async fn pass(state: &AppState) {
             return;
         }
     };
-    for (order, payment_intent) in waiting {
+    // Whether this pass claimed each order met so far: an order may be listed once
+    // per PaymentIntent (current and superseded), and is claimed once.
+    let mut claimed: HashMap<String, bool> = HashMap::new();
+    for ToReconcile {
+        order_id: order,
+        payment_intent,
+        reconciled_at,
+    } in waiting
+    {
+        if !claimed.contains_key(&order) {
+            // N instances never re-read the same order in one round: the first to
+            // claim it does, the others move on.
+            let mine = match state
+                .store
+                .claim_reconciliation(&order, reconciled_at, now())
+                .await
+            {
+                Ok(mine) => mine,
+                Err(error) => {
+                    tracing::error!(%order, %error, "could not claim an order to reconcile");
+                    return;
+                }
+            };
+            claimed.insert(order.clone(), mine);
+        }
+        if claimed.get(&order) != Some(&true) {
+            continue;
+        }
         // One reader-and-applier per PaymentIntent at a time (the worker takes the
         // same turn), so an older read never lands after a newer one.
-        let _turn = state.payment_locks.lock(&payment_intent).await;
+        let _turn = match state
+            .store
+            .turn("payment_intent", &payment_intent, &state.payment_locks)
+            .await
+        {
+            Ok(turn) => turn,
+            Err(error) => {
+                tracing::error!(%order, %error, "could not take a PaymentIntent's turn");
+                return;
+            }
+        };
         match state
             .payments
             .client
@@ -56,7 +94,7 @@ pub async fn pass(state: &AppState) {
                 }
             }
             Err(failure) if failure.is_outage() => {
-                // Stripe down: keep the work, this order included, for the next pass.
+                // Stripe down: keep the work for the next pass.
                 tracing::warn!(%order, %failure, "could not re-read a PaymentIntent; next pass retries");
                 return;
             }
@@ -64,10 +102,6 @@ pub async fn pass(state: &AppState) {
                 // This one is refused (gone, say): the others still get their turn.
                 tracing::warn!(%order, %failure, "Stripe refused to re-read a PaymentIntent");
             }
-        }
-        // Looked at: the next passes go to the others first.
-        if let Err(error) = state.store.mark_reconciled(&order, now()).await {
-            tracing::error!(%order, %error, "could not mark an order reconciled");
         }
     }
 }

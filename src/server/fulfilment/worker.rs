@@ -46,7 +46,19 @@ async fn handle(state: &AppState, event: DueEvent) {
     };
     // One reader-and-applier per PaymentIntent at a time (the reconciler takes the
     // same turn), so an older read never lands after a newer one.
-    let _turn = state.payment_locks.lock(payment_intent).await;
+    let _turn = match state
+        .store
+        .turn("payment_intent", payment_intent, &state.payment_locks)
+        .await
+    {
+        Ok(turn) => turn,
+        Err(error) => {
+            // The database is failing: the event stays claimed, and is claimed again
+            // (here or by another instance) when its lease ends.
+            tracing::error!(%error, event = %event.id, "could not take a PaymentIntent's turn");
+            return;
+        }
+    };
     let mut outage = false;
     let result = match state
         .payments

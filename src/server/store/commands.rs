@@ -5,6 +5,7 @@
 use super::{
     database_error,
     engine::{execute, fetch_all, Tx},
+    leases::claim_sql,
     Store, StoreError, UnixTime,
 };
 use crate::domain::ShopError;
@@ -19,6 +20,7 @@ pub struct DueCommand {
     pub order_id: Option<String>,
     pub reason: String,
     pub attempts: i64,
+    pub created_at: UnixTime,
 }
 
 /// How a command's attempt ended.
@@ -77,24 +79,31 @@ sqlx::query(
 }
 
 impl Store {
-    /// Commands due now, oldest first.
+    /// Claims commands due now, oldest first.
     pub async fn due_commands(
         &self,
         now: UnixTime,
         limit: i64,
     ) -> Result<Vec<DueCommand>, ShopError> {
-        fetch_all!(
+        let sql = claim_sql(
+            self.engine(),
+            "stripe_commands",
+            "status = 'pending' AND next_attempt_at <= $3",
+            "created_at, id",
+            "id, kind, payment_intent, order_id, reason, attempts, created_at",
+        );
+        let (claimant, lease_until, now) = self.claim_binds(now);
+        let mut due: Vec<DueCommand> = fetch_all!(
             self.pool,
-            sqlx::query_as(
-                "SELECT id, kind, payment_intent, order_id, reason, attempts FROM stripe_commands
-                 WHERE status = 'pending' AND next_attempt_at <= $1
-                 ORDER BY created_at, id LIMIT $2",
-            )
-            .bind(now)
-            .bind(limit)
+            sqlx::query_as(&sql)
+                .bind(claimant)
+                .bind(lease_until)
+                .bind(now)
+                .bind(limit)
         )
-        .map_err(database_error("reading due Stripe commands"))
-        .map_err(ShopError::from)
+        .map_err(database_error("claiming due Stripe commands"))?;
+        due.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(due)
     }
 
     /// Records how an attempt at command `id` ended.
@@ -109,12 +118,13 @@ impl Store {
                 self.pool,
                 sqlx::query(
                     "UPDATE stripe_commands SET status = 'done', attempts = attempts + 1,
-                         outcome = $2, done_at = $3
-                     WHERE id = $1",
+                         outcome = $2, done_at = $3, lease_until = 0
+                     WHERE id = $1 AND claimed_by = $4",
                 )
                 .bind(id)
                 .bind(outcome)
                 .bind(now)
+                .bind(&*self.instance)
             ),
             CommandResult::Retry {
                 error,
@@ -124,13 +134,15 @@ impl Store {
                 self.pool,
                 sqlx::query(
                     "UPDATE stripe_commands SET attempts = attempts + 1, last_error = $2,
-                         next_attempt_at = $3, status = CASE WHEN $4 THEN 'parked' ELSE status END
-                     WHERE id = $1",
+                         next_attempt_at = $3, status = CASE WHEN $4 THEN 'parked' ELSE status END,
+                         lease_until = 0
+                     WHERE id = $1 AND claimed_by = $5",
                 )
                 .bind(id)
                 .bind(error)
                 .bind(*next_attempt_at)
                 .bind(*park)
+                .bind(&*self.instance)
             ),
         }
         .map_err(database_error("recording a Stripe command attempt"))?;

@@ -8,12 +8,14 @@ use super::{
         execute, fetch_all, fetch_one, fetch_optional, on, write_transaction, InboxWriter, Tx,
     },
     holds::{extend_holds, held_by_others, release_holds},
+    leases::claim_sql,
     orders::{copy_delivery, copy_lines, timeline},
     priced_lines, Store, StoreError, UnixTime,
 };
 use crate::{
     domain::{OrderStatus, ShopError},
     server::crash_point,
+    server::fulfilment::emails::{self, Email, PaidLine},
     server::fulfilment::transition::{transition, OrderFacts, PaymentFacts, Transition},
     server::stripe::PaymentIntentStatus,
 };
@@ -39,6 +41,16 @@ pub struct DueEvent {
     pub kind: String,
     pub payment_intent: Option<String>,
     pub attempts: i64,
+    pub received_at: UnixTime,
+}
+
+/// A PaymentIntent the reconciler should re-read, and its order.
+#[derive(Clone, Debug, FromRow)]
+pub struct ToReconcile {
+    pub order_id: String,
+    pub payment_intent: String,
+    /// When the order was last claimed by a pass.
+    pub reconciled_at: UnixTime,
 }
 
 /// What applying a PaymentIntent did.
@@ -63,6 +75,7 @@ pub struct OutboxMail {
     pub subject: String,
     pub body: String,
     pub attempts: i64,
+    pub created_at: UnixTime,
 }
 
 #[derive(FromRow)]
@@ -134,23 +147,31 @@ macro_rules! insert_rows {
 use insert_rows;
 
 impl Store {
-    /// Events due for the worker, oldest first.
+    /// Claims events due for the worker (see [`leases`](super::leases)), oldest first.
     pub async fn due_events(&self, now: UnixTime, limit: i64) -> Result<Vec<DueEvent>, ShopError> {
-        fetch_all!(
+        let sql = claim_sql(
+            self.engine(),
+            "webhook_events",
+            "status = 'pending' AND next_attempt_at <= $3",
+            "received_at, id",
+            "id, type, payment_intent, attempts, received_at",
+        );
+        let (claimant, lease_until, now) = self.claim_binds(now);
+        let mut due: Vec<DueEvent> = fetch_all!(
             self.pool,
-            sqlx::query_as(
-                "SELECT id, type, payment_intent, attempts FROM webhook_events
-                 WHERE status = 'pending' AND next_attempt_at <= $1
-                 ORDER BY received_at, id LIMIT $2",
-            )
-            .bind(now)
-            .bind(limit)
+            sqlx::query_as(&sql)
+                .bind(claimant)
+                .bind(lease_until)
+                .bind(now)
+                .bind(limit)
         )
-        .map_err(database_error("reading due events"))
-        .map_err(ShopError::from)
+        .map_err(database_error("claiming due events"))?;
+        due.sort_by(|a, b| (a.received_at, &a.id).cmp(&(b.received_at, &b.id)));
+        Ok(due)
     }
 
-    /// Marks an event done (`processed` or `skipped`).
+    /// Marks an event this instance claimed done (`processed` or `skipped`). One whose
+    /// lease passed to another instance is theirs to finish: nothing changes.
     pub async fn finish_event(
         &self,
         id: &str,
@@ -159,16 +180,21 @@ impl Store {
     ) -> Result<(), ShopError> {
         execute!(
             self.pool,
-            sqlx::query("UPDATE webhook_events SET status = $2, processed_at = $3 WHERE id = $1")
-                .bind(id)
-                .bind(status)
-                .bind(now)
+            sqlx::query(
+                "UPDATE webhook_events SET status = $2, processed_at = $3, lease_until = 0
+                 WHERE id = $1 AND claimed_by = $4",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(now)
+            .bind(&*self.instance)
         )
         .map_err(database_error("finishing an event"))?;
         Ok(())
     }
 
-    /// Records a failed attempt: retried at `next_attempt_at`, or parked with its
+    /// Records a failed attempt at an event this instance claimed: retried at
+    /// `next_attempt_at` (by whichever instance claims it then), or parked with its
     /// error when `park` (never dropped).
     pub async fn retry_event(
         &self,
@@ -181,13 +207,15 @@ impl Store {
             self.pool,
             sqlx::query(
                 "UPDATE webhook_events SET attempts = attempts + 1, last_error = $2,
-                     next_attempt_at = $3, status = CASE WHEN $4 THEN 'parked' ELSE status END
-                 WHERE id = $1",
+                     next_attempt_at = $3, status = CASE WHEN $4 THEN 'parked' ELSE status END,
+                     lease_until = 0
+                 WHERE id = $1 AND claimed_by = $5",
             )
             .bind(id)
             .bind(error)
             .bind(next_attempt_at)
             .bind(park)
+            .bind(&*self.instance)
         )
         .map_err(database_error("rescheduling an event"))?;
         Ok(())
@@ -207,238 +235,162 @@ impl Store {
         event: Option<&DueEvent>,
         now: UnixTime,
     ) -> Result<Applied, ShopError> {
-        let (applied, stock_changed, fulfilling) = write_transaction!(
-            self,
-            "applying a payment",
-            |tx| {
-                // The order is the one we created this PaymentIntent for; metadata is only a
-                // fallback (and the transition then checks the two agree).
-                let recorded: Option<String> = fetch_optional!(
-                    tx,
-                    sqlx::query_scalar("SELECT order_id FROM order_payment_intents WHERE id = $1")
-                        .bind(&payment.id)
-                )
-                .map_err(database_error("finding a payment's order"))?;
-                let Some(order_id) = recorded.or_else(|| payment.order_id.clone()) else {
-                    return Ok((Applied::NotOurs, false, false));
-                };
-                let order_id = order_id.as_str();
-                let order: Option<OrderRow> = fetch_optional!(
-                    tx,
-                    sqlx::query_as(
-                        "SELECT id, cart_id, status, cart_version, total_minor, currency, email
-                         FROM orders WHERE id = $1",
-                    )
-                    .bind(order_id)
-                )
-                .map_err(database_error("reading an order"))?;
-                let Some(mut order) = order else {
-                    return Ok((Applied::NotOurs, false, false));
-                };
-                let known: Option<i64> = fetch_optional!(
-            tx,
-            sqlx::query_scalar(
-                "SELECT is_current FROM order_payment_intents WHERE id = $1 AND order_id = $2",
-            )
-            .bind(&payment.id)
-            .bind(&order.id)
-        )
-                .map_err(database_error("reading a payment"))?;
-                if known.is_none() {
-                    // metadata.order_id names our order, but we never made this PaymentIntent
-                    // (or its creation is still being recorded): it cannot move the order.
-                    tracing::warn!(order = %order.id, "a PaymentIntent this order does not know names it");
-                }
-                let current_pi: Option<String> = fetch_optional!(
-            tx,
-            sqlx::query_scalar(
-                "SELECT id FROM order_payment_intents WHERE order_id = $1 AND is_current = 1",
-            )
-            .bind(&order.id)
-        )
-                .map_err(database_error("reading the current payment"))?;
-                let cart_version: Option<i64> = fetch_optional!(
-                    tx,
-                    sqlx::query_scalar("SELECT version FROM carts WHERE id = $1")
-                        .bind(&order.cart_id)
-                )
-                .map_err(database_error("reading a cart"))?;
-                let from = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
-                let facts = OrderFacts {
-                    id: order.id.clone(),
-                    status: from,
-                    total_minor: order.total_minor,
-                    currency: order.currency.clone(),
-                    current_payment_intent: current_pi.clone(),
-                    draft_matches_cart: cart_version == Some(order.cart_version),
-                };
-                let mut step = transition(&facts, payment);
-                // The fulfilment points stop only a transaction that fulfils an order.
-                let fulfilling = step.fulfil;
-                if fulfilling {
-                    crash_point::reached("fulfil.began");
-                }
-
-                if step.lock_lines {
-                    let view = priced_lines(tx.executor(), &order.cart_id).await?;
-                    // (An empty cart leaves the order without lines, and fulfil sends it to
-                    // review: nothing is ever "paid" with nothing to ship.)
-                    copy_lines(&mut tx, &order.id, &view).await?;
-                    if let Some(delivery) = &payment.delivery {
-                        copy_delivery(&mut tx, &order.id, delivery).await?;
-                        order.email = Some(delivery.email.as_str().to_owned());
-                    }
-                }
-                let settled = match payment.status {
-                    PaymentIntentStatus::Canceled => known.is_some(),
-                    // A success on a superseded PaymentIntent, or for an order in review: its
-                    // alarm is raised once.
-                    PaymentIntentStatus::Succeeded => {
-                        known == Some(0) || (known.is_some() && from == OrderStatus::NeedsReview)
-                    }
-                    _ => false,
-                };
-                if settled {
-                    // A PaymentIntent seen settled: the reconciler stops re-reading it, and a
-                    // superseded one's timeline entry (and alarm) is written once.
-                    let first_time = execute!(
-                        tx,
-                        sqlx::query(
-                            "UPDATE order_payment_intents SET settled_at = $2
-                             WHERE id = $1 AND settled_at IS NULL",
-                        )
-                        .bind(&payment.id)
-                        .bind(now)
-                    )
-                    .map_err(database_error("settling a superseded payment"))?
-                        == 1;
-                    if !first_time && (known == Some(0) || from == OrderStatus::NeedsReview) {
-                        step.note = None;
-                        step.alarm = false;
-                    }
-                }
-                if step.alarm {
-                    tracing::error!(order = %order.id, note = ?step.note, "ORDER NEEDS A PERSON: payment does not add up");
-                }
-                let mut fulfilled = false;
-                // Fulfilling takes stock (or, sold out, releases the holds); other moves may
-                // release holds. Either changes what the catalog shows.
-                let mut stock_changed = step.fulfil;
-                if step.fulfil {
-                    match fulfil(&mut tx, &order, now).await? {
-                        None => fulfilled = true,
-                        Some(sold_out) => {
-                            tracing::error!(order = %order.id, %sold_out, "ORDER NEEDS A PERSON: paid, but sold out meanwhile");
-                            step = Transition {
-                                to: Some(OrderStatus::NeedsReview),
-                                note: Some(format!(
-                                    "paid, but {sold_out} sold out meanwhile: refund or restock"
-                                )),
-                                alarm: true,
-                                ..Transition::default()
-                            };
-                        }
-                    }
-                }
-                if step.notify_failure {
-                    queue_mail(
-                        &mut tx,
-                        &order,
-                        "payment_failed",
-                        "Your payment did not go through",
-                        &format!(
-                    "Your payment could not be completed, and nothing was charged. Your cart \
-                     is saved: you can try again, with another card if you like, at \
-                     {}/checkout",
-                    self.shop_url
-                ),
-                        now,
-                    )
-                    .await?;
-                }
-                let to = step.to.unwrap_or(from);
-                // Every declined attempt counts toward the lock, not just the first one to
-                // move the order: a card tester confirming the same PaymentIntent again and
-                // again leaves the order in `payment_failed` but sends one event per attempt.
-                // The event itself says an attempt failed (signed by Stripe; the PaymentIntent
-                // may have moved on since), the inbox stores each event once, and this runs in
-                // the transaction that marks it processed, so each counts exactly once. (A
-                // failure whose event was lost is not counted: a re-read shows a status, not
-                // attempts.)
-                let declined_attempt = event
-                    .is_some_and(|e| e.kind == "payment_intent.payment_failed")
-                    && known.is_some();
-                if declined_attempt {
-                    self.count_decline(&mut tx, &order, &payment.id, current_pi.as_deref(), now)
-                        .await?;
-                }
-                if to != from {
-                    match to {
-                        // Goods go back on the shelf the moment this order cannot be paid as
-                        // it stands (a retry after a failure holds them again at submit).
-                        OrderStatus::PaymentFailed
-                        | OrderStatus::Canceled
-                        | OrderStatus::NeedsReview => {
-                            stock_changed |= release_holds(&mut tx, &order.id).await?;
-                        }
-                        OrderStatus::Processing => {
-                            extend_holds(
-                                &mut tx,
-                                &order.id,
-                                now.saturating_add(PROCESSING_HOLD_SECS),
-                            )
-                            .await?;
-                        }
-                        _ => {}
-                    }
-                    execute!(
-                        tx,
-                        sqlx::query("UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1")
-                            .bind(&order.id)
-                            .bind(to.as_str())
-                            .bind(now)
-                    )
-                    .map_err(database_error("moving an order"))?;
-                }
-                if let Some(note) = &step.note {
-                    timeline(&mut tx, &order.id, now, note).await?;
-                }
-                if let Some(event) = event {
-                    execute!(
-tx,
-sqlx::query(
-                "UPDATE webhook_events SET status = 'processed', processed_at = $2 WHERE id = $1",
-            )
-            .bind(&event.id)
-            .bind(now)
-)
-                    .map_err(database_error("finishing an event"))?;
-                }
-                if fulfilling {
-                    crash_point::reached("fulfil.before_commit");
-                }
-                let applied = Applied::Done {
-                    order_id: order.id,
-                    from,
-                    to,
-                    fulfilled,
-                };
-                Ok((applied, stock_changed, fulfilling))
-            }
-        )?;
-        self.stock_changed(stock_changed);
-        if fulfilling {
+        let outcome = write_transaction!(self, "applying a payment", |tx| {
+            self.apply_steps(&mut tx, payment, event, now).await
+        })?;
+        self.stock_changed(outcome.stock_changed);
+        if outcome.fulfilling {
             crash_point::reached("fulfil.committed");
         }
         if let Applied::Done {
             order_id, from, to, ..
-        } = &applied
+        } = &outcome.applied
         {
             if to != from {
                 tracing::info!(order = %order_id, from = from.as_str(), to = to.as_str(), "order moved");
             }
         }
-        Ok(applied)
+        Ok(outcome.applied)
+    }
+
+    /// The steps of [`Store::apply_payment`], in its transaction: read what the
+    /// transition needs, ask it, and carry out what it says.
+    async fn apply_steps(
+        &self,
+        tx: &mut Tx,
+        payment: &PaymentFacts,
+        event: Option<&DueEvent>,
+        now: UnixTime,
+    ) -> Result<Outcome, StoreError> {
+        let Some(mut order) = order_paid_by(tx, payment).await? else {
+            return Ok(Outcome::not_ours());
+        };
+        let facts = order_facts(tx, &order).await?;
+        let known = payment_record(tx, &payment.id, &order.id).await?;
+        if known.is_none() {
+            // metadata.order_id names our order, but we never made this PaymentIntent
+            // (or its creation is still being recorded): it cannot move the order.
+            tracing::warn!(order = %order.id, "a PaymentIntent this order does not know names it");
+        }
+        let mut step = transition(&facts, payment);
+        // The fulfilment points stop only a transaction that fulfils an order.
+        let fulfilling = step.fulfil;
+        if fulfilling {
+            crash_point::reached("fulfil.began");
+        }
+        if step.lock_lines {
+            lock_lines(tx, &mut order, payment).await?;
+        }
+        if settles(payment, known, facts.status) && !settled_now(tx, &payment.id, now).await? {
+            // Seen settled before: its timeline entry (and alarm) were written then.
+            if known == Some(0) || facts.status == OrderStatus::NeedsReview {
+                step.note = None;
+                step.alarm = false;
+            }
+        }
+        let effects = self.carry_out(tx, &order, step, now).await?;
+        // Every declined attempt counts toward the lock, not just the first one to
+        // move the order: a card tester confirming the same PaymentIntent again and
+        // again leaves the order in `payment_failed` but sends one event per attempt.
+        // The event itself says an attempt failed (signed by Stripe; the PaymentIntent
+        // may have moved on since), the inbox stores each event once, and it counts in
+        // the transaction that marks it processed, by its claimant only, so each counts
+        // exactly once. (A failure whose event was lost is not counted: a re-read shows
+        // a status, not attempts.)
+        let marked = match event {
+            Some(event) => self.mark_processed(tx, event, now).await?,
+            None => false,
+        };
+        let declined = event.is_some_and(|e| e.kind == "payment_intent.payment_failed");
+        if marked && declined && known.is_some() {
+            let current = facts.current_payment_intent.as_deref();
+            self.count_decline(tx, &order, &payment.id, current, now)
+                .await?;
+        }
+        if fulfilling {
+            crash_point::reached("fulfil.before_commit");
+        }
+        Ok(Outcome {
+            applied: Applied::Done {
+                order_id: order.id,
+                from: facts.status,
+                to: effects.to,
+                fulfilled: effects.fulfilled,
+            },
+            stock_changed: effects.stock_changed,
+            fulfilling,
+        })
+    }
+
+    /// Does what the transition decided for `order`: fulfil (or, sold out meanwhile,
+    /// send it to review), queue the failure email, move it, note it.
+    async fn carry_out(
+        &self,
+        tx: &mut Tx,
+        order: &OrderRow,
+        mut step: Transition,
+        now: UnixTime,
+    ) -> Result<Effects, StoreError> {
+        if step.alarm {
+            tracing::error!(order = %order.id, note = ?step.note, "ORDER NEEDS A PERSON: payment does not add up");
+        }
+        let from = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
+        // Fulfilling takes stock (or, sold out, releases the holds); other moves may
+        // release holds. Either changes what the catalog shows.
+        let mut stock_changed = step.fulfil;
+        let mut fulfilled = false;
+        if step.fulfil {
+            match fulfil(tx, order, now).await? {
+                None => fulfilled = true,
+                Some(sold_out) => {
+                    tracing::error!(order = %order.id, %sold_out, "ORDER NEEDS A PERSON: paid, but sold out meanwhile");
+                    step = Transition {
+                        to: Some(OrderStatus::NeedsReview),
+                        note: Some(format!(
+                            "paid, but {sold_out} sold out meanwhile: refund or restock"
+                        )),
+                        alarm: true,
+                        ..Transition::default()
+                    };
+                }
+            }
+        }
+        if step.notify_failure {
+            queue_mail(tx, order, emails::payment_failed(&self.shop_url), now).await?;
+        }
+        let to = step.to.unwrap_or(from);
+        if to != from {
+            stock_changed |= move_order(tx, &order.id, to, now).await?;
+        }
+        if let Some(note) = &step.note {
+            timeline(tx, &order.id, now, note).await?;
+        }
+        Ok(Effects {
+            to,
+            fulfilled,
+            stock_changed,
+        })
+    }
+
+    /// Marks `event` processed, if this instance holds its claim: whether it did.
+    async fn mark_processed(
+        &self,
+        tx: &mut Tx,
+        event: &DueEvent,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let marked = execute!(
+            tx,
+            sqlx::query(
+                "UPDATE webhook_events SET status = 'processed', processed_at = $2, lease_until = 0
+                 WHERE id = $1 AND claimed_by = $3 AND status = 'pending'",
+            )
+            .bind(&event.id)
+            .bind(now)
+            .bind(&*self.instance)
+        )
+        .map_err(database_error("finishing an event"))?;
+        Ok(marked == 1)
     }
 
     /// Counts one declined attempt on `order` inside `tx`. Declines count within
@@ -473,21 +425,7 @@ sqlx::query(
         if failures < lock.max_failures {
             return Ok(());
         }
-        execute!(
-            tx,
-            sqlx::query("UPDATE carts SET checkout_paused_until = $2 WHERE id = $1")
-                .bind(&order.cart_id)
-                .bind(now.saturating_add(lock.window_secs))
-        )
-        .map_err(database_error("pausing a checkout"))?;
-        // After the pause the shopper gets a new PaymentIntent, never the one being
-        // cancelled.
-        execute!(
-            tx,
-            sqlx::query("UPDATE orders SET pi_generation = pi_generation + 1 WHERE id = $1")
-                .bind(&order.id)
-        )
-        .map_err(database_error("starting a payment generation"))?;
+        pause_checkout(tx, order, now.saturating_add(lock.window_secs)).await?;
         let reason = "repeated declines: checkout paused (card testing?)";
         queue_cancel(tx, payment_intent, &order.id, reason, now).await?;
         if let Some(current) = current.filter(|current| *current != payment_intent) {
@@ -514,7 +452,7 @@ sqlx::query(
         before: UnixTime,
         recent_since: UnixTime,
         limit: i64,
-    ) -> Result<Vec<(String, String)>, ShopError> {
+    ) -> Result<Vec<ToReconcile>, ShopError> {
         // Superseded PaymentIntents count too, paid orders' included (a second charge),
         // and those of orders cancelled for a newer one, while young and not seen
         // settled: one paid from an old tab (its cancel failed, or raced the payment)
@@ -522,7 +460,7 @@ sqlx::query(
         fetch_all!(
             self.pool,
             sqlx::query_as(
-                "SELECT o.id, p.id FROM orders o
+                "SELECT o.id AS order_id, p.id AS payment_intent, o.reconciled_at FROM orders o
                  JOIN order_payment_intents p ON p.order_id = o.id
                  WHERE p.created_at <= $1
                    AND ((p.is_current = 1
@@ -542,32 +480,50 @@ sqlx::query(
         .map_err(ShopError::from)
     }
 
-    /// Records that the reconciler looked at `order`, so the next pass moves on to
-    /// others first.
-    pub async fn mark_reconciled(&self, order: &str, now: UnixTime) -> Result<(), ShopError> {
-        execute!(
+    /// Claims `order` for one reconciler pass, unless another instance's pass did
+    /// since `seen` (its `reconciled_at` as listed): the claim moves `reconciled_at`
+    /// to `now`, so the next passes, everywhere, go to the others first.
+    pub async fn claim_reconciliation(
+        &self,
+        order: &str,
+        seen: UnixTime,
+        now: UnixTime,
+    ) -> Result<bool, ShopError> {
+        let claimed = execute!(
             self.pool,
-            sqlx::query("UPDATE orders SET reconciled_at = $2 WHERE id = $1")
-                .bind(order)
-                .bind(now)
+            sqlx::query(
+                "UPDATE orders SET reconciled_at = $2
+                 WHERE id = $1 AND reconciled_at = $3 AND reconciled_at < $2",
+            )
+            .bind(order)
+            .bind(now)
+            .bind(seen)
         )
-        .map_err(database_error("marking an order reconciled"))?;
-        Ok(())
+        .map_err(database_error("claiming an order to reconcile"))?;
+        Ok(claimed == 1)
     }
 
-    /// Unsent emails that are due.
+    /// Claims unsent emails that are due, oldest first.
     pub async fn due_mail(&self, now: UnixTime, limit: i64) -> Result<Vec<OutboxMail>, ShopError> {
-        fetch_all!(
+        let sql = claim_sql(
+            self.engine(),
+            "outbox",
+            "sent_at IS NULL AND next_attempt_at <= $3",
+            "created_at, id",
+            "id, recipient, subject, body, attempts, created_at",
+        );
+        let (claimant, lease_until, now) = self.claim_binds(now);
+        let mut due: Vec<OutboxMail> = fetch_all!(
             self.pool,
-            sqlx::query_as(
-                "SELECT id, recipient, subject, body, attempts FROM outbox
-                 WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY created_at LIMIT $2",
-            )
-            .bind(now)
-            .bind(limit)
+            sqlx::query_as(&sql)
+                .bind(claimant)
+                .bind(lease_until)
+                .bind(now)
+                .bind(limit)
         )
-        .map_err(database_error("reading the outbox"))
-        .map_err(ShopError::from)
+        .map_err(database_error("claiming due emails"))?;
+        due.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(due)
     }
 
     /// Marks an email sent, or schedules its next attempt.
@@ -591,17 +547,208 @@ sqlx::query(
                 self.pool,
                 sqlx::query(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = $2,
-                         next_attempt_at = $3
-                     WHERE id = $1",
+                         next_attempt_at = $3, lease_until = 0
+                     WHERE id = $1 AND claimed_by = $4",
                 )
                 .bind(id)
                 .bind(error)
                 .bind(next_attempt_at)
+                .bind(&*self.instance)
             ),
         }
         .map_err(database_error("recording a mail attempt"))?;
         Ok(())
     }
+}
+
+/// What [`Store::apply_payment`] did, for after its commit.
+struct Outcome {
+    applied: Applied,
+    stock_changed: bool,
+    fulfilling: bool,
+}
+
+impl Outcome {
+    fn not_ours() -> Self {
+        Outcome {
+            applied: Applied::NotOurs,
+            stock_changed: false,
+            fulfilling: false,
+        }
+    }
+}
+
+/// What carrying out a transition did.
+struct Effects {
+    to: OrderStatus,
+    fulfilled: bool,
+    stock_changed: bool,
+}
+
+/// The order `payment` pays: the one we created the PaymentIntent for; metadata is
+/// only a fallback (and the transition then checks the two agree).
+async fn order_paid_by(
+    tx: &mut Tx,
+    payment: &PaymentFacts,
+) -> Result<Option<OrderRow>, StoreError> {
+    let recorded: Option<String> = fetch_optional!(
+        tx,
+        sqlx::query_scalar("SELECT order_id FROM order_payment_intents WHERE id = $1")
+            .bind(&payment.id)
+    )
+    .map_err(database_error("finding a payment's order"))?;
+    let Some(order_id) = recorded.or_else(|| payment.order_id.clone()) else {
+        return Ok(None);
+    };
+    fetch_optional!(
+        tx,
+        sqlx::query_as(
+            "SELECT id, cart_id, status, cart_version, total_minor, currency, email
+             FROM orders WHERE id = $1",
+        )
+        .bind(order_id)
+    )
+    .map_err(database_error("reading an order"))
+}
+
+/// What the transition function knows of `order`.
+async fn order_facts(tx: &mut Tx, order: &OrderRow) -> Result<OrderFacts, StoreError> {
+    let current_payment_intent: Option<String> = fetch_optional!(
+        tx,
+        sqlx::query_scalar(
+            "SELECT id FROM order_payment_intents WHERE order_id = $1 AND is_current = 1",
+        )
+        .bind(&order.id)
+    )
+    .map_err(database_error("reading the current payment"))?;
+    let cart_version: Option<i64> = fetch_optional!(
+        tx,
+        sqlx::query_scalar("SELECT version FROM carts WHERE id = $1").bind(&order.cart_id)
+    )
+    .map_err(database_error("reading a cart"))?;
+    Ok(OrderFacts {
+        id: order.id.clone(),
+        status: OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?,
+        total_minor: order.total_minor,
+        currency: order.currency.clone(),
+        current_payment_intent,
+        draft_matches_cart: cart_version == Some(order.cart_version),
+    })
+}
+
+/// Whether the order made `payment_intent`: `Some(1)` its current one, `Some(0)` a
+/// superseded one, `None` never.
+async fn payment_record(
+    tx: &mut Tx,
+    payment_intent: &str,
+    order_id: &str,
+) -> Result<Option<i64>, StoreError> {
+    fetch_optional!(
+        tx,
+        sqlx::query_scalar(
+            "SELECT is_current FROM order_payment_intents WHERE id = $1 AND order_id = $2",
+        )
+        .bind(payment_intent)
+        .bind(order_id)
+    )
+    .map_err(database_error("reading a payment"))
+}
+
+/// Copies the cart's lines into the order, and the contact and delivery the payment
+/// carries (a payment made without our submit step).
+async fn lock_lines(
+    tx: &mut Tx,
+    order: &mut OrderRow,
+    payment: &PaymentFacts,
+) -> Result<(), StoreError> {
+    let view = priced_lines(tx.executor(), &order.cart_id).await?;
+    // (An empty cart leaves the order without lines, and fulfil sends it to review:
+    // nothing is ever "paid" with nothing to ship.)
+    copy_lines(tx, &order.id, &view).await?;
+    if let Some(delivery) = &payment.delivery {
+        copy_delivery(tx, &order.id, delivery).await?;
+        order.email = Some(delivery.email.as_str().to_owned());
+    }
+    Ok(())
+}
+
+/// Whether `payment` is settled for good as far as this order is concerned: a
+/// cancelled PaymentIntent it knows, or a success on a superseded one (or for an order
+/// in review), whose alarm is raised once.
+fn settles(payment: &PaymentFacts, known: Option<i64>, status: OrderStatus) -> bool {
+    match payment.status {
+        PaymentIntentStatus::Canceled => known.is_some(),
+        PaymentIntentStatus::Succeeded => {
+            known == Some(0) || (known.is_some() && status == OrderStatus::NeedsReview)
+        }
+        _ => false,
+    }
+}
+
+/// Records `payment_intent` as seen settled (the reconciler stops re-reading it):
+/// whether this is the first time.
+async fn settled_now(tx: &mut Tx, payment_intent: &str, now: UnixTime) -> Result<bool, StoreError> {
+    let first_time = execute!(
+        tx,
+        sqlx::query(
+            "UPDATE order_payment_intents SET settled_at = $2
+             WHERE id = $1 AND settled_at IS NULL",
+        )
+        .bind(payment_intent)
+        .bind(now)
+    )
+    .map_err(database_error("settling a superseded payment"))?;
+    Ok(first_time == 1)
+}
+
+/// Moves the order to `to`, with what the move does to its holds: released the moment
+/// it cannot be paid as it stands (a retry after a failure holds them again at
+/// submit), kept long while money is moving. Whether stock changed.
+async fn move_order(
+    tx: &mut Tx,
+    order_id: &str,
+    to: OrderStatus,
+    now: UnixTime,
+) -> Result<bool, StoreError> {
+    let stock_changed = match to {
+        OrderStatus::PaymentFailed | OrderStatus::Canceled | OrderStatus::NeedsReview => {
+            release_holds(tx, order_id).await?
+        }
+        OrderStatus::Processing => {
+            extend_holds(tx, order_id, now.saturating_add(PROCESSING_HOLD_SECS)).await?;
+            false
+        }
+        _ => false,
+    };
+    execute!(
+        tx,
+        sqlx::query("UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1")
+            .bind(order_id)
+            .bind(to.as_str())
+            .bind(now)
+    )
+    .map_err(database_error("moving an order"))?;
+    Ok(stock_changed)
+}
+
+/// Pauses the order's cart's checkout until `until`, and starts a new payment
+/// generation: after the pause the shopper gets a new PaymentIntent, never the one
+/// being cancelled.
+async fn pause_checkout(tx: &mut Tx, order: &OrderRow, until: UnixTime) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE carts SET checkout_paused_until = $2 WHERE id = $1")
+            .bind(&order.cart_id)
+            .bind(until)
+    )
+    .map_err(database_error("pausing a checkout"))?;
+    execute!(
+        tx,
+        sqlx::query("UPDATE orders SET pi_generation = pi_generation + 1 WHERE id = $1")
+            .bind(&order.id)
+    )
+    .map_err(database_error("starting a payment generation"))?;
+    Ok(())
 }
 
 /// Fulfilment inside the transition's transaction: stock down, purchased lines out of
@@ -613,53 +760,24 @@ async fn fulfil(
     now: UnixTime,
 ) -> Result<Option<String>, StoreError> {
     let lines: Vec<(String, String, i64)> = fetch_all!(
-tx,
-sqlx::query_as(
-        "SELECT l.product_id, l.name, l.quantity FROM order_lines l WHERE l.order_id = $1 ORDER BY position",
+        tx,
+        sqlx::query_as(
+            "SELECT product_id, name, quantity FROM order_lines
+             WHERE order_id = $1 ORDER BY position",
+        )
+        .bind(&order.id)
     )
-    .bind(&order.id)
-)
     .map_err(database_error("reading order lines"))?;
     if lines.is_empty() {
         return Ok(Some("every line (the order has none)".to_owned()));
     }
     for (product, name, quantity) in &lines {
-        let stock: i64 = fetch_optional!(
-            tx,
-            sqlx::query_scalar("SELECT stock FROM products WHERE id = $1").bind(product)
-        )
-        .map_err(database_error("reading stock"))?
-        .unwrap_or(0);
-        // This order's own hold is part of `stock`; what others hold is not ours.
-        if stock - held_by_others(tx, product, &order.id).await? < *quantity {
+        if !covered(tx, order, product, *quantity).await? {
             return Ok(Some(name.clone()));
         }
     }
-    let mut summary = String::new();
-    for (product, name, quantity) in &lines {
-        execute!(
-            tx,
-            sqlx::query("UPDATE products SET stock = stock - $2 WHERE id = $1")
-                .bind(product)
-                .bind(quantity)
-        )
-        .map_err(database_error("taking stock"))?;
-        // The shopper bought these: they leave the cart, and a larger quantity keeps
-        // the rest (deleted first: a line may not fall to zero).
-        for statement in [
-            "DELETE FROM cart_lines WHERE cart_id = $1 AND product_id = $2 AND quantity <= $3",
-            "UPDATE cart_lines SET quantity = quantity - $3 WHERE cart_id = $1 AND product_id = $2",
-        ] {
-            execute!(
-                tx,
-                sqlx::query(statement)
-                    .bind(&order.cart_id)
-                    .bind(product)
-                    .bind(quantity)
-            )
-            .map_err(database_error("emptying the cart"))?;
-        }
-        summary.push_str(&format!("{quantity} × {name}\n"));
+    for (product, _, quantity) in &lines {
+        take_from_shelf_and_cart(tx, order, product, *quantity).await?;
     }
     // Taken for good: the hold has done its job.
     release_holds(tx, &order.id).await?;
@@ -678,55 +796,98 @@ sqlx::query_as(
             .bind(now)
     )
     .map_err(database_error("marking an order fulfilled"))?;
-    queue_mail(
-        tx,
-        order,
-        "order_confirmation",
-        "Your order is confirmed",
-        &format!(
-            "Thank you! We received your payment for order {}:\n\n{summary}",
-            order.id
-        ),
-        now,
-    )
-    .await?;
+    let paid: Vec<PaidLine> = lines
+        .into_iter()
+        .map(|(_, name, quantity)| PaidLine { name, quantity })
+        .collect();
+    queue_mail(tx, order, emails::order_confirmation(&order.id, &paid), now).await?;
     crash_point::reached("fulfil.mail_queued");
     Ok(None)
 }
 
-/// Queues one email per order and kind; a second is a no-op.
+/// Whether the shelf still covers `quantity` of `product` for `order`: this order's own
+/// hold is part of `stock`; what others hold is not ours.
+async fn covered(
+    tx: &mut Tx,
+    order: &OrderRow,
+    product: &str,
+    quantity: i64,
+) -> Result<bool, StoreError> {
+    let stock: i64 = fetch_optional!(
+        tx,
+        sqlx::query_scalar("SELECT stock FROM products WHERE id = $1").bind(product)
+    )
+    .map_err(database_error("reading stock"))?
+    .unwrap_or(0);
+    Ok(stock - held_by_others(tx, product, &order.id).await? >= quantity)
+}
+
+/// Takes a bought line's units off the shelf and out of the shopper's cart (a larger
+/// quantity in the cart keeps the rest; deleted first, since a line may not fall to
+/// zero).
+async fn take_from_shelf_and_cart(
+    tx: &mut Tx,
+    order: &OrderRow,
+    product: &str,
+    quantity: i64,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE products SET stock = stock - $2 WHERE id = $1")
+            .bind(product)
+            .bind(quantity)
+    )
+    .map_err(database_error("taking stock"))?;
+    for statement in [
+        "DELETE FROM cart_lines WHERE cart_id = $1 AND product_id = $2 AND quantity <= $3",
+        "UPDATE cart_lines SET quantity = quantity - $3 WHERE cart_id = $1 AND product_id = $2",
+    ] {
+        execute!(
+            tx,
+            sqlx::query(statement)
+                .bind(&order.cart_id)
+                .bind(product)
+                .bind(quantity)
+        )
+        .map_err(database_error("emptying the cart"))?;
+    }
+    Ok(())
+}
+
+/// Queues `email` for the order's address: one per order and kind, so a second is a
+/// no-op.
 async fn queue_mail(
     tx: &mut Tx,
     order: &OrderRow,
-    kind: &str,
-    subject: &str,
-    body: &str,
+    email: Email,
     now: UnixTime,
 ) -> Result<(), StoreError> {
     let Some(recipient) = order.email.as_deref() else {
-        tracing::warn!(order = %order.id, kind, "no email address on the order; nothing queued");
+        tracing::warn!(order = %order.id, kind = email.kind, "no email address on the order; nothing queued");
         return Ok(());
     };
-    execute!(
-tx,
-sqlx::query(
-        "INSERT INTO outbox (id, order_id, kind, recipient, subject, body, created_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-         ON CONFLICT (order_id, kind) DO NOTHING",
-    )
     // Derived from the order and kind: a fulfilment redone after a crash queues the
     // very same message, Message-ID included.
-    .bind(format!(
+    let id = format!(
         "msg_{}",
-        &crate::server::sha256_hex(format!("{}|{kind}", order.id).as_bytes())[..32]
-    ))
-    .bind(&order.id)
-    .bind(kind)
-    .bind(recipient)
-    .bind(subject)
-    .bind(body)
-    .bind(now)
-)
+        &crate::server::sha256_hex(format!("{}|{}", order.id, email.kind).as_bytes())[..32]
+    );
+    execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO outbox (id, order_id, kind, recipient, subject, body, created_at,
+                 next_attempt_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+             ON CONFLICT (order_id, kind) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(&order.id)
+        .bind(email.kind)
+        .bind(recipient)
+        .bind(&email.subject)
+        .bind(&email.body)
+        .bind(now)
+    )
     .map_err(database_error("queueing an email"))?;
     Ok(())
 }

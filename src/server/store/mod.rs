@@ -12,14 +12,20 @@ mod confirmation;
 mod engine;
 mod fulfilment;
 mod holds;
+mod leases;
 mod orders;
+mod rate_limits;
+mod turns;
+mod wakeups;
 
 use engine::{execute, fetch_all, fetch_optional, write_transaction, Executor, Tx};
 pub use engine::{is_serialization_failure, Engine, InboxWriter, Pool};
+pub use rate_limits::{SharedLimit, SharedRefusal};
+pub use turns::Turn;
 
 pub use commands::{cancel_command_id, CommandResult, DueCommand};
 pub use confirmation::PaymentIntentOwner;
-pub use fulfilment::{insert_events, Applied, DueEvent, InboxEvent, OutboxMail};
+pub use fulfilment::{insert_events, Applied, DueEvent, InboxEvent, OutboxMail, ToReconcile};
 pub use orders::{
     CheckoutOrder, CurrentPaymentIntent, FailureLock, LockRequest, OpenOrder, PricedCart, Recorded,
 };
@@ -35,6 +41,12 @@ pub struct Store {
     failure_lock: FailureLock,
     /// The catalog as last read (see [`catalog`]).
     catalog: Arc<catalog::CatalogCache>,
+    /// This instance's name in the claims it makes on shared work (see [`leases`]).
+    instance: Arc<str>,
+    /// How long those claims last.
+    lease_secs: i64,
+    /// Turns held at once (see [`turns`]).
+    turn_permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// Seconds since the Unix epoch: the portable timestamp of every table.
@@ -114,6 +126,7 @@ impl Store {
     /// brings its schema up to date.
     pub async fn open(database_url: &str) -> anyhow::Result<Self> {
         let pool = Pool::open(database_url).await?;
+        leases::release_after_restart(&pool).await?;
         Ok(Self {
             pool,
             shop_url: Arc::from("http://localhost:3000"),
@@ -122,6 +135,9 @@ impl Store {
                 window_secs: 15 * 60,
             },
             catalog: Arc::default(),
+            instance: Arc::from(new_id("inst")),
+            lease_secs: 120,
+            turn_permits: Arc::new(tokio::sync::Semaphore::new(turns::SHARED_TURNS)),
         })
     }
 
@@ -129,6 +145,17 @@ impl Store {
     pub fn pausing_after(mut self, lock: FailureLock) -> Self {
         self.failure_lock = lock;
         self
+    }
+
+    /// The same store, claiming shared work for `lease` at a time.
+    pub fn leasing_work_for(mut self, lease: std::time::Duration) -> Self {
+        self.lease_secs = i64::try_from(lease.as_secs()).unwrap_or(i64::MAX).max(1);
+        self
+    }
+
+    /// This instance's name in its claims on shared work.
+    pub fn instance(&self) -> &str {
+        &self.instance
     }
 
     /// The same store, with emails linking to `shop_url` (no trailing slash).

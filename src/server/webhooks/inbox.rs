@@ -58,6 +58,8 @@ impl Inbox {
         stored: Arc<Notify>,
     ) -> anyhow::Result<Self> {
         let mut connection = InboxWriter::open(store.pool(), database_url).await?;
+        store.wake_on_stored_events(stored.clone());
+        let announcer = store.clone();
         let (sender, mut receiver) = mpsc::channel::<Pending>(4096);
         let stats = Arc::new(Stats::default());
         let counters = stats.clone();
@@ -97,6 +99,7 @@ impl Inbox {
                         .events
                         .fetch_add(u64::try_from(events.len()).unwrap_or(0), Ordering::Relaxed);
                     stored.notify_one();
+                    announcer.announce_stored_events().await;
                 }
             }
         });
