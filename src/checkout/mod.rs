@@ -77,9 +77,11 @@ pub async fn prepare_payment(shipping: String) -> Result<PaymentSession, ShopErr
         };
         let cart_id = shopper.cart_to_check_out().await?;
         shopper.refuse_if_checkout_paused(&cart_id).await?;
+        let refused = |refused| shopper.too_many_requests(refused);
         let caller = server::Caller {
             cart_id: &cart_id,
             ip: shopper.client_ip(),
+            refused: &refused,
         };
         server::prepare(shopper.state(), &caller, shipping).await
     })

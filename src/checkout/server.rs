@@ -6,6 +6,7 @@
 //! a double click or two tabs never create a second PaymentIntent for the same state.
 
 use crate::domain::{CartView, OrderTotals, PaymentSession, ShippingOption, ShopError, Submission};
+use crate::server::rate_limit::Refused;
 use crate::server::{
     shopper::now,
     store::{CheckoutOrder, LockRequest, PricedCart, Recorded},
@@ -17,11 +18,21 @@ use crate::server::{
 use std::time::Duration;
 
 /// Who is asking, for the rate limits.
-#[derive(Debug)]
 pub struct Caller<'a> {
     pub cart_id: &'a str,
     /// The client's IP (behind a trusted proxy, the one it forwarded).
     pub ip: Option<std::net::IpAddr>,
+    /// Turns a rate limit's refusal into the caller's 429 (with its `Retry-After`).
+    pub refused: &'a (dyn Fn(Refused) -> ShopError + Send + Sync),
+}
+
+impl std::fmt::Debug for Caller<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("cart_id", &self.cart_id)
+            .field("ip", &self.ip)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The longest a shopper waits for a prepare or submit, Stripe's retries included.
@@ -35,10 +46,11 @@ pub async fn prepare(
     caller: &Caller<'_>,
     shipping: Option<ShippingOption>,
 ) -> Result<PaymentSession, ShopError> {
-    if state.limits.prepare(caller.cart_id).await.is_err() {
-        tracing::warn!("checkout re-pricing rate limit reached");
-        return Err(ShopError::TooManyRequests);
-    }
+    state
+        .limits
+        .prepare(caller.cart_id)
+        .await
+        .map_err(caller.refused)?;
     // One step at a time per cart: two tabs pricing different carts must not
     // interleave their amount updates at Stripe.
     let _turn = state
@@ -423,13 +435,11 @@ async fn failed(state: &AppState, order: &CheckoutOrder, generation: i64, failur
 }
 
 async fn check_rate_limits(state: &AppState, caller: &Caller<'_>) -> Result<(), ShopError> {
-    match state.limits.payment_intent(caller.cart_id, caller.ip).await {
-        Ok(()) => Ok(()),
-        Err(_) => {
-            tracing::warn!(ip = ?caller.ip, "PaymentIntent creation rate limit reached");
-            Err(ShopError::TooManyRequests)
-        }
-    }
+    state
+        .limits
+        .payment_intent(caller.cart_id, caller.ip)
+        .await
+        .map_err(caller.refused)
 }
 
 /// The hash under which a client secret is kept: the confirmation page compares it.

@@ -60,6 +60,10 @@ pub struct Config {
     /// default 120: longer than a Stripe call's or an SMTP send's timeout, so work is
     /// taken over only from an instance that died).
     pub work_lease: Duration,
+    /// This instance's name in its claims on shared work (`INSTANCE_NAME`, such as a
+    /// host or pod name: letters, digits, `.`, `_`, `-`; default a random
+    /// `inst_…`), so a person reading the database sees which instance holds what.
+    pub instance_name: Option<String>,
     /// How often expired carts are deleted (`EXPIRED_CARTS_EVERY_SECS`, default 600).
     pub expired_carts_every: Duration,
     /// How long a submitted order's units stay held for it before they go back on
@@ -190,10 +194,24 @@ impl Config {
         let expired_carts_every =
             Duration::from_secs(number("EXPIRED_CARTS_EVERY_SECS", 600, 1..=86_400)?.into());
         let work_lease = Duration::from_secs(number("WORK_LEASE_SECS", 120, 1..=86_400)?.into());
+        let instance_name = var("INSTANCE_NAME")
+            .map(|name| {
+                let fits = (1..=64).contains(&name.len())
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+                anyhow::ensure!(
+                    fits,
+                    "INSTANCE_NAME {name:?} must be 1 to 64 letters, digits, '.', '_' or '-'"
+                );
+                Ok(name)
+            })
+            .transpose()?;
         let stock_hold =
             Duration::from_secs(u64::from(number("STOCK_HOLD_MINUTES", 30, 1..=7 * 24 * 60)?) * 60);
         Ok(Self {
             work_lease,
+            instance_name,
             expired_carts_every,
             stock_hold,
             smtp_url: var("SMTP_URL"),
@@ -247,6 +265,7 @@ impl Config {
             reconcile_every: Duration::from_secs(60),
             reconcile_after: Duration::from_secs(600),
             work_lease: Duration::from_secs(120),
+            instance_name: None,
             expired_carts_every: Duration::from_secs(600),
             stock_hold: Duration::from_secs(30 * 60),
             smtp_url: None,

@@ -110,7 +110,8 @@ impl Shopper {
     }
 
     /// Refuses with [`ShopError::TooManyRequests`], telling the caller when to retry.
-    fn too_many_requests(&self, refused: Refused) -> ShopError {
+    /// A rate limit refused the request: logged, and answered 429 with `Retry-After`.
+    pub fn too_many_requests(&self, refused: Refused) -> ShopError {
         tracing::warn!(
             limit = refused.limit,
             ip = ?self.client_ip(),

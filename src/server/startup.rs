@@ -76,6 +76,7 @@ impl Application {
             .await?
             .linking_to(&shop_url)
             .leasing_work_for(config.work_lease)
+            .named(config.instance_name.as_deref())
             .pausing_after(FailureLock {
                 max_failures: i64::from(config.limits.failures_before_lock),
                 window_secs: i64::try_from(config.limits.failure_window.as_secs())

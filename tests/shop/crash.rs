@@ -17,7 +17,7 @@ use std::{
 };
 use storefront::server::crash_point::POINTS;
 
-struct ShopProcess {
+pub struct ShopProcess {
     child: Child,
 }
 
@@ -28,6 +28,18 @@ fn start(
     data_dir: &std::path::Path,
     database_url: &str,
     crash_at: Option<&str>,
+) -> ShopProcess {
+    start_with(stripe, addr, data_dir, database_url, crash_at, &[])
+}
+
+/// [`start`], with `extra` environment variables on top (later ones win).
+pub fn start_with(
+    stripe: &TestStripe,
+    addr: SocketAddr,
+    data_dir: &std::path::Path,
+    database_url: &str,
+    crash_at: Option<&str>,
+    extra: &[(&str, &str)],
 ) -> ShopProcess {
     let keys = &stripe.running.keys;
     let mut command = Command::new(env!("CARGO_BIN_EXE_storefront"));
@@ -55,15 +67,21 @@ fn start(
         .env("CARTS_PER_IP", "100000")
         .current_dir(data_dir)
         .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        // SHOP_STDERR=1 shows the shops' logs while debugging a test.
+        .stderr(if std::env::var_os("SHOP_STDERR").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::piped()
+        });
     if let Some(point) = crash_at {
         command.env("STOREFRONT_CRASH_AT", point);
     }
+    command.envs(extra.iter().copied());
     let child = command.spawn().expect("the shop binary starts");
     ShopProcess { child }
 }
 
-async fn wait_until_up(addr: SocketAddr) {
+pub async fn wait_until_up(addr: SocketAddr) {
     let client = reqwest::Client::new();
     for _ in 0..200 {
         if client
@@ -79,30 +97,36 @@ async fn wait_until_up(addr: SocketAddr) {
     panic!("the shop did not come up");
 }
 
+impl Drop for ShopProcess {
+    /// A test that fails midway leaves no shop running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl ShopProcess {
     /// SIGKILL, by PID: no shutdown, no flush, nothing graceful.
-    fn kill(mut self) {
+    pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaped");
     }
 
     /// Waits for the shop to kill itself at `point`, pushing the emulator's pending
     /// deliveries (and retries) at it meanwhile; panics if it never gets there.
-    async fn dies_at(mut self, point: &str, stripe: &TestStripe) {
+    pub async fn dies_at(mut self, point: &str, stripe: &TestStripe) {
         for _ in 0..300 {
             if let Some(status) = self.child.try_wait().expect("waiting on the shop") {
                 assert_eq!(status.signal(), Some(9), "killed by SIGKILL at {point}");
-                let mut said = String::new();
-                self.child
-                    .stderr
-                    .take()
-                    .expect("stderr piped")
-                    .read_to_string(&mut said)
-                    .unwrap();
-                assert!(
-                    said.contains(&format!("crash point {point} reached")),
-                    "the shop died, but not at {point}: {said}"
-                );
+                // (With SHOP_STDERR set, the log went to the terminal instead.)
+                if let Some(mut stderr) = self.child.stderr.take() {
+                    let mut said = String::new();
+                    stderr.read_to_string(&mut said).unwrap();
+                    assert!(
+                        said.contains(&format!("crash point {point} reached")),
+                        "the shop died, but not at {point}: {said}"
+                    );
+                }
                 return;
             }
             stripe

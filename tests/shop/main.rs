@@ -9,6 +9,7 @@ mod crash;
 mod database;
 mod expired_carts;
 mod helpers;
+mod instances;
 mod mail;
 mod modes;
 mod money_safety;

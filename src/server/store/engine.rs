@@ -270,15 +270,17 @@ macro_rules! write_transaction {
 pub(crate) use {execute, fetch_all, fetch_one, fetch_optional, on, write_transaction};
 
 /// How often a write transaction is tried before its serialization failure is
-/// reported (as "unavailable, try again").
-pub const MAX_ATTEMPTS: u32 = 10;
+/// reported (as "unavailable, try again"). Shoppers buying the same product at once
+/// all read and write its holds: under a storm most tries of each lose to another's
+/// commit, and each round lets at least one through.
+pub const MAX_ATTEMPTS: u32 = 30;
 
-/// A random pause growing with each attempt (about 1, 2, 4 … ms, at most 64), so
-/// transactions that collided do not collide again in step.
+/// A random pause growing with each attempt (up to about 1, 2, 4 … ms, at most 128),
+/// so transactions that collided do not collide again in step.
 pub async fn pause_before_retry(attempt: u32) {
     use rand::Rng;
-    let ceiling = 1u64 << attempt.min(6);
-    let micros = rand::rng().random_range(500..=ceiling * 1000);
+    let ceiling = 1u64 << attempt.min(7);
+    let micros = rand::rng().random_range(200..=ceiling * 1000);
     tokio::time::sleep(Duration::from_micros(micros)).await;
 }
 

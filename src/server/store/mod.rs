@@ -153,6 +153,14 @@ impl Store {
         self
     }
 
+    /// The same store, naming its claims `name` (a random name when `None`).
+    pub fn named(mut self, name: Option<&str>) -> Self {
+        if let Some(name) = name {
+            self.instance = Arc::from(name);
+        }
+        self
+    }
+
     /// This instance's name in its claims on shared work.
     pub fn instance(&self) -> &str {
         &self.instance
