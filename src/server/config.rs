@@ -64,6 +64,9 @@ pub struct Config {
     /// host or pod name: letters, digits, `.`, `_`, `-`; default a random
     /// `inst_…`), so a person reading the database sees which instance holds what.
     pub instance_name: Option<String>,
+    /// Where `GET /metrics` is served (`METRICS_ADDR`, such as `127.0.0.1:9090`; off
+    /// when unset). Never the shoppers' address: keep it on a private network.
+    pub metrics_addr: Option<SocketAddr>,
     /// How often expired carts are deleted (`EXPIRED_CARTS_EVERY_SECS`, default 600).
     pub expired_carts_every: Duration,
     /// How long a submitted order's units stay held for it before they go back on
@@ -194,6 +197,13 @@ impl Config {
         let expired_carts_every =
             Duration::from_secs(number("EXPIRED_CARTS_EVERY_SECS", 600, 1..=86_400)?.into());
         let work_lease = Duration::from_secs(number("WORK_LEASE_SECS", 120, 1..=86_400)?.into());
+        let metrics_addr = var("METRICS_ADDR")
+            .map(|addr| {
+                addr.parse::<SocketAddr>().with_context(|| {
+                    format!("METRICS_ADDR {addr:?} must be an address such as 127.0.0.1:9090")
+                })
+            })
+            .transpose()?;
         let instance_name = var("INSTANCE_NAME")
             .map(|name| {
                 let fits = (1..=64).contains(&name.len())
@@ -212,6 +222,7 @@ impl Config {
         Ok(Self {
             work_lease,
             instance_name,
+            metrics_addr,
             expired_carts_every,
             stock_hold,
             smtp_url: var("SMTP_URL"),
@@ -266,6 +277,8 @@ impl Config {
             reconcile_after: Duration::from_secs(600),
             work_lease: Duration::from_secs(120),
             instance_name: None,
+            // On in tests, on loopback: they scrape it.
+            metrics_addr: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
             expired_carts_every: Duration::from_secs(600),
             stock_hold: Duration::from_secs(30 * 60),
             smtp_url: None,

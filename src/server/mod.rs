@@ -10,6 +10,7 @@ pub mod expired_carts;
 pub mod fulfilment;
 pub mod health;
 pub mod logging;
+pub mod metrics;
 pub mod order_access;
 pub mod page_cache;
 pub mod rate_limit;
@@ -46,6 +47,9 @@ pub struct AppState {
     pub payment_locks: Arc<rate_limit::TurnLocks>,
     /// Where verified webhook events are written.
     pub inbox: webhooks::inbox::Inbox,
+    /// This shop's counters and durations, for `/metrics`.
+    #[from_ref(skip)]
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// Lowercase hexadecimal SHA-256 of `data`: how the shop stores bearer tokens and

@@ -112,6 +112,7 @@ impl Shopper {
     /// Refuses with [`ShopError::TooManyRequests`], telling the caller when to retry.
     /// A rate limit refused the request: logged, and answered 429 with `Retry-After`.
     pub fn too_many_requests(&self, refused: Refused) -> ShopError {
+        self.state.metrics.refused(refused.limit);
         tracing::warn!(
             limit = refused.limit,
             ip = ?self.client_ip(),

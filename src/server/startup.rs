@@ -3,7 +3,9 @@
 use super::{
     expired_carts,
     fulfilment::{self, mail::MailSender},
-    health, logging, page_cache,
+    health, logging,
+    metrics::{self, Metrics},
+    page_cache,
     rate_limit::PaymentLimits,
     security::{self, ContentSecurityPolicy, CspNonce},
     server_fn_status,
@@ -38,6 +40,8 @@ use tower_http::compression::{
 /// A shop bound to its port, ready to serve.
 pub struct Application {
     listener: TcpListener,
+    /// Where `/metrics` is served, when it is.
+    metrics_addr: Option<SocketAddr>,
     router: Router,
     stripe_api_base: String,
     inbox: Inbox,
@@ -106,9 +110,17 @@ impl Application {
             Engine::Postgres => limits.shared_through(store.clone()),
             Engine::Sqlite => limits,
         };
+        let metrics = Arc::new(Metrics::default());
+        let mut payments = payments;
+        payments.client = payments.client.observed_by(metrics.clone());
+        let metrics_addr = match config.metrics_addr {
+            Some(addr) => Some(serve_metrics(addr, metrics.clone(), store.clone()).await?),
+            None => None,
+        };
         let state = AppState {
             leptos_options,
             store,
+            metrics,
             limits: Arc::new(limits),
             cart_locks: Arc::default(),
             payment_locks: Arc::default(),
@@ -132,6 +144,7 @@ impl Application {
         }
         Ok(Self {
             listener,
+            metrics_addr,
             router: router(state),
             stripe_api_base,
             inbox,
@@ -154,6 +167,11 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// Where `/metrics` is served, when `METRICS_ADDR` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// Serves until Ctrl-C or SIGTERM, finishing requests in flight.
@@ -330,4 +348,24 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
+}
+
+/// Binds `addr` and serves `/metrics` there in the background: its own listener, so the
+/// shoppers' port never answers it. Returns the bound address.
+async fn serve_metrics(
+    addr: SocketAddr,
+    metrics: Arc<Metrics>,
+    store: Store,
+) -> anyhow::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding METRICS_ADDR {addr}"))?;
+    let bound = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, metrics::router(metrics, store)).await {
+            tracing::error!(%error, "the metrics server stopped");
+        }
+    });
+    tracing::info!(%bound, "serving /metrics");
+    Ok(bound)
 }

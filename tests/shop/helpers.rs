@@ -29,6 +29,8 @@ pub struct TestShop {
     pub database_url: String,
     /// The shop's webhook inbox, when this test started the shop in-process.
     pub inbox: Option<storefront::server::webhooks::inbox::Inbox>,
+    /// Where its `/metrics` is served, when this test started the shop in-process.
+    pub metrics_addr: Option<SocketAddr>,
     _data_dir: std::sync::Arc<TempDir>,
 }
 
@@ -48,6 +50,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestShop {
     let addr = app.local_addr();
     let stripe_api_base = app.stripe_api_base().to_owned();
     let inbox = app.inbox();
+    let metrics_addr = app.metrics_addr();
     tokio::spawn(app.run_until_stopped());
     let client = Client::builder()
         .redirect(redirect::Policy::none())
@@ -61,6 +64,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestShop {
         stripe_api_base,
         database_url,
         inbox: Some(inbox),
+        metrics_addr,
         _data_dir: std::sync::Arc::new(data_dir),
     }
 }
@@ -277,6 +281,7 @@ impl TestShop {
             stripe_api_base: String::new(),
             database_url,
             inbox: None,
+            metrics_addr: None,
             _data_dir: std::sync::Arc::new(tempfile::tempdir().expect("temporary directory")),
         }
     }
@@ -290,6 +295,7 @@ impl TestShop {
             stripe_api_base: self.stripe_api_base.clone(),
             database_url: self.database_url.clone(),
             inbox: self.inbox.clone(),
+            metrics_addr: self.metrics_addr,
             _data_dir: self._data_dir.clone(),
         }
     }

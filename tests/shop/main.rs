@@ -11,6 +11,7 @@ mod expired_carts;
 mod helpers;
 mod instances;
 mod mail;
+mod metrics;
 mod modes;
 mod money_safety;
 mod pages;

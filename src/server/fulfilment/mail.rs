@@ -98,6 +98,7 @@ pub async fn run(state: AppState, sender: MailSender) {
                         crate::server::crash_point::reached("mail.sent");
                     }
                     if let Err(error) = &result {
+                        state.metrics.mail_failures.inc();
                         tracing::warn!(id = %mail.id, %error, "sending an email failed; retrying later");
                     }
                     let next = now() + backoff_secs(mail.attempts);

@@ -6,7 +6,11 @@
 //! Stripe) and then periodically.
 
 use super::transition::PaymentFacts;
-use crate::server::{shopper::now, store::ToReconcile, AppState};
+use crate::server::{
+    shopper::now,
+    store::{Applied, ToReconcile},
+    AppState,
+};
 use std::collections::HashMap;
 
 /// How long a draft's (or a failed payment's) PaymentIntent is worth re-reading: a
@@ -89,8 +93,16 @@ pub async fn pass(state: &AppState) {
             Ok(intent) => {
                 crate::server::crash_point::reached("reconciler.read_payment");
                 let facts = PaymentFacts::from(&intent);
-                if let Err(error) = state.store.apply_payment(&facts, None, now()).await {
-                    tracing::warn!(%order, %error, "reconciling an order failed; next pass retries");
+                match state.store.apply_payment(&facts, None, now()).await {
+                    Ok(Applied::Done { from, to, .. }) if from != to => {
+                        // A move no webhook made (yet): healed.
+                        state.metrics.reconciler_heals.inc();
+                        state.metrics.moved(from.as_str(), to.as_str());
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::warn!(%order, %error, "reconciling an order failed; next pass retries");
+                    }
                 }
             }
             Err(failure) if failure.is_outage() => {

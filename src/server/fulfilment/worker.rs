@@ -86,8 +86,16 @@ async fn handle(state: &AppState, event: DueEvent) {
             Err(failure.to_string())
         }
     };
+    if result.is_ok() {
+        let lag = now().saturating_sub(event.received_at).max(0);
+        state.metrics.apply_lag.observe(lag as f64);
+    }
     match result {
-        Ok(Applied::Done { .. }) => {}
+        Ok(Applied::Done { from, to, .. }) => {
+            if from != to {
+                state.metrics.moved(from.as_str(), to.as_str());
+            }
+        }
         Ok(Applied::NotOurs) => {
             tracing::info!(event = %event.id, %payment_intent, "not one of our orders' payments; skipped");
             finish(state, &event, "skipped").await;

@@ -14,12 +14,14 @@ mod fulfilment;
 mod holds;
 mod leases;
 mod orders;
+mod queues;
 mod rate_limits;
 mod turns;
 mod wakeups;
 
 use engine::{execute, fetch_all, fetch_optional, write_transaction, Executor, Tx};
 pub use engine::{is_serialization_failure, Engine, InboxWriter, Pool};
+pub use queues::Queues;
 pub use rate_limits::{SharedLimit, SharedRefusal};
 pub use turns::Turn;
 

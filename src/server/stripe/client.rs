@@ -1,7 +1,8 @@
 //! HTTP to a Stripe-shaped API: form-encoded requests, the secret key, a pinned
 //! version, idempotency keys, and retries only where Stripe says they are safe.
 
-use std::time::Duration;
+use crate::server::metrics::Metrics;
+use std::{sync::Arc, time::Duration};
 
 use reqwest::{header, StatusCode};
 use serde::de::DeserializeOwned;
@@ -89,6 +90,8 @@ pub struct StripeClient {
     /// Attempts per operation, the first included.
     attempts: u32,
     backoff: Duration,
+    /// Where requests are counted and timed, when the shop's metrics are on.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl StripeClient {
@@ -104,6 +107,7 @@ impl StripeClient {
             key,
             attempts: 3,
             backoff: Duration::from_millis(200),
+            metrics: None,
         }
     }
 
@@ -117,13 +121,25 @@ impl StripeClient {
         self
     }
 
+    /// The same client, counting and timing its requests in `metrics`.
+    pub fn observed_by(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
     /// `POST /v1/payment_intents`.
     pub async fn create_payment_intent(
         &self,
         params: &CreatePaymentIntent,
         key: &IdempotencyKey,
     ) -> Result<PaymentIntent, StripeFailure> {
-        self.post("/v1/payment_intents", &params.form(), key).await
+        self.post(
+            "create_payment_intent",
+            "/v1/payment_intents",
+            &params.form(),
+            key,
+        )
+        .await
     }
 
     /// `POST /v1/payment_intents/{id}` with a new amount.
@@ -134,6 +150,7 @@ impl StripeClient {
         key: &IdempotencyKey,
     ) -> Result<PaymentIntent, StripeFailure> {
         self.post(
+            "update_payment_intent",
             &format!("/v1/payment_intents/{}", path_segment(id)),
             &[(UPDATE_PARAMETERS[0], amount.to_string())],
             key,
@@ -148,6 +165,7 @@ impl StripeClient {
         key: &IdempotencyKey,
     ) -> Result<PaymentIntent, StripeFailure> {
         self.post(
+            "cancel_payment_intent",
             &format!("/v1/payment_intents/{}/cancel", path_segment(id)),
             &[(CANCEL_PARAMETERS[0], "abandoned".to_string())],
             key,
@@ -158,18 +176,20 @@ impl StripeClient {
     /// `GET /v1/payment_intents/{id}`: the truth, for webhooks and the reconciler.
     pub async fn retrieve_payment_intent(&self, id: &str) -> Result<PaymentIntent, StripeFailure> {
         let url = format!("{}/v1/payment_intents/{}", self.api_base, path_segment(id));
-        self.send(|| self.http.get(&url)).await
+        self.send("retrieve_payment_intent", || self.http.get(&url))
+            .await
     }
 
     async fn post<T: DeserializeOwned>(
         &self,
+        operation: &'static str,
         path: &str,
         form: &[(&str, String)],
         key: &IdempotencyKey,
     ) -> Result<T, StripeFailure> {
         let url = format!("{}{path}", self.api_base);
         // Every retry carries the same key, so Stripe runs the operation at most once.
-        self.send(|| {
+        self.send(operation, || {
             self.http
                 .post(&url)
                 .header("Idempotency-Key", &key.0)
@@ -178,9 +198,29 @@ impl StripeClient {
         .await
     }
 
+    /// [`StripeClient::attempt`], counted and timed as `operation`.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<T, StripeFailure> {
+        let started = std::time::Instant::now();
+        let result = self.attempt(request).await;
+        if let Some(metrics) = &self.metrics {
+            let outcome = match &result {
+                Ok(_) => "ok",
+                Err(StripeFailure::Refused { .. }) => "refused",
+                Err(StripeFailure::Unavailable(_)) => "unavailable",
+                Err(StripeFailure::Unreadable(_)) => "unreadable",
+            };
+            metrics.stripe_call(operation, outcome, started.elapsed().as_secs_f64());
+        }
+        result
+    }
+
     /// Retries network errors, 409 and answers marked `Stripe-Should-Retry: true`,
     /// and nothing else (DESIGN.md, "The payment flow").
-    async fn send<T: DeserializeOwned>(
+    async fn attempt<T: DeserializeOwned>(
         &self,
         request: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<T, StripeFailure> {

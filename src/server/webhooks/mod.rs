@@ -42,6 +42,8 @@ struct Envelope {
     kind: String,
     livemode: bool,
     data: Data,
+    #[serde(default)]
+    created: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -67,6 +69,8 @@ struct Reading {
     payment_intent: Option<String>,
     /// Why the shop could not read it as a snapshot event, if it could not.
     unreadable: Option<&'static str>,
+    /// When Stripe created it (unix seconds), for the delivery lag.
+    created: Option<i64>,
 }
 
 /// Reads a verified body: a snapshot event of the shape the worker applies, or, for
@@ -94,6 +98,7 @@ fn read_event(body: &[u8]) -> Reading {
                     .filter(|_| is_payment_intent)
                     .map(|id| id.as_str().to_owned()),
                 unreadable: None,
+                created: event.created,
             };
         }
     }
@@ -120,6 +125,7 @@ fn read_event(body: &[u8]) -> Reading {
         livemode: field("livemode").and_then(serde_json::Value::as_bool),
         payment_intent: None,
         unreadable: Some(unreadable),
+        created: field("created").and_then(serde_json::Value::as_i64),
     }
 }
 
@@ -138,10 +144,10 @@ pub async fn receive(State(state): State<AppState>, request: Request) -> Respons
     // Before a byte of the body is read: a request that could never verify must not
     // hold memory or a connection while it trickles in (or never ends).
     if let Err(error) = signature::check_header(signature, &state.payments.webhook_secrets) {
-        return refuse(&error.to_string());
+        return refuse(&state, &error.to_string());
     }
     let Ok(body) = to_bytes(body, MAX_BODY).await else {
-        return refuse("the body is larger than any Stripe event");
+        return refuse(&state, "the body is larger than any Stripe event");
     };
     if let Err(error) = signature::verify(
         signature,
@@ -150,7 +156,7 @@ pub async fn receive(State(state): State<AppState>, request: Request) -> Respons
         now(),
         state.config.webhook_tolerance_secs,
     ) {
-        return refuse(&error.to_string());
+        return refuse(&state, &error.to_string());
     }
     // Only now, with the bytes proven to be Stripe's, is anything parsed.
     let event = read_event(&body);
@@ -178,6 +184,7 @@ pub async fn receive(State(state): State<AppState>, request: Request) -> Respons
     }
     crate::server::crash_point::reached("webhook.verified");
     let skipped = livemode_mismatch || event.payment_intent.is_none();
+    let created = event.created;
     let stored = state
         .inbox
         .store(InboxEvent {
@@ -195,6 +202,11 @@ pub async fn receive(State(state): State<AppState>, request: Request) -> Respons
     match stored {
         Ok(()) => {
             tracing::info!(event = %event.id, kind = %event.kind, skipped, "webhook stored");
+            state.metrics.delivery("stored");
+            if let Some(created) = created {
+                let lag = now().saturating_sub(created).max(0);
+                state.metrics.delivery_lag.observe(lag as f64);
+            }
             (
                 StatusCode::OK,
                 [(header::CONTENT_TYPE, "application/json")],
@@ -205,14 +217,16 @@ pub async fn receive(State(state): State<AppState>, request: Request) -> Respons
         Err(error) => {
             // 5xx only here: Stripe will try again later, and nothing was lost.
             tracing::error!(event = %event.id, %error, "could not store a webhook");
+            state.metrics.delivery("not_stored");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
 }
 
 /// 400 with nothing written, the reason logged in the SDKs' words.
-fn refuse(reason: &str) -> Response {
+fn refuse(state: &AppState, reason: &str) -> Response {
     tracing::warn!(reason, "webhook refused");
+    state.metrics.delivery("refused");
     (StatusCode::BAD_REQUEST, reason.to_owned()).into_response()
 }
 
