@@ -146,19 +146,7 @@ impl Store {
         let (handled, stock_changed) = write_transaction!(self, "releasing a lapsed hold", |tx| {
             // Re-read under the write lock: the order may have been paid or moved to
             // processing since the scan.
-            let still: Option<(String, Option<String>)> = fetch_optional!(
-                tx,
-                sqlx::query_as(
-                    "SELECT o.status, p.id FROM orders o
-                     LEFT JOIN order_payment_intents p ON p.order_id = o.id AND p.is_current = 1
-                     WHERE o.id = $1 AND o.status <> 'processing' AND EXISTS (
-                         SELECT 1 FROM stock_holds h WHERE h.order_id = o.id AND h.expires_at <= $2)",
-                )
-                .bind(order_id)
-                .bind(now)
-            )
-            .map_err(database_error("re-reading a lapsed hold"))?;
-            let Some((status, payment_intent)) = still else {
+            let Some((status, payment_intent)) = still_lapsed(&mut tx, order_id, now).await? else {
                 return Ok((false, false));
             };
             let payable = matches!(
@@ -166,51 +154,27 @@ impl Store {
                 "awaiting_payment" | "payment_failed" | "draft"
             );
             // A cancel already asked for (at an earlier lapse) that has not moved the
-            // order: Stripe did not know the PaymentIntent, never answered, or the shopper
-            // started another meanwhile. The units go back now; a payment arriving after
-            // all is checked against the shelf, and goes to review if they are gone.
-            let asked_before: Option<String> = match &payment_intent {
-                Some(payment_intent) => fetch_optional!(
-                    tx,
-                    sqlx::query_scalar("SELECT status FROM stripe_commands WHERE id = $1")
-                        .bind(cancel_command_id(payment_intent))
-                )
-                .map_err(database_error("reading a queued cancel"))?,
-                None => None,
-            };
+            // order: Stripe did not know the PaymentIntent, never answered, or the
+            // shopper started another meanwhile. The units go back now; a payment
+            // arriving after all is checked against the shelf, and goes to review if
+            // they are gone.
+            let asked_before = queued_cancel(&mut tx, payment_intent.as_deref()).await?;
+            let awaiting_cancel = now.saturating_add(AWAITING_CANCEL_SECS);
             if asked_before.as_deref() == Some("pending") && payable {
-                // Stripe has not answered the cancel yet (an outage): keep the goods for
-                // the payment that may still have gone through, and look again later.
-                extend_holds(&mut tx, order_id, now.saturating_add(AWAITING_CANCEL_SECS)).await?;
+                // Stripe has not answered the cancel yet (an outage): keep the goods
+                // for the payment that may still have gone through; look again later.
+                extend_holds(&mut tx, order_id, awaiting_cancel).await?;
                 return Ok((true, false));
             }
-            let cancel = payment_intent.filter(|_| payable && asked_before.is_none());
-            match cancel {
+            match payment_intent.filter(|_| payable && asked_before.is_none()) {
                 Some(payment_intent) => {
-                    queue_cancel(
-                        &mut tx,
-                        &payment_intent,
-                        order_id,
-                        "the stock hold lapsed before payment",
-                        now,
-                    )
-                    .await?;
-                    execute!(
-                        tx,
-                        sqlx::query(
-                            "UPDATE orders SET pi_generation = pi_generation + 1 WHERE id = $1"
-                        )
-                        .bind(order_id)
-                    )
-                    .map_err(database_error("starting a payment generation"))?;
-                    extend_holds(&mut tx, order_id, now.saturating_add(AWAITING_CANCEL_SECS))
-                        .await?;
-                    timeline(&mut tx, order_id, now, CANCELLING_NOTE).await?;
-                    tracing::info!(order = %order_id, %payment_intent, "a stock hold lapsed; cancelling its PaymentIntent");
+                    cancel_lapsed(&mut tx, order_id, &payment_intent, now).await?;
+                    extend_holds(&mut tx, order_id, awaiting_cancel).await?;
                 }
                 None => {
                     release_holds(&mut tx, order_id).await?;
-                    timeline(&mut tx, order_id, now, "stock hold lapsed: units released").await?;
+                    let note = "stock hold lapsed: units released";
+                    timeline(&mut tx, order_id, now, note).await?;
                 }
             }
             Ok((true, true))
@@ -218,4 +182,62 @@ impl Store {
         self.stock_changed(stock_changed);
         Ok(handled)
     }
+}
+
+/// The order's status and current PaymentIntent, if it is not processing and still
+/// has a hold that lapsed by `now`.
+async fn still_lapsed(
+    tx: &mut Tx,
+    order_id: &str,
+    now: UnixTime,
+) -> Result<Option<(String, Option<String>)>, StoreError> {
+    fetch_optional!(
+        tx,
+        sqlx::query_as(
+            "SELECT o.status, p.id FROM orders o
+             LEFT JOIN order_payment_intents p ON p.order_id = o.id AND p.is_current = 1
+             WHERE o.id = $1 AND o.status <> 'processing' AND EXISTS (
+                 SELECT 1 FROM stock_holds h WHERE h.order_id = o.id AND h.expires_at <= $2)",
+        )
+        .bind(order_id)
+        .bind(now)
+    )
+    .map_err(database_error("re-reading a lapsed hold"))
+}
+
+/// The status of the queued cancel of `payment_intent`, if one was ever queued.
+async fn queued_cancel(
+    tx: &mut Tx,
+    payment_intent: Option<&str>,
+) -> Result<Option<String>, StoreError> {
+    let Some(payment_intent) = payment_intent else {
+        return Ok(None);
+    };
+    fetch_optional!(
+        tx,
+        sqlx::query_scalar("SELECT status FROM stripe_commands WHERE id = $1")
+            .bind(cancel_command_id(payment_intent))
+    )
+    .map_err(database_error("reading a queued cancel"))
+}
+
+/// Queues the cancel of a lapsed order's PaymentIntent and starts a new payment
+/// generation, so a returning shopper never reuses the one being cancelled.
+async fn cancel_lapsed(
+    tx: &mut Tx,
+    order_id: &str,
+    payment_intent: &str,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    let reason = "the stock hold lapsed before payment";
+    queue_cancel(tx, payment_intent, order_id, reason, now).await?;
+    execute!(
+        tx,
+        sqlx::query("UPDATE orders SET pi_generation = pi_generation + 1 WHERE id = $1")
+            .bind(order_id)
+    )
+    .map_err(database_error("starting a payment generation"))?;
+    timeline(tx, order_id, now, CANCELLING_NOTE).await?;
+    tracing::info!(order = %order_id, %payment_intent, "a stock hold lapsed; cancelling its PaymentIntent");
+    Ok(())
 }

@@ -361,52 +361,9 @@ impl Store {
         expires_at: UnixTime,
     ) -> Result<(), ShopError> {
         write_transaction!(self, "changing a cart line", |tx| {
-            // Units other carts' submitted orders hold are not on the shelf for this one.
-            let stock: StockRow = fetch_optional!(
-                tx,
-                sqlx::query_as(&format!(
-                    "SELECT p.name, {} AS stock FROM products p WHERE p.id = $2",
-                    holds::available_to_cart("$1")
-                ))
-                .bind(cart_id)
-                .bind(product.as_str())
-            )
-            .map_err(database_error("reading stock"))?
-            .ok_or(ShopError::UnknownProduct)?;
-            let current: Option<i64> = fetch_optional!(
-                tx,
-                sqlx::query_scalar(
-                    "SELECT quantity FROM cart_lines WHERE cart_id = $1 AND product_id = $2",
-                )
-                .bind(cart_id)
-                .bind(product.as_str())
-            )
-            .map_err(database_error("reading a cart line"))?;
-
-            let wanted: u32 = match (change, current) {
-                (LineChange::Add(more), current) => {
-                    let current = u32::try_from(current.unwrap_or(0)).map_err(corrupt)?;
-                    more.get() + current
-                }
-                (LineChange::Set(quantity), Some(_)) => quantity.get(),
-                (LineChange::Set(_), None) => return Err(ShopError::NotInCart.into()),
-            };
-            let available = u32::try_from(stock.stock.max(0)).map_err(corrupt)?;
-            if available == 0 {
-                return Err(ShopError::SoldOut {
-                    product: stock.name,
-                }
-                .into());
-            }
-            if wanted > available {
-                return Err(ShopError::NotEnoughStock {
-                    product: stock.name,
-                    available,
-                }
-                .into());
-            }
-            let quantity = Quantity::new(wanted).map_err(ShopError::from)?;
-
+            let stock = shelf_for_cart(&mut tx, cart_id, product).await?;
+            let current = line_quantity(&mut tx, cart_id, product).await?;
+            let quantity = changed_quantity(change, current, stock)?;
             execute!(
                 tx,
                 sqlx::query(
@@ -449,6 +406,73 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// The product's name and the units on the shelf for this cart: units other carts'
+/// submitted orders hold are not on the shelf for this one.
+async fn shelf_for_cart(
+    tx: &mut Tx,
+    cart_id: &str,
+    product: &ProductId,
+) -> Result<StockRow, StoreError> {
+    Ok(fetch_optional!(
+        tx,
+        sqlx::query_as(&format!(
+            "SELECT p.name, {} AS stock FROM products p WHERE p.id = $2",
+            holds::available_to_cart("$1")
+        ))
+        .bind(cart_id)
+        .bind(product.as_str())
+    )
+    .map_err(database_error("reading stock"))?
+    .ok_or(ShopError::UnknownProduct)?)
+}
+
+/// How many of `product` the cart holds, if any.
+async fn line_quantity(
+    tx: &mut Tx,
+    cart_id: &str,
+    product: &ProductId,
+) -> Result<Option<i64>, StoreError> {
+    fetch_optional!(
+        tx,
+        sqlx::query_scalar(
+            "SELECT quantity FROM cart_lines WHERE cart_id = $1 AND product_id = $2",
+        )
+        .bind(cart_id)
+        .bind(product.as_str())
+    )
+    .map_err(database_error("reading a cart line"))
+}
+
+/// The line's quantity after `change`, given what the cart holds (`current`) and the
+/// shelf: refused past the stock or the per-line limit, or to set a line not there.
+fn changed_quantity(
+    change: LineChange,
+    current: Option<i64>,
+    stock: StockRow,
+) -> Result<Quantity, ShopError> {
+    let wanted: u32 = match (change, current) {
+        (LineChange::Add(more), current) => {
+            let current = u32::try_from(current.unwrap_or(0)).map_err(corrupt)?;
+            more.get() + current
+        }
+        (LineChange::Set(quantity), Some(_)) => quantity.get(),
+        (LineChange::Set(_), None) => return Err(ShopError::NotInCart),
+    };
+    let available = u32::try_from(stock.stock.max(0)).map_err(corrupt)?;
+    if available == 0 {
+        return Err(ShopError::SoldOut {
+            product: stock.name,
+        });
+    }
+    if wanted > available {
+        return Err(ShopError::NotEnoughStock {
+            product: stock.name,
+            available,
+        });
+    }
+    Ok(Quantity::new(wanted)?)
 }
 
 /// Runs `statement` (its `{PAGE}` replaced by the page's condition) on one page of
@@ -615,4 +639,56 @@ fn database_error(doing: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
 fn corrupt(detail: impl std::fmt::Debug) -> ShopError {
     tracing::error!(?detail, "database row failed validation");
     ShopError::Unavailable
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shelf(stock: i64) -> StockRow {
+        StockRow {
+            name: "Stoneware Mug".into(),
+            stock,
+        }
+    }
+
+    fn quantity(n: u32) -> Quantity {
+        Quantity::new(n).unwrap()
+    }
+
+    #[test]
+    fn adding_grows_a_line_up_to_the_shelf_and_no_further() {
+        let add = |n| LineChange::Add(quantity(n));
+        assert_eq!(
+            changed_quantity(add(2), Some(3), shelf(5)).unwrap().get(),
+            5
+        );
+        assert_eq!(changed_quantity(add(1), None, shelf(5)).unwrap().get(), 1);
+        assert!(matches!(
+            changed_quantity(add(3), Some(3), shelf(5)),
+            Err(ShopError::NotEnoughStock { available: 5, .. })
+        ));
+        // Holds beyond a downward restock leave a negative shelf: sold out.
+        assert!(matches!(
+            changed_quantity(add(1), None, shelf(-2)),
+            Err(ShopError::SoldOut { .. })
+        ));
+    }
+
+    #[test]
+    fn setting_needs_the_line_and_keeps_the_per_line_limit() {
+        let set = |n| LineChange::Set(quantity(n));
+        assert_eq!(
+            changed_quantity(set(4), Some(1), shelf(9)).unwrap().get(),
+            4
+        );
+        assert!(matches!(
+            changed_quantity(set(1), None, shelf(9)),
+            Err(ShopError::NotInCart)
+        ));
+        assert!(matches!(
+            changed_quantity(LineChange::Add(quantity(99)), Some(1), shelf(500)),
+            Err(ShopError::InvalidQuantity(_))
+        ));
+    }
 }

@@ -150,8 +150,8 @@ impl Store {
 
     /// The cart's open order, brought up to date with the cart priced at `version`:
     /// a draft is re-priced; a locked order for the same version and total is kept; a
-    /// locked order for anything else is cancelled and a new draft starts (its
-    /// PaymentIntent is returned in `superseded` for the caller to cancel at Stripe).
+    /// locked order for anything else is cancelled (its PaymentIntents' cancels
+    /// queued) and a new draft starts.
     #[tracing::instrument(skip(self))]
     pub async fn open_checkout(
         &self,
@@ -161,86 +161,20 @@ impl Store {
         shipping: ShippingOption,
         now: UnixTime,
     ) -> Result<CheckoutOrder, ShopError> {
+        let priced = Priced {
+            version,
+            totals,
+            shipping,
+        };
         let (order, units_released) = write_transaction!(self, "opening a checkout", |tx| {
             refuse_if_paused(&mut tx, cart_id, now).await?;
-            let open = open_order_row(&mut tx, cart_id).await?;
-            let mut units_released = false;
-
-            let (id, status, generation) = match open {
-                Some(order) => {
-                    let status =
-                        OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
-                    if status == OrderStatus::Processing {
-                        // The bank is still deciding: neither re-price nor replace it.
-                        return Err(ShopError::AlreadyPaying.into());
-                    }
-                    let unchanged = order.cart_version == version
-                        && order.total_minor == totals.total.minor()
-                        && order.shipping_option == shipping.code();
-                    if status == OrderStatus::Draft {
-                        execute!(
-tx,
-sqlx::query(
-                        "UPDATE orders SET cart_version = $2, currency = $3, subtotal_minor = $4,
-                             shipping_minor = $5, total_minor = $6, shipping_option = $7,
-                             updated_at = $8
-                         WHERE id = $1",
-                    )
-                    .bind(&order.id)
-                    .bind(version)
-                    .bind(totals.total.currency().code())
-                    .bind(totals.subtotal.minor())
-                    .bind(totals.shipping.minor())
-                    .bind(totals.total.minor())
-                    .bind(shipping.code())
-                    .bind(now)
-)
-                        .map_err(database_error("re-pricing a draft order"))?;
-                        (order.id, status, order.pi_generation)
-                    } else if unchanged {
-                        (order.id, status, order.pi_generation)
-                    } else {
-                        // A locked order no longer matches the cart: it is abandoned, and
-                        // its PaymentIntent must never be confirmed for the old amount.
-                        execute!(
-                        tx,
-                        sqlx::query(
-                            "UPDATE orders SET status = 'canceled', updated_at = $2 WHERE id = $1",
-                        )
-                        .bind(&order.id)
-                        .bind(now)
-                    )
-                        .map_err(database_error("cancelling a superseded order"))?;
-                        timeline(
-                            &mut tx,
-                            &order.id,
-                            now,
-                            "canceled: the cart changed after submit",
-                        )
-                        .await?;
-                        units_released = release_holds(&mut tx, &order.id).await?;
-                        let superseded: Vec<String> = fetch_all!(
-tx,
-sqlx::query_scalar(
-                        "SELECT id FROM order_payment_intents WHERE order_id = $1 AND is_current = 1",
-                    )
-                    .bind(&order.id)
-)
-                    .map_err(database_error("reading superseded payments"))?;
-                        for payment_intent in &superseded {
-                            queue_cancel(
-                                &mut tx,
-                                payment_intent,
-                                &order.id,
-                                "its order was replaced: the cart changed after submit",
-                                now,
-                            )
-                            .await?;
-                        }
-                        insert_draft(&mut tx, cart_id, version, totals, shipping, now).await?
-                    }
+            let (id, status, generation, released) = match open_order_row(&mut tx, cart_id).await? {
+                Some(order) => bring_up_to_date(&mut tx, order, cart_id, &priced, now).await?,
+                None => {
+                    let (id, status, generation) =
+                        insert_draft(&mut tx, cart_id, &priced, now).await?;
+                    (id, status, generation, false)
                 }
-                None => insert_draft(&mut tx, cart_id, version, totals, shipping, now).await?,
             };
             let current = current_payment_intent(&mut tx, &id).await?;
             let order = CheckoutOrder {
@@ -249,7 +183,7 @@ sqlx::query_scalar(
                 generation,
                 current,
             };
-            Ok((order, units_released))
+            Ok((order, released))
         })?;
         self.stock_changed(units_released);
         Ok(order)
@@ -261,20 +195,16 @@ sqlx::query_scalar(
     pub async fn next_generation(&self, order_id: &str, seen: i64) -> Result<i64, ShopError> {
         write_transaction!(self, "starting a payment generation", |tx| {
             execute!(
-tx,
-sqlx::query(
-            "UPDATE orders SET pi_generation = pi_generation + 1 WHERE id = $1 AND pi_generation = $2",
-        )
-        .bind(order_id)
-        .bind(seen)
-)
-        .map_err(database_error("starting a payment generation"))?;
-            let generation: i64 = fetch_one!(
                 tx,
-                sqlx::query_scalar("SELECT pi_generation FROM orders WHERE id = $1").bind(order_id)
+                sqlx::query(
+                    "UPDATE orders SET pi_generation = pi_generation + 1
+                     WHERE id = $1 AND pi_generation = $2",
+                )
+                .bind(order_id)
+                .bind(seen)
             )
-            .map_err(database_error("reading a payment generation"))?;
-            Ok(generation)
+            .map_err(database_error("starting a payment generation"))?;
+            generation_of(&mut tx, order_id).await
         })
     }
 
@@ -292,80 +222,33 @@ sqlx::query(
         client_secret_hash: &str,
         now: UnixTime,
     ) -> Result<Recorded, ShopError> {
+        let record = PaymentRecord {
+            order_id,
+            generation,
+            payment_intent,
+            amount,
+            cart_version,
+            client_secret_hash,
+        };
         write_transaction!(self, "recording a payment", |tx| {
-            let current_generation: i64 = fetch_one!(
-                tx,
-                sqlx::query_scalar("SELECT pi_generation FROM orders WHERE id = $1").bind(order_id)
-            )
-            .map_err(database_error("reading a payment generation"))?;
-            let stale = current_generation != generation;
-            let superseded: Vec<String> = if stale {
-                // This one must never be paid: the shopper's next try gets the new one.
+            let stale = generation_of(&mut tx, order_id).await? != generation;
+            // A stale one must never be paid: the shopper's next try gets the new one.
+            // Otherwise the order's earlier ones must not be.
+            let superseded = if stale {
                 vec![payment_intent.to_owned()]
             } else {
-                fetch_all!(
-                    tx,
-                    sqlx::query_scalar(
-                        "SELECT id FROM order_payment_intents
-                         WHERE order_id = $1 AND is_current = 1 AND id <> $2",
-                    )
-                    .bind(order_id)
-                    .bind(payment_intent)
-                )
-                .map_err(database_error("reading earlier payments"))?
+                retire_earlier_payments(&mut tx, order_id, payment_intent).await?
             };
-            if !stale {
-                execute!(
-tx,
-sqlx::query(
-                "UPDATE order_payment_intents SET is_current = 0 WHERE order_id = $1 AND id <> $2",
-            )
-            .bind(order_id)
-            .bind(payment_intent)
-)
-                .map_err(database_error("retiring earlier payments"))?;
-            }
-            execute!(
-                tx,
-                sqlx::query(
-                    "INSERT INTO order_payment_intents
-                         (id, order_id, generation, amount_minor, currency, cart_version,
-                          client_secret_hash, is_current, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                     ON CONFLICT (id) DO UPDATE SET amount_minor = excluded.amount_minor,
-                         cart_version = excluded.cart_version, is_current = excluded.is_current",
-                )
-                .bind(payment_intent)
-                .bind(order_id)
-                .bind(generation)
-                .bind(amount.minor())
-                .bind(amount.currency().code())
-                .bind(cart_version)
-                .bind(client_secret_hash)
-                .bind(i64::from(!stale))
-                .bind(now)
-            )
-            .map_err(database_error("recording a payment"))?;
+            upsert_payment_intent(&mut tx, &record, !stale, now).await?;
             // Cancelled through the durable queue, decided in this very transaction: a
             // superseded PaymentIntent left confirmable could be paid from an old tab.
             for superseded in &superseded {
-                queue_cancel(
-                    &mut tx,
-                    superseded,
-                    order_id,
-                    "superseded by a newer PaymentIntent",
-                    now,
-                )
-                .await?;
+                let reason = "superseded by a newer PaymentIntent";
+                queue_cancel(&mut tx, superseded, order_id, reason, now).await?;
             }
             if !stale && !superseded.is_empty() {
-                timeline(
-                    &mut tx,
-                    order_id,
-                    now,
-                    "payment superseded by a new PaymentIntent",
-                )
-                .await?;
+                let note = "payment superseded by a new PaymentIntent";
+                timeline(&mut tx, order_id, now, note).await?;
             }
             Ok(if stale {
                 Recorded::Stale
@@ -387,88 +270,22 @@ sqlx::query(
     ) -> Result<String, ShopError> {
         let order_id = write_transaction!(self, "locking an order", |tx| {
             refuse_if_paused(&mut tx, request.cart_id, now).await?;
-            let (version, cart_shipping): (i64, String) = fetch_optional!(
-                tx,
-                sqlx::query_as("SELECT version, shipping_option FROM carts WHERE id = $1")
-                    .bind(request.cart_id)
-            )
-            .map_err(database_error("reading a cart version"))?
-            .ok_or(ShopError::NotInCart)?;
-            let order = open_order_row(&mut tx, request.cart_id).await?;
-            let view = priced_lines(tx.executor(), request.cart_id).await?;
-            let subtotal = view.subtotal.ok_or(ShopError::EmptyCart)?;
-            // The fresh price is the cart's as it stands, with its own delivery option.
-            let shipping =
-                ShippingOption::parse(&cart_shipping).ok_or_else(|| corrupt("shipping option"))?;
-            let totals = OrderTotals::new(subtotal, shipping).ok_or_else(|| corrupt("total"))?;
+            let cart = cart_as_it_stands(&mut tx, request.cart_id).await?;
             let changed = ShopError::CartChanged {
-                total: totals.total,
+                total: cart.totals.total,
             };
-            let Some(order) = order else {
+            let Some(order) = open_order_row(&mut tx, request.cart_id).await? else {
                 return Err(changed.into());
             };
             if order.status == OrderStatus::Processing.as_str() {
                 return Err(ShopError::AlreadyPaying.into());
             }
             let current = current_payment_intent(&mut tx, &order.id).await?;
-            // Every one of these means the page is showing a price that is no longer the
-            // one the PaymentIntent would charge.
-            let current_matches = current.as_ref().is_some_and(|current| {
-                current.id == request.payment_intent
-                    && current.amount_minor == totals.total.minor()
-                    && current.currency == totals.total.currency().code()
-            });
-            if version != request.seen_cart_version
-                || cart_shipping != request.shipping.code()
-                || order.cart_version != version
-                || order.shipping_option != request.shipping.code()
-                || order.total_minor != totals.total.minor()
-                || request.seen_total != totals.total.minor()
-                || request.charged_minor != totals.total.minor()
-                || !current_matches
-            {
+            if !still_priced_as_seen(&request, &cart, &order, current.as_ref()) {
                 return Err(changed.into());
             }
-            // `stock` is what other carts' holds leave: the last unit goes to the first
-            // shopper to submit, and nobody is charged for goods the shop cannot send.
-            for line in &view.lines {
-                if line.quantity.get() > line.stock {
-                    return Err(StoreError::Refused(match line.stock {
-                        0 => ShopError::SoldOut {
-                            product: line.name.clone(),
-                        },
-                        available => ShopError::NotEnoughStock {
-                            product: line.name.clone(),
-                            available,
-                        },
-                    }));
-                }
-            }
-
-            copy_lines(&mut tx, &order.id, &view).await?;
-            hold_stock(
-                &mut tx,
-                &order.id,
-                &view,
-                now.saturating_add(request.hold_secs),
-            )
-            .await?;
-            let details = request.details;
-            let was = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
-            // A draft is locked; after a failed attempt the shopper is paying again.
-            let status = OrderStatus::AwaitingPayment;
-            copy_delivery(&mut tx, &order.id, details).await?;
-            execute!(
-                tx,
-                sqlx::query("UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1")
-                    .bind(&order.id)
-                    .bind(status.as_str())
-                    .bind(now)
-            )
-            .map_err(database_error("locking an order"))?;
-            if was != OrderStatus::AwaitingPayment {
-                timeline(&mut tx, &order.id, now, "submitted: awaiting payment").await?;
-            }
+            refuse_if_short(&cart.view)?;
+            lock(&mut tx, &order, &cart.view, &request, now).await?;
             Ok(order.id)
         })?;
         self.stock_changed(true);
@@ -518,6 +335,277 @@ sqlx::query(
             .map(|status| OrderStatus::parse(&status).ok_or_else(|| corrupt("status")))
             .transpose()
     }
+}
+
+/// What a checkout was priced at: the cart's version, its totals and delivery.
+#[derive(Clone, Copy, Debug)]
+struct Priced {
+    version: i64,
+    totals: OrderTotals,
+    shipping: ShippingOption,
+}
+
+/// The cart as it stands, priced inside the lock's transaction.
+struct CartNow {
+    version: i64,
+    shipping: String,
+    view: CartView,
+    totals: OrderTotals,
+}
+
+/// A PaymentIntent to record for an order.
+struct PaymentRecord<'a> {
+    order_id: &'a str,
+    generation: i64,
+    payment_intent: &'a str,
+    amount: Money,
+    cart_version: i64,
+    client_secret_hash: &'a str,
+}
+
+/// Brings the cart's open `order` up to date with `priced`: (id, status, generation,
+/// whether units went back on the shelf) of the order to check out with.
+async fn bring_up_to_date(
+    tx: &mut Tx,
+    order: OrderRow,
+    cart_id: &str,
+    priced: &Priced,
+    now: UnixTime,
+) -> Result<(String, OrderStatus, i64, bool), StoreError> {
+    let status = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
+    if status == OrderStatus::Processing {
+        // The bank is still deciding: neither re-price nor replace it.
+        return Err(ShopError::AlreadyPaying.into());
+    }
+    if status == OrderStatus::Draft {
+        reprice_draft(tx, &order.id, priced, now).await?;
+        return Ok((order.id, status, order.pi_generation, false));
+    }
+    let unchanged = order.cart_version == priced.version
+        && order.total_minor == priced.totals.total.minor()
+        && order.shipping_option == priced.shipping.code();
+    if unchanged {
+        return Ok((order.id, status, order.pi_generation, false));
+    }
+    // A locked order no longer matches the cart: it is abandoned, and its
+    // PaymentIntent must never be confirmed for the old amount.
+    let released = abandon(tx, &order.id, now).await?;
+    let (id, status, generation) = insert_draft(tx, cart_id, priced, now).await?;
+    Ok((id, status, generation, released))
+}
+
+async fn reprice_draft(
+    tx: &mut Tx,
+    order_id: &str,
+    priced: &Priced,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    let totals = priced.totals;
+    execute!(
+        tx,
+        sqlx::query(
+            "UPDATE orders SET cart_version = $2, currency = $3, subtotal_minor = $4,
+                 shipping_minor = $5, total_minor = $6, shipping_option = $7, updated_at = $8
+             WHERE id = $1",
+        )
+        .bind(order_id)
+        .bind(priced.version)
+        .bind(totals.total.currency().code())
+        .bind(totals.subtotal.minor())
+        .bind(totals.shipping.minor())
+        .bind(totals.total.minor())
+        .bind(priced.shipping.code())
+        .bind(now)
+    )
+    .map_err(database_error("re-pricing a draft order"))?;
+    Ok(())
+}
+
+/// Cancels a locked order the cart no longer matches: its units go back on the shelf
+/// and its current PaymentIntent's cancel is queued. Whether units went back.
+async fn abandon(tx: &mut Tx, order_id: &str, now: UnixTime) -> Result<bool, StoreError> {
+    execute!(
+        tx,
+        sqlx::query("UPDATE orders SET status = 'canceled', updated_at = $2 WHERE id = $1")
+            .bind(order_id)
+            .bind(now)
+    )
+    .map_err(database_error("cancelling a superseded order"))?;
+    timeline(tx, order_id, now, "canceled: the cart changed after submit").await?;
+    let released = release_holds(tx, order_id).await?;
+    let superseded: Vec<String> = fetch_all!(
+        tx,
+        sqlx::query_scalar(
+            "SELECT id FROM order_payment_intents WHERE order_id = $1 AND is_current = 1",
+        )
+        .bind(order_id)
+    )
+    .map_err(database_error("reading superseded payments"))?;
+    for payment_intent in &superseded {
+        let reason = "its order was replaced: the cart changed after submit";
+        queue_cancel(tx, payment_intent, order_id, reason, now).await?;
+    }
+    Ok(released)
+}
+
+/// The order's PaymentIntent generation.
+async fn generation_of(tx: &mut Tx, order_id: &str) -> Result<i64, StoreError> {
+    fetch_one!(
+        tx,
+        sqlx::query_scalar("SELECT pi_generation FROM orders WHERE id = $1").bind(order_id)
+    )
+    .map_err(database_error("reading a payment generation"))
+}
+
+/// Makes every PaymentIntent of the order but `current` non-current: those that were
+/// current until now, to be cancelled.
+async fn retire_earlier_payments(
+    tx: &mut Tx,
+    order_id: &str,
+    current: &str,
+) -> Result<Vec<String>, StoreError> {
+    let earlier: Vec<String> = fetch_all!(
+        tx,
+        sqlx::query_scalar(
+            "SELECT id FROM order_payment_intents
+             WHERE order_id = $1 AND is_current = 1 AND id <> $2",
+        )
+        .bind(order_id)
+        .bind(current)
+    )
+    .map_err(database_error("reading earlier payments"))?;
+    execute!(
+        tx,
+        sqlx::query(
+            "UPDATE order_payment_intents SET is_current = 0 WHERE order_id = $1 AND id <> $2",
+        )
+        .bind(order_id)
+        .bind(current)
+    )
+    .map_err(database_error("retiring earlier payments"))?;
+    Ok(earlier)
+}
+
+async fn upsert_payment_intent(
+    tx: &mut Tx,
+    record: &PaymentRecord<'_>,
+    current: bool,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO order_payment_intents
+                 (id, order_id, generation, amount_minor, currency, cart_version,
+                  client_secret_hash, is_current, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (id) DO UPDATE SET amount_minor = excluded.amount_minor,
+                 cart_version = excluded.cart_version, is_current = excluded.is_current",
+        )
+        .bind(record.payment_intent)
+        .bind(record.order_id)
+        .bind(record.generation)
+        .bind(record.amount.minor())
+        .bind(record.amount.currency().code())
+        .bind(record.cart_version)
+        .bind(record.client_secret_hash)
+        .bind(i64::from(current))
+        .bind(now)
+    )
+    .map_err(database_error("recording a payment"))?;
+    Ok(())
+}
+
+/// The cart priced as it stands, with its own delivery option.
+async fn cart_as_it_stands(tx: &mut Tx, cart_id: &str) -> Result<CartNow, StoreError> {
+    let (version, shipping): (i64, String) = fetch_optional!(
+        tx,
+        sqlx::query_as("SELECT version, shipping_option FROM carts WHERE id = $1").bind(cart_id)
+    )
+    .map_err(database_error("reading a cart version"))?
+    .ok_or(ShopError::NotInCart)?;
+    let view = priced_lines(tx.executor(), cart_id).await?;
+    let subtotal = view.subtotal.ok_or(ShopError::EmptyCart)?;
+    let option = ShippingOption::parse(&shipping).ok_or_else(|| corrupt("shipping option"))?;
+    let totals = OrderTotals::new(subtotal, option).ok_or_else(|| corrupt("total"))?;
+    Ok(CartNow {
+        version,
+        shipping,
+        view,
+        totals,
+    })
+}
+
+/// Whether the page the shopper submitted from shows the price the PaymentIntent
+/// would charge: the cart, its delivery, the order and the PaymentIntent all agree.
+fn still_priced_as_seen(
+    request: &LockRequest<'_>,
+    cart: &CartNow,
+    order: &OrderRow,
+    current: Option<&CurrentPaymentIntent>,
+) -> bool {
+    let total = cart.totals.total;
+    let current_matches = current.is_some_and(|current| {
+        current.id == request.payment_intent
+            && current.amount_minor == total.minor()
+            && current.currency == total.currency().code()
+    });
+    cart.version == request.seen_cart_version
+        && cart.shipping == request.shipping.code()
+        && order.cart_version == cart.version
+        && order.shipping_option == request.shipping.code()
+        && order.total_minor == total.minor()
+        && request.seen_total == total.minor()
+        && request.charged_minor == total.minor()
+        && current_matches
+}
+
+/// Refuses a line the shelf cannot cover. `stock` is what other carts' holds leave:
+/// the last unit goes to the first shopper to submit, and nobody is charged for goods
+/// the shop cannot send.
+fn refuse_if_short(view: &CartView) -> Result<(), ShopError> {
+    for line in &view.lines {
+        if line.quantity.get() > line.stock {
+            return Err(match line.stock {
+                0 => ShopError::SoldOut {
+                    product: line.name.clone(),
+                },
+                available => ShopError::NotEnoughStock {
+                    product: line.name.clone(),
+                    available,
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Locks `order`: the cart's lines and prices and the shopper's delivery copied in,
+/// its units held, and the order awaiting payment.
+async fn lock(
+    tx: &mut Tx,
+    order: &OrderRow,
+    view: &CartView,
+    request: &LockRequest<'_>,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    copy_lines(tx, &order.id, view).await?;
+    hold_stock(tx, &order.id, view, now.saturating_add(request.hold_secs)).await?;
+    copy_delivery(tx, &order.id, request.details).await?;
+    // A draft is locked; after a failed attempt the shopper is paying again.
+    let was = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
+    execute!(
+        tx,
+        sqlx::query("UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1")
+            .bind(&order.id)
+            .bind(OrderStatus::AwaitingPayment.as_str())
+            .bind(now)
+    )
+    .map_err(database_error("locking an order"))?;
+    if was != OrderStatus::AwaitingPayment {
+        timeline(tx, &order.id, now, "submitted: awaiting payment").await?;
+    }
+    Ok(())
 }
 
 /// Copies contact and delivery into the order: the shopper's at submit, or those
@@ -633,28 +721,27 @@ async fn current_payment_intent(
 async fn insert_draft(
     tx: &mut Tx,
     cart_id: &str,
-    version: i64,
-    totals: OrderTotals,
-    shipping: ShippingOption,
+    priced: &Priced,
     now: UnixTime,
 ) -> Result<(String, OrderStatus, i64), StoreError> {
     let id = new_id("ord");
+    let totals = priced.totals;
     execute!(
         tx,
         sqlx::query(
             "INSERT INTO orders (id, cart_id, status, cart_version, currency, subtotal_minor,
-                 shipping_minor, total_minor, shipping_option, pi_generation, created_at, updated_at,
-                 reference)
+                 shipping_minor, total_minor, shipping_option, pi_generation, created_at,
+                 updated_at, reference)
              VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, 0, $9, $9, $10)",
         )
         .bind(&id)
         .bind(cart_id)
-        .bind(version)
+        .bind(priced.version)
         .bind(totals.total.currency().code())
         .bind(totals.subtotal.minor())
         .bind(totals.shipping.minor())
         .bind(totals.total.minor())
-        .bind(shipping.code())
+        .bind(priced.shipping.code())
         .bind(now)
         // What the confirmation page's address shows: random, revealing nothing.
         .bind(new_id("R").replace('_', ""))
