@@ -125,6 +125,31 @@ install_postgres() {
   fi
 }
 
+# start_postgres_cluster: a PostgreSQL 15 cluster of its own in a temporary directory
+# (owned by `postgres` when we are root: initdb refuses root), listening only on a
+# socket there, with a `shop` database; exports POSTGRES_URL. stop_postgres_cluster
+# stops it and removes the directory.
+start_postgres_cluster() {
+  local bin=/usr/lib/postgresql/15/bin as_owner=()
+  if [ "$(id -u)" -eq 0 ]; then as_owner=(runuser -u postgres --); fi
+  POSTGRES_DIR="$("${as_owner[@]}" mktemp -d /tmp/storefront-pg-XXXXXX)"
+  "${as_owner[@]}" "$bin/initdb" --auth=trust --username=postgres --encoding=UTF8 \
+    -D "$POSTGRES_DIR/data" >/dev/null
+  "${as_owner[@]}" "$bin/pg_ctl" -D "$POSTGRES_DIR/data" -l "$POSTGRES_DIR/server.log" \
+    -o "-c listen_addresses='' -k $POSTGRES_DIR -c max_connections=200" -w start >/dev/null
+  "${as_owner[@]}" "$bin/createdb" -h "$POSTGRES_DIR" -U postgres shop
+  export POSTGRES_URL="postgres://postgres@localhost/shop?host=$POSTGRES_DIR"
+}
+
+stop_postgres_cluster() {
+  [ -n "${POSTGRES_DIR:-}" ] || return 0
+  local bin=/usr/lib/postgresql/15/bin as_owner=()
+  if [ "$(id -u)" -eq 0 ]; then as_owner=(runuser -u postgres --); fi
+  "${as_owner[@]}" "$bin/pg_ctl" -D "$POSTGRES_DIR/data" -m fast -w stop >/dev/null || true
+  rm -rf "$POSTGRES_DIR"
+  POSTGRES_DIR=
+}
+
 # The tools both the dev loop and the tests need.
 install_build_tools() {
   step "wasm target" "seconds" install_wasm_target

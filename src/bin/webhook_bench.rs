@@ -1,7 +1,11 @@
 //! Webhook throughput: verified, durable events per second through the real route with
-//! 32 concurrent senders, beside raw SQLite insert rates on the same disk with the same
-//! pragmas (`synchronous=FULL`), one event per transaction and 100 per transaction, so
-//! the ratios show what group commit buys; then p99 time to 2xx at a steady 100/s.
+//! 32 concurrent senders, beside raw insert rates into the same database with the
+//! inbox's own writer (SQLite: `synchronous=FULL`; PostgreSQL: the pool), one event per
+//! transaction and 100 per transaction, so the ratios show what group commit buys; then
+//! p99 time to 2xx at a steady 100/s.
+//!
+//! SQLite in the bench's directory by default; `BENCH_DATABASE_URL=postgres://…` runs
+//! the same on PostgreSQL (`scripts/webhook-bench` runs both, on one machine).
 //!
 //! `cargo run --release --features ssr --bin webhook-bench` (or `scripts/webhook-bench`).
 //! The shop logs as in production, to `shop.log` in the bench's directory.
@@ -14,7 +18,7 @@ use std::{
 };
 use storefront::server::{
     shopper::now,
-    store::{insert_events, InboxEvent, InboxWriter, Store},
+    store::{insert_events, Engine, InboxEvent, InboxWriter, Store},
     stripe::{StripeKeys, StripeMode},
     webhooks::signature::sign,
     Application, Config,
@@ -22,6 +26,7 @@ use storefront::server::{
 
 const SENDERS: usize = 32;
 const EVENTS: usize = 20_000;
+/// Rounds per figure (`BENCH_ROUNDS` overrides).
 const ROUNDS: usize = 5;
 
 #[tokio::main]
@@ -48,7 +53,21 @@ async fn main() -> anyhow::Result<()> {
         .serve(([127, 0, 0, 1], 0).into())
         .await?;
     let secret = stripe.keys.webhook_secret.clone();
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|rounds| rounds.parse().ok())
+        .unwrap_or(ROUNDS);
+    let database_url = std::env::var("BENCH_DATABASE_URL").ok();
+    let engine = match &database_url {
+        Some(url) if Engine::of(url) == Engine::Postgres => "PostgreSQL",
+        _ => "SQLite",
+    };
+    println!("engine: {engine}");
     let mut config = Config::for_tests(dir.join("shop"));
+    if let Some(url) = &database_url {
+        config.database_url = url.clone();
+    }
+    config.metrics_addr = None;
     config.stripe = StripeMode::External {
         api_base: stripe.base_url.clone(),
         js_url: format!("{}/js.stripe.com/v3/", stripe.base_url),
@@ -71,12 +90,15 @@ async fn main() -> anyhow::Result<()> {
         .build()?;
     let secret = Arc::new(secret);
     let refusing = Arc::new("whsec_not_the_shops".to_owned());
-    let raw_url = format!("sqlite://{}", dir.join("raw.db").display());
+    // On PostgreSQL the raw inserts go to the shop's own database (other event ids).
+    let raw_url = database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", dir.join("raw.db").display()));
     let raw_store = Store::open(&raw_url).await?;
     // The inbox's own writer: on SQLite, a connection with `synchronous=FULL`.
     let mut raw = InboxWriter::open(raw_store.pool(), &raw_url).await?;
     let (mut route, mut ceiling, mut single, mut batched) = (vec![], vec![], vec![], vec![]);
-    for round in 0..ROUNDS {
+    for round in 0..rounds {
         // 1. The route, 32 senders at once.
         route.push(flood(addr, &secret, &format!("evt_bench_{round}"), true).await?);
         // The same requests signed with another secret: verified and refused, nothing
@@ -113,7 +135,7 @@ async fn main() -> anyhow::Result<()> {
             .commit_micros
             .load(std::sync::atomic::Ordering::Relaxed),
     );
-    println!("medians of {ROUNDS} rounds:");
+    println!("medians of {rounds} rounds:");
     println!(
         "route: {route_rate:>9.0} verified, durable events/s ({EVENTS} events, {SENDERS} senders)"
     );
@@ -126,8 +148,8 @@ async fn main() -> anyhow::Result<()> {
         "ceiling: {ceiling:>7.0} requests/s refused at the signature (no disk): the durable route runs at {:.0}% of it",
         100.0 * route_rate / ceiling
     );
-    println!("raw SQLite, 1 event per transaction:    {single_rate:>9.0} events/s");
-    println!("raw SQLite, 100 events per transaction: {batch_rate:>9.0} events/s");
+    println!("raw {engine}, 1 event per transaction:    {single_rate:>9.0} events/s");
+    println!("raw {engine}, 100 events per transaction: {batch_rate:>9.0} events/s");
     println!(
         "route / one-per-transaction: {:.1}x (aim: at least 10x); route / batched: {:.2} (aim: at least 0.5)",
         route_rate / single_rate,

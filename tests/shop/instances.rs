@@ -55,8 +55,9 @@ fn launch(
     instance: &Instance,
     database_url: &str,
     crash_at: Option<&str>,
+    payment_intents_per_ip: i64,
 ) -> ShopProcess {
-    let limit = PAYMENT_INTENTS_PER_IP.to_string();
+    let limit = payment_intents_per_ip.to_string();
     start_with(
         stripe,
         instance.addr,
@@ -101,13 +102,26 @@ async fn three_instances_share_one_database_and_lose_no_payment() {
 
     // shop-c dies the first time its worker has read a payment: mid-storm, holding
     // the events it claimed.
-    let a = launch(&stripe, &instances[0], &database_url, None);
-    let b = launch(&stripe, &instances[1], &database_url, None);
+    let a = launch(
+        &stripe,
+        &instances[0],
+        &database_url,
+        None,
+        PAYMENT_INTENTS_PER_IP,
+    );
+    let b = launch(
+        &stripe,
+        &instances[1],
+        &database_url,
+        None,
+        PAYMENT_INTENTS_PER_IP,
+    );
     let c = launch(
         &stripe,
         &instances[2],
         &database_url,
         Some("worker.read_payment"),
+        PAYMENT_INTENTS_PER_IP,
     );
     for instance in &instances {
         wait_until_up(instance.addr).await;
@@ -153,7 +167,13 @@ async fn three_instances_share_one_database_and_lose_no_payment() {
     // Restarted under a new name: what the dead one held is taken over when its
     // leases expire, by whichever instance claims it first.
     instances[2].name = "shop-c-restarted".to_owned();
-    let c = launch(&stripe, &instances[2], &database_url, None);
+    let c = launch(
+        &stripe,
+        &instances[2],
+        &database_url,
+        None,
+        PAYMENT_INTENTS_PER_IP,
+    );
     wait_until_up(instances[2].addr).await;
 
     let mut results = Vec::new();
@@ -410,4 +430,76 @@ async fn sold(pool: &AnyPool) -> Vec<(String, i64)> {
     .fetch_all(pool)
     .await
     .unwrap()
+}
+
+/// Checkouts per second, paid and confirmed end to end (webhooks, fulfilment, email),
+/// through `count` instances on one PostgreSQL database: 60 shoppers at once, spread
+/// over them. A figure, printed; `scripts/checkout-rate` runs it with 1 and with 3.
+async fn checkout_rate(count: usize) {
+    let stripe = TestStripe::start().await;
+    let database_url = database::fresh_postgres_database().await;
+    let instances: Vec<Instance> = (0..count)
+        .map(|n| Instance {
+            name: format!("shop-{n}"),
+            addr: free_addr(),
+            dir: tempfile::tempdir().unwrap(),
+        })
+        .collect();
+    let urls: Vec<String> = instances
+        .iter()
+        .map(|i| format!("http://{}/webhooks/stripe", i.addr))
+        .collect();
+    stripe
+        .running
+        .emulator
+        .configure_webhook_urls(&urls)
+        .unwrap();
+    let _running: Vec<ShopProcess> = instances
+        .iter()
+        .map(|instance| launch(&stripe, instance, &database_url, None, 100_000))
+        .collect();
+    for instance in &instances {
+        wait_until_up(instance.addr).await;
+    }
+    let pool = connect(&database_url).await;
+    sqlx::query("UPDATE products SET stock = 1000")
+        .execute(&pool)
+        .await
+        .unwrap();
+    const SHOPPERS: usize = 60;
+    let started = Instant::now();
+    let checkouts: Vec<_> = (0..SHOPPERS)
+        .map(|n| {
+            let addr = instances[n % count].addr;
+            let (url, stripe_base, keys) = (
+                database_url.clone(),
+                stripe.running.base_url.clone(),
+                stripe.running.keys.secret_key.clone(),
+            );
+            tokio::spawn(
+                async move { checkout(addr, url, &stripe_base, &keys, Shopper::Pays).await },
+            )
+        })
+        .collect();
+    for checkout in checkouts {
+        checkout.await.unwrap().expect("paid");
+    }
+    settles(&stripe, &pool, SHOPPERS as i64).await;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{count} instance(s): {SHOPPERS} checkouts paid and confirmed in {secs:.2} s: {:.1} checkouts/s",
+        SHOPPERS as f64 / secs
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "a figure, not a check: scripts/checkout-rate"]
+async fn checkout_rate_with_one_instance() {
+    checkout_rate(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "a figure, not a check: scripts/checkout-rate"]
+async fn checkout_rate_with_three_instances() {
+    checkout_rate(3).await;
 }
