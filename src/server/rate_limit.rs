@@ -234,11 +234,14 @@ impl PaymentLimits {
                 let left = Duration::from_millis(u64::try_from(refusal.left_ms).unwrap_or(0));
                 Err(limiter.refused(limiter.wait(refusal.previous, refusal.current, left)))
             }
-            // The request's own database work fails next, with a clear error: the
-            // limit does not need to refuse it too.
+            // The database is failing: this instance's own counts still hold the line
+            // (a limit never fails open).
             Err(error) => {
-                tracing::error!(%error, limit = limiter.name, "could not count a rate-limited hit");
-                Ok(())
+                tracing::error!(%error, limit = limiter.name, "could not count a rate-limited hit; counting in memory");
+                match counted {
+                    Counted::Ip(ip) => limiter.check_ip(ip),
+                    Counted::Cart(cart) => limiter.check(cart),
+                }
             }
         }
     }

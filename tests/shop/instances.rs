@@ -433,7 +433,7 @@ async fn sold(pool: &AnyPool) -> Vec<(String, i64)> {
 }
 
 /// Checkouts per second, paid and confirmed end to end (webhooks, fulfilment, email),
-/// through `count` instances on one PostgreSQL database: 60 shoppers at once, spread
+/// through `count` instances on one PostgreSQL database: 240 shoppers at once, spread
 /// over them. A figure, printed; `scripts/checkout-rate` runs it with 1 and with 3.
 async fn checkout_rate(count: usize) {
     let stripe = TestStripe::start().await;
@@ -466,7 +466,7 @@ async fn checkout_rate(count: usize) {
         .execute(&pool)
         .await
         .unwrap();
-    const SHOPPERS: usize = 60;
+    const SHOPPERS: usize = 240;
     let started = Instant::now();
     let checkouts: Vec<_> = (0..SHOPPERS)
         .map(|n| {

@@ -87,11 +87,15 @@ impl MailSender {
     }
 }
 
-/// Runs forever: sends what is due every second.
+/// Runs forever: sends what is due, then looks again a second later.
+///
+/// One email is claimed at a time: a claim's lease (`WORK_LEASE_SECS`, 120 s by
+/// default) outlasts one send (the SMTP timeout is 20 s), so no other instance takes
+/// over an email this one is still sending, and sends it twice.
 pub async fn run(state: AppState, sender: MailSender) {
     loop {
-        match state.store.due_mail(now(), 50).await {
-            Ok(due) => {
+        match state.store.due_mail(now(), 1).await {
+            Ok(due) if !due.is_empty() => {
                 for mail in due {
                     let result = sender.send(&mail).await;
                     if result.is_ok() {
@@ -107,7 +111,10 @@ pub async fn run(state: AppState, sender: MailSender) {
                         tracing::error!(%error, "could not record a mail attempt");
                     }
                 }
+                // More may be due: look again at once.
+                continue;
             }
+            Ok(_) => {}
             Err(error) => tracing::error!(%error, "the mail sender could not read the outbox"),
         }
         tokio::time::sleep(Duration::from_secs(1)).await;

@@ -43,6 +43,7 @@ pub async fn pass(state: &AppState) {
             return;
         }
     };
+    let every = i64::try_from(state.config.reconcile_every.as_secs()).unwrap_or(i64::MAX);
     // Whether this pass claimed each order met so far: an order may be listed once
     // per PaymentIntent (current and superseded), and is claimed once.
     let mut claimed: HashMap<String, bool> = HashMap::new();
@@ -57,7 +58,7 @@ pub async fn pass(state: &AppState) {
             // claim it does, the others move on.
             let mine = match state
                 .store
-                .claim_reconciliation(&order, reconciled_at, now())
+                .claim_reconciliation(&order, reconciled_at, now(), every)
                 .await
             {
                 Ok(mine) => mine,

@@ -19,7 +19,9 @@ const MAX_ATTEMPTS: i64 = 12;
 /// second passes, for retries coming due).
 pub async fn run(state: AppState, stored: Arc<Notify>) {
     loop {
-        let due = match state.store.due_events(now(), 50).await {
+        // A claim's lease covers its whole batch: small batches keep a slow Stripe
+        // from outlasting it (a takeover would only redo idempotent work).
+        let due = match state.store.due_events(now(), 10).await {
             Ok(due) => due,
             Err(error) => {
                 tracing::error!(%error, "the event worker could not read the inbox");
@@ -53,9 +55,13 @@ async fn handle(state: &AppState, event: DueEvent) {
     {
         Ok(turn) => turn,
         Err(error) => {
-            // The database is failing: the event stays claimed, and is claimed again
-            // (here or by another instance) when its lease ends.
+            // The database is failing: try again shortly (here or elsewhere).
             tracing::error!(%error, event = %event.id, "could not take a PaymentIntent's turn");
+            let next = now() + backoff_secs(0);
+            let why = "could not take the PaymentIntent's turn";
+            if let Err(error) = state.store.retry_event(&event.id, why, next, false).await {
+                tracing::error!(%error, "could not reschedule an event");
+            }
             return;
         }
     };

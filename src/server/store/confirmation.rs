@@ -165,26 +165,7 @@ sqlx::query_as(
                 })
             })
             .collect::<Result<Vec<_>, ShopError>>()?;
-        let delivery = match (
-            row.full_name,
-            row.address_line1,
-            row.city,
-            row.postal_code,
-            row.country,
-        ) {
-            (Some(name), Some(line1), Some(city), Some(postal_code), Some(country)) => {
-                Some(DeliveryView {
-                    name,
-                    line1,
-                    line2: row.address_line2.unwrap_or_default(),
-                    city,
-                    region: row.region.unwrap_or_default(),
-                    postal_code,
-                    country,
-                })
-            }
-            _ => None,
-        };
+        let delivery = delivery_view(&row);
         Ok(Some(OrderView {
             reference: row.reference.ok_or_else(|| corrupt("order reference"))?,
             status: OrderStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?,
@@ -195,5 +176,29 @@ sqlx::query_as(
             email: row.email,
             delivery,
         }))
+    }
+}
+
+/// The delivery address an order holds, when it holds a whole one.
+fn delivery_view(row: &ViewRow) -> Option<DeliveryView> {
+    match (
+        row.full_name.clone(),
+        row.address_line1.clone(),
+        row.city.clone(),
+        row.postal_code.clone(),
+        row.country.clone(),
+    ) {
+        (Some(name), Some(line1), Some(city), Some(postal_code), Some(country)) => {
+            Some(DeliveryView {
+                name,
+                line1,
+                line2: row.address_line2.clone().unwrap_or_default(),
+                city,
+                region: row.region.clone().unwrap_or_default(),
+                postal_code,
+                country,
+            })
+        }
+        _ => None,
     }
 }

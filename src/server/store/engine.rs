@@ -100,8 +100,9 @@ impl Pool {
                 let options =
                     PgConnectOptions::from_str(database_url).context("parsing DATABASE_URL")?;
                 let pool = PgPoolOptions::new()
-                    // Twice the turns an instance holds at once (each keeps one).
-                    .max_connections(16)
+                    // Twice the turns an instance holds at once (each keeps one), and
+                    // one for the inbox's LISTEN, which keeps its connection.
+                    .max_connections(17)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await

@@ -289,22 +289,9 @@ impl Store {
             }
         }
         let effects = self.carry_out(tx, &order, step, now).await?;
-        // Every declined attempt counts toward the lock, not just the first one to
-        // move the order: a card tester confirming the same PaymentIntent again and
-        // again leaves the order in `payment_failed` but sends one event per attempt.
-        // The event itself says an attempt failed (signed by Stripe; the PaymentIntent
-        // may have moved on since), the inbox stores each event once, and it counts in
-        // the transaction that marks it processed, by its claimant only, so each counts
-        // exactly once. (A failure whose event was lost is not counted: a re-read shows
-        // a status, not attempts.)
-        let marked = match event {
-            Some(event) => self.mark_processed(tx, event, now).await?,
-            None => false,
-        };
-        let declined = event.is_some_and(|e| e.kind == "payment_intent.payment_failed");
-        if marked && declined && known.is_some() {
+        if let Some(event) = event {
             let current = facts.current_payment_intent.as_deref();
-            self.count_decline(tx, &order, &payment.id, current, now)
+            self.finish_applied(tx, event, &order, payment, known, current, now)
                 .await?;
         }
         if fulfilling {
@@ -370,6 +357,37 @@ impl Store {
             fulfilled,
             stock_changed,
         })
+    }
+
+    /// Marks the applied `event` processed and, for a declined attempt on a payment
+    /// the order knows, counts the decline.
+    ///
+    /// Every declined attempt counts toward the lock, not just the first one to move
+    /// the order: a card tester confirming the same PaymentIntent again and again
+    /// leaves the order in `payment_failed` but sends one event per attempt. The event
+    /// itself says an attempt failed (signed by Stripe; the PaymentIntent may have
+    /// moved on since), the inbox stores each event once, and it counts in the
+    /// transaction that marks it processed, by its claimant only, so each counts
+    /// exactly once. (A failure whose event was lost is not counted: a re-read shows a
+    /// status, not attempts.)
+    #[allow(clippy::too_many_arguments)]
+    async fn finish_applied(
+        &self,
+        tx: &mut Tx,
+        event: &DueEvent,
+        order: &OrderRow,
+        payment: &PaymentFacts,
+        known: Option<i64>,
+        current: Option<&str>,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let marked = self.mark_processed(tx, event, now).await?;
+        let declined = event.kind == "payment_intent.payment_failed";
+        if marked && declined && known.is_some() {
+            self.count_decline(tx, order, &payment.id, current, now)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Marks `event` processed, if this instance holds its claim: whether it did.
@@ -481,23 +499,27 @@ impl Store {
     }
 
     /// Claims `order` for one reconciler pass, unless another instance's pass did
-    /// since `seen` (its `reconciled_at` as listed): the claim moves `reconciled_at`
-    /// to `now`, so the next passes, everywhere, go to the others first.
+    /// since `seen` (its `reconciled_at` as listed), or one claimed it less than
+    /// `every` seconds ago: the claim moves `reconciled_at` to `now`, so the next
+    /// passes, everywhere, go to the others first, and N instances re-read an order
+    /// no more often than one would.
     pub async fn claim_reconciliation(
         &self,
         order: &str,
         seen: UnixTime,
         now: UnixTime,
+        every: i64,
     ) -> Result<bool, ShopError> {
         let claimed = execute!(
             self.pool,
             sqlx::query(
                 "UPDATE orders SET reconciled_at = $2
-                 WHERE id = $1 AND reconciled_at = $3 AND reconciled_at < $2",
+                 WHERE id = $1 AND reconciled_at = $3 AND reconciled_at <= $4",
             )
             .bind(order)
             .bind(now)
             .bind(seen)
+            .bind(now.saturating_sub(every.max(1)))
         )
         .map_err(database_error("claiming an order to reconcile"))?;
         Ok(claimed == 1)
@@ -538,10 +560,12 @@ impl Store {
             Ok(()) => execute!(
                 self.pool,
                 sqlx::query(
-                    "UPDATE outbox SET sent_at = $2, attempts = attempts + 1 WHERE id = $1"
+                    "UPDATE outbox SET sent_at = $2, attempts = attempts + 1, lease_until = 0
+                     WHERE id = $1 AND claimed_by = $3",
                 )
                 .bind(id)
                 .bind(now)
+                .bind(&*self.instance)
             ),
             Err(error) => execute!(
                 self.pool,

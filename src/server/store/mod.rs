@@ -47,8 +47,8 @@ pub struct Store {
     instance: Arc<str>,
     /// How long those claims last.
     lease_secs: i64,
-    /// Turns held at once (see [`turns`]).
-    turn_permits: Arc<tokio::sync::Semaphore>,
+    /// Turns held at once, checkout's and payments' (see [`turns`]).
+    turn_permits: Arc<(Arc<tokio::sync::Semaphore>, Arc<tokio::sync::Semaphore>)>,
 }
 
 /// Seconds since the Unix epoch: the portable timestamp of every table.
@@ -139,7 +139,10 @@ impl Store {
             catalog: Arc::default(),
             instance: Arc::from(new_id("inst")),
             lease_secs: 120,
-            turn_permits: Arc::new(tokio::sync::Semaphore::new(turns::SHARED_TURNS)),
+            turn_permits: Arc::new((
+                Arc::new(tokio::sync::Semaphore::new(turns::SHARED_TURNS)),
+                Arc::new(tokio::sync::Semaphore::new(turns::SHARED_TURNS)),
+            )),
         })
     }
 
@@ -287,23 +290,7 @@ impl Store {
         after: &CartKey,
         limit: u32,
     ) -> Result<Option<ExpiredCarts>, ShopError> {
-        let through: Option<CartKey> = fetch_optional!(
-            self.pool,
-            sqlx::query_as(
-                "SELECT expires_at, id FROM (
-                     SELECT expires_at, id FROM carts
-                     WHERE expires_at <= $1 AND expires_at >= $2 AND (expires_at > $2 OR id > $3)
-                     ORDER BY expires_at, id LIMIT $4
-                 ) AS page
-                 ORDER BY expires_at DESC, id DESC LIMIT 1",
-            )
-            .bind(cutoff)
-            .bind(after.expires_at)
-            .bind(&after.id)
-            .bind(i64::from(limit))
-        )
-        .map_err(database_error("finding expired carts"))?;
-        let Some(through) = through else {
+        let Some(through) = self.expired_page_end(cutoff, after, limit).await? else {
             return Ok(None);
         };
         // Every statement works on the same page, bound the same way.
@@ -341,6 +328,32 @@ impl Store {
             lines,
             carts,
         }))
+    }
+
+    /// The last cart of the next page of at most `limit` carts expired by `cutoff`,
+    /// after `after`; `None` when none follows.
+    async fn expired_page_end(
+        &self,
+        cutoff: UnixTime,
+        after: &CartKey,
+        limit: u32,
+    ) -> Result<Option<CartKey>, ShopError> {
+        Ok(fetch_optional!(
+            self.pool,
+            sqlx::query_as(
+                "SELECT expires_at, id FROM (
+                     SELECT expires_at, id FROM carts
+                     WHERE expires_at <= $1 AND expires_at >= $2 AND (expires_at > $2 OR id > $3)
+                     ORDER BY expires_at, id LIMIT $4
+                 ) AS page
+                 ORDER BY expires_at DESC, id DESC LIMIT 1",
+            )
+            .bind(cutoff)
+            .bind(after.expires_at)
+            .bind(&after.id)
+            .bind(i64::from(limit))
+        )
+        .map_err(database_error("finding expired carts"))?)
     }
 
     /// The cart's lines priced from the current catalog, with their subtotal.

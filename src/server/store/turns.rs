@@ -24,9 +24,10 @@ pub struct Turn {
     _local: OwnedMutexGuard<()>,
 }
 
-/// How many turns an instance holds at once on PostgreSQL: each keeps a connection,
-/// and half the pool stays free for the work done in them.
-pub(super) const SHARED_TURNS: usize = 8;
+/// How many turns of each kind (checkout, payment) an instance holds at once on
+/// PostgreSQL: each keeps a connection, and half the pool stays free for the work done
+/// in them.
+pub(super) const SHARED_TURNS: usize = 4;
 
 impl Store {
     /// Waits for `key`'s turn among `kind`'s (`"cart"`, `"payment_intent"`), in this
@@ -45,14 +46,29 @@ impl Store {
                 _local: local,
             });
         };
-        let permit = self
-            .turn_permits
+        // Checkout turns and the worker's have permits of their own: a burst of
+        // checkouts never holds up applying payments, nor the other way round.
+        let permits = match kind {
+            "cart" => &self.turn_permits.0,
+            _ => &self.turn_permits.1,
+        };
+        let permit = permits
             .clone()
             .acquire_owned()
             .await
             .map_err(|_| ShopError::Unavailable)?;
         let shared = async {
             let mut tx = pool.begin().await?;
+            // The transaction idles while the turn's holder calls Stripe: a server
+            // that ends idle transactions would end the turn under it. And a turn held
+            // elsewhere for longer than any turn lasts means its holder is gone or
+            // stuck: waiting on is refused (and retried by the caller).
+            sqlx::query("SET LOCAL idle_in_transaction_session_timeout = 0")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("SET LOCAL lock_timeout = '60s'")
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(advisory_key(kind, key))
                 .execute(&mut *tx)

@@ -20,7 +20,8 @@ const MAX_ATTEMPTS: i64 = 8;
 /// Runs forever: sends what is due, then looks again a second later.
 pub async fn run(state: AppState) {
     loop {
-        let due = match state.store.due_commands(now(), 50).await {
+        // Small batches, so a claim's lease outlasts them (see the worker).
+        let due = match state.store.due_commands(now(), 10).await {
             Ok(due) => due,
             Err(error) => {
                 tracing::error!(%error, "the command worker could not read its queue");
