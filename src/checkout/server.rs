@@ -5,7 +5,9 @@
 //! every Stripe write carries an idempotency key derived from what it does, so a retry,
 //! a double click or two tabs never create a second PaymentIntent for the same state.
 
-use crate::domain::{CartView, OrderTotals, PaymentSession, ShippingOption, ShopError, Submission};
+use crate::domain::{
+    CartView, OrderStatus, OrderTotals, PaymentSession, ShippingOption, ShopError, Submission,
+};
 use crate::server::rate_limit::Refused;
 use crate::server::{
     shopper::now,
@@ -90,6 +92,9 @@ async fn prepare_now(
             now(),
         )
         .await?;
+    if let Some(replaced) = order.replaced {
+        state.metrics.moved(replaced.as_str(), "canceled");
+    }
     let intent = current_payment_intent(state, caller, &order, &priced, totals).await?;
     Ok(PaymentSession {
         publishable_key: state.payments.publishable_key.clone(),
@@ -214,7 +219,7 @@ pub async fn submit(
     } else {
         intent.amount
     };
-    state
+    let locked = state
         .store
         .lock_order(
             LockRequest {
@@ -229,7 +234,13 @@ pub async fn submit(
             },
             now(),
         )
-        .await
+        .await?;
+    if locked.was != OrderStatus::AwaitingPayment {
+        state
+            .metrics
+            .moved(locked.was.as_str(), OrderStatus::AwaitingPayment.as_str());
+    }
+    Ok(locked.order_id)
 }
 
 /// "The cart changed" with the price the cart has now.

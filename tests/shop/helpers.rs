@@ -356,7 +356,30 @@ impl TestShop {
         response
     }
 
+    /// [`TestShop::call`], with a transport failure (the instance is down) returned
+    /// rather than panicking, as a load balancer would see it.
+    pub async fn try_call(
+        &mut self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Result<Response> {
+        let response = self.try_post(endpoint, form, "application/json").await?;
+        self.keep_cookie(&response);
+        Ok(response)
+    }
+
     async fn post(&self, endpoint: &str, form: &[(&str, &str)], accept: &str) -> Response {
+        self.try_post(endpoint, form, accept)
+            .await
+            .expect("POST succeeds")
+    }
+
+    async fn try_post(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        accept: &str,
+    ) -> reqwest::Result<Response> {
         let mut request = self
             .client
             .post(self.url(&format!("/api/{endpoint}")))
@@ -366,7 +389,7 @@ impl TestShop {
         if let Some(cookie) = &self.cookie {
             request = request.header(header::COOKIE, cookie);
         }
-        request.send().await.expect("POST succeeds")
+        request.send().await
     }
 
     /// Adds `quantity` × `product`, prepares the payment with standard shipping and

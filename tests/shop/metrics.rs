@@ -73,6 +73,7 @@ async fn a_paid_order_shows_in_the_counters_and_the_queues_drain() {
         "storefront_stripe_requests_total{operation=\"retrieve_payment_intent\",outcome=\"ok\"}",
     );
     at_least_one("storefront_stripe_request_seconds_count{operation=\"retrieve_payment_intent\"}");
+    at_least_one("storefront_order_transitions_total{from=\"draft\",to=\"awaiting_payment\"}");
     at_least_one("storefront_order_transitions_total{from=\"awaiting_payment\",to=\"paid\"}");
     at_least_one("storefront_webhook_delivery_lag_seconds_count");
     at_least_one("storefront_webhook_apply_lag_seconds_count");

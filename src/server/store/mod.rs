@@ -29,7 +29,8 @@ pub use commands::{cancel_command_id, CommandResult, DueCommand};
 pub use confirmation::PaymentIntentOwner;
 pub use fulfilment::{insert_events, Applied, DueEvent, InboxEvent, OutboxMail, ToReconcile};
 pub use orders::{
-    CheckoutOrder, CurrentPaymentIntent, FailureLock, LockRequest, OpenOrder, PricedCart, Recorded,
+    CheckoutOrder, CurrentPaymentIntent, FailureLock, LockRequest, Locked, OpenOrder, PricedCart,
+    Recorded,
 };
 
 /// The database handle every request shares (a connection pool).

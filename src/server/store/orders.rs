@@ -37,6 +37,15 @@ pub struct CheckoutOrder {
     pub status: OrderStatus,
     pub generation: i64,
     pub current: Option<CurrentPaymentIntent>,
+    /// The status of the locked order this checkout cancelled (the cart changed).
+    pub replaced: Option<OrderStatus>,
+}
+
+/// An order locked at submit, and the status it was locked from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Locked {
+    pub order_id: String,
+    pub was: OrderStatus,
 }
 
 /// What recording a PaymentIntent did. Either way, every PaymentIntent the order no
@@ -168,20 +177,22 @@ impl Store {
         };
         let (order, units_released) = write_transaction!(self, "opening a checkout", |tx| {
             refuse_if_paused(&mut tx, cart_id, now).await?;
-            let (id, status, generation, released) = match open_order_row(&mut tx, cart_id).await? {
+            let (id, status, generation, replaced) = match open_order_row(&mut tx, cart_id).await? {
                 Some(order) => bring_up_to_date(&mut tx, order, cart_id, &priced, now).await?,
                 None => {
                     let (id, status, generation) =
                         insert_draft(&mut tx, cart_id, &priced, now).await?;
-                    (id, status, generation, false)
+                    (id, status, generation, None)
                 }
             };
             let current = current_payment_intent(&mut tx, &id).await?;
+            let released = replaced.is_some_and(|(_, released)| released);
             let order = CheckoutOrder {
                 id,
                 status,
                 generation,
                 current,
+                replaced: replaced.map(|(status, _)| status),
             };
             Ok((order, released))
         })?;
@@ -267,8 +278,8 @@ impl Store {
         &self,
         request: LockRequest<'_>,
         now: UnixTime,
-    ) -> Result<String, ShopError> {
-        let order_id = write_transaction!(self, "locking an order", |tx| {
+    ) -> Result<Locked, ShopError> {
+        let locked = write_transaction!(self, "locking an order", |tx| {
             refuse_if_paused(&mut tx, request.cart_id, now).await?;
             let cart = cart_as_it_stands(&mut tx, request.cart_id).await?;
             let changed = ShopError::CartChanged {
@@ -286,10 +297,14 @@ impl Store {
             }
             refuse_if_short(&cart.view)?;
             lock(&mut tx, &order, &cart.view, &request, now).await?;
-            Ok(order.id)
+            let was = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
+            Ok(Locked {
+                order_id: order.id,
+                was,
+            })
         })?;
         self.stock_changed(true);
-        Ok(order_id)
+        Ok(locked)
     }
 
     /// Until when the cart's checkout is paused after repeated declines, if it is now.
@@ -363,15 +378,18 @@ struct PaymentRecord<'a> {
     client_secret_hash: &'a str,
 }
 
-/// Brings the cart's open `order` up to date with `priced`: (id, status, generation,
-/// whether units went back on the shelf) of the order to check out with.
+/// What the checkout's order is now: (id, status, generation), and, when a locked
+/// order was replaced, its status and whether its units went back on the shelf.
+type UpToDate = (String, OrderStatus, i64, Option<(OrderStatus, bool)>);
+
+/// Brings the cart's open `order` up to date with `priced`.
 async fn bring_up_to_date(
     tx: &mut Tx,
     order: OrderRow,
     cart_id: &str,
     priced: &Priced,
     now: UnixTime,
-) -> Result<(String, OrderStatus, i64, bool), StoreError> {
+) -> Result<UpToDate, StoreError> {
     let status = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
     if status == OrderStatus::Processing {
         // The bank is still deciding: neither re-price nor replace it.
@@ -379,19 +397,19 @@ async fn bring_up_to_date(
     }
     if status == OrderStatus::Draft {
         reprice_draft(tx, &order.id, priced, now).await?;
-        return Ok((order.id, status, order.pi_generation, false));
+        return Ok((order.id, status, order.pi_generation, None));
     }
     let unchanged = order.cart_version == priced.version
         && order.total_minor == priced.totals.total.minor()
         && order.shipping_option == priced.shipping.code();
     if unchanged {
-        return Ok((order.id, status, order.pi_generation, false));
+        return Ok((order.id, status, order.pi_generation, None));
     }
     // A locked order no longer matches the cart: it is abandoned, and its
     // PaymentIntent must never be confirmed for the old amount.
     let released = abandon(tx, &order.id, now).await?;
-    let (id, status, generation) = insert_draft(tx, cart_id, priced, now).await?;
-    Ok((id, status, generation, released))
+    let (id, draft, generation) = insert_draft(tx, cart_id, priced, now).await?;
+    Ok((id, draft, generation, Some((status, released))))
 }
 
 async fn reprice_draft(
