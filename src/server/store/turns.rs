@@ -61,12 +61,13 @@ impl Store {
             let mut tx = pool.begin().await?;
             // The transaction idles while the turn's holder calls Stripe: a server
             // that ends idle transactions would end the turn under it. And a turn held
-            // elsewhere for longer than any turn lasts means its holder is gone or
+            // elsewhere for longer than any turn lasts (Stripe's retries at the longest
+            // STRIPE_TIMEOUT_SECS are under 7 minutes) means its holder is gone or
             // stuck: waiting on is refused (and retried by the caller).
             sqlx::query("SET LOCAL idle_in_transaction_session_timeout = 0")
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("SET LOCAL lock_timeout = '60s'")
+            sqlx::query("SET LOCAL lock_timeout = '10min'")
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
