@@ -402,20 +402,8 @@ impl TestShop {
             .await;
         assert_eq!(response.status(), StatusCode::OK, "prepare");
         let session: serde_json::Value = response.json().await.expect("session JSON");
-        let version = session["cart_version"].to_string();
-        let total = session["totals"]["total"]["minor"].to_string();
-        let payment_intent = session["payment_intent"]
-            .as_str()
-            .expect("a PaymentIntent")
-            .to_owned();
-        let mut form: Vec<(&str, &str)> = DETAILS.to_vec();
-        form.extend([
-            ("shipping", "standard"),
-            ("payment_intent", payment_intent.as_str()),
-            ("cart_version", version.as_str()),
-            ("total", total.as_str()),
-        ]);
-        let response = self.call("checkout/submit", &form).await;
+        let form = submission(&session);
+        let response = self.call("checkout/submit", &as_pairs(&form)).await;
         assert_eq!(response.status(), StatusCode::OK, "submit");
         session
     }
@@ -485,6 +473,31 @@ pub fn lines(cart: &serde_json::Value) -> Vec<(String, u64)> {
             )
         })
         .collect()
+}
+
+/// The submit form of a prepared checkout `session` (standard delivery, [`DETAILS`]),
+/// with what its page showed.
+pub fn submission(session: &serde_json::Value) -> Vec<(&'static str, String)> {
+    let mut form: Vec<(&'static str, String)> =
+        DETAILS.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+    form.extend([
+        ("shipping", "standard".to_owned()),
+        (
+            "payment_intent",
+            session["payment_intent"]
+                .as_str()
+                .expect("a PaymentIntent")
+                .to_owned(),
+        ),
+        ("cart_version", session["cart_version"].to_string()),
+        ("total", session["totals"]["total"]["minor"].to_string()),
+    ]);
+    form
+}
+
+/// A form's pairs borrowed, as `TestShop::call` takes them.
+pub fn as_pairs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 /// The number in the header's cart badge.

@@ -9,7 +9,7 @@
 use crate::{
     crash::{start_with, wait_until_up, ShopProcess},
     database,
-    helpers::{connect, TestShop, TestStripe, DETAILS},
+    helpers::{as_pairs, connect, submission, TestShop, TestStripe},
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -50,6 +50,32 @@ struct Instance {
     dir: tempfile::TempDir,
 }
 
+/// Instances named `names`, each with a free address and a data directory, and the
+/// emulator delivering every event to all of them.
+fn instances_delivered_to(
+    stripe: &TestStripe,
+    names: impl IntoIterator<Item = impl Into<String>>,
+) -> Vec<Instance> {
+    let instances: Vec<Instance> = names
+        .into_iter()
+        .map(|name| Instance {
+            name: name.into(),
+            addr: free_addr(),
+            dir: tempfile::tempdir().unwrap(),
+        })
+        .collect();
+    let urls: Vec<String> = instances
+        .iter()
+        .map(|i| format!("http://{}/webhooks/stripe", i.addr))
+        .collect();
+    stripe
+        .running
+        .emulator
+        .configure_webhook_urls(&urls)
+        .unwrap();
+    instances
+}
+
 fn launch(
     stripe: &TestStripe,
     instance: &Instance,
@@ -76,23 +102,7 @@ fn launch(
 async fn three_instances_share_one_database_and_lose_no_payment() {
     let stripe = TestStripe::start().await;
     let database_url = database::fresh_postgres_database().await;
-    let mut instances: Vec<Instance> = ["shop-a", "shop-b", "shop-c"]
-        .into_iter()
-        .map(|name| Instance {
-            name: name.to_owned(),
-            addr: free_addr(),
-            dir: tempfile::tempdir().unwrap(),
-        })
-        .collect();
-    let urls: Vec<String> = instances
-        .iter()
-        .map(|i| format!("http://{}/webhooks/stripe", i.addr))
-        .collect();
-    stripe
-        .running
-        .emulator
-        .configure_webhook_urls(&urls)
-        .unwrap();
+    let mut instances = instances_delivered_to(&stripe, ["shop-a", "shop-b", "shop-c"]);
     stripe
         .control(
             "faults",
@@ -392,18 +402,8 @@ async fn checkout(
     assert_eq!(response.status(), StatusCode::OK, "prepare");
     let session: Value = response.json().await.unwrap();
     let payment_intent = session["payment_intent"].as_str().unwrap().to_owned();
-    let (version, total) = (
-        session["cart_version"].to_string(),
-        session["totals"]["total"]["minor"].to_string(),
-    );
-    let mut form: Vec<(&str, &str)> = DETAILS.to_vec();
-    form.extend([
-        ("shipping", "standard"),
-        ("payment_intent", payment_intent.as_str()),
-        ("cart_version", version.as_str()),
-        ("total", total.as_str()),
-    ]);
-    let submitted = shopper.call("checkout/submit", &form).await;
+    let form = submission(&session);
+    let submitted = shopper.call("checkout/submit", &as_pairs(&form)).await;
     if kind == Shopper::RacesForTheLastUnit && submitted.status() != StatusCode::OK {
         // Someone else holds the last unit: refused before any money moves.
         assert_eq!(submitted.status(), StatusCode::CONFLICT, "lost the race");
@@ -507,22 +507,7 @@ async fn sold(pool: &AnyPool) -> Vec<(String, i64)> {
 async fn checkout_rate(count: usize) {
     let stripe = TestStripe::start().await;
     let database_url = database::fresh_postgres_database().await;
-    let instances: Vec<Instance> = (0..count)
-        .map(|n| Instance {
-            name: format!("shop-{n}"),
-            addr: free_addr(),
-            dir: tempfile::tempdir().unwrap(),
-        })
-        .collect();
-    let urls: Vec<String> = instances
-        .iter()
-        .map(|i| format!("http://{}/webhooks/stripe", i.addr))
-        .collect();
-    stripe
-        .running
-        .emulator
-        .configure_webhook_urls(&urls)
-        .unwrap();
+    let instances = instances_delivered_to(&stripe, (0..count).map(|n| format!("shop-{n}")));
     let _running: Vec<ShopProcess> = instances
         .iter()
         .map(|instance| launch(&stripe, instance, &database_url, None, 100_000))

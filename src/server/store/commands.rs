@@ -4,8 +4,8 @@
 
 use super::{
     database_error,
-    engine::{execute, fetch_all, Tx},
-    leases::claim_sql,
+    engine::{execute, Tx},
+    leases::Claim,
     Store, StoreError, UnixTime,
 };
 use crate::domain::ShopError;
@@ -22,6 +22,15 @@ pub struct DueCommand {
     pub attempts: i64,
     pub created_at: UnixTime,
 }
+
+/// The queue's commands due to be sent.
+const DUE_COMMANDS: Claim = Claim {
+    table: "stripe_commands",
+    due: "status = 'pending' AND next_attempt_at <= $3",
+    order: "created_at, id",
+    columns: "id, kind, payment_intent, order_id, reason, attempts, created_at",
+    doing: "claiming due Stripe commands",
+};
 
 /// How a command's attempt ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,23 +94,7 @@ impl Store {
         now: UnixTime,
         limit: i64,
     ) -> Result<Vec<DueCommand>, ShopError> {
-        let sql = claim_sql(
-            self.engine(),
-            "stripe_commands",
-            "status = 'pending' AND next_attempt_at <= $3",
-            "created_at, id",
-            "id, kind, payment_intent, order_id, reason, attempts, created_at",
-        );
-        let (claimant, lease_until, now) = self.claim_binds(now);
-        let mut due: Vec<DueCommand> = fetch_all!(
-            self.pool,
-            sqlx::query_as(&sql)
-                .bind(claimant)
-                .bind(lease_until)
-                .bind(now)
-                .bind(limit)
-        )
-        .map_err(database_error("claiming due Stripe commands"))?;
+        let mut due: Vec<DueCommand> = self.claim(&DUE_COMMANDS, now, limit).await?;
         due.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(due)
     }

@@ -23,8 +23,6 @@ use sqlx::{
 };
 use std::{str::FromStr, time::Duration};
 
-use crate::domain::ShopError;
-
 /// The engine a `DATABASE_URL` names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
@@ -349,12 +347,6 @@ fn url_password_span(url: &str) -> Option<(usize, usize)> {
     let at = rest[..authority_end].rfind('@')?;
     let colon = rest[..at].find(':')?;
     Some((authority_start + colon + 1, authority_start + at))
-}
-
-impl From<ShopError> for super::StoreError {
-    fn from(error: ShopError) -> Self {
-        super::StoreError::Refused(error)
-    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use super::{
         execute, fetch_all, fetch_one, fetch_optional, on, write_transaction, InboxWriter, Tx,
     },
     holds::{extend_holds, held_by_others, release_holds},
-    leases::claim_sql,
+    leases::Claim,
     orders::{copy_delivery, copy_lines, timeline},
     priced_lines, Store, StoreError, UnixTime,
 };
@@ -89,6 +89,24 @@ struct OrderRow {
     email: Option<String>,
 }
 
+/// The inbox's events due for the worker.
+const DUE_EVENTS: Claim = Claim {
+    table: "webhook_events",
+    due: "status = 'pending' AND next_attempt_at <= $3",
+    order: "received_at, id",
+    columns: "id, type, payment_intent, attempts, received_at",
+    doing: "claiming due events",
+};
+
+/// The outbox's unsent emails that are due.
+const DUE_MAIL: Claim = Claim {
+    table: "outbox",
+    due: "sent_at IS NULL AND next_attempt_at <= $3",
+    order: "created_at, id",
+    columns: "id, recipient, subject, body, attempts, created_at",
+    doing: "claiming due emails",
+};
+
 /// How long a processing payment keeps its goods: bank debits (SEPA, ACH) settle in
 /// days, and the money is already on its way.
 const PROCESSING_HOLD_SECS: i64 = 14 * 24 * 3600;
@@ -149,23 +167,7 @@ use insert_rows;
 impl Store {
     /// Claims events due for the worker (see [`leases`](super::leases)), oldest first.
     pub async fn due_events(&self, now: UnixTime, limit: i64) -> Result<Vec<DueEvent>, ShopError> {
-        let sql = claim_sql(
-            self.engine(),
-            "webhook_events",
-            "status = 'pending' AND next_attempt_at <= $3",
-            "received_at, id",
-            "id, type, payment_intent, attempts, received_at",
-        );
-        let (claimant, lease_until, now) = self.claim_binds(now);
-        let mut due: Vec<DueEvent> = fetch_all!(
-            self.pool,
-            sqlx::query_as(&sql)
-                .bind(claimant)
-                .bind(lease_until)
-                .bind(now)
-                .bind(limit)
-        )
-        .map_err(database_error("claiming due events"))?;
+        let mut due: Vec<DueEvent> = self.claim(&DUE_EVENTS, now, limit).await?;
         due.sort_by(|a, b| (a.received_at, &a.id).cmp(&(b.received_at, &b.id)));
         Ok(due)
     }
@@ -527,23 +529,7 @@ impl Store {
 
     /// Claims unsent emails that are due, oldest first.
     pub async fn due_mail(&self, now: UnixTime, limit: i64) -> Result<Vec<OutboxMail>, ShopError> {
-        let sql = claim_sql(
-            self.engine(),
-            "outbox",
-            "sent_at IS NULL AND next_attempt_at <= $3",
-            "created_at, id",
-            "id, recipient, subject, body, attempts, created_at",
-        );
-        let (claimant, lease_until, now) = self.claim_binds(now);
-        let mut due: Vec<OutboxMail> = fetch_all!(
-            self.pool,
-            sqlx::query_as(&sql)
-                .bind(claimant)
-                .bind(lease_until)
-                .bind(now)
-                .bind(limit)
-        )
-        .map_err(database_error("claiming due emails"))?;
+        let mut due: Vec<OutboxMail> = self.claim(&DUE_MAIL, now, limit).await?;
         due.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(due)
     }

@@ -7,8 +7,23 @@
 //! its idempotency key, an email its Message-ID), so a takeover never does anything
 //! twice that shows.
 
-use super::{engine::execute, Engine, Pool, Store, UnixTime};
+use super::{
+    database_error,
+    engine::{execute, fetch_all},
+    Engine, Pool, Store, StoreError, UnixTime,
+};
 use anyhow::Context;
+
+/// What a claim takes: rows of `table` that are `due` (a condition in which `$3` is
+/// now), oldest first by `order`, read back as `columns`.
+pub(super) struct Claim {
+    pub table: &'static str,
+    pub due: &'static str,
+    pub order: &'static str,
+    pub columns: &'static str,
+    /// For the log, should the database fail.
+    pub doing: &'static str,
+}
 
 /// The lock clause of a claim's inner `SELECT`. PostgreSQL: rows another instance is
 /// claiming at this moment are skipped rather than waited for, so instances polling
@@ -22,17 +37,10 @@ fn skip_locked(engine: Engine) -> &'static str {
     }
 }
 
-/// A claim on at most `$4` rows of `table` that are `due` (a condition in which `$3`
-/// is now), in `order`: `UPDATE … RETURNING columns`. Binds `$1` the claimant, `$2`
-/// the lease's end, `$3` now and `$4` the limit (see [`Store::claim_binds`]). A row
+/// The claim's statement: `UPDATE … RETURNING columns` on at most `$4` due rows.
+/// Binds `$1` the claimant, `$2` the lease's end, `$3` now and `$4` the limit. A row
 /// whose lease has not expired is someone else's.
-pub(super) fn claim_sql(
-    engine: Engine,
-    table: &str,
-    due: &str,
-    order: &str,
-    columns: &str,
-) -> String {
+fn claim_sql(engine: Engine, claim: &Claim) -> String {
     format!(
         "UPDATE {table} SET claimed_by = $1, lease_until = $2
          WHERE id IN (
@@ -40,6 +48,10 @@ pub(super) fn claim_sql(
              WHERE {due} AND lease_until <= $3
              ORDER BY {order} LIMIT $4{skip})
          RETURNING {columns}",
+        table = claim.table,
+        due = claim.due,
+        order = claim.order,
+        columns = claim.columns,
         skip = skip_locked(engine)
     )
 }
@@ -64,9 +76,30 @@ pub(super) async fn release_after_restart(pool: &Pool) -> anyhow::Result<()> {
 }
 
 impl Store {
-    /// `$1` to `$3` of a claim made `now`: the claimant and the lease's end, then now.
-    pub(super) fn claim_binds(&self, now: UnixTime) -> (&str, UnixTime, UnixTime) {
-        (&self.instance, now.saturating_add(self.lease_secs), now)
+    /// Claims at most `limit` of `claim`'s due rows for this instance, until its lease
+    /// ends, in no particular order (`RETURNING` keeps none): callers sort.
+    pub(super) async fn claim<T>(
+        &self,
+        claim: &Claim,
+        now: UnixTime,
+        limit: i64,
+    ) -> Result<Vec<T>, StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        let sql = claim_sql(self.engine(), claim);
+        fetch_all!(
+            self.pool,
+            sqlx::query_as(&sql)
+                .bind(&*self.instance)
+                .bind(now.saturating_add(self.lease_secs))
+                .bind(now)
+                .bind(limit)
+        )
+        .map_err(database_error(claim.doing))
     }
 }
 
@@ -76,7 +109,14 @@ mod tests {
 
     #[test]
     fn only_postgresql_skips_rows_being_claimed() {
-        let claim = |engine| claim_sql(engine, "outbox", "sent_at IS NULL", "created_at", "id");
+        let outbox = Claim {
+            table: "outbox",
+            due: "sent_at IS NULL",
+            order: "created_at",
+            columns: "id",
+            doing: "claiming",
+        };
+        let claim = |engine| claim_sql(engine, &outbox);
         assert!(claim(Engine::Postgres).contains("LIMIT $4 FOR UPDATE SKIP LOCKED)"));
         assert!(!claim(Engine::Sqlite).contains("FOR UPDATE"));
         assert!(claim(Engine::Sqlite).contains("WHERE sent_at IS NULL AND lease_until <= $3"));

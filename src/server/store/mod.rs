@@ -167,11 +167,6 @@ impl Store {
         self
     }
 
-    /// This instance's name in its claims on shared work.
-    pub fn instance(&self) -> &str {
-        &self.instance
-    }
-
     /// The same store, with emails linking to `shop_url` (no trailing slash).
     pub fn linking_to(mut self, shop_url: &str) -> Self {
         self.shop_url = Arc::from(shop_url.trim_end_matches('/'));
@@ -628,6 +623,12 @@ impl StoreError {
     /// Whether the transaction lost a race and may simply run again.
     fn is_serialization_failure(&self) -> bool {
         matches!(self, StoreError::Database { error, .. } if is_serialization_failure(error))
+    }
+}
+
+impl From<ShopError> for StoreError {
+    fn from(error: ShopError) -> Self {
+        StoreError::Refused(error)
     }
 }
 
