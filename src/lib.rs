@@ -5,6 +5,8 @@
 
 #![recursion_limit = "256"]
 
+#[cfg(feature = "ssr")]
+pub mod admin;
 pub mod app;
 pub mod cart;
 pub mod catalog;

@@ -7,5 +7,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `storefront operator add NAME`: a subcommand, not a shop.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if storefront::admin::cli::run(&args).await? {
+        return Ok(());
+    }
     storefront::server::run().await
 }

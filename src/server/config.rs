@@ -76,6 +76,12 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The sender of the shop's emails (`MAIL_FROM`).
     pub mail_from: String,
+    /// Operators' sessions: idle (`ADMIN_IDLE_MINUTES`, default 30) and absolute
+    /// (`ADMIN_SESSION_HOURS`, default 12) timeouts.
+    pub admin_sessions: crate::server::store::SessionTimeouts,
+    /// Failed logins allowed per client IP and per operator name in 15 minutes
+    /// (`ADMIN_LOGIN_ATTEMPTS`, default 10).
+    pub admin_login_attempts: u32,
 }
 
 /// How many PaymentIntents may be created per client IP and per cart in each window,
@@ -219,7 +225,14 @@ impl Config {
             .transpose()?;
         let stock_hold =
             Duration::from_secs(u64::from(number("STOCK_HOLD_MINUTES", 30, 1..=7 * 24 * 60)?) * 60);
+        let admin_sessions = crate::server::store::SessionTimeouts {
+            idle_secs: i64::from(number("ADMIN_IDLE_MINUTES", 30, 1..=24 * 60)?) * 60,
+            absolute_secs: i64::from(number("ADMIN_SESSION_HOURS", 12, 1..=24 * 30)?) * 3600,
+        };
+        let admin_login_attempts = number("ADMIN_LOGIN_ATTEMPTS", 10, 1..=10_000)?;
         Ok(Self {
+            admin_sessions,
+            admin_login_attempts,
             work_lease,
             instance_name,
             metrics_addr,
@@ -283,6 +296,11 @@ impl Config {
             stock_hold: Duration::from_secs(30 * 60),
             smtp_url: None,
             mail_from: "Storefront <orders@localhost>".to_owned(),
+            admin_sessions: crate::server::store::SessionTimeouts {
+                idle_secs: 30 * 60,
+                absolute_secs: 12 * 3600,
+            },
+            admin_login_attempts: 10,
         }
     }
 

@@ -251,6 +251,7 @@ pub fn router(state: AppState) -> Router {
     };
     let pages = Router::new()
         .route("/healthz", get(health::healthz))
+        .merge(crate::admin::router())
         .leptos_routes_with_context(&state, routes, page_context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

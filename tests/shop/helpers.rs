@@ -124,6 +124,21 @@ impl TestStripe {
         );
     }
 
+    /// `POST /_emulator/{path}` with a JSON body: what it answers (insisting on 2xx).
+    pub async fn control_json(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let response = self
+            .http
+            .post(format!("{}/_emulator/{path}", self.running.base_url))
+            .json(&body)
+            .send()
+            .await
+            .expect("control call");
+        let status = response.status();
+        let text = response.text().await.expect("control answer");
+        assert!(status.is_success(), "control {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    }
+
     /// Moves PaymentIntent `id` to `status` (`processing`, `succeeded`,
     /// `payment_failed`), as a bank deciding late would, events and all.
     pub async fn force(&self, id: &str, status: &str) {

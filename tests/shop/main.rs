@@ -1,6 +1,7 @@
 //! Integration tests: each spawns the real shop on port 0 with its own database and
 //! talks to it over HTTP, as a browser or a hydrated page would.
 
+mod admin;
 mod cart;
 mod checkout;
 mod compression;
@@ -16,6 +17,7 @@ mod modes;
 mod money_safety;
 mod pages;
 mod rate_limits;
+mod refunds;
 mod schema;
 mod security;
 mod stripe;

@@ -6,7 +6,7 @@ use crate::server::{shopper::now, store::OutboxMail, AppState};
 use std::time::Duration;
 
 use lettre::{
-    message::{header::ContentType, Mailbox},
+    message::{Mailbox, MultiPart, SinglePart},
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 
@@ -63,10 +63,16 @@ impl MailSender {
                     .message_id(Some(format!("<{}@storefront>", mail.id)))
                     .from(from.clone())
                     .to(to)
-                    .subject(&mail.subject)
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(mail.body.clone())
-                    .map_err(|error| error.to_string())?;
+                    .subject(&mail.subject);
+                // Plain text and HTML saying the same; the reader's client chooses.
+                let message = match &mail.html_body {
+                    Some(html) => message.multipart(MultiPart::alternative_plain_html(
+                        mail.body.clone(),
+                        html.clone(),
+                    )),
+                    None => message.singlepart(SinglePart::plain(mail.body.clone())),
+                }
+                .map_err(|error| error.to_string())?;
                 transport
                     .send(message)
                     .await

@@ -6,6 +6,7 @@
 //! Stripe) and then periodically.
 
 use super::transition::PaymentFacts;
+use crate::domain::ShopError;
 use crate::server::{
     shopper::now,
     store::{Applied, ToReconcile},
@@ -23,6 +24,57 @@ pub async fn run(state: AppState) {
         pass(&state).await;
         tokio::time::sleep(state.config.reconcile_every).await;
     }
+}
+
+/// An operator's "re-check with Stripe now": every PaymentIntent of the order is read
+/// again and fed to the transition, and its refunds and disputes are synced, each under
+/// its PaymentIntent's turn. Returns what was found, for the timeline.
+pub async fn recheck(state: &AppState, order_id: &str) -> Result<String, ShopError> {
+    let payments = state.store.order_payment_intents(order_id).await?;
+    if payments.is_empty() {
+        return Ok("no PaymentIntent yet".into());
+    }
+    let client = &state.payments.client;
+    let mut found = Vec::new();
+    for payment_intent in payments {
+        let _turn = state
+            .store
+            .turn("payment_intent", &payment_intent, &state.payment_locks)
+            .await?;
+        let unreachable = |failure: crate::server::stripe::StripeFailure| {
+            tracing::warn!(%payment_intent, %failure, "a re-check could not read Stripe");
+            ShopError::PaymentUnavailable
+        };
+        let intent = client
+            .retrieve_payment_intent(&payment_intent)
+            .await
+            .map_err(unreachable)?;
+        let facts = PaymentFacts::from(&intent);
+        state.store.apply_payment(&facts, None, now()).await?;
+        let refunds = client
+            .list_refunds(&payment_intent)
+            .await
+            .map_err(unreachable)?;
+        state
+            .store
+            .sync_refunds(&payment_intent, &refunds, now())
+            .await?;
+        let disputes = client
+            .list_disputes(&payment_intent)
+            .await
+            .map_err(unreachable)?;
+        state
+            .store
+            .sync_disputes(&payment_intent, &disputes, now())
+            .await?;
+        found.push(format!(
+            "{payment_intent} {}, {} refund(s), {} dispute(s)",
+            format!("{:?}", intent.status).to_lowercase(),
+            refunds.len(),
+            disputes.len()
+        ));
+    }
+    Ok(found.join("; "))
 }
 
 /// One pass over the orders waiting longer than `reconcile_after`.

@@ -7,6 +7,7 @@ use crate::server::{
     shopper::now,
     store::{Applied, DueEvent},
     stripe::StripeFailure,
+    webhooks::Applies,
     AppState,
 };
 use std::{sync::Arc, time::Duration};
@@ -65,6 +66,15 @@ async fn handle(state: &AppState, event: DueEvent) {
             return;
         }
     };
+    match Applies::to(&event.kind) {
+        Some(Applies::Refunds) => {
+            return sync(state, &event, payment_intent, Applies::Refunds).await
+        }
+        Some(Applies::Disputes) => {
+            return sync(state, &event, payment_intent, Applies::Disputes).await
+        }
+        _ => {}
+    }
     let mut outage = false;
     let result = match state
         .payments
@@ -120,6 +130,49 @@ async fn handle(state: &AppState, event: DueEvent) {
                 tracing::error!(%store_error, "could not reschedule an event");
                 // Do not spin on a database that refuses writes.
                 tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+/// A refund or dispute event: what Stripe lists now for the PaymentIntent is upserted
+/// (the event's own snapshot may be older than what Stripe has), then the event is
+/// done. A crash in between only syncs again.
+async fn sync(state: &AppState, event: &DueEvent, payment_intent: &str, what: Applies) {
+    let client = &state.payments.client;
+    let synced = match what {
+        Applies::Disputes => match client.list_disputes(payment_intent).await {
+            Ok(disputes) => state
+                .store
+                .sync_disputes(payment_intent, &disputes, now())
+                .await
+                .map_err(|error| (error.to_string(), false)),
+            Err(failure) => Err((failure.to_string(), failure.is_outage())),
+        },
+        _ => match client.list_refunds(payment_intent).await {
+            Ok(refunds) => state
+                .store
+                .sync_refunds(payment_intent, &refunds, now())
+                .await
+                .map_err(|error| (error.to_string(), false)),
+            Err(failure) => Err((failure.to_string(), failure.is_outage())),
+        },
+    };
+    match synced {
+        Ok(synced) if synced.order_id.is_none() => {
+            tracing::info!(event = %event.id, %payment_intent, "not one of our orders' payments; skipped");
+            finish(state, event, "skipped").await;
+        }
+        Ok(synced) => {
+            tracing::info!(event = %event.id, order = ?synced.order_id, changed = synced.changed, "synced with Stripe");
+            finish(state, event, "processed").await;
+        }
+        Err((error, outage)) => {
+            let park = !outage && event.attempts + 1 >= MAX_ATTEMPTS;
+            let next = now() + backoff_secs(event.attempts);
+            tracing::warn!(event = %event.id, %error, park, "syncing with Stripe failed; retrying later");
+            if let Err(store_error) = state.store.retry_event(&event.id, &error, next, park).await {
+                tracing::error!(%store_error, "could not reschedule an event");
             }
         }
     }

@@ -21,6 +21,8 @@ pub struct DueCommand {
     pub reason: String,
     pub attempts: i64,
     pub created_at: UnixTime,
+    /// The refund a `refund` command sends.
+    pub refund_id: Option<String>,
 }
 
 /// The queue's commands due to be sent.
@@ -28,7 +30,7 @@ const DUE_COMMANDS: Claim = Claim {
     table: "stripe_commands",
     due: "status = 'pending' AND next_attempt_at <= $3",
     order: "created_at, id",
-    columns: "id, kind, payment_intent, order_id, reason, attempts, created_at",
+    columns: "id, kind, payment_intent, order_id, reason, attempts, created_at, refund_id",
     doing: "claiming due Stripe commands",
 };
 
@@ -84,6 +86,40 @@ sqlx::query(
 )
     .map_err(database_error("queueing a Stripe command"))?;
     tracing::info!(%payment_intent, order = %order_id, reason, "queued the cancel of a PaymentIntent");
+    Ok(())
+}
+
+/// The command id for sending refund `refund_id`: one command per refund.
+pub fn refund_command_id(refund_id: &str) -> String {
+    format!(
+        "cmd_{}",
+        &crate::server::sha256_hex(format!("refund|{refund_id}").as_bytes())[..32]
+    )
+}
+
+/// Queues the sending of refund `refund_id` inside `tx`, the transaction that stored it.
+pub(super) async fn queue_refund(
+    tx: &mut Tx,
+    refund_id: &str,
+    payment_intent: &str,
+    order_id: &str,
+    now: UnixTime,
+) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "INSERT INTO stripe_commands (id, kind, payment_intent, order_id, reason, status,
+                 next_attempt_at, created_at, refund_id)
+             VALUES ($1, 'refund', $2, $3, 'an operator refunded', 'pending', $4, $4, $5)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(refund_command_id(refund_id))
+        .bind(payment_intent)
+        .bind(order_id)
+        .bind(now)
+        .bind(refund_id)
+    )
+    .map_err(database_error("queueing a refund"))?;
     Ok(())
 }
 

@@ -9,6 +9,7 @@ use super::{
     },
     holds::{extend_holds, held_by_others, release_holds},
     leases::Claim,
+    mail::{queue_email, QueuedEmail},
     orders::{copy_delivery, copy_lines, timeline},
     priced_lines, Store, StoreError, UnixTime,
 };
@@ -74,6 +75,8 @@ pub struct OutboxMail {
     pub recipient: String,
     pub subject: String,
     pub body: String,
+    /// The HTML part (none on emails queued before there was one).
+    pub html_body: Option<String>,
     pub attempts: i64,
     pub created_at: UnixTime,
 }
@@ -103,7 +106,7 @@ const DUE_MAIL: Claim = Claim {
     table: "outbox",
     due: "sent_at IS NULL AND next_attempt_at <= $3",
     order: "created_at, id",
-    columns: "id, recipient, subject, body, attempts, created_at",
+    columns: "id, recipient, subject, body, html_body, attempts, created_at",
     doing: "claiming due emails",
 };
 
@@ -273,6 +276,8 @@ impl Store {
             // metadata.order_id names our order, but we never made this PaymentIntent
             // (or its creation is still being recorded): it cannot move the order.
             tracing::warn!(order = %order.id, "a PaymentIntent this order does not know names it");
+        } else {
+            record_received(tx, payment).await?;
         }
         let mut step = transition(&facts, payment);
         // The fulfilment points stop only a transaction that fulfils an order.
@@ -329,7 +334,7 @@ impl Store {
         let mut stock_changed = step.fulfil;
         let mut fulfilled = false;
         if step.fulfil {
-            match fulfil(tx, order, now).await? {
+            match fulfil(tx, order, &self.shop_url, now).await? {
                 None => fulfilled = true,
                 Some(sold_out) => {
                     tracing::error!(order = %order.id, %sold_out, "ORDER NEEDS A PERSON: paid, but sold out meanwhile");
@@ -664,6 +669,22 @@ async fn payment_record(
     .map_err(database_error("reading a payment"))
 }
 
+/// Keeps what Stripe says `payment` received: what a refund of it may give back.
+/// It only grows (an older read never lowers it).
+async fn record_received(tx: &mut Tx, payment: &PaymentFacts) -> Result<(), StoreError> {
+    execute!(
+        tx,
+        sqlx::query(
+            "UPDATE order_payment_intents SET amount_received_minor = $2
+             WHERE id = $1 AND amount_received_minor < $2",
+        )
+        .bind(&payment.id)
+        .bind(payment.amount_received)
+    )
+    .map_err(database_error("recording what a payment received"))?;
+    Ok(())
+}
+
 /// Copies the cart's lines into the order, and the contact and delivery the payment
 /// carries (a payment made without our submit step).
 async fn lock_lines(
@@ -761,12 +782,92 @@ async fn pause_checkout(tx: &mut Tx, order: &OrderRow, until: UnixTime) -> Resul
     Ok(())
 }
 
+/// What the confirmation quotes: the order as it was locked.
+async fn receipt(tx: &mut Tx, order_id: &str) -> Result<emails::Receipt, StoreError> {
+    #[derive(FromRow)]
+    struct Locked {
+        reference: Option<String>,
+        currency: String,
+        subtotal_minor: i64,
+        shipping_minor: i64,
+        total_minor: i64,
+        full_name: Option<String>,
+        address_line1: Option<String>,
+        address_line2: Option<String>,
+        city: Option<String>,
+        region: Option<String>,
+        postal_code: Option<String>,
+        country: Option<String>,
+    }
+    let order: Locked = fetch_one!(
+        tx,
+        sqlx::query_as(
+            "SELECT reference, currency, subtotal_minor, shipping_minor, total_minor, full_name,
+                 address_line1, address_line2, city, region, postal_code, country
+             FROM orders WHERE id = $1",
+        )
+        .bind(order_id)
+    )
+    .map_err(database_error("reading the order to confirm"))?;
+    let lines: Vec<(String, i64, i64)> = fetch_all!(
+        tx,
+        sqlx::query_as(
+            "SELECT name, CAST(quantity AS BIGINT), line_total_minor FROM order_lines
+             WHERE order_id = $1 ORDER BY position",
+        )
+        .bind(order_id)
+    )
+    .map_err(database_error("reading the lines to confirm"))?;
+    let money = |minor| super::refunds::money(minor, &order.currency);
+    let city_line = [
+        order.postal_code.as_deref(),
+        order.city.as_deref(),
+        order.region.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|part| !part.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ");
+    let address = [
+        order.address_line1.clone(),
+        order.address_line2.clone(),
+        Some(city_line),
+        order.country.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|line| !line.is_empty())
+    .collect();
+    Ok(emails::Receipt {
+        // Every locked order has a reference; the id stands in only for the record.
+        reference: order
+            .reference
+            .clone()
+            .unwrap_or_else(|| order_id.to_owned()),
+        lines: lines
+            .into_iter()
+            .map(|(name, quantity, total)| PaidLine {
+                name,
+                quantity,
+                total: money(total),
+            })
+            .collect(),
+        subtotal: money(order.subtotal_minor),
+        shipping: money(order.shipping_minor),
+        total: money(order.total_minor),
+        name: order.full_name.clone().unwrap_or_default(),
+        address,
+    })
+}
+
 /// Fulfilment inside the transition's transaction: stock down, purchased lines out of
 /// the shopper's cart, the confirmation queued. `Some(product)` when a line can no
 /// longer be covered by stock (nothing is written then).
 async fn fulfil(
     tx: &mut Tx,
     order: &OrderRow,
+    shop_url: &str,
     now: UnixTime,
 ) -> Result<Option<String>, StoreError> {
     let lines: Vec<(String, String, i64)> = fetch_all!(
@@ -806,11 +907,14 @@ async fn fulfil(
             .bind(now)
     )
     .map_err(database_error("marking an order fulfilled"))?;
-    let paid: Vec<PaidLine> = lines
-        .into_iter()
-        .map(|(_, name, quantity)| PaidLine { name, quantity })
-        .collect();
-    queue_mail(tx, order, emails::order_confirmation(&order.id, &paid), now).await?;
+    let receipt = receipt(tx, &order.id).await?;
+    queue_mail(
+        tx,
+        order,
+        emails::order_confirmation(shop_url, &receipt),
+        now,
+    )
+    .await?;
     crash_point::reached("fulfil.mail_queued");
     Ok(None)
 }
@@ -876,30 +980,15 @@ async fn queue_mail(
         tracing::warn!(order = %order.id, kind = email.kind, "no email address on the order; nothing queued");
         return Ok(());
     };
-    // Derived from the order and kind: a fulfilment redone after a crash queues the
-    // very same message, Message-ID included.
-    let id = format!(
-        "msg_{}",
-        &crate::server::sha256_hex(format!("{}|{}", order.id, email.kind).as_bytes())[..32]
-    );
-    execute!(
-        tx,
-        sqlx::query(
-            "INSERT INTO outbox (id, order_id, kind, recipient, subject, body, created_at,
-                 next_attempt_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-             ON CONFLICT (order_id, kind) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(&order.id)
-        .bind(email.kind)
-        .bind(recipient)
-        .bind(&email.subject)
-        .bind(&email.body)
-        .bind(now)
-    )
-    .map_err(database_error("queueing an email"))?;
-    Ok(())
+    // One per order and kind: a fulfilment redone after a crash queues the very same
+    // message, Message-ID included.
+    let key = format!("{}:{}", email.kind, order.id);
+    let to = QueuedEmail {
+        order_id: &order.id,
+        dedupe_key: &key,
+        recipient,
+    };
+    queue_email(tx, to, &email, now).await
 }
 
 #[cfg(test)]

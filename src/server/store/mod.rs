@@ -6,6 +6,7 @@ use crate::domain::{CartLine, CartView, Currency, Money, Product, ProductId, Qua
 use sqlx::FromRow;
 use std::sync::Arc;
 
+mod admin;
 mod catalog;
 mod commands;
 mod confirmation;
@@ -13,9 +14,12 @@ mod engine;
 mod fulfilment;
 mod holds;
 mod leases;
+mod mail;
+mod operators;
 mod orders;
 mod queues;
 mod rate_limits;
+mod refunds;
 mod turns;
 mod wakeups;
 
@@ -25,13 +29,19 @@ pub use queues::Queues;
 pub use rate_limits::{SharedLimit, SharedRefusal};
 pub use turns::Turn;
 
-pub use commands::{cancel_command_id, CommandResult, DueCommand};
+pub use admin::{
+    refund_state, EmailRecord, LineRecord, OrderCursor, OrderDetail, OrderFilter, OrderRecord,
+    OrderSummary, PaymentRecord, Resolution, TimelineEntry, WorkItem, ORDER_STATUSES,
+};
+pub use commands::{cancel_command_id, refund_command_id, CommandResult, DueCommand};
 pub use confirmation::PaymentIntentOwner;
 pub use fulfilment::{insert_events, Applied, DueEvent, InboxEvent, OutboxMail, ToReconcile};
+pub use operators::{OperatorLogin, SessionOperator, SessionTimeouts};
 pub use orders::{
     CheckoutOrder, CurrentPaymentIntent, FailureLock, LockRequest, Locked, OpenOrder, PricedCart,
     Recorded,
 };
+pub use refunds::{DisputeRow, RefundRequest, RefundRow, RefundToSend, Synced, REFUND_REASONS};
 
 /// The database handle every request shares (a connection pool).
 #[derive(Clone, Debug)]

@@ -775,12 +775,27 @@ pub(super) async fn timeline(
     now: UnixTime,
     entry: &str,
 ) -> Result<(), StoreError> {
+    timeline_by(tx, order_id, now, entry, None).await
+}
+
+/// Adds `entry` to the order's timeline, written by `actor` (an operator's name), or
+/// by the shop itself when `None`.
+pub(super) async fn timeline_by(
+    tx: &mut Tx,
+    order_id: &str,
+    now: UnixTime,
+    entry: &str,
+    actor: Option<&str>,
+) -> Result<(), StoreError> {
     execute!(
         tx,
-        sqlx::query("INSERT INTO order_timeline (order_id, at, entry) VALUES ($1, $2, $3)")
-            .bind(order_id)
-            .bind(now)
-            .bind(entry)
+        sqlx::query(
+            "INSERT INTO order_timeline (order_id, at, entry, actor) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(order_id)
+        .bind(now)
+        .bind(entry)
+        .bind(actor)
     )
     .map_err(database_error("writing the order timeline"))?;
     Ok(())

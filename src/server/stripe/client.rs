@@ -7,7 +7,10 @@ use std::{sync::Arc, time::Duration};
 use reqwest::{header, StatusCode};
 use serde::de::DeserializeOwned;
 
-use super::types::{ApiError, CreatePaymentIntent, ErrorEnvelope, PaymentIntent};
+use super::types::{
+    ApiError, CreatePaymentIntent, CreateRefund, Dispute, ErrorEnvelope, List, PaymentIntent,
+    Refund,
+};
 use super::STRIPE_VERSION;
 
 /// A secret API key (`sk_test_...` or `sk_live_...`); it never prints.
@@ -180,6 +183,61 @@ impl StripeClient {
             .await
     }
 
+    /// `POST /v1/refunds`.
+    pub async fn create_refund(
+        &self,
+        params: &CreateRefund,
+        key: &IdempotencyKey,
+    ) -> Result<Refund, StripeFailure> {
+        self.post("create_refund", "/v1/refunds", &params.form(), key)
+            .await
+    }
+
+    /// Every refund of `payment_intent` (`GET /v1/refunds`, all pages), newest first.
+    pub async fn list_refunds(&self, payment_intent: &str) -> Result<Vec<Refund>, StripeFailure> {
+        self.list_all("list_refunds", "/v1/refunds", payment_intent)
+            .await
+    }
+
+    /// Every dispute of `payment_intent` (`GET /v1/disputes`, all pages).
+    pub async fn list_disputes(&self, payment_intent: &str) -> Result<Vec<Dispute>, StripeFailure> {
+        self.list_all("list_disputes", "/v1/disputes", payment_intent)
+            .await
+    }
+
+    /// All pages of a list filtered by `payment_intent`. A PaymentIntent has a handful
+    /// of refunds at most; the page bound only stops a runaway answer.
+    async fn list_all<T: DeserializeOwned + HasId>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        payment_intent: &str,
+    ) -> Result<Vec<T>, StripeFailure> {
+        const MAX_PAGES: usize = 20;
+        let url = format!("{}{path}", self.api_base);
+        let mut all: Vec<T> = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let mut query = vec![
+                ("payment_intent", path_segment(payment_intent)),
+                ("limit", "100".to_owned()),
+            ];
+            if let Some(last) = all.last() {
+                query.push(("starting_after", path_segment(last.id())));
+            }
+            let page: List<T> = self
+                .send(operation, || self.http.get(&url).query(&query))
+                .await?;
+            let more = page.has_more && !page.data.is_empty();
+            all.extend(page.data);
+            if !more {
+                return Ok(all);
+            }
+        }
+        Err(StripeFailure::Unreadable(format!(
+            "more than {MAX_PAGES} pages of {path} for one PaymentIntent"
+        )))
+    }
+
     async fn post<T: DeserializeOwned>(
         &self,
         operation: &'static str,
@@ -270,6 +328,23 @@ impl StripeClient {
             };
         }
         Err(StripeFailure::Unavailable(last))
+    }
+}
+
+/// Objects a list pages through by id.
+trait HasId {
+    fn id(&self) -> &str;
+}
+
+impl HasId for Refund {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for Dispute {
+    fn id(&self) -> &str {
+        &self.id
     }
 }
 

@@ -1,11 +1,11 @@
-//! The command worker: sends the queued Stripe commands (today: cancelling
-//! PaymentIntents the shop no longer wants paid) until Stripe answers.
+//! The command worker: sends the queued Stripe commands (cancelling PaymentIntents
+//! the shop no longer wants paid, and operators' refunds) until Stripe answers.
 //!
 //! Each command was stored in the transaction that decided it, so a crash or an
 //! outage never loses one; each carries an idempotency key derived from its id, so a
 //! resend after a crash is the same request to Stripe.
 
-use super::{IdempotencyKey, PaymentIntentStatus, StripeFailure};
+use super::{CreateRefund, IdempotencyKey, PaymentIntentStatus, StripeFailure};
 use crate::server::{
     fulfilment::backoff_secs,
     shopper::now,
@@ -39,6 +39,7 @@ pub async fn run(state: AppState) {
 async fn send(state: &AppState, command: &DueCommand) {
     let result = match command.kind.as_str() {
         "cancel_payment_intent" => cancel(state, command).await,
+        "refund" => refund(state, command).await,
         other => CommandResult::Retry {
             error: format!("unknown command kind {other:?}"),
             next_attempt_at: now(),
@@ -108,6 +109,120 @@ async fn cancel(state: &AppState, command: &DueCommand) -> CommandResult {
             next_attempt_at: now() + backoff_secs(command.attempts),
             error: failure.to_string(),
         },
+    }
+}
+
+/// `POST /v1/refunds` for an operator's refund, and what its answer means.
+///
+/// Unlike a cancel, a refund sent twice gives money back twice: every attempt carries
+/// the same idempotency key (derived from the refund), and an attempt after the first
+/// looks first at what Stripe lists for the PaymentIntent, where a refund whose answer
+/// was lost carries the shop's id in `metadata[shop_refund]`.
+async fn refund(state: &AppState, command: &DueCommand) -> CommandResult {
+    let Some(refund_id) = command.refund_id.as_deref() else {
+        return CommandResult::Retry {
+            error: "a refund command without its refund".into(),
+            next_attempt_at: now(),
+            park: true,
+        };
+    };
+    let retry = |failure: StripeFailure| CommandResult::Retry {
+        park: !failure.is_outage() && (command.attempts + 1) % MAX_ATTEMPTS == 0,
+        next_attempt_at: now() + backoff_secs(command.attempts),
+        error: failure.to_string(),
+    };
+    let database = |error: crate::domain::ShopError| CommandResult::Retry {
+        park: false,
+        next_attempt_at: now() + backoff_secs(command.attempts),
+        error: format!("database: {error}"),
+    };
+    // The PaymentIntent's turn: the event worker syncs its refunds under the same one,
+    // so an older answer never overwrites a newer one.
+    let _turn = match state
+        .store
+        .turn(
+            "payment_intent",
+            &command.payment_intent,
+            &state.payment_locks,
+        )
+        .await
+    {
+        Ok(turn) => turn,
+        Err(error) => return database(error),
+    };
+    let refund = match state.store.refund_to_send(refund_id).await {
+        Ok(Some(refund)) => refund,
+        Ok(None) => {
+            return CommandResult::Done {
+                outcome: "no such refund".into(),
+            }
+        }
+        Err(error) => return database(error),
+    };
+    if refund.status != "requested" {
+        return CommandResult::Done {
+            outcome: format!("already {}", refund.status),
+        };
+    }
+    let client = &state.payments.client;
+    if command.attempts > 0 {
+        match client.list_refunds(&refund.payment_intent).await {
+            Ok(listed) => {
+                let mine = |r: &&super::Refund| {
+                    r.metadata.get("shop_refund").map(String::as_str) == Some(refund_id)
+                };
+                if let Some(found) = listed.iter().find(mine) {
+                    let status = found.status.clone();
+                    return match state
+                        .store
+                        .sync_refunds(&refund.payment_intent, &listed, now())
+                        .await
+                    {
+                        Ok(_) => CommandResult::Done {
+                            outcome: format!("found at Stripe: {status}"),
+                        },
+                        Err(error) => database(error),
+                    };
+                }
+            }
+            Err(failure) => return retry(failure),
+        }
+    }
+    let params = CreateRefund {
+        payment_intent: refund.payment_intent.clone(),
+        amount: refund.amount_minor,
+        reason: refund.reason.clone(),
+        shop_refund: refund.id.clone(),
+    };
+    let key = IdempotencyKey::derive(&["refund", &refund.id]);
+    match client.create_refund(&params, &key).await {
+        Ok(created) => {
+            let status = created.status.clone();
+            match state
+                .store
+                .sync_refunds(&refund.payment_intent, &[created], now())
+                .await
+            {
+                Ok(_) => CommandResult::Done { outcome: status },
+                Err(error) => database(error),
+            }
+        }
+        // Stripe said no for good (more than is left, a disputed charge): the refund
+        // failed, and the operator sees why on the order.
+        Err(StripeFailure::Refused { status, error }) if status < 500 && status != 429 => {
+            let why = error
+                .message
+                .clone()
+                .or(error.code.clone())
+                .unwrap_or_else(|| format!("status {status}"));
+            match state.store.refund_refused(refund_id, &why, now()).await {
+                Ok(()) => CommandResult::Done {
+                    outcome: format!("refused: {}", error.code.as_deref().unwrap_or("no code")),
+                },
+                Err(error) => database(error),
+            }
+        }
+        Err(failure) => retry(failure),
     }
 }
 

@@ -12,7 +12,8 @@ pub use client::{
 };
 pub use mode::{StripeKeys, StripeMode, STRIPE_API_BASE, STRIPE_JS_URL};
 pub use types::{
-    Address, ApiError, CreatePaymentIntent, PaymentIntent, PaymentIntentStatus, Shipping,
+    Address, ApiError, CreatePaymentIntent, CreateRefund, Dispute, PaymentIntent,
+    PaymentIntentStatus, Refund, Shipping, REFUND_STATUSES,
 };
 
 use super::security::CspSources;

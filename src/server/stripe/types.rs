@@ -109,3 +109,82 @@ impl CreatePaymentIntent {
         ]
     }
 }
+
+/// One page of a Stripe list (`{object: "list", data, has_more}`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct List<T> {
+    pub data: Vec<T>,
+    pub has_more: bool,
+}
+
+/// A refund as the shop reads it (`GET /v1/refunds`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Refund {
+    pub id: String,
+    pub amount: i64,
+    pub currency: String,
+    /// `pending`, `requires_action`, `succeeded`, `failed` or `canceled`.
+    pub status: String,
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+    pub payment_intent: Option<String>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    pub created: i64,
+}
+
+/// The statuses a refund may have at Stripe; anything else is not read as a refund.
+pub const REFUND_STATUSES: [&str; 5] = [
+    "pending",
+    "requires_action",
+    "succeeded",
+    "failed",
+    "canceled",
+];
+
+/// A dispute (chargeback) as the shop reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Dispute {
+    pub id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub reason: String,
+    pub status: String,
+    pub payment_intent: Option<String>,
+    pub evidence_details: Option<EvidenceDetails>,
+    pub created: i64,
+}
+
+/// `dispute.evidence_details`: when the evidence is due.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct EvidenceDetails {
+    pub due_by: Option<i64>,
+}
+
+/// What the shop asks for when it refunds: the amount was checked by the store
+/// against what was received and refunded, never taken from a browser as is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateRefund {
+    pub payment_intent: String,
+    pub amount: i64,
+    pub reason: Option<String>,
+    /// The shop's own id of the refund, so a refund Stripe made but whose answer was
+    /// lost is recognised when the PaymentIntent's refunds are listed.
+    pub shop_refund: String,
+}
+
+impl CreateRefund {
+    /// The form-encoded parameters, exactly as sent.
+    pub fn form(&self) -> Vec<(&'static str, String)> {
+        let mut form = vec![
+            ("payment_intent", self.payment_intent.clone()),
+            ("amount", self.amount.to_string()),
+            ("metadata[shop_refund]", self.shop_refund.clone()),
+        ];
+        if let Some(reason) = &self.reason {
+            form.push(("reason", reason.clone()));
+        }
+        form
+    }
+}

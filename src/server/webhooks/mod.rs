@@ -32,6 +32,57 @@ pub const APPLIED_TYPES: [&str; 6] = [
     "payment_intent.canceled",
 ];
 
+/// Refund events: the worker re-reads the PaymentIntent's refunds from Stripe and
+/// upserts them (their object is a refund or a charge, which names its PaymentIntent).
+pub const REFUND_TYPES: [&str; 5] = [
+    "charge.refunded",
+    "charge.refund.updated",
+    "refund.created",
+    "refund.updated",
+    "refund.failed",
+];
+
+/// Dispute events: the worker re-reads the PaymentIntent's disputes from Stripe.
+pub const DISPUTE_TYPES: [&str; 5] = [
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+];
+
+/// What the worker does with an event of type `kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applies {
+    Payment,
+    Refunds,
+    Disputes,
+}
+
+impl Applies {
+    /// `None` for a type the shop only keeps for the record.
+    pub fn to(kind: &str) -> Option<Self> {
+        if APPLIED_TYPES.contains(&kind) {
+            Some(Applies::Payment)
+        } else if REFUND_TYPES.contains(&kind) {
+            Some(Applies::Refunds)
+        } else if DISPUTE_TYPES.contains(&kind) {
+            Some(Applies::Disputes)
+        } else {
+            None
+        }
+    }
+
+    /// The object type an event of this kind carries.
+    fn carries(self, object: &str) -> bool {
+        match self {
+            Applies::Payment => object == "payment_intent",
+            Applies::Refunds => object == "refund" || object == "charge",
+            Applies::Disputes => object == "dispute",
+        }
+    }
+}
+
 /// Stripe's events are a few kilobytes; anything near this is not one.
 pub const MAX_BODY: usize = 256 * 1024;
 
@@ -55,6 +106,10 @@ struct Data {
 struct Object {
     id: Option<String>,
     object: Option<String>,
+    /// On refunds, charges and disputes: the PaymentIntent they belong to (an id, or
+    /// null; anything else is not read).
+    #[serde(default)]
+    payment_intent: Option<serde_json::Value>,
 }
 
 /// What the shop makes of a verified body. Stripe sent it, so it is always stored and
@@ -78,14 +133,28 @@ struct Reading {
 /// be told, so it is kept for the record under its own id where it has one.
 fn read_event(body: &[u8]) -> Reading {
     if let Ok(event) = serde_json::from_slice::<Envelope>(body) {
-        let is_payment_intent = APPLIED_TYPES.contains(&event.kind.as_str())
-            && event.data.object.object.as_deref() == Some("payment_intent");
-        let payment_intent = event
-            .data
-            .object
-            .id
-            .as_deref()
-            .and_then(PaymentIntentId::parse);
+        let applies = Applies::to(&event.kind);
+        let object = event.data.object.object.as_deref().unwrap_or("");
+        let is_payment_intent = applies == Some(Applies::Payment) && object == "payment_intent";
+        let payment_intent = if is_payment_intent {
+            event
+                .data
+                .object
+                .id
+                .as_deref()
+                .and_then(PaymentIntentId::parse)
+        } else if applies.is_some_and(|applies| applies.carries(object)) {
+            // Refunds and disputes are about a PaymentIntent; none means not ours.
+            event
+                .data
+                .object
+                .payment_intent
+                .as_ref()
+                .and_then(serde_json::Value::as_str)
+                .and_then(PaymentIntentId::parse)
+        } else {
+            None
+        };
         // An applied type must name a well-formed PaymentIntent, which the worker
         // will read back from Stripe; otherwise it is kept as unreadable below.
         let readable = kind_ok(&event.kind) && (!is_payment_intent || payment_intent.is_some());
@@ -94,9 +163,7 @@ fn read_event(body: &[u8]) -> Reading {
                 id: id.into_string(),
                 kind: event.kind,
                 livemode: Some(event.livemode),
-                payment_intent: payment_intent
-                    .filter(|_| is_payment_intent)
-                    .map(|id| id.as_str().to_owned()),
+                payment_intent: payment_intent.map(|id| id.as_str().to_owned()),
                 unreadable: None,
                 created: event.created,
             };

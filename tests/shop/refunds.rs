@@ -1,0 +1,455 @@
+//! Refunds and disputes, from the operator's form through the durable command queue to
+//! Stripe and back through the inbox: partial and full, refused, through an outage,
+//! from the dashboard, concurrent, failed; and a dispute opened and lost.
+
+use crate::admin::{add_operator, Admin, OPERATOR, PASSWORD};
+use crate::helpers::{
+    db, scalar, scalar_becomes, shop_with_webhooks, wait_for, TestShop, TestStripe,
+};
+use reqwest::{header, Method, StatusCode};
+use serde_json::{json, Value};
+use sqlx::AnyPool;
+
+/// A paid order of 2 × stoneware mug ($36.00 + $5.00 standard shipping): its
+/// PaymentIntent and order ids.
+async fn paid_order(shop: &mut TestShop, stripe: &TestStripe) -> (String, String) {
+    paid_with(shop, stripe, "pm_card_visa").await
+}
+
+async fn paid_with(shop: &mut TestShop, stripe: &TestStripe, card: &str) -> (String, String) {
+    let session = shop.submitted_order("stoneware-mug", "2").await;
+    let payment_intent = session["payment_intent"].as_str().unwrap().to_owned();
+    let order = stripe.payment_intent(&payment_intent).await["metadata"]["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    stripe.confirm(&payment_intent, card).await;
+    wait_for(&db(shop).await, &order, "paid").await;
+    (payment_intent, order)
+}
+
+async fn refund(
+    admin: &Admin<'_>,
+    order: &str,
+    payment_intent: &str,
+    amount: &str,
+) -> reqwest::Response {
+    admin
+        .post(
+            &format!("/admin/orders/{order}/refund"),
+            &[
+                ("payment_intent", payment_intent),
+                ("amount", amount),
+                ("reason", "requested_by_customer"),
+            ],
+        )
+        .await
+}
+
+/// The refunds Stripe holds for `payment_intent`.
+async fn stripe_refunds(stripe: &TestStripe, payment_intent: &str) -> Vec<Value> {
+    let list = stripe
+        .api(
+            Method::GET,
+            &format!("/v1/refunds?payment_intent={payment_intent}&limit=100"),
+            &[],
+        )
+        .await;
+    list["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list: {list}"))
+        .clone()
+}
+
+async fn refunds_with(pool: &AnyPool, order: &str, status: &str) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM refunds WHERE order_id = $1 AND status = $2")
+        .bind(order)
+        .bind(status)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// Waits (bounded) until the order has `count` refunds in `status`.
+async fn refunds_become(pool: &AnyPool, order: &str, status: &str, count: i64) {
+    for _ in 0..300 {
+        if refunds_with(pool, order, status).await == count {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT status, COALESCE(stripe_id, ''), failure_reason FROM refunds WHERE order_id = $1",
+    )
+    .bind(order)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    panic!("order {order} never had {count} refund(s) {status}: {rows:?}");
+}
+
+async fn signed_in_shop() -> (TestStripe, TestShop) {
+    let (stripe, shop) = shop_with_webhooks(|_| {}).await;
+    add_operator(&shop, OPERATOR, PASSWORD, Some("grace@shop.example")).await;
+    (stripe, shop)
+}
+
+#[tokio::test]
+async fn a_partial_refund_then_the_rest_refunds_the_order_once_each() {
+    let (stripe, mut shop) = signed_in_shop().await;
+    let (payment_intent, order) = paid_order(&mut shop, &stripe).await;
+    let pool = db(&shop).await;
+    let admin = Admin::signed_in(&shop).await;
+    // Found by its reference, as an operator would.
+    let reference: String = sqlx::query_scalar("SELECT reference FROM orders WHERE id = $1")
+        .bind(&order)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let list = admin.page(&format!("/admin/orders?q={reference}")).await;
+    assert!(list.contains(&format!("/admin/orders/{order}")), "{list}");
+
+    let response = refund(&admin, &order, &payment_intent, "10.00").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()[header::LOCATION],
+        format!("/admin/orders/{order}?done=refund-requested").as_str()
+    );
+    refunds_become(&pool, &order, "succeeded", 1).await;
+    let page = admin.page(&format!("/admin/orders/{order}")).await;
+    assert!(page.contains("partially refunded"), "{page}");
+    assert!(page.contains("refund of $10.00 requested (requested_by_customer)"));
+    assert!(
+        page.contains("<strong>grace</strong>"),
+        "the operator's name on the timeline"
+    );
+
+    // The rest: $31.00 of $41.00.
+    let response = refund(&admin, &order, &payment_intent, "31").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    refunds_become(&pool, &order, "succeeded", 2).await;
+    let at_stripe = stripe_refunds(&stripe, &payment_intent).await;
+    assert_eq!(at_stripe.len(), 2, "each refund once at Stripe");
+    let total: i64 = at_stripe
+        .iter()
+        .map(|r| r["amount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 4100);
+    let page = admin.page(&format!("/admin/orders/{order}")).await;
+    assert!(page.contains(">refunded<"), "{page}");
+    // `paid` stays final: refunds are beside the status, not instead of it.
+    wait_for(&pool, &order, "paid").await;
+    // The shopper hears of each refund, once.
+    let emails = scalar_becomes(
+        &pool,
+        &format!("SELECT COUNT(*) FROM outbox WHERE order_id = '{order}' AND kind = 'refund'"),
+        2,
+    )
+    .await;
+    assert_eq!(emails, 2);
+    let subject: String = sqlx::query_scalar(
+        "SELECT subject FROM outbox WHERE order_id = $1 AND kind = 'refund' ORDER BY subject LIMIT 1",
+    )
+    .bind(&order)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(subject, "A refund of $10.00 is on its way");
+}
+
+#[tokio::test]
+async fn a_refund_of_more_than_is_left_is_refused_and_nothing_is_sent() {
+    let (stripe, mut shop) = signed_in_shop().await;
+    let (payment_intent, order) = paid_order(&mut shop, &stripe).await;
+    let pool = db(&shop).await;
+    let admin = Admin::signed_in(&shop).await;
+    let response = refund(&admin, &order, &payment_intent, "41.01").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Only $41.00 of this payment can still be refunded."),
+        "{page}"
+    );
+    // Bad amounts are refused with a reason, never guessed at.
+    for bad in ["-5", "0", "12.345", "ten", ""] {
+        let response = refund(&admin, &order, &payment_intent, bad).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad:?}");
+    }
+    // A PaymentIntent of another order (or none of ours) is refused.
+    let response = refund(&admin, &order, "pi_notours", "1.00").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(scalar(&pool, "SELECT COUNT(*) FROM refunds").await, 0);
+    assert_eq!(
+        scalar(
+            &pool,
+            "SELECT COUNT(*) FROM stripe_commands WHERE kind = 'refund'"
+        )
+        .await,
+        0
+    );
+    assert!(stripe_refunds(&stripe, &payment_intent).await.is_empty());
+    // What is pending counts too: $30 requested leaves $11.
+    assert_eq!(
+        refund(&admin, &order, &payment_intent, "30").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let response = refund(&admin, &order, &payment_intent, "11.01").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("Only $11.00"));
+}
+
+#[tokio::test]
+async fn a_refund_during_a_stripe_outage_goes_through_later_once() {
+    let (stripe, mut shop) = signed_in_shop().await;
+    let (payment_intent, order) = paid_order(&mut shop, &stripe).await;
+    let pool = db(&shop).await;
+    let admin = Admin::signed_in(&shop).await;
+    // Stripe answers 500 to every try of the first attempt (the client retries 3 times).
+    let fault = json!({"path": "/v1/refunds", "status": 500});
+    stripe
+        .control("faults", json!({"next_requests": [fault, fault, fault]}))
+        .await;
+    let response = refund(&admin, &order, &payment_intent, "5.00").await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "stored and queued whatever Stripe does"
+    );
+    assert_eq!(refunds_with(&pool, &order, "requested").await, 1);
+    // The queue tries again after its backoff, and the refund lands once.
+    refunds_become(&pool, &order, "succeeded", 1).await;
+    assert_eq!(stripe_refunds(&stripe, &payment_intent).await.len(), 1);
+    let (attempts, status): (i64, String) = sqlx::query_as(
+        "SELECT CAST(attempts AS BIGINT), status FROM stripe_commands WHERE kind = 'refund'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((attempts >= 2, status.as_str()), (true, "done"));
+}
+
+#[tokio::test]
+async fn two_partial_refunds_at_once_both_land_and_never_exceed_the_payment() {
+    let (stripe, mut shop) = signed_in_shop().await;
+    let (payment_intent, order) = paid_order(&mut shop, &stripe).await;
+    let pool = db(&shop).await;
+    let admin = Admin::signed_in(&shop).await;
+    let (first, second, third) = tokio::join!(
+        refund(&admin, &order, &payment_intent, "20.00"),
+        refund(&admin, &order, &payment_intent, "21.00"),
+        refund(&admin, &order, &payment_intent, "1.00"),
+    );
+    let statuses = [first.status(), second.status(), third.status()];
+    let accepted = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SEE_OTHER)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::BAD_REQUEST)
+        .count();
+    // $41.00 received: at most the two that fit are accepted, whatever the order.
+    assert_eq!((accepted, refused), (2, 1), "{statuses:?}");
+    refunds_become(&pool, &order, "succeeded", 2).await;
+    let total: i64 = stripe_refunds(&stripe, &payment_intent)
+        .await
+        .iter()
+        .map(|r| r["amount"].as_i64().unwrap())
+        .sum();
+    assert!(total <= 4100 && total >= 2100, "{total}");
+}
+
+#[tokio::test]
+async fn a_refund_made_in_the_dashboard_appears_on_the_order_once() {
+    let (stripe, mut shop) = signed_in_shop().await;
+    let (payment_intent, order) = paid_order(&mut shop, &stripe).await;
+    let pool = db(&shop).await;
+    let made = stripe
+        .control_json(
+            "refunds",
+            json!({"payment_intent": payment_intent, "amount": 700}),
+        )
+        .await;
+    let stripe_id = made["id"].as_str().unwrap().to_owned();
+    refunds_become(&pool, &order, "succeeded", 1).await;
+    let (by, amount, found): (Option<String>, i64, String) = sqlx::query_as(
+        "SELECT requested_by, amount_minor, stripe_id FROM refunds WHERE order_id = $1",
+    )
+    .bind(&order)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((by, amount, found), (None, 700, stripe_id));
+    let admin = Admin::signed_in(&shop).await;
+    let page = admin.page(&format!("/admin/orders/{order}")).await;
+    assert!(
+        page.contains("made in Stripe&#x27;s dashboard")
+            || page.contains("made in Stripe's dashboard"),
+        "{page}"
+    );
+    // What it took counts against what the shop may still refund.
+    let response = refund(&admin, &order, &payment_intent, "34.01").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // A re-check (or a replayed event) finds the same refund, not a second.
+    let response = admin
+        .post(&format!("/admin/orders/{order}/recheck"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(scalar(&pool, "SELECT COUNT(*) FROM refunds").await, 1);
+}
+
+#[tokio::test]
+async fn a_refund_that_fails_at_stripe_is_shown_and_its_money_is_refundable_again() {
+    let (stripe, mut shop) = signed_in_shop().await;
+    let (payment_intent, order) = paid_order(&mut shop, &stripe).await;
+    let pool = db(&shop).await;
+    let admin = Admin::signed_in(&shop).await;
+    assert_eq!(
+        refund(&admin, &order, &payment_intent, "41.00")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    refunds_become(&pool, &order, "succeeded", 1).await;
+    let stripe_id: String = sqlx::query_scalar("SELECT stripe_id FROM refunds WHERE order_id = $1")
+        .bind(&order)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    stripe
+        .control_json(
+            &format!("refunds/{stripe_id}/force"),
+            json!({"status": "failed"}),
+        )
+        .await;
+    refunds_become(&pool, &order, "failed", 1).await;
+    let page = admin.page(&format!("/admin/orders/{order}")).await;
+    assert!(page.contains("failed"), "{page}");
+    // The failed refund gave nothing back: the whole amount may be refunded again.
+    assert_eq!(
+        refund(&admin, &order, &payment_intent, "41.00")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    refunds_become(&pool, &order, "succeeded", 1).await;
+}
+
+#[tokio::test]
+async fn a_dispute_opened_and_lost_flags_the_order_and_tells_the_operators() {
+    let (stripe, mut shop) = signed_in_shop().await;
+    let (payment_intent, order) = paid_order(&mut shop, &stripe).await;
+    let pool = db(&shop).await;
+    let dispute = stripe
+        .control_json("disputes", json!({"payment_intent": payment_intent}))
+        .await;
+    let dispute_id = dispute["id"].as_str().unwrap().to_owned();
+    let opened = scalar_becomes(
+        &pool,
+        &format!(
+            "SELECT COUNT(*) FROM disputes WHERE id = '{dispute_id}' AND status = 'needs_response'"
+        ),
+        1,
+    )
+    .await;
+    assert_eq!(opened, 1);
+    let admin = Admin::signed_in(&shop).await;
+    // Disputed orders come first in the list.
+    let list = admin.page("/admin/orders").await;
+    assert!(list.contains("disputed"), "{list}");
+    let page = admin.page(&format!("/admin/orders/{order}")).await;
+    assert!(
+        page.contains(&dispute_id) && page.contains("needs response"),
+        "{page}"
+    );
+    stripe
+        .control_json(
+            &format!("disputes/{dispute_id}/close"),
+            json!({"outcome": "lost"}),
+        )
+        .await;
+    let lost = scalar_becomes(
+        &pool,
+        &format!("SELECT COUNT(*) FROM disputes WHERE id = '{dispute_id}' AND status = 'lost'"),
+        1,
+    )
+    .await;
+    assert_eq!(lost, 1);
+    let timeline: Vec<String> =
+        sqlx::query_scalar("SELECT entry FROM order_timeline WHERE order_id = $1 ORDER BY id")
+            .bind(&order)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(
+        timeline.iter().any(|e| e.contains("opened")),
+        "{timeline:?}"
+    );
+    assert!(
+        timeline.iter().any(|e| e.contains("to lost")),
+        "{timeline:?}"
+    );
+    // The operator with an address was told of both.
+    let alerts = scalar(
+        &pool,
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'dispute_alert' AND recipient = 'grace@shop.example'",
+    )
+    .await;
+    assert_eq!(alerts, 2);
+}
+
+#[tokio::test]
+async fn an_order_in_review_is_resolved_from_the_admin_with_a_note() {
+    let (stripe, mut shop) = signed_in_shop().await;
+    let session = shop.submitted_order("stoneware-mug", "1").await;
+    let payment_intent = session["payment_intent"].as_str().unwrap().to_owned();
+    let order: String = stripe.payment_intent(&payment_intent).await["metadata"]["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pool = db(&shop).await;
+    sqlx::query("UPDATE orders SET status = 'needs_review' WHERE id = $1")
+        .bind(&order)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let admin = Admin::signed_in(&shop).await;
+    let list = admin.page("/admin/orders?status=needs_review").await;
+    assert!(list.contains(&order), "{list}");
+    // A resolution needs an outcome and a note.
+    let response = admin
+        .post(
+            &format!("/admin/orders/{order}/resolve"),
+            &[("outcome", "closed")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = admin
+        .post(
+            &format!("/admin/orders/{order}/resolve"),
+            &[
+                ("outcome", "closed"),
+                ("note", "customer asked to cancel; nothing was charged"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    wait_for(&pool, &order, "canceled").await;
+    let (entry, actor): (String, String) = sqlx::query_as(
+        "SELECT entry, actor FROM order_timeline WHERE order_id = $1 AND actor IS NOT NULL",
+    )
+    .bind(&order)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(entry.contains("customer asked to cancel"), "{entry}");
+    assert_eq!(actor, OPERATOR);
+    // Twice is refused: it is no longer in review.
+    let response = admin
+        .post(
+            &format!("/admin/orders/{order}/resolve"),
+            &[("outcome", "fulfilled"), ("note", "again")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
