@@ -97,7 +97,9 @@ export default defineConfig({
       env: { RUST_LOG: "warn" },
     },
     {
-      command: server,
+      // An operator account first (the password on standard input, as a provisioning
+      // script gives it), then the shop.
+      command: `sh -c 'printf "%s\\n" "$E2E_OPERATOR_PASSWORD" | "${server}" operator add "$E2E_OPERATOR" && exec "${server}"'`,
       url: `${baseURL}/healthz`,
       reuseExistingServer: false,
       timeout: 60_000,
@@ -119,6 +121,8 @@ export default defineConfig({
         SUBMITS_PER_IP: "1000000",
         SUBMITS_PER_CART: "1000000",
         CARTS_PER_IP: "1000000",
+        E2E_OPERATOR: "playwright",
+        E2E_OPERATOR_PASSWORD: "playwright operator password",
       },
     },
   ],
