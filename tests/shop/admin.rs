@@ -344,3 +344,166 @@ async fn operator_add_hashes_the_password_it_reads_from_standard_input() {
     assert_eq!(email, "ada@example.com");
     assert_eq!(scalar(&pool, "SELECT COUNT(*) FROM operators").await, 1);
 }
+
+/// Inserts `count` paid orders (and one in review) straight into the database: the
+/// list's order and its pages, without paying for each.
+async fn many_orders(pool: &sqlx::AnyPool, count: i64) {
+    sqlx::query(
+        "INSERT INTO carts (id, token_hash, version, created_at, updated_at, expires_at)
+         VALUES ('cart_many', 'hash_many', 0, 0, 0, 4102444800)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    for n in 0..=count {
+        let status = if n == 3 { "needs_review" } else { "paid" };
+        sqlx::query(
+            "INSERT INTO orders (id, cart_id, status, cart_version, currency, subtotal_minor,
+                 shipping_minor, total_minor, shipping_option, email, reference, created_at,
+                 updated_at)
+             VALUES ($1, 'cart_many', $2, 0, 'usd', 1000, 500, 1500, 'standard', $3, $4, $5, $5)",
+        )
+        .bind(format!("ord_{n:04}"))
+        .bind(status)
+        .bind(format!("shopper{n}@example.com"))
+        .bind(format!("R{n:04}"))
+        // Several orders share a second: the id breaks the tie.
+        .bind(1_765_000_000 + n / 3)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+}
+
+/// The order ids a list page links to, in order.
+fn listed(page: &str) -> Vec<String> {
+    page.split("href=\"/admin/orders/")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_orders_list_puts_reviews_first_then_pages_by_keyset() {
+    let shop = spawn_app_with(|_| {}).await;
+    add_operator(&shop, OPERATOR, PASSWORD, None).await;
+    let pool = db(&shop).await;
+    many_orders(&pool, 60).await;
+    let admin = Admin::signed_in(&shop).await;
+    let first = admin.page("/admin/orders").await;
+    let first_ids = listed(&first);
+    assert_eq!(first_ids.len(), 50);
+    assert_eq!(first_ids[0], "ord_0003", "the order in review first");
+    assert_eq!(first_ids[1], "ord_0060", "then the newest");
+    let next = first
+        .split("href=\"/admin/orders?after=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a next page");
+    // An order arriving meanwhile does not shift the next page.
+    sqlx::query(
+        "INSERT INTO orders (id, cart_id, status, cart_version, currency, subtotal_minor,
+             shipping_minor, total_minor, shipping_option, created_at, updated_at)
+         VALUES ('ord_late', 'cart_many', 'paid', 0, 'usd', 1, 0, 1, 'standard', 1865000000, 1865000000)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let second = admin
+        .page(&format!(
+            "/admin/orders?after={}",
+            next.replace("&amp;", "&")
+        ))
+        .await;
+    let second_ids = listed(&second);
+    assert_eq!(second_ids.len(), 11, "{second_ids:?}");
+    assert!(
+        second_ids.iter().all(|id| !first_ids.contains(id)),
+        "no order twice"
+    );
+    assert_eq!(second_ids.last().unwrap(), "ord_0000");
+    assert!(!second.contains("rel=\"next\""), "the last page");
+    // Filter and search.
+    let review = admin.page("/admin/orders?status=needs_review").await;
+    assert_eq!(listed(&review), ["ord_0003"]);
+    for search in [
+        "R0042",
+        "shopper42@example.com",
+        "SHOPPER42@example.com",
+        "ord_0042",
+    ] {
+        let found = admin
+            .page(&format!("/admin/orders?q={}", search.replace('@', "%40")))
+            .await;
+        assert_eq!(listed(&found), ["ord_0042"], "{search}");
+    }
+    // Nonsense is ignored, never an error.
+    let odd = admin
+        .get("/admin/orders?status=bogus&after=1.2.x%27;--&q=%00")
+        .await;
+    assert_eq!(odd.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn parked_events_and_commands_are_listed_and_retried_by_hand() {
+    let shop = spawn_app_with(|_| {}).await;
+    add_operator(&shop, OPERATOR, PASSWORD, None).await;
+    let pool = db(&shop).await;
+    let parked_flag = if shop.database_url.starts_with("postgres") {
+        "FALSE"
+    } else {
+        "0"
+    };
+    sqlx::query(&format!(
+        "INSERT INTO webhook_events (id, type, livemode, payment_intent, payload, status,
+             attempts, next_attempt_at, last_error, received_at)
+         VALUES ('evt_parked', 'payment_intent.succeeded', {parked_flag}, 'pi_gone', '{{}}',
+             'parked', 12, 0, 'Stripe kept failing', 0)"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO stripe_commands (id, kind, payment_intent, reason, status, attempts,
+             next_attempt_at, last_error, created_at)
+         VALUES ('cmd_parked', 'cancel_payment_intent', 'pi_gone', 'a test', 'parked', 8, 0,
+             'refused', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let admin = Admin::signed_in(&shop).await;
+    let events = admin.page("/admin/events").await;
+    assert!(
+        events.contains("evt_parked") && events.contains("Stripe kept failing"),
+        "{events}"
+    );
+    let commands = admin.page("/admin/commands").await;
+    assert!(commands.contains("cmd_parked"), "{commands}");
+
+    let response = admin.post("/admin/events/evt_parked/retry", &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = admin.post("/admin/commands/cmd_parked/retry", &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    // The workers take them at once: Stripe does not know the PaymentIntent, so the
+    // event is skipped and the command is done.
+    let skipped = crate::helpers::scalar_becomes(
+        &pool,
+        "SELECT COUNT(*) FROM webhook_events WHERE id = 'evt_parked' AND status = 'skipped'",
+        1,
+    )
+    .await;
+    assert_eq!(skipped, 1);
+    let done = crate::helpers::scalar_becomes(
+        &pool,
+        "SELECT COUNT(*) FROM stripe_commands WHERE id = 'cmd_parked' AND status = 'done'",
+        1,
+    )
+    .await;
+    assert_eq!(done, 1);
+    // Retrying what is not waiting is refused, with a reason.
+    let again = admin.post("/admin/events/evt_parked/retry", &[]).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let unknown = admin.post("/admin/commands/no%20such/retry", &[]).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}

@@ -453,3 +453,62 @@ async fn an_order_in_review_is_resolved_from_the_admin_with_a_note() {
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn an_operator_sends_an_email_again_and_rechecks_with_stripe() {
+    let (stripe, mut shop) = signed_in_shop().await;
+    let (_, order) = paid_order(&mut shop, &stripe).await;
+    let pool = db(&shop).await;
+    let sent = format!(
+        "SELECT COUNT(*) FROM outbox WHERE order_id = '{order}' AND kind = 'order_confirmation'
+             AND sent_at IS NOT NULL AND attempts = "
+    );
+    assert_eq!(scalar_becomes(&pool, &format!("{sent}1"), 1).await, 1);
+    let email: String = sqlx::query_scalar("SELECT id FROM outbox WHERE order_id = $1")
+        .bind(&order)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let admin = Admin::signed_in(&shop).await;
+    let response = admin
+        .post(
+            &format!("/admin/orders/{order}/resend"),
+            &[("email", email.as_str())],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    // The same message (same outbox id, so the same Message-ID) goes out once more.
+    assert_eq!(scalar_becomes(&pool, &format!("{sent}2"), 1).await, 1);
+    // Another order's email cannot be resent from this order's page.
+    let response = admin
+        .post(
+            &format!("/admin/orders/{order}/resend"),
+            &[("email", "msg_other")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+    let response = admin
+        .post(&format!("/admin/orders/{order}/recheck"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let entries: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT entry, actor FROM order_timeline WHERE order_id = $1 AND actor IS NOT NULL ORDER BY id",
+    )
+    .bind(&order)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert!(entries[0].0.contains("sent again"));
+    assert!(
+        entries[1].0.starts_with("re-checked with Stripe: pi_"),
+        "{entries:?}"
+    );
+    assert!(entries[1]
+        .0
+        .contains("succeeded, 0 refund(s), 0 dispute(s)"));
+    assert!(entries
+        .iter()
+        .all(|(_, actor)| actor.as_deref() == Some(OPERATOR)));
+}
