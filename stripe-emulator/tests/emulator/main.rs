@@ -10,5 +10,6 @@ mod helpers;
 mod idempotency;
 mod state;
 mod trust;
+mod versions;
 mod webhooks;
 mod wire;
