@@ -103,6 +103,22 @@ install_node_modules() {
   npm_ci "$ROOT/end2end"
 }
 
+# Stripe's official Python SDK, pinned, in a virtual environment of its own under
+# tools/python (gitignored): the emulator's SDK check drives it unchanged.
+STRIPE_PYTHON_VERSION="16.1.0"
+STRIPE_PYTHON="$ROOT/tools/python/bin/python"
+
+install_stripe_python() {
+  if [ -x "$STRIPE_PYTHON" ] &&
+    "$STRIPE_PYTHON" -c 'import stripe, sys; sys.exit(stripe.VERSION != sys.argv[1])' "$STRIPE_PYTHON_VERSION" 2>/dev/null; then
+    echo "stripe-python $STRIPE_PYTHON_VERSION: present"
+  else
+    python3 -m venv "$ROOT/tools/python"
+    "$ROOT/tools/python/bin/pip" install --quiet --disable-pip-version-check "stripe==$STRIPE_PYTHON_VERSION"
+    echo "stripe-python $("$STRIPE_PYTHON" -c 'import stripe; print(stripe.VERSION)'): installed"
+  fi
+}
+
 install_chromium() {
   if [ -n "${CHROMIUM_PATH:-}" ]; then
     echo "Chromium: using CHROMIUM_PATH=$CHROMIUM_PATH"

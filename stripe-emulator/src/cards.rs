@@ -35,11 +35,28 @@ pub enum Authentication {
     Required,
 }
 
-/// A card's whole behaviour: authentication, then the outcome of authorising it.
+/// What Stripe does by itself once a charge on the card has succeeded [docs*: the
+/// "Disputes" and "Refunds" tables of Stripe's testing docs].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Afterwards {
+    Nothing,
+    /// "The charge succeeds, then is disputed" with this reason (4000000000000259:
+    /// fraudulent; 4000000000002685: product not received).
+    Dispute(&'static str),
+    /// Refunds begin `pending` and succeed some time later (4000000000007726).
+    RefundsSucceedLater,
+    /// Refunds begin `succeeded` and fail some time later with `failure_reason`
+    /// `expired_or_canceled_card` (4000000000005126).
+    RefundsFailLater,
+}
+
+/// A card's whole behaviour: authentication, the outcome of authorising it, and what
+/// follows a success.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Behaviour {
     pub authentication: Authentication,
     pub outcome: Outcome,
+    pub afterwards: Afterwards,
 }
 
 const fn declined(decline_code: &'static str, message: &'static str) -> Outcome {
@@ -59,10 +76,16 @@ pub fn behaviour(number: &str) -> Behaviour {
     let plain = |outcome| Behaviour {
         authentication: Authentication::NotNeeded,
         outcome,
+        afterwards: Afterwards::Nothing,
     };
     let three_ds = |outcome| Behaviour {
         authentication: Authentication::Required,
         outcome,
+        afterwards: Afterwards::Nothing,
+    };
+    let then = |afterwards| Behaviour {
+        afterwards,
+        ..plain(Outcome::Succeed)
     };
     match number {
         "4000000000000002" | "4000000000000341" => plain(GENERIC),
@@ -112,6 +135,10 @@ pub fn behaviour(number: &str) -> Behaviour {
             "Your card has insufficient funds.",
         )),
         "4000008400001629" => three_ds(GENERIC),
+        "4000000000000259" => then(Afterwards::Dispute("fraudulent")),
+        "4000000000002685" => then(Afterwards::Dispute("product_not_received")),
+        "4000000000007726" => then(Afterwards::RefundsSucceedLater),
+        "4000000000005126" => then(Afterwards::RefundsFailLater),
         _ => plain(Outcome::Succeed),
     }
 }
@@ -134,6 +161,10 @@ const SPECIAL: &[&str] = &[
     "4000000000003220",
     "4000008260003178",
     "4000008400001629",
+    "4000000000000259",
+    "4000000000002685",
+    "4000000000007726",
+    "4000000000005126",
 ];
 
 /// A stable, non-reversible name for a card number (Stripe's `card.fingerprint`).
@@ -204,6 +235,10 @@ pub fn test_payment_method(id: &str) -> Option<&'static str> {
         "pm_card_authenticationRequired" => "4000002760003184",
         "pm_card_threeDSecure2Required" => "4000000000003220",
         "pm_card_threeDSecureOptional" => "4000000000003055",
+        "pm_card_createDispute" => "4000000000000259",
+        "pm_card_createDisputeProductNotReceived" => "4000000000002685",
+        "pm_card_pendingRefund" => "4000000000007726",
+        "pm_card_refundFail" => "4000000000005126",
         _ => return None,
     })
 }

@@ -31,6 +31,8 @@ use crate::objects::{Audience, Status};
 use crate::store::{AutoAnswer, NextActionMode, Settings};
 use crate::webhooks::{self, WebhookFaults};
 
+mod after_payment;
+
 pub(crate) fn router() -> Router<Emulator> {
     let control = Router::new()
         .route("/reset", post(reset))
@@ -42,7 +44,8 @@ pub(crate) fn router() -> Router<Emulator> {
         .route("/requests", get(requests))
         .route("/requests/{id}", get(request))
         .route("/deliveries", get(deliveries))
-        .route("/webhooks/flush", post(flush));
+        .route("/webhooks/flush", post(flush))
+        .merge(after_payment::router());
     Router::new()
         .route("/3ds/{id}/result", post(challenge_result))
         .merge(control)
@@ -263,6 +266,8 @@ async fn set_clock(
             _ => return Err("Send exactly one of advance_seconds and now."),
         }
         store.put_clock(clock);
+        // What the new time brings due happens now, so its events are there at once.
+        crate::refunds::settle_due(store);
         store.commit().map_err(|_| "Could not save the clock.")?;
         Ok(clock.now())
     });
@@ -323,6 +328,7 @@ async fn next_action(
         store.put_settings(Settings {
             next_action_mode: change.mode,
             three_ds_auto: change.auto,
+            ..store.settings.clone()
         });
         store.commit()
     });

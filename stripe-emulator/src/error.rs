@@ -369,6 +369,27 @@ impl ApiError {
         Self::invalid(400, format!("Refund amount ({requested}) is greater than unrefunded amount on charge ({available})")).code("amount_too_large").param("amount")
     }
 
+    /// [docs*: Stripe's error code `charge_disputed`, "the charge you're attempting to
+    /// refund has been charged back"; the message is from memory.]
+    pub fn charge_disputed(charge: &str) -> Self {
+        Self::invalid(
+            400,
+            format!("Charge {charge} has been charged back; cannot issue a refund."),
+        )
+        .code("charge_disputed")
+    }
+
+    /// [docs: only refunds in `requires_action` can be canceled; the wording is ours,
+    /// after the PaymentIntent's.]
+    pub fn refund_cannot_cancel(status: &str) -> Self {
+        Self::invalid(400, format!("You cannot cancel this refund because it has a status of {status}. Only a refund with a status of requires_action may be canceled."))
+    }
+
+    /// Evidence, submission or acceptance of a dispute that no longer awaits a response.
+    pub fn dispute_not_awaiting_response(dispute: &str, status: &str) -> Self {
+        Self::invalid(400, format!("This dispute ({dispute}) has a status of {status}: it can no longer be updated with evidence, submitted or closed."))
+    }
+
     pub fn capture_too_large(requested: i64, capturable: i64) -> Self {
         Self::invalid(400, format!("The amount to capture ({requested}) is greater than the amount capturable on this PaymentIntent ({capturable}).")).code("amount_too_large").param("amount_to_capture")
     }

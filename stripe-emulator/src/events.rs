@@ -85,13 +85,28 @@ impl Store {
         }
     }
 
-    /// `refund.*` with the refund as it is now.
-    pub fn emit_refund(&mut self, kind: &str, refund_id: &str) {
+    /// `refund.*` (and `charge.refund.updated`) with the refund as it is now.
+    pub fn emit_refund(&mut self, kind: &str, refund_id: &str, previous_attributes: Option<Value>) {
         if let Some(refund) = self.refunds.get(refund_id) {
             let snapshot = Snapshot::Refund {
                 refund: Box::new(refund.clone()),
             };
-            self.emit(kind, snapshot, None);
+            self.emit(kind, snapshot, previous_attributes);
+        }
+    }
+
+    /// `charge.dispute.*` with the dispute as it is now.
+    pub fn emit_dispute(
+        &mut self,
+        kind: &str,
+        dispute_id: &str,
+        previous_attributes: Option<Value>,
+    ) {
+        if let Some(dispute) = self.disputes.get(dispute_id) {
+            let snapshot = Snapshot::Dispute {
+                dispute: Box::new(dispute.clone()),
+            };
+            self.emit(kind, snapshot, previous_attributes);
         }
     }
 
@@ -120,9 +135,47 @@ impl Store {
                 refund.charge.clone().into(),
                 refund.payment_intent.clone().into(),
             ),
+            // `past_due` as it was when the event happened.
+            Snapshot::Dispute { dispute } => dispute.render(
+                dispute.charge.clone().into(),
+                dispute.payment_intent.clone().into(),
+                event.created,
+            ),
         };
         event.render(object, PINNED)
     }
+}
+
+/// `previous_attributes` of an update: every field of `before` whose value `after`
+/// changed (a field `after` gained was `null` before); inside hashes, only the keys
+/// that changed.
+pub fn previous_attributes(before: &Value, after: &Value) -> Value {
+    let (Value::Object(old), Value::Object(new)) = (before, after) else {
+        return before.clone();
+    };
+    let mut changed = serde_json::Map::new();
+    for (key, now) in new {
+        match old.get(key) {
+            None => {
+                changed.insert(key.clone(), Value::Null);
+            }
+            Some(was) if was != now => {
+                let previous = if was.is_object() && now.is_object() {
+                    previous_attributes(was, now)
+                } else {
+                    was.clone()
+                };
+                changed.insert(key.clone(), previous);
+            }
+            Some(_) => {}
+        }
+    }
+    for (key, was) in old {
+        if !new.contains_key(key) {
+            changed.insert(key.clone(), was.clone());
+        }
+    }
+    Value::Object(changed)
 }
 
 #[cfg(test)]
@@ -144,6 +197,10 @@ mod tests {
             reason: None,
             metadata: serde_json::Map::new(),
             balance_transaction: "txn_1".into(),
+            status: Default::default(),
+            failure_reason: None,
+            failure_balance_transaction: None,
+            scheduled: None,
         };
         store.emit(
             "refund.created",
@@ -165,5 +222,15 @@ mod tests {
         assert_eq!(store.events.len(), 2);
         store.prune_events();
         assert_eq!(store.events.len(), 1, "only the recent event stays");
+    }
+
+    #[test]
+    fn previous_attributes_name_what_changed_as_it_was() {
+        let before = serde_json::json!({"status": "pending", "pending_reason": "processing", "amount": 5, "metadata": {"a": "1", "b": "2"}});
+        let after = serde_json::json!({"status": "failed", "failure_reason": "declined", "amount": 5, "metadata": {"a": "1", "b": "3"}});
+        assert_eq!(
+            previous_attributes(&before, &after),
+            serde_json::json!({"status": "pending", "failure_reason": null, "metadata": {"b": "2"}, "pending_reason": "processing"})
+        );
     }
 }

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::cards::{Authentication, Outcome};
 use crate::error::ApiError;
-use crate::objects::{Card, Charge, ChargeStatus, PaymentIntent, PaymentMethod, Refund, Status};
+use crate::objects::{Card, Charge, ChargeStatus, PaymentIntent, PaymentMethod, Status};
 use crate::store::{NextActionMode, Store};
 
 /// Where the confirm came from, which decides how 3-D Secure is asked for.
@@ -220,6 +220,7 @@ fn authorize(
         metadata: pi.metadata.clone(),
         refunds: Vec::new(),
         three_d_secure: three_d_secure.map(str::to_string),
+        disputed: false,
     };
     pi.latest_charge = Some(charge_id.clone());
     match outcome {
@@ -259,6 +260,7 @@ fn authorize(
                     Some(serde_json::json!({ "balance_transaction": null })),
                 );
             }
+            crate::disputes::after_success(store, &charge_id);
             Ok(())
         }
         Outcome::Decline(decline) => {
@@ -334,7 +336,7 @@ pub fn cancel(store: &mut Store, pi_id: &str, reason: Option<String>) -> Result<
     store.emit_intent("payment_intent.canceled", pi_id);
     // Cancelling a hold releases it: the charge is refunded in full.
     if let Some(charge_id) = held_charge.filter(|id| store.charges.contains_key(id)) {
-        refund_charge(store, &charge_id, held_amount, None, serde_json::Map::new());
+        crate::refunds::release_hold(store, &charge_id, held_amount);
         store.emit_charge("charge.refunded", &charge_id, None);
     }
     Ok(())
@@ -379,6 +381,7 @@ pub fn capture(
     store.put_payment_intent(pi);
     store.emit_charge("charge.captured", &charge_id, None);
     store.emit_intent("payment_intent.succeeded", pi_id);
+    crate::disputes::after_success(store, &charge_id);
     Ok(())
 }
 
@@ -459,33 +462,4 @@ pub fn materialize_test_card(store: &mut Store, number: &str) -> Result<String, 
         allow_redisplay: "unspecified".into(),
     });
     Ok(id)
-}
-
-/// Refunds `amount` of a charge and records the refund.
-pub fn refund_charge(
-    store: &mut Store,
-    charge_id: &str,
-    amount: i64,
-    reason: Option<String>,
-    metadata: serde_json::Map<String, Value>,
-) -> String {
-    let now = store.clock.now();
-    let refund_id = store.new_id("re");
-    let mut charge = store.charges[charge_id].clone();
-    charge.amount_refunded += amount;
-    charge.refunds.push(refund_id.clone());
-    let refund = Refund {
-        id: refund_id.clone(),
-        amount,
-        charge: charge.id.clone(),
-        created: now,
-        currency: charge.currency.clone(),
-        payment_intent: charge.payment_intent.clone(),
-        reason,
-        metadata,
-        balance_transaction: store.new_id("txn"),
-    };
-    store.put_charge(charge);
-    store.put_refund(refund);
-    refund_id
 }

@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Clock;
 use crate::ids::IdSource;
 use crate::keys::Keys;
-use crate::objects::{Charge, Event, PaymentIntent, PaymentMethod, Refund, WebhookEndpoint};
+use crate::objects::{
+    Charge, Dispute, Event, PaymentIntent, PaymentMethod, Refund, WebhookEndpoint,
+};
 
 /// How 3-D Secure is asked for when Stripe.js confirms (control API `next_action`).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -36,6 +38,11 @@ pub struct Settings {
     /// `fail`), for fast tests; `None` waits for a click.
     #[serde(default)]
     pub three_ds_auto: Option<AutoAnswer>,
+    /// Card refunds start `pending` and succeed this many seconds later on the emulator
+    /// clock (control API `refunds/settlement`); `None` (the default) is what Stripe's
+    /// test mode does for cards: `succeeded` at once.
+    #[serde(default)]
+    pub refund_pending_seconds: Option<i64>,
 }
 
 /// How the 3-D Secure test page answers by itself.
@@ -94,6 +101,7 @@ enum Record {
     PaymentMethod(PaymentMethod),
     Charge(Charge),
     Refund(Refund),
+    Dispute(Dispute),
     Idempotency(IdempotentResponse),
     IdempotencyExpired(String),
     Event(Event),
@@ -112,7 +120,10 @@ pub struct Store {
     pub payment_intents: IndexMap<String, PaymentIntent>,
     pub payment_methods: HashMap<String, PaymentMethod>,
     pub charges: HashMap<String, Charge>,
-    pub refunds: HashMap<String, Refund>,
+    /// In creation order, which lists walk backwards (newest first).
+    pub refunds: IndexMap<String, Refund>,
+    /// In creation order, which lists walk backwards (newest first).
+    pub disputes: IndexMap<String, Dispute>,
     pub idempotency: HashMap<String, IdempotentResponse>,
     /// Keys whose first request is still running; never persisted.
     pub in_flight: HashSet<String>,
@@ -147,7 +158,8 @@ impl Store {
             payment_intents: IndexMap::new(),
             payment_methods: HashMap::new(),
             charges: HashMap::new(),
-            refunds: HashMap::new(),
+            refunds: IndexMap::new(),
+            disputes: IndexMap::new(),
             idempotency: HashMap::new(),
             in_flight: HashSet::new(),
             events: IndexMap::new(),
@@ -217,6 +229,9 @@ impl Store {
             Record::Refund(re) => {
                 self.refunds.insert(re.id.clone(), re);
             }
+            Record::Dispute(dp) => {
+                self.disputes.insert(dp.id.clone(), dp);
+            }
             Record::Idempotency(r) => {
                 self.idempotency.insert(r.key.clone(), r);
             }
@@ -259,6 +274,9 @@ impl Store {
             }
             for re in self.refunds.values() {
                 write(Record::Refund(re.clone()))?;
+            }
+            for dp in self.disputes.values() {
+                write(Record::Dispute(dp.clone()))?;
             }
             for pi in self.payment_intents.values() {
                 write(Record::PaymentIntent(pi.clone()))?;
@@ -321,6 +339,7 @@ impl Store {
             && self.payment_methods.is_empty()
             && self.charges.is_empty()
             && self.refunds.is_empty()
+            && self.disputes.is_empty()
     }
 
     pub fn put_payment_intent(&mut self, pi: PaymentIntent) {
@@ -341,6 +360,11 @@ impl Store {
     pub fn put_refund(&mut self, re: Refund) {
         self.pending.push(Record::Refund(re.clone()));
         self.refunds.insert(re.id.clone(), re);
+    }
+
+    pub fn put_dispute(&mut self, dp: Dispute) {
+        self.pending.push(Record::Dispute(dp.clone()));
+        self.disputes.insert(dp.id.clone(), dp);
     }
 
     pub fn put_event(&mut self, e: Event) {

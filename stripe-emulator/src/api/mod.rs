@@ -7,10 +7,12 @@
 //! 5. the `Idempotency-Key` (replay, conflict, reservation);
 //! 6. injected faults;
 //! 7. the parameters against Stripe's spec;
-//! 8. the endpoint itself, under the store's lock;
+//! 8. the endpoint itself, under the store's lock, after whatever came due on the
+//!    emulator clock (asynchronous refund outcomes);
 //! 9. the answer, kept for the idempotency key when the endpoint ran.
 
 mod charges;
+mod disputes;
 mod events;
 mod list;
 mod params;
@@ -35,6 +37,7 @@ use crate::objects::Audience;
 use crate::store::{IdempotentResponse, RequestRef, Store};
 use crate::wire::{auth, form, schema, versions};
 
+pub(crate) use params::apply_metadata;
 pub use params::Call;
 
 /// Largest request body accepted; Stripe's own requests are a few kilobytes.
@@ -57,7 +60,14 @@ pub enum Operation {
     RetrievePaymentMethod(String),
     RetrieveCharge(String),
     CreateRefund,
+    ListRefunds,
     RetrieveRefund(String),
+    UpdateRefund(String),
+    CancelRefund(String),
+    ListDisputes,
+    RetrieveDispute(String),
+    UpdateDispute(String),
+    CloseDispute(String),
     ListEvents,
     RetrieveEvent(String),
     CreateWebhookEndpoint,
@@ -85,7 +95,14 @@ impl Operation {
             ("GET", ["v1", "payment_methods", pm]) => RetrievePaymentMethod(id(pm)?),
             ("GET", ["v1", "charges", ch]) => RetrieveCharge(id(ch)?),
             ("POST", ["v1", "refunds"]) => CreateRefund,
+            ("GET", ["v1", "refunds"]) => ListRefunds,
             ("GET", ["v1", "refunds", re]) => RetrieveRefund(id(re)?),
+            ("POST", ["v1", "refunds", re]) => UpdateRefund(id(re)?),
+            ("POST", ["v1", "refunds", re, "cancel"]) => CancelRefund(id(re)?),
+            ("GET", ["v1", "disputes"]) => ListDisputes,
+            ("GET", ["v1", "disputes", dp]) => RetrieveDispute(id(dp)?),
+            ("POST", ["v1", "disputes", dp]) => UpdateDispute(id(dp)?),
+            ("POST", ["v1", "disputes", dp, "close"]) => CloseDispute(id(dp)?),
             ("GET", ["v1", "events"]) => ListEvents,
             ("GET", ["v1", "events", evt]) => RetrieveEvent(id(evt)?),
             ("POST", ["v1", "webhook_endpoints"]) => CreateWebhookEndpoint,
@@ -112,7 +129,14 @@ impl Operation {
             RetrievePaymentMethod(_) => "GET /v1/payment_methods/{payment_method}",
             RetrieveCharge(_) => "GET /v1/charges/{charge}",
             CreateRefund => "POST /v1/refunds",
+            ListRefunds => "GET /v1/refunds",
             RetrieveRefund(_) => "GET /v1/refunds/{refund}",
+            UpdateRefund(_) => "POST /v1/refunds/{refund}",
+            CancelRefund(_) => "POST /v1/refunds/{refund}/cancel",
+            ListDisputes => "GET /v1/disputes",
+            RetrieveDispute(_) => "GET /v1/disputes/{dispute}",
+            UpdateDispute(_) => "POST /v1/disputes/{dispute}",
+            CloseDispute(_) => "POST /v1/disputes/{dispute}/close",
             ListEvents => "GET /v1/events",
             RetrieveEvent(_) => "GET /v1/events/{id}",
             CreateWebhookEndpoint => "POST /v1/webhook_endpoints",
@@ -160,7 +184,14 @@ impl Operation {
             RetrievePaymentMethod(id) => payment_methods::retrieve(store, call, id),
             RetrieveCharge(id) => charges::retrieve(store, call, id),
             CreateRefund => refunds::create(store, call),
+            ListRefunds => refunds::list(store, call),
             RetrieveRefund(id) => refunds::retrieve(store, call, id),
+            UpdateRefund(id) => refunds::update(store, call, id),
+            CancelRefund(id) => refunds::cancel(store, call, id),
+            ListDisputes => disputes::list(store, call),
+            RetrieveDispute(id) => disputes::retrieve(store, call, id),
+            UpdateDispute(id) => disputes::update(store, call, id),
+            CloseDispute(id) => disputes::close(store, call, id),
             ListEvents => events::list(store, call),
             RetrieveEvent(id) => events::retrieve(store, call, id),
             CreateWebhookEndpoint => webhook_endpoints::create(store, call),
@@ -368,6 +399,8 @@ async fn run_reserved(
             emulator_url: &emulator_url,
             options,
         };
+        // What came due on the emulator clock happens first, as Stripe's own doing.
+        crate::refunds::settle_due(store);
         // Events this call causes name it in `request`.
         store.request = RequestRef {
             id: Some(exchange.request_id.clone()),

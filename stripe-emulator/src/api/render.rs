@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
-use crate::objects::{Audience, Charge, PaymentIntent, Refund};
+use crate::objects::{Audience, Charge, Dispute, PaymentIntent, Refund};
 use crate::store::Store;
 
 /// The fields to expand on one object.
@@ -64,6 +64,7 @@ pub const CHARGE_EXPANDABLE: &[&str] = &[
 ];
 pub const REFUND_EXPANDABLE: &[&str] = &["charge", "payment_intent", "balance_transaction"];
 pub const PAYMENT_METHOD_EXPANDABLE: &[&str] = &["customer"];
+pub const DISPUTE_EXPANDABLE: &[&str] = &["charge", "payment_intent"];
 
 impl Store {
     pub fn render_payment_intent(
@@ -112,6 +113,33 @@ impl Store {
             refunds,
             self.payment_methods.get(&charge.payment_method),
         )
+    }
+
+    /// A charge with nothing expanded, by id (it must exist).
+    pub fn render_charge_bare(&self, charge_id: &str) -> Value {
+        self.render_charge(&self.charges[charge_id], &Expand::default())
+    }
+
+    /// A refund with nothing expanded.
+    pub fn render_refund_bare(&self, refund: &Refund) -> Value {
+        refund.render(
+            refund.charge.clone().into(),
+            refund.payment_intent.clone().into(),
+        )
+    }
+
+    pub fn render_dispute(&self, dispute: &Dispute, expand: &Expand) -> Value {
+        let charge = match self.charges.get(&dispute.charge) {
+            Some(ch) if expand.has("charge") => self.render_charge(ch, &Expand::default()),
+            _ => dispute.charge.clone().into(),
+        };
+        let payment_intent = match self.payment_intents.get(&dispute.payment_intent) {
+            Some(pi) if expand.has("payment_intent") => {
+                self.render_payment_intent(pi, &Expand::default(), Audience::Secret)
+            }
+            _ => dispute.payment_intent.clone().into(),
+        };
+        dispute.render(charge, payment_intent, self.clock.now())
     }
 
     pub fn render_refund(&self, refund: &Refund, expand: &Expand) -> Value {

@@ -43,6 +43,9 @@ pub struct Charge {
     pub refunds: Vec<String>,
     /// `authenticated` when 3-D Secure was completed before this charge.
     pub three_d_secure: Option<String>,
+    /// A dispute was opened on it.
+    #[serde(default)]
+    pub disputed: bool,
 }
 
 impl Charge {
@@ -80,7 +83,7 @@ impl Charge {
             "currency": self.currency,
             "customer": null,
             "description": self.description,
-            "disputed": false,
+            "disputed": self.disputed,
             "failure_balance_transaction": null,
             "failure_code": self.failure_code,
             "failure_message": self.failure_message,

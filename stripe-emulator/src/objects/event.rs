@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{Charge, PaymentIntent, Refund};
+use super::{Charge, Dispute, PaymentIntent, Refund};
 
 /// The object as it was when the event happened: a copy of the stored object (much
 /// smaller than its rendered JSON), rendered only when the event is read or sent.
@@ -20,6 +20,9 @@ pub enum Snapshot {
     },
     Refund {
         refund: Box<Refund>,
+    },
+    Dispute {
+        dispute: Box<Dispute>,
     },
 }
 

@@ -152,6 +152,56 @@ impl TestEmulator {
     }
 }
 
+impl TestEmulator {
+    /// A $20.00 PaymentIntent paid with `test_pm`: its id and its charge's id.
+    pub async fn paid_with(&self, test_pm: &str) -> (String, String) {
+        let (pi, answer) = self.confirmed_with(test_pm, &[]).await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        assert_eq!(pi["status"], "succeeded");
+        (id(&pi), pi["latest_charge"].as_str().unwrap().to_string())
+    }
+
+    /// Moves the emulator clock forward.
+    pub async fn advance(&self, seconds: i64) {
+        let answer = self
+            .control(
+                "/_emulator/clock",
+                serde_json::json!({ "advance_seconds": seconds }),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+    }
+
+    /// Every event whose object is `object_id` or belongs to that PaymentIntent or
+    /// charge, oldest first.
+    pub async fn events_about(&self, object_id: &str) -> Vec<Value> {
+        let list = self.get("/v1/events?limit=100").await.json;
+        let mut events: Vec<Value> = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                let object = &e["data"]["object"];
+                object["id"] == object_id
+                    || object["payment_intent"] == object_id
+                    || object["charge"] == object_id
+            })
+            .cloned()
+            .collect();
+        events.reverse();
+        events
+    }
+
+    /// The types of [`events_about`](Self::events_about), oldest first.
+    pub async fn event_types_about(&self, object_id: &str) -> Vec<String> {
+        self.events_about(object_id)
+            .await
+            .iter()
+            .map(|e| e["type"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
 pub fn id(value: &Value) -> String {
     value["id"].as_str().expect("an id").to_string()
 }
