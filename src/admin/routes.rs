@@ -103,12 +103,30 @@ async fn form(request: Request) -> Result<HashMap<String, String>, Response> {
     })?;
     let mut fields = HashMap::new();
     for (key, value) in form_urlencoded::parse(&bytes) {
+        // No form of ours sends control characters, and PostgreSQL refuses NUL in text:
+        // refused here with a reason rather than failing in the database.
+        if has_control(&key) || has_control(&value) {
+            return Err(page(
+                StatusCode::BAD_REQUEST,
+                "Refused",
+                None,
+                pages::message(
+                    "Refused",
+                    "That form holds characters no field takes.".into(),
+                ),
+            ));
+        }
         // The first value of a field counts; a repeated field changes nothing.
         fields
             .entry(key.into_owned())
             .or_insert_with(|| value.into_owned());
     }
     Ok(fields)
+}
+
+/// Control characters (NUL, escapes, line breaks): no admin field takes them.
+fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
 }
 
 fn field<'a>(fields: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {

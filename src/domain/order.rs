@@ -102,6 +102,19 @@ pub struct OrderView {
     pub total: super::Money,
     pub email: Option<String>,
     pub delivery: Option<DeliveryView>,
+    /// What was refunded so far (succeeded refunds); zero when nothing was.
+    pub refunded: super::Money,
+}
+
+impl OrderView {
+    /// "Refunded" or "Partially refunded", beside the status, once money went back.
+    pub fn refund_state(&self) -> Option<&'static str> {
+        match self.refunded.minor() {
+            0 => None,
+            refunded if refunded >= self.total.minor() => Some("Refunded"),
+            _ => Some("Partially refunded"),
+        }
+    }
 }
 
 impl OrderStatus {

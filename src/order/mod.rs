@@ -194,6 +194,9 @@ fn Confirmed(
         status.get() == OrderStatus::PaymentFailed
             && stripe_status.get().as_deref() != Some("requires_payment_method")
     };
+    let refund = order
+        .refund_state()
+        .map(|state| (state, order.refunded.to_string()));
     let delivery = order.delivery.clone().map(|d| {
         view! {
             <section class="delivery-address" aria-labelledby="delivery-title">
@@ -230,6 +233,9 @@ fn Confirmed(
                 <div><dt>"Subtotal"</dt><dd>{order.subtotal.to_string()}</dd></div>
                 <div><dt>"Shipping"</dt><dd>{order.shipping.to_string()}</dd></div>
                 <div class="grand-total"><dt>"Total"</dt><dd data-testid="order-total">{order.total.to_string()}</dd></div>
+                {refund.map(|(state, amount)| view! {
+                    <div><dt>{state}</dt><dd data-testid="order-refunded">{amount}</dd></div>
+                })}
             </dl>
         </section>
         {delivery}

@@ -442,6 +442,9 @@ async fn the_orders_list_puts_reviews_first_then_pages_by_keyset() {
         .get("/admin/orders?status=bogus&after=1.2.x%27;--&q=%00")
         .await;
     assert_eq!(odd.status(), StatusCode::OK);
+    // A control character in a form is refused with a reason, on either engine.
+    let (_, response) = Admin::sign_in(&shop, "grace\u{0}", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

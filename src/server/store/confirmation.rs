@@ -4,7 +4,7 @@
 
 use super::{
     corrupt, database_error,
-    engine::{execute, fetch_all, fetch_optional, on},
+    engine::{execute, fetch_all, fetch_one, fetch_optional, on},
     Store, UnixTime,
 };
 use crate::domain::{
@@ -166,7 +166,17 @@ sqlx::query_as(
             })
             .collect::<Result<Vec<_>, ShopError>>()?;
         let delivery = delivery_view(&row);
+        let refunded: i64 = fetch_one!(
+            self.pool,
+            sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM refunds
+                 WHERE order_id = $1 AND status = 'succeeded'",
+            )
+            .bind(order_id)
+        )
+        .map_err(database_error("adding up an order's refunds"))?;
         Ok(Some(OrderView {
+            refunded: money(refunded)?,
             reference: row.reference.ok_or_else(|| corrupt("order reference"))?,
             status: OrderStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?,
             lines,
