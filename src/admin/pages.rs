@@ -127,15 +127,7 @@ pub fn orders(
         } else {
             view! {
                 <table class="admin-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Order"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Email"</th>
-                            <th scope="col">"Total"</th>
-                            <th scope="col">"Placed"</th>
-                        </tr>
-                    </thead>
+                    {head(&["Order", "Status", "Email", "Total", "Placed"])}
                     <tbody>
                         {rows.into_iter().map(order_row).collect_view()}
                     </tbody>
@@ -164,6 +156,15 @@ fn order_row(row: OrderSummary) -> impl IntoView {
             <td>{timestamp(row.created_at)}</td>
         </tr>
     }
+}
+
+/// A table's head row.
+fn head(columns: &[&'static str]) -> impl IntoView {
+    let cells = columns
+        .iter()
+        .map(|column| view! { <th scope="col">{*column}</th> })
+        .collect_view();
+    view! { <thead><tr>{cells}</tr></thead> }
 }
 
 fn status_badge(status: &str) -> impl IntoView {
@@ -229,14 +230,7 @@ pub fn order(
         <section aria-labelledby="lines-heading">
             <h2 id="lines-heading">"Lines"</h2>
             <table class="admin-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Product"</th>
-                        <th scope="col">"Unit price"</th>
-                        <th scope="col">"Quantity"</th>
-                        <th scope="col">"Line total"</th>
-                    </tr>
-                </thead>
+                {head(&["Product", "Unit price", "Quantity", "Line total"])}
                 <tbody>
                     {lines.iter().map(|line| view! {
                         <tr>
@@ -294,14 +288,7 @@ fn payment_panel(detail: &OrderDetail, dashboard: Dashboard) -> impl IntoView {
         <section aria-labelledby="payments-heading">
             <h2 id="payments-heading">"Payments"</h2>
             <table class="admin-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"PaymentIntent"</th>
-                        <th scope="col">"Amount"</th>
-                        <th scope="col">"Received"</th>
-                        <th scope="col">""</th>
-                    </tr>
-                </thead>
+                {head(&["PaymentIntent", "Amount", "Received", ""])}
                 <tbody>
                     {payments.into_iter().map(|payment| {
                         let link = dashboard.available.then(|| format!(
@@ -329,16 +316,7 @@ fn payment_panel(detail: &OrderDetail, dashboard: Dashboard) -> impl IntoView {
             } else {
                 view! {
                     <table class="admin-table admin-refunds">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Amount"</th>
-                                <th scope="col">"Status"</th>
-                                <th scope="col">"Reason"</th>
-                                <th scope="col">"By"</th>
-                                <th scope="col">"Stripe id"</th>
-                                <th scope="col">"When"</th>
-                            </tr>
-                        </thead>
+                        {head(&["Amount", "Status", "Reason", "By", "Stripe id", "When"])}
                         <tbody>{refunds.into_iter().map(refund_row).collect_view()}</tbody>
                     </table>
                 }
@@ -347,15 +325,7 @@ fn payment_panel(detail: &OrderDetail, dashboard: Dashboard) -> impl IntoView {
             {(!disputes.is_empty()).then(|| view! {
                 <h3>"Disputes"</h3>
                 <table class="admin-table admin-disputes">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Dispute"</th>
-                            <th scope="col">"Amount"</th>
-                            <th scope="col">"Reason"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Evidence due"</th>
-                        </tr>
-                    </thead>
+                    {head(&["Dispute", "Amount", "Reason", "Status", "Evidence due"])}
                     <tbody>{disputes.into_iter().map(dispute_row).collect_view()}</tbody>
                 </table>
             })}
@@ -489,14 +459,7 @@ fn emails(detail: &OrderDetail, id: &str) -> impl IntoView {
             } else {
                 view! {
                     <table class="admin-table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Subject"</th>
-                                <th scope="col">"To"</th>
-                                <th scope="col">"Sent"</th>
-                                <th scope="col">""</th>
-                            </tr>
-                        </thead>
+                        {head(&["Subject", "To", "Sent", ""])}
                         <tbody>
                             {emails.into_iter().map(|email| {
                                 let sent = match (email.sent_at, &email.last_error) {
@@ -543,18 +506,7 @@ pub fn work(
         } else {
             view! {
                 <table class="admin-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Id"</th>
-                            <th scope="col">"Type"</th>
-                            <th scope="col">"PaymentIntent"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Attempts"</th>
-                            <th scope="col">"Last error"</th>
-                            <th scope="col">"Since"</th>
-                            <th scope="col">""</th>
-                        </tr>
-                    </thead>
+                    {head(&["Id", "Type", "PaymentIntent", "Status", "Attempts", "Last error", "Since", ""])}
                     <tbody>
                         {items.into_iter().map(|item| {
                             let action = format!("{retry_base}/{}/retry", item.id);

@@ -371,6 +371,41 @@ async fn order_page(
     }
 }
 
+/// What every action on an order starts from: the signed-in operator, the order's id
+/// and the form's fields; or the answer that ends it there (sign in, not found, a
+/// refused form).
+struct OrderAction {
+    operator: Operator,
+    order_id: String,
+    fields: HashMap<String, String>,
+}
+
+impl OrderAction {
+    async fn read(state: &AppState, id: &str, request: Request) -> Result<Self, Response> {
+        let operator = signed_in(state, request.headers()).await?;
+        let Some(order_id) = order_id(id).map(str::to_owned) else {
+            return Err(not_found(&operator));
+        };
+        let fields = form(request).await?;
+        Ok(Self {
+            operator,
+            order_id,
+            fields,
+        })
+    }
+
+    /// The order's page again with `why` (a 400).
+    async fn refuse(&self, state: &AppState, why: &str) -> Response {
+        refused(
+            state,
+            &self.operator,
+            &self.order_id,
+            ShopError::BadRequest(why.to_owned()),
+        )
+        .await
+    }
+}
+
 /// After an action: back to the order's page, saying what was done.
 fn back_to(id: &str, code: &str) -> Response {
     Redirect::to(&format!("/admin/orders/{id}?done={code}")).into_response()
@@ -395,27 +430,21 @@ async fn refund(
     Path(id): Path<String>,
     request: Request,
 ) -> Response {
-    let operator = match signed_in(&state, request.headers()).await {
-        Ok(operator) => operator,
+    let action = match OrderAction::read(&state, &id, request).await {
+        Ok(action) => action,
         Err(response) => return response,
     };
-    let fields = match form(request).await {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
-    let Some(order_id) = order_id(&id) else {
-        return not_found(&operator);
-    };
-    let request = match refund_request(&fields, order_id, &operator) {
+    let (operator, order_id) = (&action.operator, action.order_id.as_str());
+    let request = match refund_request(&action.fields, order_id, operator) {
         Ok(request) => request,
-        Err(why) => return refused(&state, &operator, order_id, ShopError::BadRequest(why)).await,
+        Err(why) => return action.refuse(&state, &why).await,
     };
     match state.store.request_refund(&request, now()).await {
         Ok(refund) => {
             tracing::info!(operator = %operator.name, order = %order_id, %refund, amount = request.amount_minor, "refund requested");
             back_to(order_id, "refund-requested")
         }
-        Err(error) => refused(&state, &operator, order_id, error).await,
+        Err(error) => refused(&state, operator, order_id, error).await,
     }
 }
 
@@ -493,28 +522,26 @@ pub fn parse_amount(raw: &str) -> Option<i64> {
 async fn recheck(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Response {
-    let operator = match signed_in(&state, &headers).await {
-        Ok(operator) => operator,
+    let action = match OrderAction::read(&state, &id, request).await {
+        Ok(action) => action,
         Err(response) => return response,
     };
-    let Some(order_id) = order_id(&id) else {
-        return not_found(&operator);
-    };
-    match crate::server::fulfilment::reconciler::recheck(&state, order_id).await {
+    let (operator, order_id) = (&action.operator, action.order_id.as_str());
+    let noted = match crate::server::fulfilment::reconciler::recheck(&state, order_id).await {
         Ok(summary) => {
             let entry = format!("re-checked with Stripe: {summary}");
-            if let Err(error) = state
+            state
                 .store
                 .note_action(order_id, &entry, &operator.name, now())
                 .await
-            {
-                return refused(&state, &operator, order_id, error).await;
-            }
-            back_to(order_id, "rechecked")
         }
-        Err(error) => refused(&state, &operator, order_id, error).await,
+        Err(error) => Err(error),
+    };
+    match noted {
+        Ok(()) => back_to(order_id, "rechecked"),
+        Err(error) => refused(&state, operator, order_id, error).await,
     }
 }
 
@@ -523,25 +550,15 @@ async fn resend(
     Path(id): Path<String>,
     request: Request,
 ) -> Response {
-    let operator = match signed_in(&state, request.headers()).await {
-        Ok(operator) => operator,
+    let action = match OrderAction::read(&state, &id, request).await {
+        Ok(action) => action,
         Err(response) => return response,
     };
-    let fields = match form(request).await {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
-    let Some(order_id) = order_id(&id) else {
-        return not_found(&operator);
-    };
-    let Some(email) = field(&fields, "email").filter(|email| email.len() <= 64) else {
-        return refused(
-            &state,
-            &operator,
-            order_id,
-            ShopError::BadRequest("Choose an email to send again.".into()),
-        )
-        .await;
+    let (operator, order_id) = (&action.operator, action.order_id.as_str());
+    let Some(email) = field(&action.fields, "email").filter(|email| email.len() <= 64) else {
+        return action
+            .refuse(&state, "Choose an email to send again.")
+            .await;
     };
     match state
         .store
@@ -549,7 +566,7 @@ async fn resend(
         .await
     {
         Ok(()) => back_to(order_id, "email-resent"),
-        Err(error) => refused(&state, &operator, order_id, error).await,
+        Err(error) => refused(&state, operator, order_id, error).await,
     }
 }
 
@@ -558,34 +575,16 @@ async fn resolve(
     Path(id): Path<String>,
     request: Request,
 ) -> Response {
-    let operator = match signed_in(&state, request.headers()).await {
-        Ok(operator) => operator,
+    let action = match OrderAction::read(&state, &id, request).await {
+        Ok(action) => action,
         Err(response) => return response,
     };
-    let fields = match form(request).await {
-        Ok(fields) => fields,
-        Err(response) => return response,
+    let (operator, order_id) = (&action.operator, action.order_id.as_str());
+    let Some(resolution) = field(&action.fields, "outcome").and_then(Resolution::parse) else {
+        return action.refuse(&state, "Choose how the review ends.").await;
     };
-    let Some(order_id) = order_id(&id) else {
-        return not_found(&operator);
-    };
-    let Some(resolution) = field(&fields, "outcome").and_then(Resolution::parse) else {
-        return refused(
-            &state,
-            &operator,
-            order_id,
-            ShopError::BadRequest("Choose how the review ends.".into()),
-        )
-        .await;
-    };
-    let Some(note) = field(&fields, "note") else {
-        return refused(
-            &state,
-            &operator,
-            order_id,
-            ShopError::BadRequest("Say in a note what was done.".into()),
-        )
-        .await;
+    let Some(note) = field(&action.fields, "note") else {
+        return action.refuse(&state, "Say in a note what was done.").await;
     };
     let note: String = note.chars().take(500).collect();
     match state
@@ -597,7 +596,30 @@ async fn resolve(
             tracing::info!(operator = %operator.name, order = %order_id, ?resolution, "review resolved");
             back_to(order_id, "resolved")
         }
-        Err(error) => refused(&state, &operator, order_id, error).await,
+        Err(error) => refused(&state, operator, order_id, error).await,
+    }
+}
+
+/// The two queues a person may have to look at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Queue {
+    Events,
+    Commands,
+}
+
+impl Queue {
+    fn path(self) -> &'static str {
+        match self {
+            Queue::Events => "/admin/events",
+            Queue::Commands => "/admin/commands",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Queue::Events => "Webhook events waiting or parked",
+            Queue::Commands => "Stripe commands waiting or parked",
+        }
     }
 }
 
@@ -606,24 +628,28 @@ async fn events(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
+    queue_page(state, headers, query, Queue::Events).await
+}
+
+async fn queue_page(
+    state: AppState,
+    headers: HeaderMap,
+    query: HashMap<String, String>,
+    queue: Queue,
+) -> Response {
     let operator = match signed_in(&state, &headers).await {
         Ok(operator) => operator,
         Err(response) => return response,
     };
-    match state.store.events_needing_attention(200).await {
+    let items = match queue {
+        Queue::Events => state.store.events_needing_attention(200).await,
+        Queue::Commands => state.store.commands_needing_attention(200).await,
+    };
+    match items {
         Ok(items) => {
             let message = field(&query, "done").and_then(done);
-            page(
-                StatusCode::OK,
-                "Events",
-                Some(&operator),
-                pages::work(
-                    "Webhook events waiting or parked",
-                    "/admin/events",
-                    items,
-                    message,
-                ),
-            )
+            let main = pages::work(queue.title(), queue.path(), items, message);
+            page(StatusCode::OK, queue.title(), Some(&operator), main)
         }
         Err(error) => unavailable(error),
     }
@@ -634,27 +660,7 @@ async fn commands(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let operator = match signed_in(&state, &headers).await {
-        Ok(operator) => operator,
-        Err(response) => return response,
-    };
-    match state.store.commands_needing_attention(200).await {
-        Ok(items) => {
-            let message = field(&query, "done").and_then(done);
-            page(
-                StatusCode::OK,
-                "Stripe commands",
-                Some(&operator),
-                pages::work(
-                    "Stripe commands waiting or parked",
-                    "/admin/commands",
-                    items,
-                    message,
-                ),
-            )
-        }
-        Err(error) => unavailable(error),
-    }
+    queue_page(state, headers, query, Queue::Commands).await
 }
 
 /// Work item ids: Stripe's event ids, the shop's command ids, `unreadable_` hashes.
@@ -667,7 +673,7 @@ async fn retry_event(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    retry(state, id, headers, "/admin/events", true).await
+    retry(state, id, headers, Queue::Events).await
 }
 
 async fn retry_command(
@@ -675,16 +681,10 @@ async fn retry_command(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    retry(state, id, headers, "/admin/commands", false).await
+    retry(state, id, headers, Queue::Commands).await
 }
 
-async fn retry(
-    state: AppState,
-    id: String,
-    headers: HeaderMap,
-    back: &'static str,
-    event: bool,
-) -> Response {
+async fn retry(state: AppState, id: String, headers: HeaderMap, queue: Queue) -> Response {
     let operator = match signed_in(&state, &headers).await {
         Ok(operator) => operator,
         Err(response) => return response,
@@ -692,18 +692,19 @@ async fn retry(
     let Some(id) = work_id(&id) else {
         return not_found(&operator);
     };
-    let result = if event {
-        state.store.retry_event_now(id, &operator.name, now()).await
-    } else {
-        state
-            .store
-            .retry_command_now(id, &operator.name, now())
-            .await
+    let result = match queue {
+        Queue::Events => state.store.retry_event_now(id, &operator.name, now()).await,
+        Queue::Commands => {
+            state
+                .store
+                .retry_command_now(id, &operator.name, now())
+                .await
+        }
     };
     match result {
         Ok(()) => {
             tracing::info!(operator = %operator.name, %id, "retried by hand");
-            Redirect::to(&format!("{back}?done=retried")).into_response()
+            Redirect::to(&format!("{}?done=retried", queue.path())).into_response()
         }
         Err(ShopError::BadRequest(text)) => page(
             StatusCode::CONFLICT,
