@@ -18,6 +18,7 @@ pub enum DisputeStatus {
 }
 
 impl DisputeStatus {
+    /// The status as the API writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             DisputeStatus::NeedsResponse => "needs_response",
@@ -38,6 +39,7 @@ impl DisputeStatus {
         )
     }
 
+    /// Whether the dispute is decided (`won`, `lost`, `warning_closed`).
     pub fn is_closed(self) -> bool {
         matches!(
             self,
