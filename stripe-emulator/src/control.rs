@@ -303,7 +303,7 @@ async fn set_clock(
         }
         store.put_clock(clock);
         // What the new time brings due happens now, so its events are there at once.
-        crate::refunds::settle_due(store);
+        crate::due::settle(store);
         store.commit().map_err(|_| "Could not save the clock.")?;
         Ok(clock.now())
     });

@@ -31,6 +31,7 @@ pub mod clock;
 mod control;
 pub mod currency;
 pub mod disputes;
+mod due;
 mod emulator;
 pub mod error;
 mod events;

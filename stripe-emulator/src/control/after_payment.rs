@@ -32,7 +32,7 @@ pub(super) fn router() -> Router<Emulator> {
 /// then the journal; answers with `act`'s object or Stripe's error envelope.
 fn act(emulator: &Emulator, act: impl FnOnce(&mut Store) -> Result<Value, ApiError>) -> Response {
     let result = emulator.with_store(|store| {
-        refunds::settle_due(store);
+        crate::due::settle(store);
         let outcome = act(store);
         store.commit().map_err(|_| ApiError::injected(500))?;
         outcome

@@ -109,6 +109,10 @@ pub struct Dispute {
     pub funds: Vec<DisputeFunds>,
     /// The card brand, for `payment_method_details.card`.
     pub brand: String,
+    /// A decision due on the emulator clock: (when, won), after Stripe's test
+    /// evidence was submitted.
+    #[serde(default)]
+    pub decision_due: Option<(i64, bool)>,
 }
 
 impl Dispute {
