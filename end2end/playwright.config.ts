@@ -21,6 +21,22 @@ const emulator = path.join(targetDir, "release", "stripe-emulator");
 const emulatorPort = Number(process.env.EMULATOR_PORT ?? 12112);
 const testPagePort = Number(process.env.EMULATOR_PAGE_PORT ?? 12113);
 const emulatorURL = `http://127.0.0.2:${emulatorPort}`;
+// A fixed secret key, so specs can drive the emulator's API as a server would (the
+// official SDK's spec does); workers inherit it.
+process.env.EMULATOR_SECRET_KEY ??= "sk_test_playwright00000000";
+const emulatorSecretKey = process.env.EMULATOR_SECRET_KEY;
+
+// `--project stripe-emulator` alone (the emulator's own tests) needs no shop: it is
+// then not started, so those tests run without a release build of the shop.
+const requestedProjects: string[] = [];
+process.argv.forEach((arg, i, all) => {
+  if (arg.startsWith("--project=")) requestedProjects.push(arg.slice("--project=".length));
+  // `--project a b` names several (the option is variadic).
+  if (arg === "--project") {
+    for (let j = i + 1; j < all.length && !all[j].startsWith("-"); j++) requestedProjects.push(all[j]);
+  }
+});
+const emulatorOnly = requestedProjects.length > 0 && requestedProjects.every((p) => p === "stripe-emulator");
 
 // The shop runs in its default, embedded mode: its own emulator in-process, here on
 // 127.0.0.2 so Stripe.js and the Payment Element are on another site than the shop.
@@ -88,7 +104,7 @@ export default defineConfig({
   ],
   webServer: [
     {
-      command: `${emulator} --host 127.0.0.2 --port ${emulatorPort} --also-listen 127.0.0.1:${testPagePort} --control-api --webhook-retries fast`,
+      command: `${emulator} --host 127.0.0.2 --port ${emulatorPort} --also-listen 127.0.0.1:${testPagePort} --control-api --webhook-retries fast --secret-key ${emulatorSecretKey}`,
       url: `${emulatorURL}/js.stripe.com/v3/`,
       reuseExistingServer: false,
       timeout: 30_000,
@@ -96,34 +112,38 @@ export default defineConfig({
       stderr: "pipe",
       env: { RUST_LOG: "warn" },
     },
-    {
-      // An operator account first (the password on standard input, as a provisioning
-      // script gives it), then the shop.
-      command: `sh -c 'printf "%s\\n" "$E2E_OPERATOR_PASSWORD" | "${server}" operator add "$E2E_OPERATOR" && exec "${server}"'`,
-      url: `${baseURL}/healthz`,
-      reuseExistingServer: false,
-      timeout: 60_000,
-      stdout: "ignore",
-      stderr: "pipe",
-      env: {
-        LISTEN_ADDR: `127.0.0.1:${port}`,
-        DATA_DIR: dataDir,
-        // Set explicitly so a developer's .env can never point the suite at their data.
-        DATABASE_URL: `sqlite://${path.join(dataDir, "shop.db")}`,
-        LEPTOS_SITE_ROOT: path.join(root, "target", "site"),
-        LEPTOS_OUTPUT_NAME: "storefront",
-        LEPTOS_ENV: "PROD",
-        RUST_LOG: "warn",
-        EMULATOR_ADDR: `127.0.0.2:${shopEmulatorPort}`,
-        // Limits are high here; an integration test checks them at their real size.
-        PAYMENT_INTENTS_PER_IP: "1000000",
-        PAYMENT_INTENTS_PER_CART: "1000000",
-        SUBMITS_PER_IP: "1000000",
-        SUBMITS_PER_CART: "1000000",
-        CARTS_PER_IP: "1000000",
-        E2E_OPERATOR: "playwright",
-        E2E_OPERATOR_PASSWORD: "playwright operator password",
-      },
-    },
+    ...(emulatorOnly
+      ? []
+      : [
+          {
+            // An operator account first (the password on standard input, as a
+            // provisioning script gives it), then the shop.
+            command: `sh -c 'printf "%s\\n" "$E2E_OPERATOR_PASSWORD" | "${server}" operator add "$E2E_OPERATOR" && exec "${server}"'`,
+            url: `${baseURL}/healthz`,
+            reuseExistingServer: false,
+            timeout: 60_000,
+            stdout: "ignore",
+            stderr: "pipe",
+            env: {
+              LISTEN_ADDR: `127.0.0.1:${port}`,
+              DATA_DIR: dataDir,
+              // Set explicitly so a developer's .env can never point the suite at their data.
+              DATABASE_URL: `sqlite://${path.join(dataDir, "shop.db")}`,
+              LEPTOS_SITE_ROOT: path.join(root, "target", "site"),
+              LEPTOS_OUTPUT_NAME: "storefront",
+              LEPTOS_ENV: "PROD",
+              RUST_LOG: "warn",
+              EMULATOR_ADDR: `127.0.0.2:${shopEmulatorPort}`,
+              // Limits are high here; an integration test checks them at their real size.
+              PAYMENT_INTENTS_PER_IP: "1000000",
+              PAYMENT_INTENTS_PER_CART: "1000000",
+              SUBMITS_PER_IP: "1000000",
+              SUBMITS_PER_CART: "1000000",
+              CARTS_PER_IP: "1000000",
+              E2E_OPERATOR: "playwright",
+              E2E_OPERATOR_PASSWORD: "playwright operator password",
+            },
+          },
+        ]),
   ],
 });

@@ -202,6 +202,29 @@ start_release_shop() {
   return 1
 }
 
+# check_stripe_python: scripts/test's check that Stripe's official Python SDK, unchanged,
+# drives a standalone release emulator (stripe-emulator/sdk/check.py). The emulator
+# is started here on a free port, with its control API (the check reads its request
+# log), and stopped when the check ends.
+check_stripe_python() {
+  local target="${CARGO_TARGET_DIR:-$ROOT/target}" key=sk_test_sdkcheck00000000 port log status=0
+  local pids=()
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  log="$(mktemp)"
+  "$target/release/stripe-emulator" --port "$port" --control-api --secret-key "$key" >"$log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 50); do
+    curl -fs "http://127.0.0.1:$port/_emulator/clock" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  STRIPE_EMULATOR_URL="http://127.0.0.1:$port" STRIPE_SECRET_KEY="$key" \
+    "$STRIPE_PYTHON" "$ROOT/stripe-emulator/sdk/check.py" || status=$?
+  stop_pids
+  [ "$status" -eq 0 ] || cat "$log" >&2
+  rm -f "$log"
+  return "$status"
+}
+
 # stop_pids: ends what start_release_shop (and the caller) started.
 stop_pids() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done

@@ -7,6 +7,42 @@
 //! proxy that rewrites `Host` to ours still says it relayed the request). The 3-D
 //! Secure result endpoint is always on: Stripe.js needs it, and the client secret
 //! guards it.
+//!
+//! Every control call takes a JSON body (`Content-Type: application/json`; an empty
+//! body reads as `{}`). After a payment (`after_payment`), the calls answer with the
+//! object as the API renders it, or with Stripe's error envelope and status (404
+//! `resource_missing`, 400 `amount_too_large`, ...):
+//!
+//! - `POST /_emulator/refunds` with
+//!   `{"payment_intent": "pi_…", "amount": 123, "reason": "requested_by_customer",
+//!   "metadata": {"k": "v"}}` (`"charge": "ch_…"` may stand for `payment_intent`;
+//!   `amount` defaults to what is left, `reason` and `metadata` to none): a refund
+//!   "made in the Dashboard". The same checks and events as `POST /v1/refunds`
+//!   (`charge.refunded`, `refund.created`), but the events carry
+//!   `"request": {"id": null, "idempotency_key": null}`. Returns the refund.
+//! - `POST /_emulator/refunds/settlement` with `{"pending_seconds": 3600}`: card
+//!   refunds from now on start `pending` and succeed once the emulator clock is that
+//!   many seconds past their creation (`POST /_emulator/clock` moves it, time passes
+//!   too); `{"pending_seconds": null}` restores the default, Stripe's test mode for
+//!   cards: `succeeded` at once. `GET` reads it. Kept across `reset` and restarts.
+//!   Returns `{"pending_seconds": …}`.
+//! - `POST /_emulator/refunds/{id}/force` with `{"status": "succeeded"}`,
+//!   `{"status": "failed", "failure_reason": "lost_or_stolen_card"}` (`failure_reason`
+//!   optional, default `lost_or_stolen_card`, one of Stripe's: `declined`,
+//!   `expired_or_canceled_card`, `insufficient_funds`, `merchant_request`,
+//!   `charge_for_pending_refund_disputed`, `unknown`) or `{"status":
+//!   "requires_action"}`: `pending` to any of them, `requires_action` to an outcome,
+//!   `succeeded` to `failed`. Failing gives the amount back to the charge and emits
+//!   `refund.updated`, `charge.refund.updated` and `refund.failed`. Returns the refund.
+//! - `POST /_emulator/disputes` with `{"payment_intent": "pi_…", "reason":
+//!   "fraudulent"}` (`reason` optional, default `fraudulent`, one of Stripe's dispute
+//!   reasons): the cardholder disputes a succeeded PaymentIntent's charge (not fully
+//!   refunded, not disputed yet). Emits `charge.dispute.created` and
+//!   `charge.dispute.funds_withdrawn`. Returns the dispute (`needs_response`).
+//! - `POST /_emulator/disputes/{id}/close` with `{"outcome": "won"}` or
+//!   `{"outcome": "lost"}`: the card network decides an open dispute. Emits
+//!   `charge.dispute.closed`, and `charge.dispute.funds_reinstated` when won. Returns
+//!   the dispute.
 
 use std::net::SocketAddr;
 
@@ -267,7 +303,7 @@ async fn set_clock(
         }
         store.put_clock(clock);
         // What the new time brings due happens now, so its events are there at once.
-        crate::refunds::settle_due(store);
+        crate::due::settle(store);
         store.commit().map_err(|_| "Could not save the clock.")?;
         Ok(clock.now())
     });

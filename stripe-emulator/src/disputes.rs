@@ -12,6 +12,8 @@
 //! to a dispute"); `charge.dispute.updated` for evidence ("usually with evidence");
 //! `charge.dispute.closed` for `won` and `lost`; then `charge.dispute.funds_reinstated`
 //! when won ("when funds are reinstated to your account after a dispute is closed").
+//! Submitting Stripe's test evidence (`winning_evidence` or `losing_evidence` as
+//! `uncategorized_text`) decides the dispute a minute later on the emulator clock.
 
 use serde_json::{Map, Value};
 
@@ -28,6 +30,14 @@ pub const RESPONSE_DAYS: i64 = 7;
 
 /// Stripe's dispute fee in US dollars, in cents [docs*: $15]; other currencies get none.
 const USD_DISPUTE_FEE: i64 = 1500;
+
+/// `evidence[uncategorized_text]` that makes a submitted test dispute won, or lost.
+pub const TEST_EVIDENCE_WINS: &str = "winning_evidence";
+pub const TEST_EVIDENCE_LOSES: &str = "losing_evidence";
+
+/// When a dispute submitted with test evidence is decided, in emulator-clock seconds
+/// after the submission [docs*: Stripe does not say].
+pub const DECISION_SECONDS: i64 = 60;
 
 /// Stripe's dispute reasons [spec: `dispute.reason` descriptions].
 pub const REASONS: &[&str] = &[
@@ -133,6 +143,7 @@ pub fn open(store: &mut Store, charge_id: &str, reason: &str) -> Result<String, 
         metadata: Map::new(),
         funds: vec![withdrawal],
         brand,
+        decision_due: None,
     };
     charge.disputed = true;
     store.put_charge(charge);
@@ -182,6 +193,13 @@ pub fn update(
             DisputeStatus::WarningNeedsResponse => DisputeStatus::WarningUnderReview,
             _ => DisputeStatus::UnderReview,
         };
+        // Stripe's test evidence decides the dispute [docs: "winning_evidence" /
+        // "losing_evidence" as `uncategorized_text`], some time later [docs*].
+        dispute.decision_due = match dispute.evidence.get("uncategorized_text") {
+            Some(text) if text == TEST_EVIDENCE_WINS => Some((now + DECISION_SECONDS, true)),
+            Some(text) if text == TEST_EVIDENCE_LOSES => Some((now + DECISION_SECONDS, false)),
+            _ => None,
+        };
     }
     let after = dispute.render(Value::Null, Value::Null, now);
     if before == after {
@@ -217,8 +235,11 @@ pub fn accept(store: &mut Store, dispute_id: &str) -> Result<(), ApiError> {
 /// The card network decides (control API): `won` gives the funds back, `lost` keeps
 /// them with the customer. Only an open dispute can be decided.
 pub fn decide(store: &mut Store, dispute_id: &str, won: bool) -> Result<(), ApiError> {
-    let dispute = find(store, dispute_id)?;
+    let mut dispute = find(store, dispute_id)?;
     if dispute.status.is_closed() {
+        if dispute.decision_due.take().is_some() {
+            store.put_dispute(dispute.clone());
+        }
         return Err(ApiError::dispute_not_awaiting_response(
             dispute_id,
             dispute.status.as_str(),
@@ -235,8 +256,30 @@ pub fn decide(store: &mut Store, dispute_id: &str, won: bool) -> Result<(), ApiE
     Ok(())
 }
 
+/// Decides the disputes whose decision is due on the emulator clock (Stripe's test
+/// evidence), oldest first; returns how many were.
+pub fn settle_due(store: &mut Store) -> usize {
+    let now = store.clock.now();
+    let mut due: Vec<(i64, String, bool)> = store
+        .disputes
+        .values()
+        .filter_map(|d| {
+            d.decision_due
+                .filter(|(at, _)| *at <= now)
+                .map(|(at, won)| (at, d.id.clone(), won))
+        })
+        .collect();
+    due.sort_by_key(|(at, ..)| *at);
+    let count = due.len();
+    for (_, dispute_id, won) in due {
+        let _ = decide(store, &dispute_id, won);
+    }
+    count
+}
+
 fn finish(store: &mut Store, mut dispute: Dispute, outcome: DisputeStatus) {
     let now = store.clock.now();
+    dispute.decision_due = None;
     let before = dispute.render(Value::Null, Value::Null, now);
     dispute.status = outcome;
     let reinstated = outcome == DisputeStatus::Won;

@@ -1,9 +1,11 @@
 //! An offline Stripe for development and tests.
 //!
-//! It serves the PaymentIntents API with Stripe's wire rules (keys, form encoding,
-//! idempotency, errors, versions), Stripe's test cards and state machine, and a
-//! test-only control API. Its contract is `shared/stripe/EMULATOR.md`; the request
-//! schemas come from Stripe's own OpenAPI spec.
+//! It serves the PaymentIntents API, refunds and disputes with Stripe's wire rules
+//! (keys, form encoding, idempotency, errors, every released API version), Stripe's
+//! test cards and state machines (`machine`, `refunds`, `disputes`; asynchronous
+//! outcomes run on the emulator clock), and a test-only control API. Its contract is
+//! `shared/stripe/EMULATOR.md`; the request schemas come from Stripe's own OpenAPI
+//! spec, and Stripe's official SDKs (stripe-node, stripe-python) drive it unchanged.
 //!
 //! Embedding it (the shop's default mode):
 //!
@@ -29,6 +31,7 @@ pub mod clock;
 mod control;
 pub mod currency;
 pub mod disputes;
+mod due;
 mod emulator;
 pub mod error;
 mod events;

@@ -9,9 +9,10 @@ use stripe_emulator::{Emulator, Keys, Options, RetrySchedule};
 const HELP: &str = "\
 stripe-emulator: an offline Stripe for developing and testing a checkout
 
-It serves Stripe's PaymentIntents API (/v1) with Stripe's keys, form encoding,
-errors, idempotency keys, test cards (4242 4242 4242 4242 succeeds, 4000 0000 0000
-9995 is declined, 4000 0027 6000 3184 asks for 3-D Secure) and state machine.
+It serves Stripe's PaymentIntents, refunds and disputes API (/v1) with Stripe's
+keys, form encoding, errors, idempotency keys, API versions, test cards (4242 4242
+4242 4242 succeeds, 4000 0000 0000 9995 is declined, 4000 0027 6000 3184 asks for
+3-D Secure, 4000 0000 0000 0259 is disputed) and state machines.
 Point a Stripe SDK at the base URL it prints and use the keys it prints: the
 publishable key, the secret key and the webhook secret, one per line.
 
@@ -40,9 +41,10 @@ OPTIONS:
                               [default: realistic]
     --webhook-timeout-ms <MS> How long a receiver has to answer [default: 10000]
     --control-api             Serve the test-only control API under /_emulator
-                              (reset, clock, seed, faults, forced outcomes, the
-                              request and delivery logs, a Payment Element test
-                              page), to callers on this machine only
+                              (reset, clock, seed, faults, forced outcomes,
+                              refunds made in the Dashboard, refund settlement,
+                              disputes, the request and delivery logs, a Payment
+                              Element test page), to callers on this machine only
     --allow-origin <ORIGIN>   Let only this browser origin call the routes that take
                               a publishable key; repeat for several [default: any
                               origin, as Stripe allows]

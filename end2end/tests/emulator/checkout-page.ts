@@ -3,6 +3,9 @@ import { expect, type FrameLocator, type Page, type APIRequestContext } from "@p
 /** Where Stripe.js comes from: another site than the test page, as with Stripe. */
 export const emulatorURL = `http://127.0.0.2:${process.env.EMULATOR_PORT ?? 12112}`;
 
+/** The secret key the suite starts the emulator with (playwright.config.ts). */
+export const emulatorSecretKey = process.env.EMULATOR_SECRET_KEY ?? "sk_test_playwright00000000";
+
 /** A test card as the shopper types it. */
 export interface Card {
   number: string;

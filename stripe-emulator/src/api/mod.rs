@@ -8,7 +8,7 @@
 //! 6. injected faults;
 //! 7. the parameters against Stripe's spec;
 //! 8. the endpoint itself, under the store's lock, after whatever came due on the
-//!    emulator clock (asynchronous refund outcomes);
+//!    emulator clock (asynchronous refund outcomes, dispute decisions);
 //! 9. the answer, kept for the idempotency key when the endpoint ran.
 
 mod charges;
@@ -400,7 +400,7 @@ async fn run_reserved(
             options,
         };
         // What came due on the emulator clock happens first, as Stripe's own doing.
-        crate::refunds::settle_due(store);
+        crate::due::settle(store);
         // Events this call causes name it in `request`.
         store.request = RequestRef {
             id: Some(exchange.request_id.clone()),

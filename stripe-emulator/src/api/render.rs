@@ -128,6 +128,7 @@ impl Store {
         )
     }
 
+    /// A dispute, with `charge` and `payment_intent` expanded when asked.
     pub fn render_dispute(&self, dispute: &Dispute, expand: &Expand) -> Value {
         let charge = match self.charges.get(&dispute.charge) {
             Some(ch) if expand.has("charge") => self.render_charge(ch, &Expand::default()),

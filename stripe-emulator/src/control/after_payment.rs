@@ -1,29 +1,7 @@
 //! Control calls for what happens after a payment outside the shop's own API calls:
 //! refunds made in the Dashboard, refund outcomes, and disputes.
 //!
-//! Every body is JSON. Errors are Stripe's envelope (`{"error": {...}}`) with Stripe's
-//! status; successes return the object as the API renders it.
-//!
-//! - `POST /_emulator/refunds` `{"payment_intent": "pi_…", "amount": 500, "reason":
-//!   "requested_by_customer", "metadata": {"k": "v"}}` (or `"charge": "ch_…"` instead
-//!   of `payment_intent`; all but one of the two optional): a refund "made in the
-//!   Dashboard", checked and evented exactly as `POST /v1/refunds`, but its events
-//!   carry `request: {"id": null, "idempotency_key": null}`. Returns the refund.
-//! - `GET|POST /_emulator/refunds/settlement` `{"pending_seconds": 3600}`: from now on
-//!   card refunds start `pending` and succeed when the emulator clock is that many
-//!   seconds past their creation (`POST /_emulator/clock` moves it); `{"pending_seconds":
-//!   null}` restores Stripe's test-mode default (succeeded at once). Kept across
-//!   `reset`, like the other settings. Returns `{"pending_seconds": …}`.
-//! - `POST /_emulator/refunds/{id}/force` `{"status": "succeeded" | "failed" |
-//!   "requires_action", "failure_reason": "lost_or_stolen_card"}` (`failure_reason`
-//!   only with `failed`; default `lost_or_stolen_card`): `pending` or `requires_action`
-//!   to an outcome, `pending` to `requires_action`, or `succeeded` to `failed`. A failed
-//!   refund gives its amount back to the charge. Returns the refund.
-//! - `POST /_emulator/disputes` `{"payment_intent": "pi_…", "reason": "fraudulent"}`
-//!   (`reason` optional, default `fraudulent`): the cardholder disputes the
-//!   PaymentIntent's succeeded charge. Returns the dispute (`needs_response`).
-//! - `POST /_emulator/disputes/{id}/close` `{"outcome": "won" | "lost"}`: the card
-//!   network decides an open dispute. Returns the dispute.
+//! The calls and their exact bodies are documented with the control API (`control`).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -54,7 +32,7 @@ pub(super) fn router() -> Router<Emulator> {
 /// then the journal; answers with `act`'s object or Stripe's error envelope.
 fn act(emulator: &Emulator, act: impl FnOnce(&mut Store) -> Result<Value, ApiError>) -> Response {
     let result = emulator.with_store(|store| {
-        refunds::settle_due(store);
+        crate::due::settle(store);
         let outcome = act(store);
         store.commit().map_err(|_| ApiError::injected(500))?;
         outcome

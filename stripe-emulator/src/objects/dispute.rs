@@ -18,6 +18,7 @@ pub enum DisputeStatus {
 }
 
 impl DisputeStatus {
+    /// The status as the API writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             DisputeStatus::NeedsResponse => "needs_response",
@@ -38,6 +39,7 @@ impl DisputeStatus {
         )
     }
 
+    /// Whether the dispute is decided (`won`, `lost`, `warning_closed`).
     pub fn is_closed(self) -> bool {
         matches!(
             self,
@@ -107,6 +109,10 @@ pub struct Dispute {
     pub funds: Vec<DisputeFunds>,
     /// The card brand, for `payment_method_details.card`.
     pub brand: String,
+    /// A decision due on the emulator clock: (when, won), after Stripe's test
+    /// evidence was submitted.
+    #[serde(default)]
+    pub decision_due: Option<(i64, bool)>,
 }
 
 impl Dispute {

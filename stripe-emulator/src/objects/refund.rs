@@ -17,6 +17,7 @@ pub enum RefundStatus {
 }
 
 impl RefundStatus {
+    /// The status as the API writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             RefundStatus::Pending => "pending",

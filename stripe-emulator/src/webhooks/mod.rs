@@ -133,12 +133,12 @@ pub async fn flush(emulator: &Emulator) -> usize {
 }
 
 /// Runs until `stop` fires: the delivery worker, which also makes what comes due on
-/// the emulator clock happen (asynchronous refund outcomes), so their events go out
+/// the emulator clock happen (refund outcomes, dispute decisions), so their events go out
 /// without waiting for an API call.
 pub async fn run(emulator: Emulator, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         emulator.with_store(|store| {
-            if crate::refunds::settle_due(store) > 0 {
+            if crate::due::settle(store) > 0 {
                 if let Err(error) = store.commit() {
                     tracing::error!(%error, "could not write the emulator's journal");
                 }

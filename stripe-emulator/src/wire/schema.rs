@@ -75,6 +75,18 @@ pub const ALLOW_LIST: &[(&str, &str, Allowance)] = &[
         "allow_redisplay",
         Parameter(r#"{"type":"string","enum":["always","limited","unspecified"]}"#),
     ),
+    // An event type added since 2023 ("Occurs whenever a refund has failed"), which
+    // the emulator emits.
+    (
+        "POST /v1/webhook_endpoints",
+        "enabled_events",
+        EnumValue("refund.failed"),
+    ),
+    (
+        "POST /v1/webhook_endpoints/{webhook_endpoint}",
+        "enabled_events",
+        EnumValue("refund.failed"),
+    ),
 ];
 
 /// What an allow-list entry opens.
@@ -104,7 +116,11 @@ fn schemas() -> &'static HashMap<String, Value> {
                     serde_json::from_str(schema).expect("allow-list schemas are valid JSON"),
                 ),
                 EnumValue(value) => {
-                    let node = node_at(root, path);
+                    let mut node = node_at(root, path);
+                    // For an array, the enum is its items'.
+                    if node.get("items").is_some() {
+                        node = &mut node["items"];
+                    }
                     node["enum"]
                         .as_array_mut()
                         .expect("an enum to extend")

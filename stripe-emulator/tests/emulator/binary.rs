@@ -326,3 +326,117 @@ async fn a_seeded_emulator_never_reissues_an_id_after_a_restart() {
     }
     second.kill();
 }
+
+impl Process {
+    async fn control(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}{path}", self.base_url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    async fn confirmed(&self, test_pm: &str) -> String {
+        let (status, pi) = self
+            .post(
+                "/v1/payment_intents",
+                None,
+                &[
+                    ("amount", "2000"),
+                    ("currency", "usd"),
+                    ("payment_method", test_pm),
+                    ("confirm", "true"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "{pi}");
+        pi["id"].as_str().unwrap().to_string()
+    }
+}
+
+#[tokio::test]
+async fn refunds_disputes_and_the_settlement_delay_survive_kill_and_restart() {
+    let state = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let first = Process::start_with(state.path(), port, &["--control-api"]);
+    let (status, _) = first
+        .control(
+            "/_emulator/refunds/settlement",
+            serde_json::json!({"pending_seconds": 3600}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let paid = first.confirmed("pm_card_visa").await;
+    let (_, pending) = first
+        .post(
+            "/v1/refunds",
+            Some("refund-1"),
+            &[("payment_intent", &paid), ("amount", "700")],
+        )
+        .await;
+    assert_eq!(pending["status"], "pending");
+    let disputed = first.confirmed("pm_card_createDispute").await;
+    let (_, disputes) = first
+        .get(&format!("/v1/disputes?payment_intent={disputed}"))
+        .await;
+    let dispute = disputes["data"][0].clone();
+    let (status, _) = first
+        .post(
+            &format!("/v1/disputes/{}", dispute["id"].as_str().unwrap()),
+            None,
+            &[("evidence[customer_name]", "Ada"), ("metadata[case]", "9")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, before) = first
+        .get(&format!("/v1/refunds?payment_intent={paid}"))
+        .await;
+    first.kill();
+
+    let second = Process::start_with(state.path(), port, &["--control-api"]);
+    let (_, after) = second
+        .get(&format!("/v1/refunds?payment_intent={paid}"))
+        .await;
+    assert_eq!(after, before, "the refund as it was");
+    let (_, kept) = second
+        .get(&format!("/v1/disputes/{}", dispute["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(kept["evidence"]["customer_name"], "Ada");
+    assert_eq!(kept["metadata"]["case"], "9");
+    assert_eq!(kept["status"], "needs_response");
+    let (_, charge) = second
+        .get(&format!("/v1/charges/{}", kept["charge"].as_str().unwrap()))
+        .await;
+    assert_eq!(charge["disputed"], true);
+    // The pending refund and the setting are still there: the clock settles it.
+    let setting: Value = reqwest::get(format!("{}/_emulator/refunds/settlement", second.base_url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(setting, serde_json::json!({"pending_seconds": 3600}));
+    let (status, _) = second
+        .control(
+            "/_emulator/clock",
+            serde_json::json!({"advance_seconds": 3600}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, settled) = second
+        .get(&format!("/v1/refunds/{}", pending["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(settled["status"], "succeeded");
+    // The idempotency key still replays the refund as first answered.
+    let (_, replay) = second
+        .post(
+            "/v1/refunds",
+            Some("refund-1"),
+            &[("payment_intent", &paid), ("amount", "700")],
+        )
+        .await;
+    assert_eq!(replay, pending);
+    second.kill();
+}

@@ -451,3 +451,46 @@ async fn a_dispute_fails_the_pending_refunds_of_its_charge() {
         .await
         .contains(&"refund.failed".to_string()));
 }
+
+#[tokio::test]
+async fn stripes_test_evidence_decides_the_dispute_a_minute_later() {
+    let emu = spawn().await;
+    for (evidence, outcome) in [("winning_evidence", "won"), ("losing_evidence", "lost")] {
+        let (pi, _) = emu.paid_with("pm_card_createDispute").await;
+        let dp = id(&disputes_of(&emu, &pi).await[0]);
+        let submitted = emu
+            .post(
+                &format!("/v1/disputes/{dp}"),
+                &[
+                    ("evidence[uncategorized_text]", evidence),
+                    ("submit", "true"),
+                ],
+            )
+            .await
+            .json;
+        assert_eq!(submitted["status"], "under_review");
+        emu.advance(50).await;
+        assert_eq!(
+            emu.get(&format!("/v1/disputes/{dp}")).await.json["status"],
+            "under_review"
+        );
+        emu.advance(10).await;
+        assert_eq!(
+            emu.get(&format!("/v1/disputes/{dp}")).await.json["status"],
+            outcome,
+            "{evidence}"
+        );
+        let events = emu.events_about(&dp).await;
+        let closed = events
+            .iter()
+            .find(|e| e["type"] == "charge.dispute.closed")
+            .unwrap();
+        assert_eq!(closed["request"]["id"], Value::Null);
+        assert_eq!(
+            events
+                .iter()
+                .any(|e| e["type"] == "charge.dispute.funds_reinstated"),
+            outcome == "won"
+        );
+    }
+}

@@ -359,6 +359,19 @@ async fn webhook_endpoints_api() {
     );
     assert_eq!(emu.get(&path).await.status, 404);
 
+    // An event type newer than the 2023 spec, which the emulator emits.
+    let refund_failures = emu
+        .post(
+            "/v1/webhook_endpoints",
+            &[
+                ("url", "http://shop.test/webhooks/stripe"),
+                ("enabled_events[]", "refund.failed"),
+                ("enabled_events[]", "charge.refund.updated"),
+            ],
+        )
+        .await;
+    assert_eq!(refund_failures.status, 200, "{}", refund_failures.text);
+
     for bad in [
         vec![("url", "not a url"), ("enabled_events[]", "*")],
         vec![("url", "http://shop.test/w")],

@@ -579,7 +579,7 @@ async fn a_dashboard_refund_is_checked_and_evented_as_the_apis_with_no_request()
     let re = id(&made.json);
     assert_eq!(
         ids(&emu, &format!("/v1/refunds?payment_intent={pi}&limit=100")).await,
-        [re.clone()]
+        [re.as_str()]
     );
     let events = emu.events_about(&ch).await;
     let ours: Vec<&Value> = events
