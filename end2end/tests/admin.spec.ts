@@ -65,14 +65,29 @@ test("an order in review is resolved from the browser with a note", async ({ pag
   await page.getByRole("table").getByRole("link").first().click();
   await expect(page.locator(".admin-status")).toContainText("needs review");
 
+  // Closing it gives nothing back by itself: the money goes back first.
   const review = page.getByRole("region", { name: "Resolve the review" });
   await review.getByLabel(/^Closed/).check();
-  await review.getByLabel("Note").fill("paid with no address: refunded in full by hand");
+  await review.getByLabel("Note").fill("closing before the refund");
+  await review.getByRole("button", { name: "Resolve" }).click();
+  await expect(page.getByRole("alert")).toContainText("Refund what was received first: $23.00");
+  await page.getByLabel("Amount (for example 12.50)").fill("23.00");
+  await page.getByRole("button", { name: "Refund", exact: true }).click();
+  await expect(page.getByRole("status")).toContainText("Refund requested");
+  await expect
+    .poll(async () => {
+      await page.reload();
+      return await page.locator(".admin-timeline").textContent();
+    })
+    .toMatch(/refund re_\w+ of \$23\.00 succeeded/);
+
+  await review.getByLabel(/^Closed/).check();
+  await review.getByLabel("Note").fill("paid with no address: refunded in full");
   await review.getByRole("button", { name: "Resolve" }).click();
   await expect(page.getByRole("status")).toHaveText("The review is resolved.");
   await expect(page.locator(".admin-status")).toContainText("canceled");
   await expect(page.locator(".admin-timeline")).toContainText(
-    `needs_review -> canceled: resolved by hand: paid with no address: refunded in full by hand — ${operator.name}`,
+    `needs_review -> canceled: resolved by hand: paid with no address: refunded in full — ${operator.name}`,
   );
   await expect(page.getByRole("region", { name: "Resolve the review" })).toHaveCount(0);
 });

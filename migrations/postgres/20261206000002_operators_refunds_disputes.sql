@@ -48,6 +48,7 @@ CREATE TABLE refunds (
     requested_by   TEXT,
     note           TEXT,
     restocked_at   BIGINT,
+    key_generation BIGINT NOT NULL DEFAULT 0,
     created_at     BIGINT NOT NULL,
     updated_at     BIGINT NOT NULL
 );

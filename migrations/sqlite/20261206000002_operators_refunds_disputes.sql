@@ -66,6 +66,10 @@ CREATE TABLE refunds (
     note           TEXT,
     -- When its restocked units went back on the shelf (on success, once).
     restocked_at   BIGINT,
+    -- Part of the idempotency key it is sent to Stripe with: it moves on only after
+    -- Stripe answered that the attempt failed and listed no such refund, so a retry
+    -- of an attempt whose answer was lost reuses the key and cannot refund twice.
+    key_generation BIGINT NOT NULL DEFAULT 0,
     created_at     BIGINT NOT NULL,
     updated_at     BIGINT NOT NULL
 );

@@ -57,6 +57,9 @@ pub async fn run(args: &[String]) -> anyhow::Result<bool> {
         }
     }
     let password = read_password(name)?;
+    if password.chars().any(char::is_control) {
+        bail!("a password cannot hold control characters (the sign-in form refuses them)");
+    }
     // Hashing takes a noticeable moment by design.
     let hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
         .await

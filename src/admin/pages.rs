@@ -142,7 +142,7 @@ pub fn orders(
 fn order_row(row: OrderSummary) -> impl IntoView {
     let href = format!("/admin/orders/{}", row.id);
     let label = row.reference.clone().unwrap_or_else(|| row.id.clone());
-    let refund = refund_state(row.total_minor, row.refunded_minor);
+    let refund = refund_state(row.received_minor, row.refunded_minor);
     view! {
         <tr class:admin-attention=row.attention == 1>
             <td><a href=href>{label}</a></td>
@@ -375,7 +375,10 @@ fn refund_form(detail: &OrderDetail, id: &str) -> impl IntoView {
         return view! {
             <section aria-labelledby="refund-heading">
                 <h2 id="refund-heading">"Refund"</h2>
-                <p>"Nothing to refund: Stripe has reported no money received for this order."</p>
+                <p>
+                    "Nothing to refund: Stripe has reported no money received for this order. "
+                    "A re-check with Stripe reads it again."
+                </p>
             </section>
         }
         .into_any();
@@ -388,6 +391,8 @@ fn refund_form(detail: &OrderDetail, id: &str) -> impl IntoView {
         <section aria-labelledby="refund-heading">
             <h2 id="refund-heading">"Refund"</h2>
             <form method="post" action=format!("/admin/orders/{id}/refund") class="admin-form">
+                // This form's refund: sent twice, it is still one refund.
+                <input type="hidden" name="request" value=crate::server::store::new_id("rf")/>
                 <label for="payment_intent">"Payment"</label>
                 <select id="payment_intent" name="payment_intent">
                     {payments.into_iter().map(|p| {

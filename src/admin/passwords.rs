@@ -65,7 +65,8 @@ pub fn verify(password: &str, phc: &str) -> bool {
 
 /// A hash no password is known for, verified against when a login names nobody, so
 /// an unknown name takes as long as a wrong password and the answers cannot be told
-/// apart by their timing.
+/// apart by their timing. Made once (the shop makes it at start-up, off the async
+/// threads, so the first unknown name costs no more than any other).
 pub fn decoy() -> &'static str {
     static DECOY: OnceLock<String> = OnceLock::new();
     DECOY.get_or_init(|| {

@@ -33,6 +33,8 @@ const PAGE_SIZE: i64 = 50;
 const MAX_FORM: usize = 16 * 1024;
 /// The window the login limits count in.
 const LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// Password checks running at once (one per core of a small machine).
+static VERIFICATIONS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// The admin's routes, merged into the shop's router.
 pub fn router() -> Router<AppState> {
@@ -170,6 +172,12 @@ async fn login(State(state): State<AppState>, request: Request) -> Response {
         Ok(fields) => fields,
         Err(response) => return response,
     };
+    // While the admin is off, nothing is verified (or counted): it answers as off.
+    match state.store.has_operators().await {
+        Ok(true) => {}
+        Ok(false) => return login_answer(&state, StatusCode::NOT_FOUND, None).await,
+        Err(error) => return unavailable(error),
+    }
     let name = field(&fields, "name").unwrap_or_default().to_owned();
     let password = fields.get("password").cloned().unwrap_or_default();
     if name.is_empty() || name.len() > 64 || password.is_empty() {
@@ -220,14 +228,23 @@ async fn login(State(state): State<AppState>, request: Request) -> Response {
         Ok(found) => found,
         Err(error) => return unavailable(error),
     };
-    let phc = found.as_ref().map_or_else(
-        || passwords::decoy().to_owned(),
-        |operator| operator.password_hash.clone(),
-    );
-    // Argon2 is tens of milliseconds of CPU: off the async threads.
-    let verified = tokio::task::spawn_blocking(move || passwords::verify(&password, &phc))
-        .await
-        .unwrap_or(false);
+    // Argon2 is tens of milliseconds of CPU and 19 MiB per check: off the async
+    // threads, and a few at a time, so a flood of sign-ins cannot take the machine.
+    // An unknown name is checked against the decoy, so both answers cost the same.
+    let Ok(_permit) = VERIFICATIONS.acquire().await else {
+        return unavailable(ShopError::Unavailable);
+    };
+    let phc = found
+        .as_ref()
+        .map(|operator| operator.password_hash.clone());
+    let verified = tokio::task::spawn_blocking(move || {
+        passwords::verify(
+            &password,
+            phc.as_deref().unwrap_or_else(|| passwords::decoy()),
+        )
+    })
+    .await
+    .unwrap_or(false);
     let operator = match found {
         Some(operator) if verified => operator,
         _ => {
@@ -290,8 +307,8 @@ async fn orders(
         .filter(|status| ORDER_STATUSES.contains(status))
         .map(str::to_owned);
     let search = field(&query, "q")
-        .map(str::to_owned)
-        .filter(|q| q.len() <= 254);
+        .filter(|q| q.len() <= 254 && !has_control(q))
+        .map(str::to_owned);
     let after = field(&query, "after").and_then(OrderCursor::decode);
     let filter = OrderFilter { status, search };
     match state
@@ -455,6 +472,11 @@ fn refund_request(
     order_id: &str,
     operator: &Operator,
 ) -> Result<RefundRequest, String> {
+    // Drawn when the form was rendered: the same form sent twice is one refund.
+    let id = field(fields, "request")
+        .filter(|id| is_refund_id(id))
+        .ok_or("This form is out of date: open the order again and refund from there.")?
+        .to_owned();
     let payment_intent = field(fields, "payment_intent")
         .and_then(PaymentIntentId::parse)
         .ok_or("Choose the payment to refund.")?;
@@ -488,6 +510,7 @@ fn refund_request(
     }
     restock.sort();
     Ok(RefundRequest {
+        id,
         order_id: order_id.to_owned(),
         payment_intent: payment_intent.as_str().to_owned(),
         amount_minor,
@@ -496,6 +519,12 @@ fn refund_request(
         note,
         operator: operator.name.clone(),
     })
+}
+
+/// A refund id as the shop draws them: `rf_` and 24 hex digits.
+fn is_refund_id(raw: &str) -> bool {
+    raw.strip_prefix("rf_")
+        .is_some_and(|hex| hex.len() == 24 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// `12`, `12.5` or `12.50` in minor units; anything else (signs, exponents, three

@@ -102,6 +102,8 @@ pub struct OrderView {
     pub total: super::Money,
     pub email: Option<String>,
     pub delivery: Option<DeliveryView>,
+    /// What Stripe reported received for the order, over its payments.
+    pub received: super::Money,
     /// What was refunded so far (succeeded refunds); zero when nothing was.
     pub refunded: super::Money,
 }
@@ -111,7 +113,7 @@ impl OrderView {
     pub fn refund_state(&self) -> Option<&'static str> {
         match self.refunded.minor() {
             0 => None,
-            refunded if refunded >= self.total.minor() => Some("Refunded"),
+            refunded if refunded >= self.received.minor() => Some("Refunded"),
             _ => Some("Partially refunded"),
         }
     }

@@ -79,7 +79,8 @@ pub struct Config {
     /// Operators' sessions: idle (`ADMIN_IDLE_MINUTES`, default 30) and absolute
     /// (`ADMIN_SESSION_HOURS`, default 12) timeouts.
     pub admin_sessions: crate::server::store::SessionTimeouts,
-    /// Failed logins allowed per client IP and per operator name in 15 minutes
+    /// Sign-in attempts allowed per client IP and per operator name in 15 minutes,
+    /// counted before the password is checked so guessing costs the same either way
     /// (`ADMIN_LOGIN_ATTEMPTS`, default 10).
     pub admin_login_attempts: u32,
 }

@@ -53,6 +53,11 @@ impl Application {
     /// Creates the data directory, opens and migrates the database, binds the
     /// listener and assembles the routes.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // The sign-in's decoy hash, made now (it takes a moment) rather than at the
+        // first sign-in with an unknown name.
+        tokio::task::spawn_blocking(|| {
+            let _ = crate::admin::passwords::decoy();
+        });
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("creating the data directory {}", config.data_dir.display())
         })?;

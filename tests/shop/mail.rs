@@ -111,10 +111,22 @@ async fn the_confirmation_goes_out_by_smtp_with_the_outbox_id_as_message_id() {
                 "{message}"
             );
             assert!(message.contains("To: ada@example.com"), "{message}");
+            // The subject quotes the reference the shopper saw; a text part and an HTML
+            // part say the same.
+            let reference: String = sqlx::query_scalar("SELECT reference FROM orders")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
             assert!(
-                message.contains("Subject: Your order is confirmed"),
+                message.contains(&format!("Subject: Your order {reference} is confirmed")),
                 "{message}"
             );
+            assert!(
+                message.contains("Content-Type: multipart/alternative"),
+                "{message}"
+            );
+            assert!(message.contains("Content-Type: text/plain"), "{message}");
+            assert!(message.contains("Content-Type: text/html"), "{message}");
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -234,10 +234,16 @@ async fn two_partial_refunds_at_once_both_land_and_never_exceed_the_payment() {
     let (payment_intent, order) = paid_order(&mut shop, &stripe).await;
     let pool = db(&shop).await;
     let admin = Admin::signed_in(&shop).await;
+    // Three operators' pages, open at once.
+    let forms = [
+        refund_form(&admin, &order).await,
+        refund_form(&admin, &order).await,
+        refund_form(&admin, &order).await,
+    ];
     let (first, second, third) = tokio::join!(
-        refund(&admin, &order, &payment_intent, "20.00"),
-        refund(&admin, &order, &payment_intent, "21.00"),
-        refund(&admin, &order, &payment_intent, "1.00"),
+        send_refund(&admin, &order, &payment_intent, "20.00", &forms[0], &[]),
+        send_refund(&admin, &order, &payment_intent, "21.00", &forms[1], &[]),
+        send_refund(&admin, &order, &payment_intent, "1.00", &forms[2], &[]),
     );
     let statuses = [first.status(), second.status(), third.status()];
     let accepted = statuses
@@ -511,4 +517,224 @@ async fn an_operator_sends_an_email_again_and_rechecks_with_stripe() {
     assert!(entries
         .iter()
         .all(|(_, actor)| actor.as_deref() == Some(OPERATOR)));
+}
+
+#[tokio::test]
+async fn the_same_refund_form_sent_twice_is_one_refund() {
+    let (stripe, mut shop) = signed_in_shop().await;
+    let (payment_intent, order) = paid_order(&mut shop, &stripe).await;
+    let pool = db(&shop).await;
+    let admin = Admin::signed_in(&shop).await;
+    let form = refund_form(&admin, &order).await;
+    // A double click: both at once, then a resubmit of the page later.
+    let (first, second) = tokio::join!(
+        send_refund(&admin, &order, &payment_intent, "41.00", &form, &[]),
+        send_refund(&admin, &order, &payment_intent, "41.00", &form, &[]),
+    );
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    assert_eq!(second.status(), StatusCode::SEE_OTHER, "the same answer");
+    refunds_become(&pool, &order, "succeeded", 1).await;
+    let again = send_refund(&admin, &order, &payment_intent, "41.00", &form, &[]).await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert_eq!(scalar(&pool, "SELECT COUNT(*) FROM refunds").await, 1);
+    assert_eq!(stripe_refunds(&stripe, &payment_intent).await.len(), 1);
+    // A form of no page of ours is refused.
+    let forged = send_refund(&admin, &order, &payment_intent, "1.00", "rf_made_up", &[]).await;
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn restocked_units_go_back_once_when_the_refund_succeeds() {
+    let (stripe, mut shop) = signed_in_shop().await;
+    let (payment_intent, order) = paid_order(&mut shop, &stripe).await;
+    let pool = db(&shop).await;
+    let stock = "SELECT stock FROM products WHERE id = 'stoneware-mug'";
+    let before = scalar(&pool, stock).await;
+    let admin = Admin::signed_in(&shop).await;
+    let form = refund_form(&admin, &order).await;
+    let restock = [("restock_stoneware-mug", "1")];
+    let response = send_refund(&admin, &order, &payment_intent, "18.00", &form, &restock).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    refunds_become(&pool, &order, "succeeded", 1).await;
+    assert_eq!(scalar_becomes(&pool, stock, before + 1).await, before + 1);
+    // A re-check syncs the same refund again: nothing goes back twice.
+    admin
+        .post(&format!("/admin/orders/{order}/recheck"), &[])
+        .await;
+    assert_eq!(scalar(&pool, stock).await, before + 1);
+    // Two were bought and one is back: at most one more.
+    let form = refund_form(&admin, &order).await;
+    let two = [("restock_stoneware-mug", "2")];
+    let response = send_refund(&admin, &order, &payment_intent, "1.00", &form, &two).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("At most 1 of Stoneware Mug"));
+    let form = refund_form(&admin, &order).await;
+    let unknown = [("restock_merino-throw", "1")];
+    let response = send_refund(&admin, &order, &payment_intent, "1.00", &form, &unknown).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_refund_stripe_refuses_fails_with_its_reason() {
+    // A disputed charge cannot be refunded: Stripe says so, and the refund fails.
+    let (stripe, mut shop) = signed_in_shop().await;
+    let (payment_intent, order) = paid_with(&mut shop, &stripe, "pm_card_createDispute").await;
+    let pool = db(&shop).await;
+    let disputed = scalar_becomes(&pool, "SELECT COUNT(*) FROM disputes", 1).await;
+    assert_eq!(disputed, 1, "the test card's dispute arrived");
+    let admin = Admin::signed_in(&shop).await;
+    assert_eq!(
+        refund(&admin, &order, &payment_intent, "5.00")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    refunds_become(&pool, &order, "failed", 1).await;
+    let page = admin.page(&format!("/admin/orders/{order}")).await;
+    assert!(page.contains("Stripe refused the refund"), "{page}");
+    assert!(stripe_refunds(&stripe, &payment_intent).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_refund_whose_answer_was_lost_or_failed_at_stripe_is_made_once() {
+    let (stripe, mut shop) = shop_with_webhooks(|config| {
+        config.stripe_timeout = std::time::Duration::from_millis(700);
+    })
+    .await;
+    add_operator(&shop, OPERATOR, PASSWORD, None).await;
+    let (payment_intent, order) = paid_order(&mut shop, &stripe).await;
+    let pool = db(&shop).await;
+    let admin = Admin::signed_in(&shop).await;
+    // 1. Stripe fails while running the refund and keeps that 500 under the key: the
+    //    next attempt lists (nothing) and goes with a new key.
+    let stored = json!({"path": "/v1/refunds", "status": 500, "stored": true});
+    stripe
+        .control("faults", json!({"next_requests": [stored]}))
+        .await;
+    assert_eq!(
+        refund(&admin, &order, &payment_intent, "5.00")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    refunds_become(&pool, &order, "succeeded", 1).await;
+    assert_eq!(stripe_refunds(&stripe, &payment_intent).await.len(), 1);
+    // 2. Stripe makes the refund but the answer never arrives (slower than the
+    //    shop's timeout, three times): the next attempt finds it in the list.
+    let slow = json!({"path": "/v1/refunds", "delay_ms": 1500});
+    stripe
+        .control("faults", json!({"next_requests": [slow, slow, slow]}))
+        .await;
+    assert_eq!(
+        refund(&admin, &order, &payment_intent, "6.00")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    refunds_become(&pool, &order, "succeeded", 2).await;
+    let at_stripe = stripe_refunds(&stripe, &payment_intent).await;
+    assert_eq!(at_stripe.len(), 2, "{at_stripe:?}");
+    let total: i64 = at_stripe
+        .iter()
+        .map(|r| r["amount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 1100);
+}
+
+#[tokio::test]
+async fn an_order_in_review_is_fulfilled_by_hand_or_closed_once_refunded() {
+    let (stripe, mut shop) = signed_in_shop().await;
+    let pool = db(&shop).await;
+    let admin = Admin::signed_in(&shop).await;
+    let stock = "SELECT stock FROM products WHERE id = 'canvas-tote'";
+    let resolve = |order: String, outcome: &'static str| {
+        let admin = &admin;
+        async move {
+            admin
+                .post(
+                    &format!("/admin/orders/{order}/resolve"),
+                    &[("outcome", outcome), ("note", "settled after a call")],
+                )
+                .await
+        }
+    };
+
+    // A submitted order sent to review (as an amount mismatch would), then paid.
+    let session = shop.submitted_order("canvas-tote", "1").await;
+    let payment_intent = session["payment_intent"].as_str().unwrap().to_owned();
+    let order = stripe.payment_intent(&payment_intent).await["metadata"]["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sqlx::query("UPDATE orders SET status = 'needs_review' WHERE id = $1")
+        .bind(&order)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let before = scalar(&pool, stock).await;
+    stripe.confirm(&payment_intent, "pm_card_visa").await;
+    let received = format!(
+        "SELECT amount_received_minor FROM order_payment_intents WHERE id = '{payment_intent}'"
+    );
+    assert_eq!(scalar_becomes(&pool, &received, 2700).await, 2700);
+    wait_for(&pool, &order, "needs_review").await;
+    // Fulfilled by hand: paid, its unit leaves the shelf and the shopper is emailed, as
+    // a payment's fulfilment would.
+    assert_eq!(
+        resolve(order.clone(), "fulfilled").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    wait_for(&pool, &order, "paid").await;
+    assert_eq!(scalar(&pool, stock).await, before - 1);
+    let confirmations = format!(
+        "SELECT COUNT(*) FROM outbox WHERE order_id = '{order}' AND kind = 'order_confirmation'"
+    );
+    assert_eq!(scalar(&pool, &confirmations).await, 1);
+
+    // A draft paid without the submit step and without an address: nothing to fulfil,
+    // and it closes only once its money is given back.
+    let mut shopper = shop.stranger();
+    shopper.add("canvas-tote", "1").await;
+    let response = shopper
+        .call("checkout/prepare", &[("shipping", "standard")])
+        .await;
+    let session: Value = response.json().await.unwrap();
+    let payment_intent = session["payment_intent"].as_str().unwrap().to_owned();
+    let order = stripe.payment_intent(&payment_intent).await["metadata"]["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    stripe.confirm(&payment_intent, "pm_card_visa").await;
+    wait_for(&pool, &order, "needs_review").await;
+    let response = resolve(order.clone(), "fulfilled").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("no locked lines"));
+    let response = resolve(order.clone(), "closed").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Refund what was received first: $27.00"));
+    assert_eq!(
+        refund(&admin, &order, &payment_intent, "27.00")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    refunds_become(&pool, &order, "succeeded", 1).await;
+    assert_eq!(
+        resolve(order.clone(), "closed").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    wait_for(&pool, &order, "canceled").await;
+    assert_eq!(
+        scalar(&pool, stock).await,
+        before - 1,
+        "nothing taken for a closed order"
+    );
 }

@@ -77,8 +77,55 @@ pub async fn recheck(state: &AppState, order_id: &str) -> Result<String, ShopErr
     Ok(found.join("; "))
 }
 
-/// One pass over the orders waiting longer than `reconcile_after`.
+/// Refunds still pending at Stripe after `reconcile_after`: their PaymentIntents'
+/// refunds are listed again, in case their events were lost (or never subscribed to).
+async fn pending_refunds(state: &AppState, age: i64) {
+    let waiting = match state
+        .store
+        .pending_refund_payments(now().saturating_sub(age), 100)
+        .await
+    {
+        Ok(waiting) => waiting,
+        Err(error) => {
+            tracing::error!(%error, "the reconciler could not read pending refunds");
+            return;
+        }
+    };
+    for payment_intent in waiting {
+        let Ok(_turn) = state
+            .store
+            .turn("payment_intent", &payment_intent, &state.payment_locks)
+            .await
+        else {
+            return;
+        };
+        match state.payments.client.list_refunds(&payment_intent).await {
+            Ok(refunds) => {
+                if let Err(error) = state
+                    .store
+                    .sync_refunds(&payment_intent, &refunds, now())
+                    .await
+                {
+                    tracing::warn!(%payment_intent, %error, "syncing refunds failed; next pass retries");
+                }
+            }
+            Err(failure) => {
+                tracing::warn!(%payment_intent, %failure, "could not list refunds; next pass retries");
+                return;
+            }
+        }
+    }
+}
+
+/// One pass over the orders waiting longer than `reconcile_after`, and the refunds.
 pub async fn pass(state: &AppState) {
+    let age = i64::try_from(state.config.reconcile_after.as_secs()).unwrap_or(i64::MAX);
+    pending_refunds(state, age).await;
+    orders(state).await;
+}
+
+/// The orders waiting longer than `reconcile_after`.
+async fn orders(state: &AppState) {
     let age = i64::try_from(state.config.reconcile_after.as_secs()).unwrap_or(i64::MAX);
     let waiting = match state
         .store

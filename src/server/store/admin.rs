@@ -4,7 +4,7 @@
 
 use super::{
     database_error,
-    engine::{execute, fetch_all, fetch_optional, write_transaction},
+    engine::{execute, fetch_all, fetch_one, fetch_optional, write_transaction},
     orders::timeline_by,
     refunds::{DisputeRow, RefundRow},
     Store, UnixTime,
@@ -81,6 +81,7 @@ pub struct OrderSummary {
     /// 1 when it needs a person (in review, or disputed).
     pub attention: i64,
     pub disputed: i64,
+    pub received_minor: i64,
     pub refunded_minor: i64,
 }
 
@@ -262,6 +263,8 @@ impl Store {
                          AS attention,
                      CAST(CASE WHEN EXISTS (SELECT 1 FROM disputes d WHERE d.order_id = o.id)
                          THEN 1 ELSE 0 END AS BIGINT) AS disputed,
+                     CAST(COALESCE((SELECT SUM(p.amount_received_minor) FROM order_payment_intents p
+                         WHERE p.order_id = o.id), 0) AS BIGINT) AS received_minor,
                      CAST(COALESCE((SELECT SUM(r.amount_minor) FROM refunds r
                          WHERE r.order_id = o.id AND r.status = 'succeeded'), 0) AS BIGINT)
                          AS refunded_minor
@@ -357,9 +360,14 @@ impl Store {
         }))
     }
 
-    /// Resolves an order in review: it becomes `paid` (fulfilled by hand) or
-    /// `canceled`, with the operator's note on the timeline. Refused unless the order
-    /// is in review. Stock is not touched: a person who shipped by hand has counted it.
+    /// Resolves an order in review, with the operator's note on the timeline:
+    /// - fulfilled: it becomes `paid` and is fulfilled as a payment would fulfil it
+    ///   (stock taken, the confirmation emailed), so it needs money received and its
+    ///   lines on the shelf;
+    /// - closed: it becomes `canceled`, only once nothing received is left unrefunded
+    ///   (a refund still on its way counts as not yet given back).
+    ///
+    /// Refused unless the order is in review.
     pub async fn resolve_review(
         &self,
         order_id: &str,
@@ -369,6 +377,43 @@ impl Store {
         now: UnixTime,
     ) -> Result<(), ShopError> {
         write_transaction!(self, "resolving an order in review", |tx| {
+            let (received, refunded): (i64, i64) = fetch_one!(
+                tx,
+                sqlx::query_as(
+                    "SELECT
+                         CAST(COALESCE((SELECT SUM(amount_received_minor) FROM order_payment_intents
+                             WHERE order_id = $1), 0) AS BIGINT),
+                         CAST(COALESCE((SELECT SUM(amount_minor) FROM refunds
+                             WHERE order_id = $1 AND status = 'succeeded'), 0) AS BIGINT)",
+                )
+                .bind(order_id)
+            )
+            .map_err(database_error("adding up an order's money"))?;
+            match resolution {
+                Resolution::Closed if received > refunded => {
+                    return Err(ShopError::BadRequest(format!(
+                        "Refund what was received first: {} is not refunded yet.",
+                        super::refunds::money_of_order(&mut tx, order_id, received - refunded)
+                            .await?
+                    ))
+                    .into());
+                }
+                Resolution::Fulfilled if !has_lines(&mut tx, order_id).await? => {
+                    return Err(ShopError::BadRequest(
+                        "This order has no locked lines (it was paid without the checkout's submit step): there is nothing the shop can fulfil. Refund it, then close it."
+                            .into(),
+                    )
+                    .into());
+                }
+                Resolution::Fulfilled if received == 0 => {
+                    return Err(ShopError::BadRequest(
+                        "Stripe has reported no money received for this order: re-check with Stripe, or close it."
+                            .into(),
+                    )
+                    .into());
+                }
+                _ => {}
+            }
             let moved = execute!(
                 tx,
                 sqlx::query(
@@ -385,6 +430,17 @@ impl Store {
                     "This order is not in review (any more).".into(),
                 )
                 .into());
+            }
+            if resolution == Resolution::Fulfilled {
+                if let Some(short) =
+                    super::fulfilment::fulfil_by_hand(&mut tx, order_id, &self.shop_url, now)
+                        .await?
+                {
+                    return Err(ShopError::BadRequest(format!(
+                        "The shelf cannot cover {short}: restock it first, or refund and close."
+                    ))
+                    .into());
+                }
             }
             let entry = format!(
                 "needs_review -> {}: resolved by hand: {note}",
@@ -544,6 +600,26 @@ impl Store {
         })
     }
 
+    /// PaymentIntents with a refund still pending at Stripe since before `before`:
+    /// re-read by the reconciler, in case their events never come.
+    pub async fn pending_refund_payments(
+        &self,
+        before: UnixTime,
+        limit: i64,
+    ) -> Result<Vec<String>, ShopError> {
+        Ok(fetch_all!(
+            self.pool,
+            sqlx::query_scalar(
+                "SELECT DISTINCT payment_intent FROM refunds
+                 WHERE status IN ('pending', 'requires_action') AND updated_at <= $1
+                 LIMIT $2",
+            )
+            .bind(before)
+            .bind(limit)
+        )
+        .map_err(database_error("listing pending refunds"))?)
+    }
+
     /// Every PaymentIntent of an order, for a re-check with Stripe.
     pub async fn order_payment_intents(&self, order_id: &str) -> Result<Vec<String>, ShopError> {
         Ok(fetch_all!(
@@ -555,6 +631,18 @@ impl Store {
         )
         .map_err(database_error("reading an order's payments"))?)
     }
+}
+
+/// Whether the order has locked lines (a submitted order does; a draft paid without
+/// the submit step may not).
+async fn has_lines(tx: &mut super::engine::Tx, order_id: &str) -> Result<bool, super::StoreError> {
+    let found: Option<String> = fetch_optional!(
+        tx,
+        sqlx::query_scalar("SELECT product_id FROM order_lines WHERE order_id = $1 LIMIT 1")
+            .bind(order_id)
+    )
+    .map_err(database_error("reading an order's lines"))?;
+    Ok(found.is_some())
 }
 
 #[cfg(test)]

@@ -166,16 +166,20 @@ sqlx::query_as(
             })
             .collect::<Result<Vec<_>, ShopError>>()?;
         let delivery = delivery_view(&row);
-        let refunded: i64 = fetch_one!(
+        let (received, refunded): (i64, i64) = fetch_one!(
             self.pool,
-            sqlx::query_scalar(
-                "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM refunds
-                 WHERE order_id = $1 AND status = 'succeeded'",
+            sqlx::query_as(
+                "SELECT
+                     CAST(COALESCE((SELECT SUM(amount_received_minor) FROM order_payment_intents
+                         WHERE order_id = $1), 0) AS BIGINT),
+                     CAST(COALESCE((SELECT SUM(amount_minor) FROM refunds
+                         WHERE order_id = $1 AND status = 'succeeded'), 0) AS BIGINT)",
             )
             .bind(order_id)
         )
         .map_err(database_error("adding up an order's refunds"))?;
         Ok(Some(OrderView {
+            received: money(received)?,
             refunded: money(refunded)?,
             reference: row.reference.ok_or_else(|| corrupt("order reference"))?,
             status: OrderStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?,

@@ -919,6 +919,35 @@ async fn fulfil(
     Ok(None)
 }
 
+/// An operator's "fulfilled by hand" for an order in review: the same fulfilment as a
+/// payment's (stock taken, the cart's lines out, the confirmation queued), once. `Some`
+/// names what the shelf cannot cover (nothing is written then).
+pub(super) async fn fulfil_by_hand(
+    tx: &mut Tx,
+    order_id: &str,
+    shop_url: &str,
+    now: UnixTime,
+) -> Result<Option<String>, StoreError> {
+    let order: OrderRow = fetch_one!(
+        tx,
+        sqlx::query_as(
+            "SELECT id, cart_id, status, cart_version, total_minor, currency, email
+             FROM orders WHERE id = $1",
+        )
+        .bind(order_id)
+    )
+    .map_err(database_error("reading the order to fulfil"))?;
+    let fulfilled: Option<i64> = fetch_one!(
+        tx,
+        sqlx::query_scalar("SELECT fulfilled_at FROM orders WHERE id = $1").bind(order_id)
+    )
+    .map_err(database_error("reading the order to fulfil"))?;
+    if fulfilled.is_some() {
+        return Ok(None);
+    }
+    fulfil(tx, &order, shop_url, now).await
+}
+
 /// Whether the shelf still covers `quantity` of `product` for `order`: this order's own
 /// hold is part of `stock`; what others hold is not ours.
 async fn covered(

@@ -168,15 +168,18 @@ impl Store {
         )
         .map_err(database_error("reading a session"))?;
         if found.is_some() {
-            // Written at most once a minute: reading a page is not a write each time.
+            // Written at most once a minute (sooner for short idle timeouts): reading
+            // a page is not a write each time.
+            let every = (timeouts.idle_secs / 4).clamp(1, 60);
             execute!(
                 self.pool,
                 sqlx::query(
                     "UPDATE operator_sessions SET last_seen_at = $2
-                     WHERE token_hash = $1 AND last_seen_at < $2 - 60",
+                     WHERE token_hash = $1 AND last_seen_at < $2 - $3",
                 )
                 .bind(token_hash)
                 .bind(now)
+                .bind(every)
             )
             .map_err(database_error("touching a session"))?;
         }

@@ -13,7 +13,6 @@ use super::{
     database_error,
     engine::{execute, fetch_all, fetch_optional, write_transaction, Tx},
     mail::{queue_email, QueuedEmail},
-    new_id,
     orders::timeline_by,
     Store, StoreError, UnixTime,
 };
@@ -34,6 +33,9 @@ const COUNTED: &str = "('requested', 'pending', 'requires_action', 'succeeded')"
 /// An operator's refund, as the admin form gives it (already parsed).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefundRequest {
+    /// The refund's id, drawn when the form was rendered: the same form sent twice
+    /// (a double click, a resubmitted page) is one refund.
+    pub id: String,
     pub order_id: String,
     pub payment_intent: String,
     pub amount_minor: i64,
@@ -93,6 +95,8 @@ pub struct RefundToSend {
     pub amount_minor: i64,
     pub reason: Option<String>,
     pub status: String,
+    /// Part of its idempotency key (see the `refunds` table).
+    pub key_generation: i64,
 }
 
 /// What a sync changed.
@@ -127,6 +131,21 @@ impl Store {
             }
         }
         write_transaction!(self, "requesting a refund", |tx| {
+            let known: Option<String> = fetch_optional!(
+                tx,
+                sqlx::query_scalar("SELECT order_id FROM refunds WHERE id = $1").bind(&request.id)
+            )
+            .map_err(database_error("reading a refund"))?;
+            match known {
+                // The same form again: the same refund, nothing new.
+                Some(order) if order == request.order_id => return Ok(request.id.clone()),
+                Some(_) => {
+                    return Err(
+                        ShopError::BadRequest("That form belongs to another order.".into()).into(),
+                    )
+                }
+                None => {}
+            }
             let currency = refundable_currency(&mut tx, request).await?;
             let left = refundable_left(&mut tx, &request.payment_intent).await?;
             if request.amount_minor > left {
@@ -137,7 +156,7 @@ impl Store {
                 .into());
             }
             check_restock(&mut tx, &request.order_id, &request.restock).await?;
-            let id = new_id("rf");
+            let id = request.id.clone();
             execute!(
                 tx,
                 sqlx::query(
@@ -202,12 +221,29 @@ impl Store {
         Ok(fetch_optional!(
             self.pool,
             sqlx::query_as(
-                "SELECT id, order_id, payment_intent, amount_minor, reason, status
+                "SELECT id, order_id, payment_intent, amount_minor, reason, status,
+                     key_generation
                  FROM refunds WHERE id = $1",
             )
             .bind(id)
         )
         .map_err(database_error("reading a refund"))?)
+    }
+
+    /// Stripe answered that an attempt at refund `id` failed (a 5xx it keeps under the
+    /// attempt's key) and lists no such refund: the next attempt uses a new key, or
+    /// Stripe would replay that failure for a day.
+    pub async fn next_refund_key(&self, id: &str) -> Result<(), ShopError> {
+        execute!(
+            self.pool,
+            sqlx::query(
+                "UPDATE refunds SET key_generation = key_generation + 1
+                 WHERE id = $1 AND status = 'requested'",
+            )
+            .bind(id)
+        )
+        .map_err(database_error("moving a refund's key on"))?;
+        Ok(())
     }
 
     /// Stripe refused the shop's refund outright (more than is left, a charge in
@@ -302,16 +338,19 @@ impl Store {
                 changed: 0,
             };
             for dispute in disputes {
-                let before: Option<String> = fetch_optional!(
+                let due_by = dispute.evidence_details.as_ref().and_then(|e| e.due_by);
+                let stored: Option<(String, i64, Option<i64>)> = fetch_optional!(
                     tx,
-                    sqlx::query_scalar("SELECT status FROM disputes WHERE id = $1")
-                        .bind(&dispute.id)
+                    sqlx::query_as(
+                        "SELECT status, amount_minor, evidence_due_by FROM disputes WHERE id = $1"
+                    )
+                    .bind(&dispute.id)
                 )
                 .map_err(database_error("reading a dispute"))?;
-                if before.as_deref() == Some(dispute.status.as_str()) {
+                if stored.as_ref() == Some(&(dispute.status.clone(), dispute.amount, due_by)) {
                     continue;
                 }
-                let due_by = dispute.evidence_details.as_ref().and_then(|e| e.due_by);
+                let before = stored.map(|(status, ..)| status);
                 execute!(
                     tx,
                     sqlx::query(
@@ -342,6 +381,10 @@ impl Store {
                         "dispute {} opened: {amount}, reason {}, status {}",
                         dispute.id, dispute.reason, dispute.status
                     ),
+                    Some(before) if before == dispute.status => {
+                        // Its amount or due date changed: stored, nobody alerted.
+                        continue;
+                    }
                     Some(before) => format!(
                         "dispute {} moved from {before} to {}",
                         dispute.id, dispute.status
@@ -490,13 +533,30 @@ async fn refundable_left(tx: &mut Tx, payment_intent: &str) -> Result<i64, Store
     Ok(received - counted)
 }
 
-/// Restocked units must be lines of the order, and no more than were bought minus
-/// what earlier refunds already put back (failed refunds put nothing back).
+/// Restocked units must have left the shelf (the order was fulfilled), be lines of
+/// the order, and be no more than were bought minus what other refunds put back or
+/// will (a refund that failed before restocking puts nothing back; one that failed
+/// after it already did).
 async fn check_restock(
     tx: &mut Tx,
     order_id: &str,
     restock: &[(String, i64)],
 ) -> Result<(), StoreError> {
+    if restock.is_empty() {
+        return Ok(());
+    }
+    let fulfilled: Option<i64> = fetch_optional!(
+        tx,
+        sqlx::query_scalar("SELECT fulfilled_at FROM orders WHERE id = $1").bind(order_id)
+    )
+    .map_err(database_error("reading an order"))?
+    .flatten();
+    if fulfilled.is_none() {
+        return Err(ShopError::BadRequest(
+            "This order's units never left the shelf: there is nothing to put back.".into(),
+        )
+        .into());
+    }
     for (product, quantity) in restock {
         let found: Option<(String, i64, i64)> = fetch_optional!(
             tx,
@@ -505,7 +565,8 @@ async fn check_restock(
                      CAST(COALESCE((SELECT SUM(s.quantity) FROM refund_restocks s
                          JOIN refunds r ON r.id = s.refund_id
                          WHERE r.order_id = l.order_id AND s.product_id = l.product_id
-                           AND r.status NOT IN ('failed', 'canceled')), 0) AS BIGINT)
+                           AND (r.restocked_at IS NOT NULL
+                                OR r.status NOT IN ('failed', 'canceled'))), 0) AS BIGINT)
                  FROM order_lines l WHERE l.order_id = $1 AND l.product_id = $2",
             )
             .bind(order_id)
@@ -565,6 +626,18 @@ async fn matching_row(
         },
     };
     if let Some((id, status, requested_by)) = ours {
+        // Stripe's statuses only move forward (a success may still fail later); an
+        // older read never takes a settled refund back to pending.
+        let settled = ["succeeded", "failed", "canceled"];
+        let backwards =
+            settled.contains(&status.as_str()) && !settled.contains(&refund.status.as_str());
+        if backwards {
+            return Ok(Some(Matched {
+                id,
+                changed: false,
+                by_dashboard: requested_by.is_none(),
+            }));
+        }
         let changed = status != refund.status;
         execute!(
             tx,
@@ -664,6 +737,20 @@ fn refund_entry(refund: &Refund, by_dashboard: bool) -> String {
         ("failed", Some(why)) => format!("refund {} of {amount} failed: {why}{origin}", refund.id),
         (status, _) => format!("refund {} of {amount} {status}{origin}", refund.id),
     }
+}
+
+/// `minor` in the order's currency, for people.
+pub(super) async fn money_of_order(
+    tx: &mut Tx,
+    order_id: &str,
+    minor: i64,
+) -> Result<String, StoreError> {
+    let currency: String = super::engine::fetch_one!(
+        tx,
+        sqlx::query_scalar("SELECT currency FROM orders WHERE id = $1").bind(order_id)
+    )
+    .map_err(database_error("reading an order's currency"))?;
+    Ok(money(minor, &currency))
 }
 
 /// An amount for people: `$12.50` (or the minor units and code of another currency).

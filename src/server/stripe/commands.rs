@@ -194,7 +194,8 @@ async fn refund(state: &AppState, command: &DueCommand) -> CommandResult {
         reason: refund.reason.clone(),
         shop_refund: refund.id.clone(),
     };
-    let key = IdempotencyKey::derive(&["refund", &refund.id]);
+    let generation = refund.key_generation.to_string();
+    let key = IdempotencyKey::derive(&["refund", &refund.id, &generation]);
     match client.create_refund(&params, &key).await {
         Ok(created) => {
             let status = created.status.clone();
@@ -207,9 +208,9 @@ async fn refund(state: &AppState, command: &DueCommand) -> CommandResult {
                 Err(error) => database(error),
             }
         }
-        // Stripe said no for good (more than is left, a disputed charge): the refund
-        // failed, and the operator sees why on the order.
-        Err(StripeFailure::Refused { status, error }) if status < 500 && status != 429 => {
+        // Stripe said no to the refund itself (more than is left, a disputed charge):
+        // it failed, and the operator sees why on the order.
+        Err(StripeFailure::Refused { status, error }) if status == 400 || status == 402 => {
             let why = error
                 .message
                 .clone()
@@ -222,6 +223,18 @@ async fn refund(state: &AppState, command: &DueCommand) -> CommandResult {
                 Err(error) => database(error),
             }
         }
+        // Stripe answered that this attempt failed while it ran: it keeps that answer
+        // under the key for a day, so the next attempt (which lists first, and finds
+        // the refund if it was made after all) goes with a new one.
+        Err(failure @ StripeFailure::Refused { status, .. }) if status >= 500 => {
+            if let Err(error) = state.store.next_refund_key(refund_id).await {
+                return database(error);
+            }
+            retry(failure)
+        }
+        // No answer (the refund may have been made), a request still in flight under
+        // the key (409), rate limiting, or a key Stripe refuses (401, 403): the same
+        // key again later; what is not an outage parks for a person in the end.
         Err(failure) => retry(failure),
     }
 }
