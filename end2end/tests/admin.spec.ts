@@ -67,7 +67,7 @@ test("an order in review is resolved from the browser with a note", async ({ pag
 
   // Closing it gives nothing back by itself: the money goes back first.
   const review = page.getByRole("region", { name: "Resolve the review" });
-  await review.getByLabel(/^Closed/).check();
+  await review.getByRole("radio", { name: /^Closed/ }).check();
   await review.getByLabel("Note").fill("closing before the refund");
   await review.getByRole("button", { name: "Resolve" }).click();
   await expect(page.getByRole("alert")).toContainText("Refund what was received first: $23.00");
@@ -81,7 +81,7 @@ test("an order in review is resolved from the browser with a note", async ({ pag
     })
     .toMatch(/refund re_\w+ of \$23\.00 succeeded/);
 
-  await review.getByLabel(/^Closed/).check();
+  await review.getByRole("radio", { name: /^Closed/ }).check();
   await review.getByLabel("Note").fill("paid with no address: refunded in full");
   await review.getByRole("button", { name: "Resolve" }).click();
   await expect(page.getByRole("status")).toHaveText("The review is resolved.");

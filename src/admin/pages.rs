@@ -438,11 +438,11 @@ fn resolve_form(id: &str) -> impl IntoView {
                     <legend>"Outcome"</legend>
                     <label>
                         <input type="radio" name="outcome" value="fulfilled" required/>
-                        " Fulfilled by hand: mark it paid"
+                        "Fulfilled by hand: mark it paid"
                     </label>
                     <label>
                         <input type="radio" name="outcome" value="closed"/>
-                        " Closed: refunded or nothing owed, mark it canceled"
+                        "Closed: refunded or nothing owed, mark it canceled"
                     </label>
                 </fieldset>
                 <label for="resolve-note">"Note"</label>

@@ -231,7 +231,9 @@ async fn login(State(state): State<AppState>, request: Request) -> Response {
     // Argon2 is tens of milliseconds of CPU and 19 MiB per check: off the async
     // threads, and a few at a time, so a flood of sign-ins cannot take the machine.
     // An unknown name is checked against the decoy, so both answers cost the same.
-    let Ok(_permit) = VERIFICATIONS.acquire().await else {
+    let permit =
+        tokio::time::timeout(std::time::Duration::from_secs(10), VERIFICATIONS.acquire()).await;
+    let Ok(Ok(_permit)) = permit else {
         return unavailable(ShopError::Unavailable);
     };
     let phc = found

@@ -376,25 +376,18 @@ impl Store {
         operator: &str,
         now: UnixTime,
     ) -> Result<(), ShopError> {
-        write_transaction!(self, "resolving an order in review", |tx| {
-            let (received, refunded): (i64, i64) = fetch_one!(
-                tx,
-                sqlx::query_as(
-                    "SELECT
-                         CAST(COALESCE((SELECT SUM(amount_received_minor) FROM order_payment_intents
-                             WHERE order_id = $1), 0) AS BIGINT),
-                         CAST(COALESCE((SELECT SUM(amount_minor) FROM refunds
-                             WHERE order_id = $1 AND status = 'succeeded'), 0) AS BIGINT)",
-                )
-                .bind(order_id)
-            )
-            .map_err(database_error("adding up an order's money"))?;
+        let resolved = write_transaction!(self, "resolving an order in review", |tx| {
+            let money = order_money(&mut tx, order_id).await?;
             match resolution {
-                Resolution::Closed if received > refunded => {
+                Resolution::Closed if money.received > money.given_back => {
                     return Err(ShopError::BadRequest(format!(
                         "Refund what was received first: {} is not refunded yet.",
-                        super::refunds::money_of_order(&mut tx, order_id, received - refunded)
-                            .await?
+                        super::refunds::money_of_order(
+                            &mut tx,
+                            order_id,
+                            money.received - money.given_back
+                        )
+                        .await?
                     ))
                     .into());
                 }
@@ -405,11 +398,14 @@ impl Store {
                     )
                     .into());
                 }
-                Resolution::Fulfilled if received == 0 => {
-                    return Err(ShopError::BadRequest(
-                        "Stripe has reported no money received for this order: re-check with Stripe, or close it."
-                            .into(),
-                    )
+                // Goods go out only for what is paid and kept: never for an underpaid
+                // order, nor one whose money is (being) given back.
+                Resolution::Fulfilled if money.received - money.refunding < money.total => {
+                    return Err(ShopError::BadRequest(format!(
+                        "Only {} of its {} total is paid and not refunded: refund it and close it instead.",
+                        super::refunds::money_of_order(&mut tx, order_id, (money.received - money.refunding).max(0)).await?,
+                        super::refunds::money_of_order(&mut tx, order_id, money.total).await?,
+                    ))
                     .into());
                 }
                 _ => {}
@@ -431,6 +427,20 @@ impl Store {
                 )
                 .into());
             }
+            if resolution == Resolution::Closed {
+                // Nothing more may be paid on a closed order: its PaymentIntents that
+                // received nothing are cancelled (a card's authorisation released).
+                for payment_intent in unpaid_payment_intents(&mut tx, order_id).await? {
+                    super::commands::queue_cancel(
+                        &mut tx,
+                        &payment_intent,
+                        order_id,
+                        "closed by an operator",
+                        now,
+                    )
+                    .await?;
+                }
+            }
             if resolution == Resolution::Fulfilled {
                 if let Some(short) =
                     super::fulfilment::fulfil_by_hand(&mut tx, order_id, &self.shop_url, now)
@@ -448,7 +458,12 @@ impl Store {
             );
             timeline_by(&mut tx, order_id, now, &entry, Some(operator)).await?;
             Ok(())
-        })
+        });
+        if resolved.is_ok() && resolution == Resolution::Fulfilled {
+            // Units left the shelf: the catalog shows it at once.
+            self.catalog.changed();
+        }
+        resolved
     }
 
     /// Sends one of the order's emails again (the same message, Message-ID included).
@@ -523,7 +538,8 @@ impl Store {
         now: UnixTime,
     ) -> Result<(), ShopError> {
         self.retry_now(
-            "UPDATE webhook_events SET status = 'pending', next_attempt_at = $2, lease_until = 0
+            "UPDATE webhook_events SET status = 'pending', next_attempt_at = $2,
+                 lease_until = CASE WHEN status = 'parked' THEN 0 ELSE lease_until END
              WHERE id = $1 AND status IN ('parked', 'pending') RETURNING payment_intent",
             id,
             "event",
@@ -541,7 +557,8 @@ impl Store {
         now: UnixTime,
     ) -> Result<(), ShopError> {
         self.retry_now(
-            "UPDATE stripe_commands SET status = 'pending', next_attempt_at = $2, lease_until = 0
+            "UPDATE stripe_commands SET status = 'pending', next_attempt_at = $2,
+                 lease_until = CASE WHEN status = 'parked' THEN 0 ELSE lease_until END
              WHERE id = $1 AND status IN ('parked', 'pending') RETURNING payment_intent",
             id,
             "Stripe command",
@@ -631,6 +648,63 @@ impl Store {
         )
         .map_err(database_error("reading an order's payments"))?)
     }
+}
+
+/// An order's money: its total, what Stripe reported received, what went back
+/// (succeeded refunds, and disputes lost), and what is going back (refunds requested or
+/// pending too).
+struct OrderMoney {
+    total: i64,
+    received: i64,
+    given_back: i64,
+    refunding: i64,
+}
+
+async fn order_money(
+    tx: &mut super::engine::Tx,
+    order_id: &str,
+) -> Result<OrderMoney, super::StoreError> {
+    let (total, received, refunded, refunding, lost): (i64, i64, i64, i64, i64) = fetch_one!(
+        tx,
+        sqlx::query_as(
+            "SELECT o.total_minor,
+                 CAST(COALESCE((SELECT SUM(p.amount_received_minor) FROM order_payment_intents p
+                     WHERE p.order_id = o.id), 0) AS BIGINT),
+                 CAST(COALESCE((SELECT SUM(r.amount_minor) FROM refunds r
+                     WHERE r.order_id = o.id AND r.status = 'succeeded'), 0) AS BIGINT),
+                 CAST(COALESCE((SELECT SUM(r.amount_minor) FROM refunds r
+                     WHERE r.order_id = o.id
+                       AND r.status IN ('requested', 'pending', 'requires_action', 'succeeded')), 0)
+                     AS BIGINT),
+                 CAST(COALESCE((SELECT SUM(d.amount_minor) FROM disputes d
+                     WHERE d.order_id = o.id AND d.status = 'lost'), 0) AS BIGINT)
+             FROM orders o WHERE o.id = $1",
+        )
+        .bind(order_id)
+    )
+    .map_err(database_error("adding up an order's money"))?;
+    Ok(OrderMoney {
+        total,
+        received,
+        given_back: refunded + lost,
+        refunding: refunding + lost,
+    })
+}
+
+/// The order's PaymentIntents that received nothing.
+async fn unpaid_payment_intents(
+    tx: &mut super::engine::Tx,
+    order_id: &str,
+) -> Result<Vec<String>, super::StoreError> {
+    fetch_all!(
+        tx,
+        sqlx::query_scalar(
+            "SELECT id FROM order_payment_intents
+             WHERE order_id = $1 AND amount_received_minor = 0",
+        )
+        .bind(order_id)
+    )
+    .map_err(database_error("reading an order's payments"))
 }
 
 /// Whether the order has locked lines (a submitted order does; a draft paid without

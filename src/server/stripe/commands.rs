@@ -165,7 +165,12 @@ async fn refund(state: &AppState, command: &DueCommand) -> CommandResult {
         };
     }
     let client = &state.payments.client;
-    if command.attempts > 0 {
+    // Any attempt after the first, and any under a key that has moved on, looks at
+    // Stripe's list first: whatever an earlier attempt made (its answer lost, or a
+    // failure Stripe reported after doing the work) is found there by its shop id.
+    // (The key moves on only after Stripe answered the attempt under the old one, so
+    // no request under it is still running when the list is read.)
+    if command.attempts > 0 || refund.key_generation > 0 {
         match client.list_refunds(&refund.payment_intent).await {
             Ok(listed) => {
                 let mine = |r: &&super::Refund| {
@@ -208,9 +213,9 @@ async fn refund(state: &AppState, command: &DueCommand) -> CommandResult {
                 Err(error) => database(error),
             }
         }
-        // Stripe said no to the refund itself (more than is left, a disputed charge):
-        // it failed, and the operator sees why on the order.
-        Err(StripeFailure::Refused { status, error }) if status == 400 || status == 402 => {
+        // Stripe said no to the refund itself (more than is left, a disputed charge, a
+        // PaymentIntent it does not know): it failed, and the operator sees why.
+        Err(StripeFailure::Refused { status, error }) if matches!(status, 400 | 402 | 404) => {
             let why = error
                 .message
                 .clone()
