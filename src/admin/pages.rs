@@ -35,6 +35,10 @@ pub fn document(title: &str, operator: Option<&Operator>, main: impl IntoView + 
             <main id="main" class="admin-main">{main}</main>
         }
         .to_html()
+        // Empty comments are the markers hydration finds its place by (erased views
+        // leave them even where no wasm will come): these pages never hydrate, and
+        // every value in them is escaped, so none of them is anything but a marker.
+        .replace("<!>", "")
     });
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
