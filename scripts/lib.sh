@@ -113,7 +113,12 @@ install_stripe_python() {
     "$STRIPE_PYTHON" -c 'import stripe, sys; sys.exit(stripe.VERSION != sys.argv[1])' "$STRIPE_PYTHON_VERSION" 2>/dev/null; then
     echo "stripe-python $STRIPE_PYTHON_VERSION: present"
   else
-    python3 -m venv "$ROOT/tools/python"
+    # Debian's python3 makes venvs only with python3-venv installed.
+    python3 -m venv "$ROOT/tools/python" 2>/dev/null || {
+      rm -rf "$ROOT/tools/python"
+      apt_install python3-venv
+      python3 -m venv "$ROOT/tools/python"
+    }
     "$ROOT/tools/python/bin/pip" install --quiet --disable-pip-version-check "stripe==$STRIPE_PYTHON_VERSION"
     echo "stripe-python $("$STRIPE_PYTHON" -c 'import stripe; print(stripe.VERSION)'): installed"
   fi
