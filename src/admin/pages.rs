@@ -4,7 +4,7 @@
 
 use super::session::Operator;
 use crate::{
-    domain::{Currency, Money},
+    domain::describe_minor,
     server::store::{
         refund_state, DisputeRow, OrderDetail, OrderFilter, OrderSummary, RefundRow, WorkItem,
         ORDER_STATUSES, REFUND_REASONS,
@@ -156,7 +156,7 @@ fn order_row(row: OrderSummary) -> impl IntoView {
                 {(row.disputed == 1).then(|| view! { " " <span class="admin-badge admin-badge-alert">"disputed"</span> })}
             </td>
             <td>{row.email.unwrap_or_default()}</td>
-            <td>{money(row.total_minor, &row.currency)}</td>
+            <td>{describe_minor(row.total_minor, &row.currency)}</td>
             <td>{timestamp(row.created_at)}</td>
         </tr>
     }
@@ -239,18 +239,18 @@ pub fn order(
                     {lines.iter().map(|line| view! {
                         <tr>
                             <td>{line.name.clone()}</td>
-                            <td>{money(line.unit_price_minor, &currency)}</td>
+                            <td>{describe_minor(line.unit_price_minor, &currency)}</td>
                             <td>{line.quantity}</td>
-                            <td>{money(line.line_total_minor, &currency)}</td>
+                            <td>{describe_minor(line.line_total_minor, &currency)}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
                 <tfoot>
-                    <tr><th scope="row" colspan="3">"Subtotal"</th><td>{money(order.subtotal_minor, &currency)}</td></tr>
-                    <tr><th scope="row" colspan="3">"Shipping (" {order.shipping_option.clone()} ")"</th><td>{money(order.shipping_minor, &currency)}</td></tr>
-                    <tr><th scope="row" colspan="3">"Total"</th><td>{money(order.total_minor, &currency)}</td></tr>
-                    <tr><th scope="row" colspan="3">"Received"</th><td>{money(received, &currency)}</td></tr>
-                    <tr><th scope="row" colspan="3">"Refunded"</th><td>{money(refunded, &currency)}</td></tr>
+                    <tr><th scope="row" colspan="3">"Subtotal"</th><td>{describe_minor(order.subtotal_minor, &currency)}</td></tr>
+                    <tr><th scope="row" colspan="3">"Shipping (" {order.shipping_option.clone()} ")"</th><td>{describe_minor(order.shipping_minor, &currency)}</td></tr>
+                    <tr><th scope="row" colspan="3">"Total"</th><td>{describe_minor(order.total_minor, &currency)}</td></tr>
+                    <tr><th scope="row" colspan="3">"Received"</th><td>{describe_minor(received, &currency)}</td></tr>
+                    <tr><th scope="row" colspan="3">"Refunded"</th><td>{describe_minor(refunded, &currency)}</td></tr>
                 </tfoot>
             </table>
         </section>
@@ -306,8 +306,8 @@ fn payment_panel(detail: &OrderDetail, dashboard: Dashboard) -> impl IntoView {
                                     <code>{payment.id.clone()}</code>
                                     {link.map(|href| view! { " " <a href=href rel="noreferrer">"in Stripe"</a> })}
                                 </td>
-                                <td>{money(payment.amount_minor, &payment.currency)}</td>
-                                <td>{money(payment.amount_received_minor, &payment.currency)}</td>
+                                <td>{describe_minor(payment.amount_minor, &payment.currency)}</td>
+                                <td>{describe_minor(payment.amount_received_minor, &payment.currency)}</td>
                                 <td>{if payment.is_current == 1 { "current" } else { "superseded" }}</td>
                             </tr>
                         }
@@ -344,7 +344,7 @@ fn refund_row(refund: RefundRow) -> impl IntoView {
     };
     view! {
         <tr>
-            <td>{money(refund.amount_minor, &refund.currency)}</td>
+            <td>{describe_minor(refund.amount_minor, &refund.currency)}</td>
             <td>{status}</td>
             <td>{refund.reason.clone().unwrap_or_default().replace('_', " ")}</td>
             <td>{refund.requested_by.clone().unwrap_or_else(|| "Stripe dashboard".into())}</td>
@@ -359,7 +359,7 @@ fn dispute_row(dispute: DisputeRow) -> impl IntoView {
     view! {
         <tr class:admin-attention=open>
             <td><code>{dispute.id.clone()}</code></td>
-            <td>{money(dispute.amount_minor, &dispute.currency)}</td>
+            <td>{describe_minor(dispute.amount_minor, &dispute.currency)}</td>
             <td>{dispute.reason.replace('_', " ")}</td>
             <td>{dispute.status.replace('_', " ")}</td>
             <td>{dispute.evidence_due_by.map(timestamp).unwrap_or_default()}</td>
@@ -400,7 +400,7 @@ fn refund_form(detail: &OrderDetail, id: &str) -> impl IntoView {
                 <label for="payment_intent">"Payment"</label>
                 <select id="payment_intent" name="payment_intent">
                     {payments.into_iter().map(|p| {
-                        let label = format!("{} ({} received)", p.id, money(p.amount_received_minor, &p.currency));
+                        let label = format!("{} ({} received)", p.id, describe_minor(p.amount_received_minor, &p.currency));
                         view! { <option value=p.id.clone()>{label}</option> }
                     }).collect_view()}
                 </select>
@@ -551,14 +551,6 @@ pub fn message(heading: &'static str, text: String) -> impl IntoView {
         <h1>{heading}</h1>
         <p>{text}</p>
         <p><a href="/admin/orders">"Orders"</a></p>
-    }
-}
-
-/// `$12.50`, or the minor units and code of a currency the shop does not price in.
-pub fn money(minor: i64, currency: &str) -> String {
-    match Currency::parse(currency).and_then(|code| Money::new(minor, code)) {
-        Ok(amount) => amount.to_string(),
-        Err(_) => format!("{minor} {currency} (minor units)"),
     }
 }
 

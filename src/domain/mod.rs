@@ -18,6 +18,6 @@ pub use checkout::{
 };
 pub use error::ShopError;
 pub use ids::{EventId, OrderReference, PaymentIntentId};
-pub use money::{Currency, Money};
+pub use money::{describe_minor, Currency, Money};
 pub use order::{DeliveryView, OrderLineView, OrderStatus, OrderView};
 pub use quantity::{Quantity, QuantityError};

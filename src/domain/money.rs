@@ -127,6 +127,15 @@ impl Money {
     }
 }
 
+/// `minor` units of the currency coded `currency`, for people: `$12.50`, or the minor
+/// units and the code of a currency the shop does not price in (Stripe may report one).
+pub fn describe_minor(minor: i64, currency: &str) -> String {
+    match Currency::parse(currency).and_then(|code| Money::new(minor, code)) {
+        Ok(amount) => amount.to_string(),
+        Err(_) => format!("{minor} {currency} (minor units)"),
+    }
+}
+
 impl fmt::Display for Money {
     /// Formats as a shopper reads it: `$1,234.50`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -147,6 +156,12 @@ impl fmt::Display for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_in_a_currency_the_shop_does_not_price_in_still_read() {
+        assert_eq!(describe_minor(1250, "usd"), "$12.50");
+        assert_eq!(describe_minor(500, "xts"), "500 xts (minor units)");
+    }
     use proptest::prelude::*;
 
     #[test]

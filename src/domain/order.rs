@@ -90,6 +90,23 @@ pub struct DeliveryView {
     pub country: String,
 }
 
+impl DeliveryView {
+    /// The address as it is written on a parcel, a line each, empty parts left out.
+    pub fn lines(&self) -> Vec<String> {
+        let town = [&self.city, &self.region, &self.postal_code]
+            .into_iter()
+            .filter(|part| !part.is_empty())
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" ");
+        [&self.name, &self.line1, &self.line2, &town, &self.country]
+            .into_iter()
+            .filter(|line| !line.is_empty())
+            .cloned()
+            .collect()
+    }
+}
+
 /// An order as its owner sees it on the confirmation page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderView {

@@ -85,6 +85,13 @@ async fn stripe_refunds(stripe: &TestStripe, payment_intent: &str) -> Vec<Value>
         .clone()
 }
 
+/// How many refunds Stripe holds for `payment_intent`, and their sum.
+async fn refunded_at_stripe(stripe: &TestStripe, payment_intent: &str) -> (usize, i64) {
+    let refunds = stripe_refunds(stripe, payment_intent).await;
+    let total = refunds.iter().map(|r| r["amount"].as_i64().unwrap()).sum();
+    (refunds.len(), total)
+}
+
 async fn refunds_with(pool: &AnyPool, order: &str, status: &str) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM refunds WHERE order_id = $1 AND status = $2")
         .bind(order)
@@ -152,13 +159,11 @@ async fn a_partial_refund_then_the_rest_refunds_the_order_once_each() {
     let response = refund(&admin, &order, &payment_intent, "31").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     refunds_become(&pool, &order, "succeeded", 2).await;
-    let at_stripe = stripe_refunds(&stripe, &payment_intent).await;
-    assert_eq!(at_stripe.len(), 2, "each refund once at Stripe");
-    let total: i64 = at_stripe
-        .iter()
-        .map(|r| r["amount"].as_i64().unwrap())
-        .sum();
-    assert_eq!(total, 4100);
+    assert_eq!(
+        refunded_at_stripe(&stripe, &payment_intent).await,
+        (2, 4100),
+        "each refund once at Stripe"
+    );
     let page = admin.page(&format!("/admin/orders/{order}")).await;
     assert!(page.contains(">refunded<"), "{page}");
     // `paid` stays final: refunds are beside the status, not instead of it.
@@ -281,11 +286,7 @@ async fn two_partial_refunds_at_once_both_land_and_never_exceed_the_payment() {
     // $41.00 received: at most the two that fit are accepted, whatever the order.
     assert_eq!((accepted, refused), (2, 1), "{statuses:?}");
     refunds_become(&pool, &order, "succeeded", 2).await;
-    let total: i64 = stripe_refunds(&stripe, &payment_intent)
-        .await
-        .iter()
-        .map(|r| r["amount"].as_i64().unwrap())
-        .sum();
+    let (_, total) = refunded_at_stripe(&stripe, &payment_intent).await;
     assert!(total <= 4100 && total >= 2100, "{total}");
 }
 
@@ -660,13 +661,11 @@ async fn a_refund_whose_answer_was_lost_or_failed_at_stripe_is_made_once() {
         StatusCode::SEE_OTHER
     );
     refunds_become(&pool, &order, "succeeded", 2).await;
-    let at_stripe = stripe_refunds(&stripe, &payment_intent).await;
-    assert_eq!(at_stripe.len(), 2, "{at_stripe:?}");
-    let total: i64 = at_stripe
-        .iter()
-        .map(|r| r["amount"].as_i64().unwrap())
-        .sum();
-    assert_eq!(total, 1100);
+    assert_eq!(
+        refunded_at_stripe(&stripe, &payment_intent).await,
+        (2, 1100),
+        "each refund once at Stripe"
+    );
 }
 
 #[tokio::test]

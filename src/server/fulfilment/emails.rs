@@ -3,7 +3,7 @@
 //! HTML part saying the same thing; the HTML escapes everything that came from a
 //! shopper or from Stripe.
 
-use crate::server::stripe::Dispute;
+use crate::{domain::OrderView, server::stripe::Dispute};
 
 /// An email to queue.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,9 +36,34 @@ pub struct Receipt {
     pub subtotal: String,
     pub shipping: String,
     pub total: String,
-    pub name: String,
-    /// The delivery address, one line per entry.
+    /// The delivery address, one line per entry, the name first.
     pub address: Vec<String>,
+}
+
+impl Receipt {
+    /// The receipt of `order` as its owner sees it.
+    pub fn of(order: &OrderView) -> Self {
+        Receipt {
+            reference: order.reference.clone(),
+            lines: order
+                .lines
+                .iter()
+                .map(|line| PaidLine {
+                    name: line.name.clone(),
+                    quantity: i64::from(line.quantity),
+                    total: line.line_total.to_string(),
+                })
+                .collect(),
+            subtotal: order.subtotal.to_string(),
+            shipping: order.shipping.to_string(),
+            total: order.total.to_string(),
+            address: order
+                .delivery
+                .as_ref()
+                .map(|delivery| delivery.lines())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// Where a shopper finds their order again.
@@ -59,13 +84,12 @@ pub fn order_confirmation(shop_url: &str, receipt: &Receipt) -> Email {
         "Thank you! We received your payment for order {reference}.\n\n\
          {lines}\n\
          Subtotal: {subtotal}\nShipping: {shipping}\nTotal: {total}\n\n\
-         We will send it to:\n{name}\n{address}\n\n\
+         We will send it to:\n{address}\n\n\
          Your order: {link}\n",
         reference = receipt.reference,
         subtotal = receipt.subtotal,
         shipping = receipt.shipping,
         total = receipt.total,
-        name = receipt.name,
     );
     let rows: String = receipt
         .lines
@@ -87,13 +111,12 @@ pub fn order_confirmation(shop_url: &str, receipt: &Receipt) -> Email {
          <tr><td>Shipping</td><td style=\"text-align:right\">{shipping}</td></tr>\
          <tr><th style=\"text-align:left\">Total</th><th style=\"text-align:right\">{total}</th></tr>\
          </table>\
-         <p>We will send it to:<br>{name}<br>{address}</p>\
+         <p>We will send it to:<br>{address}</p>\
          <p><a href=\"{link}\">See your order</a></p>",
         reference = escape(&receipt.reference),
         subtotal = escape(&receipt.subtotal),
         shipping = escape(&receipt.shipping),
         total = escape(&receipt.total),
-        name = escape(&receipt.name),
         address = address_html.join("<br>"),
         link = escape(&link),
     ));
@@ -233,8 +256,12 @@ mod tests {
             subtotal: "$66.00".into(),
             shipping: "$5.00".into(),
             total: "$71.00".into(),
-            name: "Ada Lovelace".into(),
-            address: vec!["1 Main St".into(), "Springfield 12345".into(), "US".into()],
+            address: vec![
+                "Ada Lovelace".into(),
+                "1 Main St".into(),
+                "Springfield 12345".into(),
+                "US".into(),
+            ],
         }
     }
 

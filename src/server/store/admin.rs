@@ -382,12 +382,10 @@ impl Store {
                 Resolution::Closed if money.received > money.given_back => {
                     return Err(ShopError::BadRequest(format!(
                         "Refund what was received first: {} is not refunded yet.",
-                        super::refunds::money_of_order(
-                            &mut tx,
-                            order_id,
-                            money.received - money.given_back
+                        crate::domain::describe_minor(
+                            money.received - money.given_back,
+                            &money.currency
                         )
-                        .await?
                     ))
                     .into());
                 }
@@ -403,8 +401,8 @@ impl Store {
                 Resolution::Fulfilled if money.received - money.refunding < money.total => {
                     return Err(ShopError::BadRequest(format!(
                         "Only {} of its {} total is paid and not refunded: refund it and close it instead.",
-                        super::refunds::money_of_order(&mut tx, order_id, (money.received - money.refunding).max(0)).await?,
-                        super::refunds::money_of_order(&mut tx, order_id, money.total).await?,
+                        crate::domain::describe_minor((money.received - money.refunding).max(0), &money.currency),
+                        crate::domain::describe_minor(money.total, &money.currency),
                     ))
                     .into());
                 }
@@ -654,6 +652,7 @@ impl Store {
 /// (succeeded refunds, and disputes lost), and what is going back (refunds requested or
 /// pending too).
 struct OrderMoney {
+    currency: String,
     total: i64,
     received: i64,
     given_back: i64,
@@ -664,10 +663,11 @@ async fn order_money(
     tx: &mut super::engine::Tx,
     order_id: &str,
 ) -> Result<OrderMoney, super::StoreError> {
-    let (total, received, refunded, refunding, lost): (i64, i64, i64, i64, i64) = fetch_one!(
-        tx,
-        sqlx::query_as(
-            "SELECT o.total_minor,
+    let (currency, total, received, refunded, refunding, lost): (String, i64, i64, i64, i64, i64) =
+        fetch_one!(
+            tx,
+            sqlx::query_as(
+                "SELECT o.currency, o.total_minor,
                  CAST(COALESCE((SELECT SUM(p.amount_received_minor) FROM order_payment_intents p
                      WHERE p.order_id = o.id), 0) AS BIGINT),
                  CAST(COALESCE((SELECT SUM(r.amount_minor) FROM refunds r
@@ -679,11 +679,12 @@ async fn order_money(
                  CAST(COALESCE((SELECT SUM(d.amount_minor) FROM disputes d
                      WHERE d.order_id = o.id AND d.status = 'lost'), 0) AS BIGINT)
              FROM orders o WHERE o.id = $1",
+            )
+            .bind(order_id)
         )
-        .bind(order_id)
-    )
-    .map_err(database_error("adding up an order's money"))?;
+        .map_err(database_error("adding up an order's money"))?;
     Ok(OrderMoney {
+        currency,
         total,
         received,
         given_back: refunded + lost,

@@ -4,8 +4,8 @@
 
 use super::{
     corrupt, database_error,
-    engine::{execute, fetch_all, fetch_one, fetch_optional, on},
-    Store, UnixTime,
+    engine::{execute, fetch_all, fetch_one, fetch_optional, on, Tx},
+    Store, StoreError, UnixTime,
 };
 use crate::domain::{
     Currency, DeliveryView, Money, OrderLineView, OrderStatus, OrderView, ShopError,
@@ -130,67 +130,81 @@ impl Store {
 
     /// The order as its owner sees it.
     pub async fn order_view(&self, order_id: &str) -> Result<Option<OrderView>, ShopError> {
-        let row: Option<ViewRow> = fetch_optional!(
-self.pool,
+        let mut tx = self
+            .pool
+            .begin_read()
+            .await
+            .map_err(database_error("starting a read"))?;
+        Ok(order_view_in(&mut tx, order_id).await?)
+    }
+}
+
+/// The order as its owner sees it, read in `tx` (the confirmation email quotes the
+/// very same, inside the transaction that fulfils it).
+pub(super) async fn order_view_in(
+    tx: &mut Tx,
+    order_id: &str,
+) -> Result<Option<OrderView>, StoreError> {
+    let row: Option<ViewRow> = fetch_optional!(
+tx,
 sqlx::query_as(
-            "SELECT reference, status, currency, subtotal_minor, shipping_minor, total_minor, email,
-                 full_name, address_line1, address_line2, city, region, postal_code, country
-             FROM orders WHERE id = $1",
+        "SELECT reference, status, currency, subtotal_minor, shipping_minor, total_minor, email,
+             full_name, address_line1, address_line2, city, region, postal_code, country
+         FROM orders WHERE id = $1",
+    )
+    .bind(order_id)
+)
+    .map_err(database_error("reading an order"))?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let currency = Currency::parse(&row.currency).map_err(corrupt)?;
+    let money = |minor: i64| Money::new(minor, currency).map_err(corrupt);
+    let lines: Vec<(String, i64, i64, i64)> = fetch_all!(
+        tx,
+        sqlx::query_as(
+            "SELECT name, quantity, unit_price_minor, line_total_minor FROM order_lines
+             WHERE order_id = $1 ORDER BY position",
         )
         .bind(order_id)
-)
-        .map_err(database_error("reading an order"))?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let currency = Currency::parse(&row.currency).map_err(corrupt)?;
-        let money = |minor: i64| Money::new(minor, currency).map_err(corrupt);
-        let lines: Vec<(String, i64, i64, i64)> = fetch_all!(
-            self.pool,
-            sqlx::query_as(
-                "SELECT name, quantity, unit_price_minor, line_total_minor FROM order_lines
-                 WHERE order_id = $1 ORDER BY position",
-            )
-            .bind(order_id)
-        )
-        .map_err(database_error("reading order lines"))?;
-        let lines = lines
-            .into_iter()
-            .map(|(name, quantity, unit, total)| {
-                Ok(OrderLineView {
-                    name,
-                    quantity: u32::try_from(quantity).map_err(corrupt)?,
-                    unit_price: money(unit)?,
-                    line_total: money(total)?,
-                })
+    )
+    .map_err(database_error("reading order lines"))?;
+    let lines = lines
+        .into_iter()
+        .map(|(name, quantity, unit, total)| {
+            Ok(OrderLineView {
+                name,
+                quantity: u32::try_from(quantity).map_err(corrupt)?,
+                unit_price: money(unit)?,
+                line_total: money(total)?,
             })
-            .collect::<Result<Vec<_>, ShopError>>()?;
-        let delivery = delivery_view(&row);
-        let (received, refunded): (i64, i64) = fetch_one!(
-            self.pool,
-            sqlx::query_as(
-                "SELECT
-                     CAST(COALESCE((SELECT SUM(amount_received_minor) FROM order_payment_intents
-                         WHERE order_id = $1), 0) AS BIGINT),
-                     CAST(COALESCE((SELECT SUM(amount_minor) FROM refunds
-                         WHERE order_id = $1 AND status = 'succeeded'), 0) AS BIGINT)",
-            )
-            .bind(order_id)
+        })
+        .collect::<Result<Vec<_>, ShopError>>()?;
+    let delivery = delivery_view(&row);
+    let (received, refunded): (i64, i64) = fetch_one!(
+        tx,
+        sqlx::query_as(
+            "SELECT
+                 CAST(COALESCE((SELECT SUM(amount_received_minor) FROM order_payment_intents
+                     WHERE order_id = $1), 0) AS BIGINT),
+                 CAST(COALESCE((SELECT SUM(amount_minor) FROM refunds
+                     WHERE order_id = $1 AND status = 'succeeded'), 0) AS BIGINT)",
         )
-        .map_err(database_error("adding up an order's refunds"))?;
-        Ok(Some(OrderView {
-            received: money(received)?,
-            refunded: money(refunded)?,
-            reference: row.reference.ok_or_else(|| corrupt("order reference"))?,
-            status: OrderStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?,
-            lines,
-            subtotal: money(row.subtotal_minor)?,
-            shipping: money(row.shipping_minor)?,
-            total: money(row.total_minor)?,
-            email: row.email,
-            delivery,
-        }))
-    }
+        .bind(order_id)
+    )
+    .map_err(database_error("adding up an order's refunds"))?;
+    Ok(Some(OrderView {
+        received: money(received)?,
+        refunded: money(refunded)?,
+        reference: row.reference.ok_or_else(|| corrupt("order reference"))?,
+        status: OrderStatus::parse(&row.status).ok_or_else(|| corrupt("status"))?,
+        lines,
+        subtotal: money(row.subtotal_minor)?,
+        shipping: money(row.shipping_minor)?,
+        total: money(row.total_minor)?,
+        email: row.email,
+        delivery,
+    }))
 }
 
 /// The delivery address an order holds, when it holds a whole one.

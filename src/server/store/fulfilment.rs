@@ -16,7 +16,7 @@ use super::{
 use crate::{
     domain::{OrderStatus, ShopError},
     server::crash_point,
-    server::fulfilment::emails::{self, Email, PaidLine},
+    server::fulfilment::emails::{self, Email},
     server::fulfilment::transition::{transition, OrderFacts, PaymentFacts, Transition},
     server::stripe::PaymentIntentStatus,
 };
@@ -782,83 +782,13 @@ async fn pause_checkout(tx: &mut Tx, order: &OrderRow, until: UnixTime) -> Resul
     Ok(())
 }
 
-/// What the confirmation quotes: the order as it was locked.
+/// What the confirmation quotes: the order as its owner sees it on the confirmation
+/// page, read inside the transaction that fulfils it.
 async fn receipt(tx: &mut Tx, order_id: &str) -> Result<emails::Receipt, StoreError> {
-    #[derive(FromRow)]
-    struct Locked {
-        reference: Option<String>,
-        currency: String,
-        subtotal_minor: i64,
-        shipping_minor: i64,
-        total_minor: i64,
-        full_name: Option<String>,
-        address_line1: Option<String>,
-        address_line2: Option<String>,
-        city: Option<String>,
-        region: Option<String>,
-        postal_code: Option<String>,
-        country: Option<String>,
-    }
-    let order: Locked = fetch_one!(
-        tx,
-        sqlx::query_as(
-            "SELECT reference, currency, subtotal_minor, shipping_minor, total_minor, full_name,
-                 address_line1, address_line2, city, region, postal_code, country
-             FROM orders WHERE id = $1",
-        )
-        .bind(order_id)
-    )
-    .map_err(database_error("reading the order to confirm"))?;
-    let lines: Vec<(String, i64, i64)> = fetch_all!(
-        tx,
-        sqlx::query_as(
-            "SELECT name, CAST(quantity AS BIGINT), line_total_minor FROM order_lines
-             WHERE order_id = $1 ORDER BY position",
-        )
-        .bind(order_id)
-    )
-    .map_err(database_error("reading the lines to confirm"))?;
-    let money = |minor| super::refunds::money(minor, &order.currency);
-    let city_line = [
-        order.postal_code.as_deref(),
-        order.city.as_deref(),
-        order.region.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .filter(|part| !part.is_empty())
-    .collect::<Vec<_>>()
-    .join(" ");
-    let address = [
-        order.address_line1.clone(),
-        order.address_line2.clone(),
-        Some(city_line),
-        order.country.clone(),
-    ]
-    .into_iter()
-    .flatten()
-    .filter(|line| !line.is_empty())
-    .collect();
-    Ok(emails::Receipt {
-        // Every locked order has a reference; the id stands in only for the record.
-        reference: order
-            .reference
-            .clone()
-            .unwrap_or_else(|| order_id.to_owned()),
-        lines: lines
-            .into_iter()
-            .map(|(name, quantity, total)| PaidLine {
-                name,
-                quantity,
-                total: money(total),
-            })
-            .collect(),
-        subtotal: money(order.subtotal_minor),
-        shipping: money(order.shipping_minor),
-        total: money(order.total_minor),
-        name: order.full_name.clone().unwrap_or_default(),
-        address,
-    })
+    let order = super::confirmation::order_view_in(tx, order_id)
+        .await?
+        .ok_or_else(|| corrupt("the order being fulfilled"))?;
+    Ok(emails::Receipt::of(&order))
 }
 
 /// Fulfilment inside the transition's transaction: stock down, purchased lines out of
