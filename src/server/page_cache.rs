@@ -66,7 +66,11 @@ pub struct CatalogPages {
 /// Runs inside [`super::security::protective_headers`], which draws the nonce the CSP
 /// header names, and inside the compression layer, which leaves a response that is
 /// already encoded alone.
-pub async fn serve(State(pages): State<CatalogPages>, request: Request, next: Next) -> Response {
+pub async fn serve(
+    State(pages): State<Arc<CatalogPages>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let nonce = request.extensions().get::<CspNonce>().map(|n| n.0.clone());
     let (Some(nonce), true) = (nonce, cacheable(&request)) else {
         return next.run(request).await;

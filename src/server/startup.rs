@@ -13,7 +13,7 @@ use super::{
     store::{Engine, FailureLock, Store},
     stripe::{self, Payments},
     webhooks::{self, inbox::Inbox},
-    AppState, Config,
+    AppState, Config, Shared,
 };
 use crate::app::{shell, App, StripeScript};
 use anyhow::Context;
@@ -122,7 +122,7 @@ impl Application {
             Some(addr) => Some(serve_metrics(addr, metrics.clone(), store.clone()).await?),
             None => None,
         };
-        let state = AppState {
+        let state = AppState::new(Shared {
             leptos_options,
             store,
             metrics,
@@ -132,7 +132,7 @@ impl Application {
             config: Arc::new(config),
             payments: Arc::new(payments),
             inbox,
-        };
+        });
         let mail =
             MailSender::from_config(state.config.smtp_url.as_deref(), &state.config.mail_from)?;
         // Background work; none of it is awaited, so start-up never waits on Stripe.
@@ -217,7 +217,9 @@ pub fn router(state: AppState) -> Router {
     let policy = Arc::new(ContentSecurityPolicy::new(&sources));
     let public_origin: Option<Arc<str>> = state.config.public_origin.as_deref().map(Arc::from);
     let https = state.config.serves_https();
-    let options = state.leptos_options.clone();
+    // Behind an `Arc`: the closure holding it is cloned with its route for every
+    // request, and a `LeptosOptions` is a dozen reference-counted strings.
+    let options = Arc::new(state.leptos_options.clone());
     let script = StripeScript(Arc::from(state.payments.js_url.as_str()));
     let page_context = move || {
         provide_request_nonce();
@@ -250,14 +252,16 @@ pub fn router(state: AppState) -> Router {
             StaticFiles::default()
         })
     };
-    let catalog_pages = page_cache::CatalogPages {
+    let catalog_pages = Arc::new(page_cache::CatalogPages {
         cache: page_cache::PageCache::default(),
         store: state.store.clone(),
-    };
+    });
     let pages = Router::new()
         .route("/healthz", get(health::healthz))
         .merge(crate::admin::router())
-        .leptos_routes_with_context(&state, routes, page_context, move || shell(options.clone()))
+        .leptos_routes_with_context(&state, routes, page_context, move || {
+            shell(LeptosOptions::clone(&options))
+        })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
