@@ -100,8 +100,7 @@ install_wasm_bindgen() {
   else
     echo "Building wasm-bindgen-cli $wanted (only the first time: about 5 minutes)"
     # Not --locked: its lock file names a crate version the registry here lacks.
-    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-      cargo install wasm-bindgen-cli --version "$wanted" --force
+    cargo install wasm-bindgen-cli --version "$wanted" --force
   fi
 }
 

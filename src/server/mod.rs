@@ -36,7 +36,7 @@ use std::sync::Arc;
 /// One pointer: axum clones every route's whole service (its layers' states and its
 /// handler's) for each request, so a state of many `Arc`s cost a few dozen atomic
 /// increments and decrements per request on counters every core shares. Profiled on
-/// the cached catalog page, cloning and dropping it was a fifth of the server's CPU.
+/// the cached catalog page, cloning and dropping it was a third of the CPU samples.
 #[derive(Clone, Debug)]
 pub struct AppState(Arc<Shared>);
 
