@@ -11,6 +11,23 @@
   var EMULATOR = new URL(script && script.src ? script.src : location.href).origin;
   var frames = 0;
 
+  // The emulator's phrase table (src/locale.rs): what the shopper reads, in English
+  // or Simplified Chinese by the `locale` option (`auto` follows the browser).
+  var PHRASES = __STRIPE_EMULATOR_PHRASES__;
+  function languageOf(locale) {
+    var tag = String(locale === "auto" || !locale ? navigator.language || "en" : locale).toLowerCase();
+    return tag === "zh" || /^zh-(cn|hans|sg)/.test(tag) ? "zh" : "en";
+  }
+  function say(language, key) {
+    var phrase = PHRASES[key] || {};
+    return phrase[language] || phrase.en || key;
+  }
+  /* An English message the API stored (a PaymentIntent's last error), in `language`. */
+  function translated(language, english) {
+    for (var key in PHRASES) if (PHRASES[key].en === english) return PHRASES[key][language];
+    return english;
+  }
+
   function IntegrationError(message) {
     var error = new Error(message);
     error.name = "IntegrationError";
@@ -51,13 +68,14 @@
     return new Promise(function () {});
   }
 
-  function authenticationError(pi) {
+  function authenticationError(pi, language) {
     var last = pi.last_payment_error || {};
     if (last.code && last.code !== "payment_intent_authentication_failure") {
       var error = {};
       Object.keys(last).forEach(function (k) {
         if (k !== "payment_method") error[k] = last[k];
       });
+      if (error.type === "card_error") error.message = translated(language, error.message);
       error.payment_intent = pi;
       return { error: error };
     }
@@ -65,20 +83,22 @@
       error: {
         type: "invalid_request_error",
         code: "payment_intent_authentication_failure",
-        message: "We are unable to authenticate your payment method. Please choose a different payment method and try again.",
+        message: say(language, "authentication_failure"),
         payment_intent: pi,
       },
     };
   }
 
   /* The 3-D Secure modal: an overlay holding the iframe chain of the real one. */
-  function challenge(key, pi, clientSecret) {
+  function challenge(key, pi, clientSecret, locale) {
+    var language = languageOf(locale);
     return new Promise(function (resolve) {
       var overlay = document.createElement("div");
       overlay.setAttribute("data-stripe-emulator", "three-ds-modal");
       overlay.setAttribute("role", "dialog");
       overlay.setAttribute("aria-modal", "true");
-      overlay.setAttribute("aria-label", "Verify your payment");
+      overlay.setAttribute("aria-label", say(language, "verify_payment"));
+      overlay.setAttribute("lang", language === "zh" ? "zh-CN" : "en");
       overlay.style.cssText =
         "position:fixed;inset:0;z-index:2147483647;background:rgba(30,32,40,.55);display:flex;align-items:center;justify-content:center";
       var box = document.createElement("div");
@@ -86,14 +106,14 @@
       var cancel = document.createElement("button");
       cancel.type = "button";
       cancel.textContent = "×";
-      cancel.setAttribute("aria-label", "Cancel");
+      cancel.setAttribute("aria-label", say(language, "cancel"));
       // `all: initial` keeps the page's own button styles from reaching this control.
       cancel.style.cssText = "all:initial;position:absolute;top:8px;right:12px;font:26px/1 sans-serif;cursor:pointer;color:#555;z-index:1;padding:0 4px";
       var frame = document.createElement("iframe");
       frame.name = "__privateStripeFrame" + ++frames;
-      frame.title = "3D Secure challenge";
+      frame.title = say(language, "challenge_frame");
       frame.style.cssText = "border:0;width:100%;height:100%";
-      var query = new URLSearchParams({ payment_intent: pi.id, client_secret: clientSecret, parent: location.origin });
+      var query = new URLSearchParams({ payment_intent: pi.id, client_secret: clientSecret, parent: location.origin, locale: language });
       frame.src = EMULATOR + "/js.stripe.com/v3/three-ds-2-challenge.html?" + query.toString();
       box.appendChild(cancel);
       box.appendChild(frame);
@@ -108,7 +128,7 @@
         overlay.remove();
         retrieve(key, clientSecret).then(function (now) {
           if (now.error) return resolve({ error: now.error });
-          if (now.status === "requires_payment_method") return resolve(authenticationError(now));
+          if (now.status === "requires_payment_method") return resolve(authenticationError(now, language));
           resolve({ paymentIntent: now });
         });
       }
@@ -140,7 +160,7 @@
       window.location.assign(next.redirect_to_url.url);
       return new Promise(function () {});
     }
-    var done = pi.status === "requires_action" ? challenge(stripe._key, pi, clientSecret) : Promise.resolve({ paymentIntent: pi });
+    var done = pi.status === "requires_action" ? challenge(stripe._key, pi, clientSecret, stripe._options.locale) : Promise.resolve({ paymentIntent: pi });
     return done.then(function (result) {
       if (result.error) return result;
       var now = result.paymentIntent;
@@ -233,7 +253,7 @@
     var config = {
       theme: appearance.theme || "stripe",
       colorPrimary: (appearance.variables || {}).colorPrimary || "",
-      locale: group._options.locale || "auto",
+      locale: group._options.locale || group._stripe._options.locale || "auto",
       hideCountry: address === "never" || (address && address.country === "never"),
       hidePostalCode: address === "never" || (address && address.postalCode === "never"),
       country: ((((this._options.defaultValues || {}).billingDetails || {}).address || {}).country) || "",

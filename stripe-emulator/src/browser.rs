@@ -2,6 +2,7 @@
 //! 3-D Secure pages, and a merchant test page for trying it all by hand.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -14,6 +15,7 @@ use serde_json::{json, Value};
 use crate::control::{ControlJson, Controller};
 use crate::emulator::Emulator;
 use crate::error::ApiError;
+use crate::locale::{self, Language};
 use crate::store::AutoAnswer;
 
 const STRIPE_JS: &str = include_str!("../assets/stripe.js");
@@ -23,6 +25,18 @@ const CHALLENGE_ACS: &str = include_str!("../assets/three-ds-2-acs.html");
 const TEST_PAGE_3DS: &str = include_str!("../assets/three-ds-test-page.html");
 const MERCHANT_PAGE: &str = include_str!("../assets/test-page.html");
 
+/// Where the browser pages get the emulator's phrase table (see [`locale`]).
+const PHRASES_MARK: &str = "__STRIPE_EMULATOR_PHRASES__";
+
+/// An asset with the phrase table written in, once.
+fn with_phrases(asset: &'static str) -> String {
+    asset.replace(PHRASES_MARK, locale::browser_table())
+}
+
+static STRIPE_JS_PAGE: LazyLock<String> = LazyLock::new(|| with_phrases(STRIPE_JS));
+static ELEMENT_FRAME_PAGE: LazyLock<String> = LazyLock::new(|| with_phrases(ELEMENT_FRAME));
+static CHALLENGE_OUTER_PAGE: LazyLock<String> = LazyLock::new(|| with_phrases(CHALLENGE_OUTER));
+
 /// Stripe.js and its frames, at the paths the real ones use under js.stripe.com.
 pub(crate) fn script_router() -> Router<Emulator> {
     Router::new()
@@ -31,11 +45,11 @@ pub(crate) fn script_router() -> Router<Emulator> {
         .route("/js.stripe.com/dahlia/stripe.js", get(stripe_js))
         .route(
             "/js.stripe.com/v3/elements-inner-payment.html",
-            get(|| async { html(ELEMENT_FRAME.to_string()) }),
+            get(|| async { html(ELEMENT_FRAME_PAGE.clone()) }),
         )
         .route(
             "/js.stripe.com/v3/three-ds-2-challenge.html",
-            get(|| async { html(CHALLENGE_OUTER.to_string()) }),
+            get(|| async { html(CHALLENGE_OUTER_PAGE.clone()) }),
         )
         .route(
             "/js.stripe.com/v3/three-ds-2-acs.html",
@@ -54,7 +68,7 @@ pub(crate) fn emulator_pages() -> Router<Emulator> {
 }
 
 async fn stripe_js() -> Response {
-    let mut response = (StatusCode::OK, STRIPE_JS).into_response();
+    let mut response = (StatusCode::OK, STRIPE_JS_PAGE.as_str()).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -97,6 +111,7 @@ fn three_ds_page(
     mode: &str,
     pi: Option<String>,
     secret: Option<String>,
+    language: Language,
 ) -> Response {
     let (Some(pi), Some(secret)) = (pi, secret) else {
         return (
@@ -115,20 +130,62 @@ fn three_ds_page(
             .replace("{{PAYMENT_INTENT}}", &pi)
             .replace("{{CLIENT_SECRET}}", &secret)
             .replace("{{MODE}}", mode)
-            .replace("{{AUTO}}", auto),
+            .replace("{{AUTO}}", auto)
+            .replace("{{LANG}}", lang_attribute(language))
+            .replace("{{TITLE}}", phrase(language, "test_page_title"))
+            .replace("{{TEXT}}", phrase(language, "test_page_text"))
+            .replace("{{COMPLETE}}", phrase(language, "complete"))
+            .replace("{{FAIL}}", phrase(language, "fail")),
     )
+}
+
+/// The `lang` attribute of a page in `language`.
+fn lang_attribute(language: Language) -> &'static str {
+    match language {
+        Language::En => "en",
+        Language::Zh => "zh-CN",
+    }
+}
+
+/// The phrase named `key` in `language` (the key names a phrase of the table).
+fn phrase(language: Language, key: &str) -> &'static str {
+    locale::PHRASES
+        .iter()
+        .find(|phrase| phrase.key == key)
+        .map_or("", |phrase| match language {
+            Language::En => phrase.en,
+            Language::Zh => phrase.zh,
+        })
+}
+
+/// The 3-D Secure page's language: Stripe.js passes its `locale` to the modal; the
+/// hosted page (a top-level redirect) follows the browser's `Accept-Language`.
+fn page_language(query: &HashMap<String, String>, headers: &axum::http::HeaderMap) -> Language {
+    match query
+        .get("locale")
+        .filter(|locale| !locale.is_empty() && locale.as_str() != "auto")
+    {
+        Some(locale) => Language::of_stripe_locale(locale),
+        None => Language::of_accept_language(
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|value| value.to_str().ok()),
+        ),
+    }
 }
 
 /// `GET /_emulator/3ds/challenge`: the page inside Stripe.js's modal.
 async fn challenge(
     State(emulator): State<Emulator>,
     Query(query): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     three_ds_page(
         &emulator,
         "challenge",
         stripe_token(query.get("payment_intent")),
         stripe_token(query.get("client_secret")),
+        page_language(&query, &headers),
     )
 }
 
@@ -136,12 +193,14 @@ async fn challenge(
 async fn hosted(
     State(emulator): State<Emulator>,
     Query(query): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     three_ds_page(
         &emulator,
         "hosted",
         stripe_token(query.get("payment_intent")),
         stripe_token(query.get("payment_intent_client_secret")),
+        page_language(&query, &headers),
     )
 }
 

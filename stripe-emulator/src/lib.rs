@@ -37,6 +37,7 @@ pub mod error;
 mod events;
 pub mod ids;
 mod keys;
+pub mod locale;
 pub mod machine;
 pub mod objects;
 pub mod refunds;

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { CheckoutPage, emulatorURL, requestsTo } from "./checkout-page";
+import { CheckoutPage, emulatorSecretKey, emulatorURL, requestsTo } from "./checkout-page";
 
 // The emulator's Stripe.js, Payment Element and 3-D Secure, used by a page written from
 // Stripe's own guide (contract b.11 to b.13).
@@ -372,4 +372,89 @@ test("more validation and element rules", async ({ page }) => {
     return out;
   });
   expect(rules).toEqual({ mountElsewhere: "IntegrationError", updateEnd: "true", confirmBeforeSubmit: "IntegrationError", mountAfterDestroy: "IntegrationError" });
+});
+
+// Stripe's `locale`: Simplified Chinese (`zh`) and English, from the emulator's one
+// phrase table (stripe-emulator/src/locale.rs), in Stripe's own wording where it
+// publishes one.
+test.describe("in Simplified Chinese", () => {
+  test("labels, placeholders and validation messages, and a decline told by the API", async ({ page }) => {
+    const checkout = new CheckoutPage(page);
+    await checkout.open("locale=zh");
+    const element = checkout.element;
+    await expect(element.locator("html")).toHaveAttribute("lang", "zh-CN");
+    await expect(element.getByLabel("卡号")).toBeVisible();
+    await expect(element.getByLabel("有效期")).toHaveAttribute("placeholder", "月份/年份");
+    await expect(element.getByLabel("安全码")).toBeVisible();
+    await element.locator('input[name="number"]').fill("4242");
+    await element.locator('input[name="expiry"]').focus();
+    await expect(element.locator("#payment-numberError")).toHaveText("您的银行卡号不完整。");
+    await checkout.payWith({ number: "4000 0000 0000 0002" });
+    await expect(checkout.error()).toHaveText("您的卡已被拒绝。");
+    const result = await checkout.result();
+    expect(result.error.code).toBe("card_declined");
+    await checkout.payWith({ number: "4000 0000 0000 9995" });
+    await expect(checkout.error()).toHaveText("您的银行卡余额不足。");
+  });
+
+  test("the 3-D Secure modal and its test page, and a failed authentication", async ({ page }) => {
+    const checkout = new CheckoutPage(page);
+    await checkout.open("locale=zh");
+    await checkout.payWith({ number: "4000 0027 6000 3184" });
+    await expect(page.getByRole("dialog", { name: "验证您的付款" })).toBeVisible();
+    const challenge = checkout.challenge();
+    await expect(challenge.getByRole("heading", { name: "3D Secure 2 测试页面" })).toBeVisible();
+    await expect(challenge.locator("#test-source-authorize-3ds")).toHaveText("完成");
+    await challenge.locator("#test-source-fail-3ds").click();
+    await expect(checkout.error()).toHaveText("我们未能验证您的支付方式。请选择另一支付方式并重试。");
+  });
+
+  test("`auto` follows a Chinese browser; `en` and Traditional Chinese stay English", async ({ browser }) => {
+    const chinese = await browser.newContext({ locale: "zh-CN" });
+    const auto = new CheckoutPage(await chinese.newPage());
+    await auto.open();
+    await expect(auto.element.getByLabel("卡号")).toBeVisible();
+    await chinese.close();
+    for (const locale of ["en", "zh-TW"]) {
+      const context = await browser.newContext({ locale: "zh-CN" });
+      const english = new CheckoutPage(await context.newPage());
+      await english.open(`locale=${locale}`);
+      await expect(english.element.getByLabel("Card number")).toBeVisible();
+      await context.close();
+    }
+  });
+
+  test("the API answers a browser's publishable key in its language, a server's secret key in English", async ({ page, request }) => {
+    const checkout = new CheckoutPage(page);
+    await checkout.open();
+    const publishableKey: string = await page.evaluate(() => (window as any).testPage.stripe._key);
+    const declined = async (key: string) => {
+      const created = await request.post(`${emulatorURL}/v1/payment_intents`, {
+        headers: { Authorization: `Bearer ${emulatorSecretKey}` },
+        form: { amount: "1000", currency: "usd", "automatic_payment_methods[enabled]": "true" },
+      });
+      const intent = await created.json();
+      const browser = key.startsWith("pk_");
+      const confirmed = await request.post(`${emulatorURL}/v1/payment_intents/${intent.id}/confirm`, {
+        headers: browser
+          ? { "Accept-Language": "zh-CN,zh;q=0.9" }
+          : { "Accept-Language": "zh-CN,zh;q=0.9", Authorization: `Bearer ${key}` },
+        form: browser
+          ? {
+              key,
+              client_secret: intent.client_secret,
+              "payment_method_data[type]": "card",
+              "payment_method_data[card][number]": "4000000000000002",
+              "payment_method_data[card][exp_month]": "12",
+              "payment_method_data[card][exp_year]": "2034",
+              "payment_method_data[card][cvc]": "123",
+            }
+          : { payment_method: "pm_card_chargeDeclined" },
+      });
+      expect(confirmed.status(), await confirmed.text()).toBe(402);
+      return (await confirmed.json()).error.message;
+    };
+    expect(await declined(publishableKey)).toBe("您的卡已被拒绝。");
+    expect(await declined(emulatorSecretKey)).toBe("Your card was declined.");
+  });
 });

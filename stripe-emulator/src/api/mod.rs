@@ -32,7 +32,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::emulator::{Emulator, LoggedRequest};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorType};
+use crate::locale::{self, Language};
 use crate::objects::Audience;
 use crate::store::{IdempotentResponse, RequestRef, Store};
 use crate::wire::{auth, form, schema, versions};
@@ -211,6 +212,9 @@ struct Exchange {
     original_request: Option<String>,
     replayed: bool,
     cors_origin: Option<HeaderValue>,
+    /// The language card errors are told in: the caller's `Accept-Language`, for a
+    /// publishable key (Stripe.js) only; a server's secret key always gets English.
+    language: Language,
 }
 
 /// The handler behind every `/v1` path.
@@ -226,6 +230,7 @@ pub async fn handle(State(emulator): State<Emulator>, request: Request) -> Respo
         original_request: None,
         replayed: false,
         cors_origin: None,
+        language: Language::En,
     };
     let (status, body, retry) = match run(
         &emulator,
@@ -327,6 +332,13 @@ async fn run(
     // Checked against the keys in place: no copy of them per request.
     let audience = emulator
         .with_store(|store| auth::authenticate(headers, &params, &store.keys, &operation))?;
+    if audience == Audience::Publishable {
+        exchange.language = Language::of_accept_language(
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|value| value.to_str().ok()),
+        );
+    }
 
     let key = if *method == Method::POST {
         idempotency_key(headers)?
@@ -602,7 +614,11 @@ pub fn to_pretty(value: &Value) -> String {
     text
 }
 
-fn render_error(emulator: &Emulator, exchange: &Exchange, error: ApiError) -> String {
+fn render_error(emulator: &Emulator, exchange: &Exchange, mut error: ApiError) -> String {
+    // A card error is what Stripe.js shows the shopper: in their language.
+    if error.kind == ErrorType::Card {
+        error.message = locale::translate(exchange.language, &error.message).to_owned();
+    }
     render_error_with(&emulator.base_url(), &exchange.request_id, error)
 }
 
