@@ -407,6 +407,10 @@ test.describe("in Simplified Chinese", () => {
     await expect(challenge.locator("#test-source-authorize-3ds")).toHaveText("完成");
     await challenge.locator("#test-source-fail-3ds").click();
     await expect(checkout.error()).toHaveText("我们未能验证您的支付方式。请选择另一支付方式并重试。");
+    // Authenticated, then declined: the PaymentIntent's stored error, told in Chinese.
+    await checkout.payWith({ number: "4000 0082 6000 3178" });
+    await checkout.challenge().locator("#test-source-authorize-3ds").click();
+    await expect(checkout.error()).toHaveText("您的银行卡余额不足。");
   });
 
   test("`auto` follows a Chinese browser; `en` and Traditional Chinese stay English", async ({ browser }) => {

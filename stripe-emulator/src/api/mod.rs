@@ -443,6 +443,7 @@ async fn run_reserved(
                         ));
                     }
                 }
+                localize(exchange.language, &mut error);
                 (
                     error.status,
                     render_error_with(&emulator_url, &exchange.request_id, error),
@@ -615,11 +616,15 @@ pub fn to_pretty(value: &Value) -> String {
 }
 
 fn render_error(emulator: &Emulator, exchange: &Exchange, mut error: ApiError) -> String {
-    // A card error is what Stripe.js shows the shopper: in their language.
-    if error.kind == ErrorType::Card {
-        error.message = locale::translate(exchange.language, &error.message).to_owned();
-    }
+    localize(exchange.language, &mut error);
     render_error_with(&emulator.base_url(), &exchange.request_id, error)
+}
+
+/// A card error is what Stripe.js shows the shopper: told in their language.
+fn localize(language: Language, error: &mut ApiError) {
+    if error.kind == ErrorType::Card {
+        error.message = locale::translate(language, &error.message).to_owned();
+    }
 }
 
 fn render_error_with(emulator_url: &str, request_id: &str, error: ApiError) -> String {
