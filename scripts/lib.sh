@@ -82,7 +82,7 @@ install_cargo_leptos() {
   if cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
     echo "cargo-leptos $CARGO_LEPTOS_VERSION: present"
   else
-    echo "Building cargo-leptos $CARGO_LEPTOS_VERSION (only the first time: about 10 minutes on 2 cores)"
+    echo "Building cargo-leptos $CARGO_LEPTOS_VERSION (only the first time: about 13 minutes on 2 cores)"
     # Its own release profile is fat LTO in one codegen unit: most of the install was
     # one rustc optimising the whole tool at once. Overriding the profile for this one
     # install builds the same tool, the same features, from the same locked crates,
@@ -180,7 +180,7 @@ stop_postgres_cluster() {
 install_build_tools() {
   step "wasm target" "seconds" install_wasm_target
   step "wasm-opt (binaryen from npm)" "10 seconds when missing" install_wasm_opt
-  step "cargo-leptos" "10 minutes when missing" install_cargo_leptos
+  step "cargo-leptos" "13 minutes when missing" install_cargo_leptos
   step "wasm-bindgen CLI" "4 minutes when missing" install_wasm_bindgen
 }
 
