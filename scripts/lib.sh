@@ -98,7 +98,7 @@ install_wasm_bindgen() {
   if wasm-bindgen --version 2>/dev/null | grep -q " $wanted\$"; then
     echo "wasm-bindgen CLI $wanted: present"
   else
-    echo "Building wasm-bindgen-cli $wanted (only the first time: about 5 minutes)"
+    echo "Building wasm-bindgen-cli $wanted (only the first time: about 3 minutes)"
     # Not --locked: its lock file names a crate version the registry here lacks.
     cargo install wasm-bindgen-cli --version "$wanted" --force
   fi
@@ -181,7 +181,7 @@ install_build_tools() {
   step "wasm target" "seconds" install_wasm_target
   step "wasm-opt (binaryen from npm)" "10 seconds when missing" install_wasm_opt
   step "cargo-leptos" "13 minutes when missing" install_cargo_leptos
-  step "wasm-bindgen CLI" "4 minutes when missing" install_wasm_bindgen
+  step "wasm-bindgen CLI" "3 minutes when missing" install_wasm_bindgen
 }
 
 # start_release_shop DIR SHOP_PORT EMULATOR_PORT: the release shop in external-emulator
