@@ -152,7 +152,9 @@
   }
 
   /* What happens after the API has answered a confirm. */
-  function settle(stripe, answer, clientSecret, returnUrl, redirect) {
+  /* `locale` is the Elements group's, else the Stripe object's (as the element's own). */
+  function settle(stripe, answer, clientSecret, returnUrl, redirect, locale) {
+    var language = languageOf(locale || stripe._options.locale);
     if (answer.error) return Promise.resolve({ error: answer.error });
     var pi = answer;
     var next = pi.next_action;
@@ -160,13 +162,13 @@
       window.location.assign(next.redirect_to_url.url);
       return new Promise(function () {});
     }
-    var done = pi.status === "requires_action" ? challenge(stripe._key, pi, clientSecret, stripe._options.locale) : Promise.resolve({ paymentIntent: pi });
+    var done = pi.status === "requires_action" ? challenge(stripe._key, pi, clientSecret, locale || stripe._options.locale) : Promise.resolve({ paymentIntent: pi });
     return done.then(function (result) {
       if (result.error) return result;
       var now = result.paymentIntent;
       if (["succeeded", "processing", "requires_capture"].indexOf(now.status) < 0) {
         // The challenge did not settle (its answer never arrived): nothing was paid.
-        return { error: { type: "invalid_request_error", code: "payment_intent_unexpected_state", message: "The payment could not be completed. Please try again.", payment_intent: now } };
+        return { error: { type: "invalid_request_error", code: "payment_intent_unexpected_state", message: say(language, "payment_not_completed"), payment_intent: now } };
       }
       if (redirect === "if_required") return { paymentIntent: now };
       return navigate(returnUrl, now, clientSecret);
@@ -489,7 +491,7 @@
         expand: confirmParams.expand || [],
       })
       .then(function (answer) {
-        return settle(stripe, answer, clientSecret, confirmParams.return_url, redirect);
+        return settle(stripe, answer, clientSecret, confirmParams.return_url, redirect, group._options.locale);
       });
   };
 

@@ -36,6 +36,7 @@ fn with_phrases(asset: &'static str) -> String {
 static STRIPE_JS_PAGE: LazyLock<String> = LazyLock::new(|| with_phrases(STRIPE_JS));
 static ELEMENT_FRAME_PAGE: LazyLock<String> = LazyLock::new(|| with_phrases(ELEMENT_FRAME));
 static CHALLENGE_OUTER_PAGE: LazyLock<String> = LazyLock::new(|| with_phrases(CHALLENGE_OUTER));
+static CHALLENGE_ACS_PAGE: LazyLock<String> = LazyLock::new(|| with_phrases(CHALLENGE_ACS));
 
 /// Stripe.js and its frames, at the paths the real ones use under js.stripe.com.
 pub(crate) fn script_router() -> Router<Emulator> {
@@ -53,7 +54,7 @@ pub(crate) fn script_router() -> Router<Emulator> {
         )
         .route(
             "/js.stripe.com/v3/three-ds-2-acs.html",
-            get(|| async { html(CHALLENGE_ACS.to_string()) }),
+            get(|| async { html(CHALLENGE_ACS_PAGE.clone()) }),
         )
 }
 

@@ -13,7 +13,10 @@
 //! the API in that language, so card errors come back translated. The emulator's
 //! Payment Element sends the language as `Accept-Language` on its confirm, and only
 //! requests made with a publishable key (from a browser) are answered in it: a server
-//! with its secret key always gets English, as with Stripe.
+//! with its secret key gets English, as with Stripe. One exception, as Stripe's: a
+//! request replayed under the same `Idempotency-Key` gets the stored answer byte for
+//! byte, in the language of the request that made it. The hosted 3-D Secure page (a
+//! redirect, no Stripe.js) follows the browser's `Accept-Language`.
 
 use std::sync::LazyLock;
 
@@ -159,8 +162,21 @@ pub const PHRASES: &[Phrase] = &[
         "Your postal code is incomplete.",
         "您的邮编不完整。",
     ),
+    ours("payment_frame", "Secure payment input frame", "安全付款输入框"),
+    stripe(
+        "connection_error",
+        "We could not reach Stripe. Check your connection and try again.",
+        "连接我们的支付服务商时出现了问题。请检查网络连接，然后重试。",
+    ),
     // 3-D Secure: the modal and the test page inside it.
     stripe("verify_payment", "Verify your payment", "验证您的付款"),
+    ours(
+        "challenge_inner_frame",
+        "3D Secure challenge frame",
+        "3D Secure 验证框",
+    ),
+    ours("issuer_authentication", "Issuer authentication", "发卡行验证"),
+    ours("test_page_frame", "3D Secure test page", "3D Secure 测试页面"),
     stripe("cancel", "Cancel", "取消"),
     ours("challenge_frame", "3D Secure challenge", "3D Secure 验证"),
     ours("test_page_title", "3D Secure 2 Test Page", "3D Secure 2 测试页面"),
@@ -193,6 +209,33 @@ pub const PHRASES: &[Phrase] = &[
         "processing_error",
         "An error occurred while processing your card. Try again in a little bit.",
         "处理您的卡时发生错误 —— 请稍后再试。",
+    ),
+    ours(
+        "payment_not_completed",
+        "The payment could not be completed. Please try again.",
+        "付款未能完成。请重试。",
+    ),
+    // The API's own wording of card errors (a straight apostrophe, as Stripe's API).
+    stripe(
+        "api_invalid_cvc",
+        "Your card's security code is invalid.",
+        "您的银行卡的安全码无效。",
+    ),
+    stripe(
+        "api_invalid_expiry_year",
+        "Your card's expiration year is invalid.",
+        "您的银行卡的到期年份无效。",
+    ),
+    stripe(
+        "api_invalid_expiry_month",
+        "Your card's expiration month is invalid.",
+        "您的银行卡的到期月份无效。",
+    ),
+    ours("incorrect_number", "Your card number is incorrect.", "您的卡号不正确。"),
+    ours(
+        "declined_live_card",
+        "Your card was declined. Your request was in test mode, but used a non test (live) card. For a list of valid test cards, visit: https://stripe.com/docs/testing.",
+        "您的卡已被拒绝。您的请求处于测试模式，但使用了非测试（真实）的卡。有效测试卡的列表见：https://stripe.com/docs/testing。",
     ),
     ours(
         "declined_authentication_required",
@@ -288,6 +331,38 @@ mod tests {
             translate(Language::Zh, "No such payment_intent"),
             "No such payment_intent"
         );
+    }
+
+    /// Every card error the API can answer with, read from the code that makes them:
+    /// each must be in the table, or a Chinese shopper would read English.
+    #[test]
+    fn every_card_error_the_api_gives_is_translated() {
+        let sources = [
+            include_str!("cards.rs"),
+            include_str!("objects/payment_method.rs"),
+            include_str!("api/payment_methods.rs"),
+        ];
+        let mut found = 0;
+        for source in sources {
+            for (at, _) in source.match_indices("\"Your card") {
+                let rest = &source[at + 1..];
+                let english = &rest[..rest.find('"').unwrap()];
+                found += 1;
+                assert_ne!(translate(Language::Zh, english), english, "{english}");
+            }
+        }
+        assert!(found >= 10, "only {found} card errors found");
+        let processing = "An error occurred while processing your card. Try again in a little bit.";
+        assert_ne!(translate(Language::Zh, processing), processing);
+    }
+
+    #[test]
+    fn phrases_carry_no_markup() {
+        for phrase in PHRASES {
+            for text in [phrase.en, phrase.zh] {
+                assert!(!text.contains(['<', '>', '&']), "{}: {text}", phrase.key);
+            }
+        }
     }
 
     #[test]

@@ -456,7 +456,12 @@ test.describe("in Simplified Chinese", () => {
           : { payment_method: "pm_card_chargeDeclined" },
       });
       expect(confirmed.status(), await confirmed.text()).toBe(402);
-      return (await confirmed.json()).error.message;
+      const error = (await confirmed.json()).error;
+      // The PaymentIntent the error carries holds the same error (contract b.7).
+      if (error.payment_intent?.last_payment_error) {
+        expect(error.payment_intent.last_payment_error.message).toBe(error.message);
+      }
+      return error.message;
     };
     expect(await declined(publishableKey)).toBe("您的卡已被拒绝。");
     expect(await declined(emulatorSecretKey)).toBe("Your card was declined.");

@@ -620,10 +620,20 @@ fn render_error(emulator: &Emulator, exchange: &Exchange, mut error: ApiError) -
     render_error_with(&emulator.base_url(), &exchange.request_id, error)
 }
 
-/// A card error is what Stripe.js shows the shopper: told in their language.
+/// A card error is what Stripe.js shows the shopper: told in their language, in the
+/// error and in the PaymentIntent's `last_payment_error` it carries (the same error).
 fn localize(language: Language, error: &mut ApiError) {
-    if error.kind == ErrorType::Card {
-        error.message = locale::translate(language, &error.message).to_owned();
+    if error.kind != ErrorType::Card || language == Language::En {
+        return;
+    }
+    error.message = locale::translate(language, &error.message).to_owned();
+    if let Some(Value::String(message)) = error
+        .payment_intent
+        .as_mut()
+        .and_then(|pi| pi.get_mut("last_payment_error"))
+        .and_then(|last| last.get_mut("message"))
+    {
+        *message = locale::translate(language, message).to_owned();
     }
 }
 

@@ -35,6 +35,27 @@ async fn stripe_js_and_its_frames_are_served_where_stripe_serves_them() {
 }
 
 #[tokio::test]
+async fn every_page_that_speaks_to_the_shopper_carries_the_phrase_table() {
+    let emu = spawn_with(stripe_emulator::Options::default()).await;
+    for path in [
+        "/js.stripe.com/v3/",
+        "/js.stripe.com/v3/elements-inner-payment.html",
+        "/js.stripe.com/v3/three-ds-2-challenge.html",
+        "/js.stripe.com/v3/three-ds-2-acs.html",
+    ] {
+        let answer = emu.send(emu.http.get(emu.url(path))).await;
+        assert!(
+            !answer.text.contains("__STRIPE_EMULATOR_PHRASES__"),
+            "{path} still has the marker"
+        );
+        assert!(
+            answer.text.contains("验证您的付款"),
+            "{path} lacks the table"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_3ds_pages_take_only_stripe_shaped_values() {
     let emu = spawn().await;
     let (pi, _) = emu
