@@ -15,7 +15,7 @@ extern "C" {
     pub type Stripe;
 
     #[wasm_bindgen(catch, js_name = Stripe)]
-    fn stripe_new(publishable_key: &str) -> Result<Stripe, JsValue>;
+    fn stripe_new(publishable_key: &str, options: &Object) -> Result<Stripe, JsValue>;
 
     #[wasm_bindgen(method, catch)]
     fn elements(this: &Stripe, options: &Object) -> Result<Elements, JsValue>;
@@ -94,13 +94,20 @@ pub fn is_loaded() -> bool {
         .is_some_and(|stripe| stripe.is_function())
 }
 
+/// The language Stripe.js and the Payment Element speak: the page's. Stripe's default,
+/// `auto`, follows the browser, which would put a Chinese card form inside the shop's
+/// English page for a shopper whose browser prefers Chinese.
+const LOCALE: &str = "en";
+
 impl Stripe {
-    /// `Stripe(publishableKey)`.
+    /// `Stripe(publishableKey, {locale})`.
     pub fn new(publishable_key: &str) -> Result<Self, StripeJsError> {
-        stripe_new(publishable_key).map_err(|e| StripeJsError::from_js(&e))
+        stripe_new(publishable_key, &object(&[("locale", LOCALE.into())]))
+            .map_err(|e| StripeJsError::from_js(&e))
     }
 
-    /// `stripe.elements({clientSecret, appearance})`, in the shop's colours and font.
+    /// `stripe.elements({clientSecret, appearance, locale})`, in the shop's colours,
+    /// font and language.
     pub fn elements_for(&self, client_secret: &str) -> Result<Elements, StripeJsError> {
         let variables = object(&[
             ("colorPrimary", "#2f5d50".into()),
@@ -116,6 +123,7 @@ impl Stripe {
         let options = object(&[
             ("clientSecret", client_secret.into()),
             ("appearance", appearance.into()),
+            ("locale", LOCALE.into()),
         ]);
         self.elements(&options)
             .map_err(|e| StripeJsError::from_js(&e))

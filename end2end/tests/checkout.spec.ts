@@ -1,4 +1,4 @@
-import { ada, Checkout, checkoutWithMugs, expect, paymentIntent, stripeRequests, test } from "./shop";
+import { ada, Checkout, checkoutWithMugs, expect, paymentIntent, Shop, stripeRequests, test } from "./shop";
 
 // The one-page checkout as a shopper uses it: the shop in its default embedded mode,
 // Stripe.js and the Payment Element from its emulator on 127.0.0.2 (another site).
@@ -9,6 +9,15 @@ const authenticationFailed =
 
 test.describe("hydrated", () => {
   test.skip(({ javaScriptEnabled }) => !javaScriptEnabled, "payment needs JavaScript");
+
+  test("the Payment Element speaks the page's language, not the browser's", async ({ browser }) => {
+    // A browser that prefers Chinese: Stripe's default `auto` would follow it.
+    const context = await browser.newContext({ locale: "zh-CN" });
+    const checkout = await checkoutWithMugs(new Shop(await context.newPage(), true));
+    await expect(checkout.element.getByLabel("Card number")).toBeVisible();
+    await expect(checkout.element.locator("html")).toHaveAttribute("lang", "en");
+    await context.close();
+  });
 
   test("pays with 4242 and arrives at the confirmation page with Stripe's parameters", async ({ shop }) => {
     const checkout = await checkoutWithMugs(shop, "2");
