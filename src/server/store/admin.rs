@@ -295,9 +295,17 @@ impl Store {
     }
 
     /// One order with everything the operator's page shows; `None` if there is none.
+    ///
+    /// Read in one transaction: the page must never show a refund's timeline entry
+    /// without the email the same commit queued (a read between two commits did).
     pub async fn admin_order(&self, order_id: &str) -> Result<Option<OrderDetail>, ShopError> {
+        let mut tx = self
+            .pool
+            .begin_read()
+            .await
+            .map_err(database_error("starting a read"))?;
         let order: Option<OrderRecord> = fetch_optional!(
-            self.pool,
+            tx,
             sqlx::query_as(
                 "SELECT id, reference, status, currency, subtotal_minor, shipping_minor,
                      total_minor, shipping_option, email, full_name, address_line1,
@@ -311,7 +319,7 @@ impl Store {
             return Ok(None);
         };
         let lines = fetch_all!(
-            self.pool,
+            tx,
             sqlx::query_as(
                 "SELECT product_id, name, unit_price_minor, CAST(quantity AS BIGINT) AS quantity,
                      line_total_minor
@@ -321,7 +329,7 @@ impl Store {
         )
         .map_err(database_error("reading an order's lines"))?;
         let payments = fetch_all!(
-            self.pool,
+            tx,
             sqlx::query_as(
                 "SELECT id, amount_minor, amount_received_minor, currency,
                      CAST(is_current AS BIGINT) AS is_current, created_at
@@ -332,7 +340,7 @@ impl Store {
         )
         .map_err(database_error("reading an order's payments"))?;
         let emails = fetch_all!(
-            self.pool,
+            tx,
             sqlx::query_as(
                 "SELECT id, kind, recipient, subject, sent_at, CAST(attempts AS BIGINT) AS attempts,
                      last_error
@@ -342,19 +350,24 @@ impl Store {
         )
         .map_err(database_error("reading an order's emails"))?;
         let timeline = fetch_all!(
-            self.pool,
+            tx,
             sqlx::query_as(
                 "SELECT at, entry, actor FROM order_timeline WHERE order_id = $1 ORDER BY id",
             )
             .bind(order_id)
         )
         .map_err(database_error("reading an order's timeline"))?;
+        let refunds = super::refunds::refunds_of(&mut tx, order_id).await?;
+        let disputes = super::refunds::disputes_of(&mut tx, order_id).await?;
+        tx.commit()
+            .await
+            .map_err(database_error("finishing a read"))?;
         Ok(Some(OrderDetail {
             order,
             lines,
             payments,
-            refunds: self.order_refunds(order_id).await?,
-            disputes: self.order_disputes(order_id).await?,
+            refunds,
+            disputes,
             emails,
             timeline,
         }))

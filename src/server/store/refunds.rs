@@ -414,30 +414,30 @@ impl Store {
 
     /// Every refund of an order, newest first.
     pub async fn order_refunds(&self, order_id: &str) -> Result<Vec<RefundRow>, ShopError> {
-        Ok(fetch_all!(
-            self.pool,
-            sqlx::query_as(
-                "SELECT id, payment_intent, stripe_id, amount_minor, currency, reason, status,
-                     failure_reason, requested_by, note, created_at
-                 FROM refunds WHERE order_id = $1 ORDER BY created_at DESC, id DESC",
-            )
-            .bind(order_id)
-        )
-        .map_err(database_error("reading an order's refunds"))?)
+        let mut tx = self
+            .pool
+            .begin_read()
+            .await
+            .map_err(database_error("starting a read"))?;
+        let refunds = refunds_of(&mut tx, order_id).await?;
+        tx.commit()
+            .await
+            .map_err(database_error("finishing a read"))?;
+        Ok(refunds)
     }
 
     /// Every dispute of an order, newest first.
     pub async fn order_disputes(&self, order_id: &str) -> Result<Vec<DisputeRow>, ShopError> {
-        Ok(fetch_all!(
-            self.pool,
-            sqlx::query_as(
-                "SELECT id, payment_intent, amount_minor, currency, reason, status,
-                     evidence_due_by, created_at
-                 FROM disputes WHERE order_id = $1 ORDER BY created_at DESC, id DESC",
-            )
-            .bind(order_id)
-        )
-        .map_err(database_error("reading an order's disputes"))?)
+        let mut tx = self
+            .pool
+            .begin_read()
+            .await
+            .map_err(database_error("starting a read"))?;
+        let disputes = disputes_of(&mut tx, order_id).await?;
+        tx.commit()
+            .await
+            .map_err(database_error("finishing a read"))?;
+        Ok(disputes)
     }
 
     /// Queues the shopper's email for a refund that succeeded (once per refund).
@@ -737,6 +737,34 @@ fn refund_entry(refund: &Refund, by_dashboard: bool) -> String {
         ("failed", Some(why)) => format!("refund {} of {amount} failed: {why}{origin}", refund.id),
         (status, _) => format!("refund {} of {amount} {status}{origin}", refund.id),
     }
+}
+
+/// Every refund of an order, newest first, read in `tx`.
+pub(super) async fn refunds_of(tx: &mut Tx, order_id: &str) -> Result<Vec<RefundRow>, ShopError> {
+    Ok(fetch_all!(
+        tx,
+        sqlx::query_as(
+            "SELECT id, payment_intent, stripe_id, amount_minor, currency, reason, status,
+                 failure_reason, requested_by, note, created_at
+             FROM refunds WHERE order_id = $1 ORDER BY created_at DESC, id DESC",
+        )
+        .bind(order_id)
+    )
+    .map_err(database_error("reading an order's refunds"))?)
+}
+
+/// Every dispute of an order, newest first, read in `tx`.
+pub(super) async fn disputes_of(tx: &mut Tx, order_id: &str) -> Result<Vec<DisputeRow>, ShopError> {
+    Ok(fetch_all!(
+        tx,
+        sqlx::query_as(
+            "SELECT id, payment_intent, amount_minor, currency, reason, status,
+                 evidence_due_by, created_at
+             FROM disputes WHERE order_id = $1 ORDER BY created_at DESC, id DESC",
+        )
+        .bind(order_id)
+    )
+    .map_err(database_error("reading an order's disputes"))?)
 }
 
 #[cfg(test)]
