@@ -132,31 +132,12 @@ fn three_ds_page(
             .replace("{{CLIENT_SECRET}}", &secret)
             .replace("{{MODE}}", mode)
             .replace("{{AUTO}}", auto)
-            .replace("{{LANG}}", lang_attribute(language))
-            .replace("{{TITLE}}", phrase(language, "test_page_title"))
-            .replace("{{TEXT}}", phrase(language, "test_page_text"))
-            .replace("{{COMPLETE}}", phrase(language, "complete"))
-            .replace("{{FAIL}}", phrase(language, "fail")),
+            .replace("{{LANG}}", language.tag())
+            .replace("{{TITLE}}", locale::phrase(language, "test_page_title"))
+            .replace("{{TEXT}}", locale::phrase(language, "test_page_text"))
+            .replace("{{COMPLETE}}", locale::phrase(language, "complete"))
+            .replace("{{FAIL}}", locale::phrase(language, "fail")),
     )
-}
-
-/// The `lang` attribute of a page in `language`.
-fn lang_attribute(language: Language) -> &'static str {
-    match language {
-        Language::En => "en",
-        Language::Zh => "zh-CN",
-    }
-}
-
-/// The phrase named `key` in `language` (the key names a phrase of the table).
-fn phrase(language: Language, key: &str) -> &'static str {
-    locale::PHRASES
-        .iter()
-        .find(|phrase| phrase.key == key)
-        .map_or("", |phrase| match language {
-            Language::En => phrase.en,
-            Language::Zh => phrase.zh,
-        })
 }
 
 /// The 3-D Secure page's language: Stripe.js passes its `locale` to the modal; the

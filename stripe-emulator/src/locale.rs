@@ -28,6 +28,14 @@ pub enum Language {
 }
 
 impl Language {
+    /// The `lang` attribute of a page in this language.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Zh => "zh-CN",
+        }
+    }
+
     /// The language of a Stripe.js `locale` option: `zh` (and `zh-CN`, `zh-Hans`) is
     /// Simplified Chinese; Traditional Chinese (`zh-HK`, `zh-TW`) and every other
     /// locale fall back to English, the emulator's only other language.
@@ -95,6 +103,16 @@ pub struct Phrase {
     pub en: &'static str,
     pub zh: &'static str,
     pub source: Source,
+}
+
+impl Phrase {
+    /// The phrase in `language`.
+    pub fn text(&self, language: Language) -> &'static str {
+        match language {
+            Language::En => self.en,
+            Language::Zh => self.zh,
+        }
+    }
 }
 
 const fn stripe(key: &'static str, en: &'static str, zh: &'static str) -> Phrase {
@@ -247,13 +265,19 @@ pub const PHRASES: &[Phrase] = &[
 /// `english` in `language`: a phrase of the table, or `english` unchanged when the
 /// table has no such phrase (an error the emulator never shows a shopper).
 pub fn translate(language: Language, english: &str) -> &str {
-    match language {
-        Language::En => english,
-        Language::Zh => PHRASES
-            .iter()
-            .find(|phrase| phrase.en == english)
-            .map_or(english, |phrase| phrase.zh),
-    }
+    PHRASES
+        .iter()
+        .find(|phrase| phrase.en == english)
+        .map_or(english, |phrase| phrase.text(language))
+}
+
+/// The phrase named `key` in `language`; empty if the table has no such key (a test
+/// keeps every key the pages use in the table).
+pub fn phrase(language: Language, key: &str) -> &'static str {
+    PHRASES
+        .iter()
+        .find(|phrase| phrase.key == key)
+        .map_or("", |phrase| phrase.text(language))
 }
 
 /// The table as the browser pages read it: `{"key": {"en": .., "zh": ..}, ..}`.
@@ -354,6 +378,14 @@ mod tests {
         assert!(found >= 10, "only {found} card errors found");
         let processing = "An error occurred while processing your card. Try again in a little bit.";
         assert_ne!(translate(Language::Zh, processing), processing);
+    }
+
+    #[test]
+    fn the_keys_the_3ds_page_renders_are_in_the_table() {
+        for key in ["test_page_title", "test_page_text", "complete", "fail"] {
+            assert!(!phrase(Language::Zh, key).is_empty(), "{key}");
+        }
+        assert_eq!(phrase(Language::En, "no_such_key"), "");
     }
 
     #[test]

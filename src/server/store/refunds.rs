@@ -412,34 +412,6 @@ impl Store {
         })
     }
 
-    /// Every refund of an order, newest first.
-    pub async fn order_refunds(&self, order_id: &str) -> Result<Vec<RefundRow>, ShopError> {
-        let mut tx = self
-            .pool
-            .begin_read()
-            .await
-            .map_err(database_error("starting a read"))?;
-        let refunds = refunds_of(&mut tx, order_id).await?;
-        tx.commit()
-            .await
-            .map_err(database_error("finishing a read"))?;
-        Ok(refunds)
-    }
-
-    /// Every dispute of an order, newest first.
-    pub async fn order_disputes(&self, order_id: &str) -> Result<Vec<DisputeRow>, ShopError> {
-        let mut tx = self
-            .pool
-            .begin_read()
-            .await
-            .map_err(database_error("starting a read"))?;
-        let disputes = disputes_of(&mut tx, order_id).await?;
-        tx.commit()
-            .await
-            .map_err(database_error("finishing a read"))?;
-        Ok(disputes)
-    }
-
     /// Queues the shopper's email for a refund that succeeded (once per refund).
     async fn refund_email(
         &self,
