@@ -45,7 +45,7 @@ test("an order in review is resolved from the browser with a note", async ({ pag
     await shopper.addToCart("Stoneware Mug", "1");
     await expect(shopper.cartCount).toHaveText("1");
     const prepared = await shopper.page.request.post("/api/checkout/prepare", {
-      form: { shipping: "standard" },
+      form: { shipping: "standard", country: "US", region: "IL" },
       headers: { Accept: "application/json" },
     });
     paymentIntent = (await prepared.json()).payment_intent;

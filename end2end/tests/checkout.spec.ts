@@ -114,12 +114,16 @@ test.describe("hydrated", () => {
 
   test("a cart change in another tab is caught at Pay, with the new total", async ({ shop, context }) => {
     const checkout = await checkoutWithMugs(shop);
+    // The address first: changing it re-prices (and would pick up the other tab's change).
+    await checkout.fillDetails();
+    await shop.page.getByLabel("Email").focus();
+    await expect(shop.page.getByTestId("checkout-tax")).toHaveText("None applies to this address");
+    await expect(checkout.payButton()).toBeEnabled();
     const other = await context.newPage();
     await other.goto("/cart");
     await other.locator("html[data-hydrated]").waitFor();
     await other.getByRole("button", { name: "One more Stoneware Mug" }).click();
     await expect(other.getByTestId("subtotal")).toHaveText("$36.00");
-    await checkout.fillDetails();
     await checkout.fillCard("4242 4242 4242 4242");
     await checkout.pay();
     await expect(checkout.message()).toContainText("The total is now $41.00");

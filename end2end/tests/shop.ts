@@ -239,7 +239,10 @@ export async function submittedOrder(shop: Shop, product = "Stoneware Mug", quan
   await expect(shop.cartCount).toHaveText(quantity);
   const page = shop.page;
   const session = await (
-    await page.request.post("/api/checkout/prepare", { form: { shipping: "standard" }, headers: { Accept: "application/json" } })
+    await page.request.post("/api/checkout/prepare", {
+      form: { shipping: "standard", country: ada.country, region: ada.region },
+      headers: { Accept: "application/json" },
+    })
   ).json();
   const submitted = await page.request.post("/api/checkout/submit", {
     headers: { Accept: "application/json" },

@@ -248,6 +248,7 @@ pub fn order(
                 <tfoot>
                     <tr><th scope="row" colspan="3">"Subtotal"</th><td>{describe_minor(order.subtotal_minor, &currency)}</td></tr>
                     <tr><th scope="row" colspan="3">"Shipping (" {order.shipping_option.clone()} ")"</th><td>{describe_minor(order.shipping_minor, &currency)}</td></tr>
+                    <tr><th scope="row" colspan="3">{tax_label(&order.tax, order.tax_rate_bp)}</th><td>{describe_minor(order.tax_minor, &currency)}</td></tr>
                     <tr><th scope="row" colspan="3">"Total"</th><td>{describe_minor(order.total_minor, &currency)}</td></tr>
                     <tr><th scope="row" colspan="3">"Received"</th><td>{describe_minor(received, &currency)}</td></tr>
                     <tr><th scope="row" colspan="3">"Refunded"</th><td>{describe_minor(refunded, &currency)}</td></tr>
@@ -546,6 +547,19 @@ pub fn work(
 }
 
 /// A page that says only `text` (not found, an error).
+/// The tax row's heading: the kind and rate an order locked, or that none applied.
+fn tax_label(code: &str, basis_points: i64) -> String {
+    match crate::domain::TaxKind::parse(code) {
+        Some(kind) => format!(
+            "{} ({})",
+            kind.label(),
+            crate::domain::Tax::percent(u32::try_from(basis_points).unwrap_or(0))
+        ),
+        None if code == "pending" => "Tax (no address yet)".to_owned(),
+        None => "Tax (none applies)".to_owned(),
+    }
+}
+
 pub fn message(heading: &'static str, text: String) -> impl IntoView {
     view! {
         <h1>{heading}</h1>

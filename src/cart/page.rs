@@ -58,7 +58,7 @@ fn CartContents(cart: CartView) -> impl IntoView {
                 <span>{format!("Subtotal ({count} {})", if count == 1 { "item" } else { "items" })}</span>
                 <strong data-testid="subtotal">{subtotal}</strong>
             </p>
-            <p class="fine-print">"Delivery is chosen and priced at checkout."</p>
+            <p class="fine-print">"Delivery and any tax are worked out at checkout, from your address."</p>
             <A href="/checkout" attr:class="button button-primary">"Go to checkout"</A>
         </div>
     }

@@ -1,7 +1,7 @@
 //! Contact, delivery, shipping, the Payment Element's place and the Pay button.
 
 use super::payment::PaymentState;
-use crate::domain::{checkout::COUNTRIES, Field, ShippingOption};
+use crate::domain::{checkout::COUNTRIES, Destination, Field, ShippingOption};
 use leptos::prelude::*;
 
 /// The checkout form. It never submits to a URL: with JavaScript, Pay runs the
@@ -101,6 +101,20 @@ fn TextField(
     };
     let described_by = error_id.clone();
     let label_for = id.clone();
+    // The state decides the tax: the field starts with the cart's and re-prices on
+    // change (the other fields do not move the total).
+    let is_region = field == Field::Region;
+    let initial = is_region.then(|| {
+        payment
+            .destination
+            .with_untracked(|d| d.region().to_owned())
+    });
+    let on_change = move |event: leptos::ev::Event| {
+        if is_region {
+            let region = event_target_value(&event);
+            move_to(payment, |d| Destination::parse(d.country(), &region));
+        }
+    };
     view! {
         <div class="field" class:field-invalid=move || error().is_some()>
             <label for=label_for>{label}</label>
@@ -110,6 +124,8 @@ fn TextField(
                 type=kind
                 autocomplete=autocomplete
                 maxlength=if field == Field::Email { "254" } else { "100" }
+                value=initial
+                on:change=on_change
                 aria-invalid=move || error().is_some().to_string()
                 aria-describedby=described_by
             />
@@ -126,6 +142,13 @@ fn CountryField(payment: PaymentState) -> impl IntoView {
             .field_errors
             .with(|errors| errors.get(Field::Country).map(str::to_owned))
     };
+    let chosen = payment
+        .destination
+        .with_untracked(|d| d.country().to_owned());
+    let on_change = move |event: leptos::ev::Event| {
+        let country = event_target_value(&event);
+        move_to(payment, |d| Destination::parse(&country, d.region()));
+    };
     view! {
         <div class="field" class:field-invalid=move || error().is_some()>
             <label for="checkout-country">"Country"</label>
@@ -135,14 +158,31 @@ fn CountryField(payment: PaymentState) -> impl IntoView {
                 autocomplete="country"
                 aria-invalid=move || error().is_some().to_string()
                 aria-describedby="checkout-country-error"
+                on:change=on_change
             >
                 {COUNTRIES
                     .iter()
-                    .map(|(code, name)| view! { <option value=*code>{*name}</option> })
+                    .map(|(code, name)| {
+                        view! { <option value=*code selected=*code == chosen>{*name}</option> }
+                    })
                     .collect_view()}
             </select>
             <p class="field-error" id="checkout-country-error">{error}</p>
         </div>
+    }
+}
+
+/// Moves the page's destination (which re-prices) when the new one differs; a value
+/// no form sends is left for the submit's validation to explain.
+fn move_to(
+    payment: PaymentState,
+    next: impl FnOnce(&Destination) -> Result<Destination, &'static str>,
+) {
+    let current = payment.destination.get_untracked();
+    if let Ok(next) = next(&current) {
+        if next != current {
+            payment.destination.set(next);
+        }
     }
 }
 

@@ -16,7 +16,10 @@ pub use test_mode::{get_payment_mode, GetPaymentMode, TestModeRibbon};
 
 use crate::{
     components::notices::ErrorNotice,
-    domain::{CheckoutSubmission, OrderTotals, PaymentSession, ShippingOption, ShopError},
+    domain::{
+        checkout::COUNTRIES, CheckoutSubmission, Destination, OrderTotals, PaymentSession,
+        ShippingOption, ShopError,
+    },
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -32,6 +35,9 @@ pub struct CheckoutStart {
     /// The cart's order is processing (a bank still deciding): the page says a payment
     /// is under way instead of offering a second one.
     pub payment_under_way: bool,
+    /// Where the checkout last said the cart is going: the form starts there, so the
+    /// tax on the page is the tax for the address in the form.
+    pub destination: Destination,
 }
 
 /// The cart's totals and chosen delivery, priced from the database.
@@ -44,6 +50,7 @@ pub async fn load_checkout() -> Result<CheckoutStart, ShopError> {
                 totals: None,
                 shipping: ShippingOption::default(),
                 payment_under_way: false,
+                destination: Destination::default(),
             });
         };
         let store = &shopper.state().store;
@@ -54,8 +61,9 @@ pub async fn load_checkout() -> Result<CheckoutStart, ShopError> {
             totals: priced
                 .view
                 .subtotal
-                .and_then(|subtotal| OrderTotals::new(subtotal, priced.shipping)),
+                .and_then(|subtotal| OrderTotals::new(subtotal, priced.shipping, priced.tax)),
             shipping: priced.shipping,
+            destination: priced.destination,
         })
     })
     .await
@@ -63,10 +71,16 @@ pub async fn load_checkout() -> Result<CheckoutStart, ShopError> {
 
 /// Step 2: prices the cart from the database, creates or reuses its draft order and
 /// brings the order's PaymentIntent to the total. `shipping` (a delivery option's
-/// code, or empty to keep the cart's) is chosen first. Nothing the browser sends
-/// decides an amount.
+/// code, or empty to keep the cart's) is chosen first, and so is where the parcel
+/// goes (`country`, empty to keep the cart's, and `region`), which decides the tax.
+/// Nothing the browser sends decides an amount: it names an option and an address,
+/// and the server prices both.
 #[server(endpoint = "checkout/prepare")]
-pub async fn prepare_payment(shipping: String) -> Result<PaymentSession, ShopError> {
+pub async fn prepare_payment(
+    shipping: String,
+    #[server(default)] country: String,
+    #[server(default)] region: String,
+) -> Result<PaymentSession, ShopError> {
     use crate::server::shopper::Shopper;
     Shopper::serve(|shopper| async move {
         let shipping = match shipping.as_str() {
@@ -74,6 +88,13 @@ pub async fn prepare_payment(shipping: String) -> Result<PaymentSession, ShopErr
             code => Some(ShippingOption::parse(code).ok_or_else(|| {
                 ShopError::BadRequest("that delivery option does not exist".into())
             })?),
+        };
+        let destination = match country.trim() {
+            "" => None,
+            _ => Some(
+                Destination::parse(&country, &region)
+                    .map_err(|reason| ShopError::BadRequest(reason.into()))?,
+            ),
         };
         let cart_id = shopper.cart_to_check_out().await?;
         shopper.refuse_if_checkout_paused(&cart_id).await?;
@@ -83,7 +104,11 @@ pub async fn prepare_payment(shipping: String) -> Result<PaymentSession, ShopErr
             ip: shopper.client_ip(),
             refused: &refused,
         };
-        server::prepare(shopper.state(), &caller, shipping).await
+        let choices = server::Choices {
+            shipping,
+            destination,
+        };
+        server::prepare(shopper.state(), &caller, choices).await
     })
     .await
 }
@@ -128,8 +153,8 @@ pub fn CheckoutPage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Ok(CheckoutStart { totals: Some(totals), shipping, .. }) => {
-                        view! { <Checkout totals shipping/> }.into_any()
+                    Ok(CheckoutStart { totals: Some(totals), shipping, destination, .. }) => {
+                        view! { <Checkout totals shipping destination/> }.into_any()
                     }
                     Ok(_) => {
                         view! {
@@ -152,8 +177,18 @@ pub fn CheckoutPage() -> impl IntoView {
 
 /// The checkout for a cart with something in it.
 #[component]
-fn Checkout(totals: OrderTotals, shipping: ShippingOption) -> impl IntoView {
-    let payment = payment::PaymentState::new(totals, shipping);
+fn Checkout(
+    totals: OrderTotals,
+    shipping: ShippingOption,
+    destination: Destination,
+) -> impl IntoView {
+    // A cart that has not been anywhere yet starts where the form's country select
+    // starts, so the page's first pricing and its form agree.
+    let destination = match destination.country() {
+        "" => Destination::parse(COUNTRIES[0].0, "").unwrap_or(destination),
+        _ => destination,
+    };
+    let payment = payment::PaymentState::new(totals, shipping, destination);
     payment.start();
     view! {
         <div class="checkout">

@@ -2,7 +2,7 @@
 //! that keep the PaymentIntent and the Payment Element in step with the cart, and the
 //! Pay sequence: validate, lock the order on the server, confirm with Stripe.js.
 
-use crate::domain::{FieldErrors, OrderTotals, PaymentSession, ShippingOption};
+use crate::domain::{Destination, FieldErrors, OrderTotals, PaymentSession, ShippingOption};
 use leptos::prelude::*;
 
 /// Everything the checkout's components share. Signals only: cheap to copy into
@@ -12,6 +12,8 @@ pub struct PaymentState {
     /// What the page shows and the Pay button charges: the server's last pricing.
     pub totals: RwSignal<OrderTotals>,
     pub shipping: RwSignal<ShippingOption>,
+    /// Where the form says the parcel goes (country and state): it decides the tax.
+    pub destination: RwSignal<Destination>,
     /// The prepared PaymentIntent for the current cart, once the server has made it.
     pub session: RwSignal<Option<PaymentSession>>,
     /// A re-pricing (and `elements.fetchUpdates()`) is running: Pay must wait for it.
@@ -35,10 +37,11 @@ pub struct PaymentState {
 }
 
 impl PaymentState {
-    pub fn new(totals: OrderTotals, shipping: ShippingOption) -> Self {
+    pub fn new(totals: OrderTotals, shipping: ShippingOption, destination: Destination) -> Self {
         Self {
             totals: RwSignal::new(totals),
             shipping: RwSignal::new(shipping),
+            destination: RwSignal::new(destination),
             session: RwSignal::new(None),
             preparing: RwSignal::new(false),
             ready: RwSignal::new(false),
@@ -53,8 +56,8 @@ impl PaymentState {
         }
     }
 
-    /// In the browser: prepares the payment now and after every cart or shipping
-    /// change, and destroys the Payment Element when the shopper leaves the page.
+    /// In the browser: prepares the payment now and after every cart, shipping or
+    /// address change, and destroys the Payment Element when the shopper leaves the page.
     /// On the server this does nothing; the page renders without a payment.
     pub fn start(self) {
         #[cfg(feature = "hydrate")]
@@ -87,7 +90,10 @@ mod client {
     use crate::{
         cart::use_cart_state,
         checkout::{prepare_payment, submit_order},
-        domain::{CheckoutSubmission, DeliveryForm, Field, FieldErrors, PaymentSession, ShopError},
+        domain::{
+            CheckoutSubmission, DeliveryForm, Destination, Field, FieldErrors, PaymentSession,
+            ShopError,
+        },
         stripe_js::{self, BillingDetails, Elements, PaymentElement, Stripe},
     };
     use leptos::{prelude::*, task::spawn_local};
@@ -107,16 +113,23 @@ mod client {
         let cart = use_cart_state().cart;
         let latest = StoredValue::new(0u64);
         Effect::new(move |_| {
-            // Re-price whenever the cart, the delivery option or a refused submit says so.
+            // Re-price whenever the cart, the delivery option, the address or a refused
+            // submit says so.
             cart.track();
             state.refresh.track();
             let shipping = state.shipping.get();
+            let destination = state.destination.get();
             let run = latest.get_value() + 1;
             latest.set_value(run);
             state.started.set(true);
             state.preparing.set(true);
             spawn_local(async move {
-                let result = prepare_payment(shipping.code().to_owned()).await;
+                let result = prepare_payment(
+                    shipping.code().to_owned(),
+                    destination.country().to_owned(),
+                    destination.region().to_owned(),
+                )
+                .await;
                 // The shopper left the page meanwhile (everything is disposed), or a
                 // newer change started: its answer is the one that counts.
                 if latest.try_get_value() != Some(run) {
@@ -226,6 +239,14 @@ mod client {
         }
         state.field_errors.set(FieldErrors::default());
         state.message.set(None);
+        // The server taxes the address submitted; if the page priced another (a field
+        // filled in without a change event), follow it so the re-pricing after the
+        // server's refusal is for this address.
+        if let Ok(destination) = Destination::parse(&form.country, &form.region) {
+            if state.destination.get_untracked() != destination {
+                state.destination.set(destination);
+            }
+        }
         state.paying.set(true);
         spawn_local(async move {
             let submitted = submit_order(CheckoutSubmission {

@@ -6,7 +6,8 @@
 //! a double click or two tabs never create a second PaymentIntent for the same state.
 
 use crate::domain::{
-    CartView, OrderStatus, OrderTotals, PaymentSession, ShippingOption, ShopError, Submission,
+    CartView, Destination, OrderStatus, OrderTotals, PaymentSession, ShippingOption, ShopError,
+    Submission,
 };
 use crate::server::rate_limit::Refused;
 use crate::server::{
@@ -40,13 +41,21 @@ impl std::fmt::Debug for Caller<'_> {
 /// The longest a shopper waits for a prepare or submit, Stripe's retries included.
 const DEADLINE: Duration = Duration::from_secs(20);
 
+/// What a prepare changes before it prices: the delivery option and where the cart
+/// is going, each only when the page said.
+#[derive(Debug, Default)]
+pub struct Choices {
+    pub shipping: Option<ShippingOption>,
+    pub destination: Option<Destination>,
+}
+
 /// Prices the cart, creates or reuses its draft order and brings the order's
-/// PaymentIntent to the cart's total. `shipping`, when given, is chosen first.
+/// PaymentIntent to the cart's total, tax included. The `choices` are made first.
 #[tracing::instrument(skip(state))]
 pub async fn prepare(
     state: &AppState,
     caller: &Caller<'_>,
-    shipping: Option<ShippingOption>,
+    choices: Choices,
 ) -> Result<PaymentSession, ShopError> {
     state
         .limits
@@ -59,7 +68,7 @@ pub async fn prepare(
         .store
         .turn("cart", caller.cart_id, &state.cart_locks)
         .await?;
-    tokio::time::timeout(DEADLINE, prepare_now(state, caller, shipping))
+    tokio::time::timeout(DEADLINE, prepare_now(state, caller, choices))
         .await
         .unwrap_or_else(|_| {
             tracing::warn!("preparing the payment took too long");
@@ -70,12 +79,18 @@ pub async fn prepare(
 async fn prepare_now(
     state: &AppState,
     caller: &Caller<'_>,
-    shipping: Option<ShippingOption>,
+    choices: Choices,
 ) -> Result<PaymentSession, ShopError> {
-    if let Some(shipping) = shipping {
+    if let Some(shipping) = choices.shipping {
         state
             .store
             .set_shipping(caller.cart_id, shipping, now())
+            .await?;
+    }
+    if let Some(destination) = &choices.destination {
+        state
+            .store
+            .set_destination(caller.cart_id, destination, now())
             .await?;
     }
     let priced = state.store.priced_cart(caller.cart_id).await?;
@@ -180,6 +195,15 @@ pub async fn submit(
     {
         return Err(ShopError::AlreadyPaying);
     }
+    // The tax follows the address being submitted. If the page priced another one,
+    // this is a new cart version and the lock below refuses with the total for this
+    // address, so nobody pays a tax worked out for somewhere else.
+    let destination = Destination::parse(&submission.details.country, &submission.details.region)
+        .map_err(|reason| ShopError::BadRequest(reason.into()))?;
+    state
+        .store
+        .set_destination(cart_id, &destination, now())
+        .await?;
     let owned = open
         .as_ref()
         .and_then(|open| open.current_payment_intent.as_deref())
@@ -260,7 +284,7 @@ async fn fresh_price(state: &AppState, cart_id: &str) -> ShopError {
 
 fn totals_of(priced: &PricedCart) -> Result<OrderTotals, ShopError> {
     let subtotal = priced.view.subtotal.ok_or(ShopError::EmptyCart)?;
-    OrderTotals::new(subtotal, priced.shipping).ok_or(ShopError::Unavailable)
+    OrderTotals::new(subtotal, priced.shipping, priced.tax).ok_or(ShopError::Unavailable)
 }
 
 /// Refuses to take payment for more than is on the shelf.

@@ -1,7 +1,11 @@
 //! The order summary: lines with quantity steppers and Remove, then the totals.
 
 use super::payment::PaymentState;
-use crate::{cart::use_cart_state, components::notices::ErrorNotice, domain::CartLine};
+use crate::{
+    cart::use_cart_state,
+    components::notices::ErrorNotice,
+    domain::{CartLine, Tax},
+};
 use leptos::{form::ActionForm, prelude::*};
 
 /// Lines from the live cart; totals from the server's last pricing of it.
@@ -49,8 +53,17 @@ pub fn OrderSummary(payment: PaymentState) -> impl IntoView {
                     <dt>"Shipping"</dt>
                     <dd data-testid="checkout-shipping">{move || totals().shipping.to_string()}</dd>
                 </div>
+                <div>
+                    <dt data-testid="checkout-tax-label">{move || totals().tax.label()}</dt>
+                    <dd data-testid="checkout-tax">{move || totals().tax.value()}</dd>
+                </div>
                 <div class="grand-total">
-                    <dt>"Total"</dt>
+                    <dt>
+                        {move || match totals().tax {
+                            Tax::Pending => "Total before tax",
+                            _ => "Total",
+                        }}
+                    </dt>
                     <dd data-testid="checkout-total">{move || totals().total.to_string()}</dd>
                 </div>
             </dl>

@@ -51,22 +51,29 @@ impl ShippingOption {
     }
 }
 
-/// Subtotal, shipping and the total to charge, all in one currency.
+/// Subtotal, shipping, tax and the total to charge, all in one currency.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderTotals {
     pub subtotal: Money,
     pub shipping: Money,
+    pub tax: super::Tax,
     pub total: Money,
 }
 
 impl OrderTotals {
-    /// Adds shipping to a subtotal; `None` only if the sum overflows.
-    pub fn new(subtotal: Money, shipping: ShippingOption) -> Option<Self> {
+    /// Adds shipping, and the tax `tax` puts on both, to a subtotal; `None` only if
+    /// the sum overflows.
+    pub fn new(subtotal: Money, shipping: ShippingOption, tax: super::TaxRule) -> Option<Self> {
         let shipping = shipping.price(subtotal.currency());
-        let total = subtotal.checked_add(shipping).ok()?;
+        let tax = tax.apply(subtotal, shipping).ok()?;
+        let total = subtotal
+            .checked_add(shipping)
+            .and_then(|sum| sum.checked_add(tax.amount(sum.currency())))
+            .ok()?;
         Some(Self {
             subtotal,
             shipping,
+            tax,
             total,
         })
     }
@@ -339,8 +346,13 @@ impl DeliveryForm {
         if !COUNTRIES.iter().any(|(code, _)| *code == country) {
             errors.push(Field::Country, "Choose a country we deliver to.");
         }
-        if country == "US" && region.is_empty() && errors.get(Field::Region).is_none() {
-            errors.push(Field::Region, "Enter your state.");
+        // Where tax differs from state to state, the state decides the total.
+        if region.is_empty() && errors.get(Field::Region).is_none() {
+            match country.as_str() {
+                "US" => errors.push(Field::Region, "Enter your state."),
+                "CA" => errors.push(Field::Region, "Enter your province or territory."),
+                _ => {}
+            }
         }
         match email {
             Some(email) if errors.is_empty() => Ok(DeliveryDetails {
@@ -369,7 +381,7 @@ pub struct PaymentSession {
     pub client_secret: String,
     /// The PaymentIntent's id (the prefix of the client secret).
     pub payment_intent: String,
-    /// What the PaymentIntent will charge: subtotal plus shipping, priced by the server.
+    /// What the PaymentIntent will charge: subtotal, shipping and tax, priced by the server.
     pub totals: OrderTotals,
     pub shipping: ShippingOption,
     /// The cart version these totals were priced at; submit refuses any other.
@@ -482,8 +494,21 @@ mod tests {
     #[test]
     fn totals_add_server_priced_shipping() {
         let subtotal = Money::new(3800, Currency::Usd).unwrap();
-        let totals = OrderTotals::new(subtotal, ShippingOption::Express).unwrap();
+        let totals = OrderTotals::new(
+            subtotal,
+            ShippingOption::Express,
+            crate::domain::TaxRule::NoneApplies,
+        )
+        .unwrap();
         assert_eq!(totals.total.minor(), 5300);
+        let vat = crate::domain::TaxRule::Rate(crate::domain::TaxRate {
+            kind: crate::domain::TaxKind::Vat,
+            basis_points: 2000,
+            on_shipping: true,
+        });
+        let totals = OrderTotals::new(subtotal, ShippingOption::Express, vat).unwrap();
+        assert_eq!(totals.tax.amount(Currency::Usd).minor(), 1060);
+        assert_eq!(totals.total.minor(), 6360);
         assert_eq!(
             ShippingOption::parse("express"),
             Some(ShippingOption::Express)

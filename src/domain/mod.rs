@@ -9,6 +9,7 @@ pub mod ids;
 pub mod money;
 pub mod order;
 pub mod quantity;
+pub mod tax;
 
 pub use cart::{CartLine, CartNotice, CartView};
 pub use catalog::{Product, ProductId};
@@ -21,3 +22,4 @@ pub use ids::{EventId, OrderReference, PaymentIntentId};
 pub use money::{describe_minor, Currency, Money};
 pub use order::{DeliveryView, OrderLineView, OrderStatus, OrderView};
 pub use quantity::{Quantity, QuantityError};
+pub use tax::{Destination, Tax, TaxKind, TaxRate, TaxRule};

@@ -116,6 +116,8 @@ pub struct OrderView {
     pub lines: Vec<OrderLineView>,
     pub subtotal: super::Money,
     pub shipping: super::Money,
+    /// The tax line the order locked at submit.
+    pub tax: super::Tax,
     pub total: super::Money,
     pub email: Option<String>,
     pub delivery: Option<DeliveryView>,

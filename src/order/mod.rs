@@ -232,6 +232,7 @@ fn Confirmed(
             <dl class="totals">
                 <div><dt>"Subtotal"</dt><dd>{order.subtotal.to_string()}</dd></div>
                 <div><dt>"Shipping"</dt><dd>{order.shipping.to_string()}</dd></div>
+                <div><dt>{order.tax.label()}</dt><dd data-testid="order-tax">{order.tax.value()}</dd></div>
                 <div class="grand-total"><dt>"Total"</dt><dd data-testid="order-total">{order.total.to_string()}</dd></div>
                 {refund.map(|(state, amount)| view! {
                     <div><dt>{state}</dt><dd data-testid="order-refunded">{amount}</dd></div>

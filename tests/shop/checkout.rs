@@ -12,7 +12,10 @@ use storefront::{domain::OrderStatus, server::store::Store};
 /// Prepares the payment and insists it worked.
 async fn prepare(shop: &mut TestShop, shipping: &str) -> Value {
     let response = shop
-        .call("checkout/prepare", &[("shipping", shipping)])
+        .call(
+            "checkout/prepare",
+            &[("shipping", shipping), ("country", "US"), ("region", "IL")],
+        )
         .await;
     let status = response.status();
     let body: Value = response.json().await.expect("JSON");
@@ -23,7 +26,14 @@ async fn prepare(shop: &mut TestShop, shipping: &str) -> Value {
 /// Prepare fails calmly: Stripe did not answer as it should.
 async fn prepare_is_unavailable(shop: &mut TestShop) {
     let response = shop
-        .call("checkout/prepare", &[("shipping", "standard")])
+        .call(
+            "checkout/prepare",
+            &[
+                ("shipping", "standard"),
+                ("country", "US"),
+                ("region", "IL"),
+            ],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
@@ -246,6 +256,8 @@ async fn tampered_totals_versions_and_payment_intents_are_refused() {
             "checkout/prepare",
             &[
                 ("shipping", "standard"),
+                ("country", "US"),
+                ("region", "IL"),
                 ("amount", "1"),
                 ("currency", "jpy"),
             ],
@@ -283,7 +295,12 @@ async fn tampered_totals_versions_and_payment_intents_are_refused() {
         let (status, body) = submit(&mut shop, &form).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{field}={value}: {body}");
     }
-    let bad_shipping = shop.call("checkout/prepare", &[("shipping", "free")]).await;
+    let bad_shipping = shop
+        .call(
+            "checkout/prepare",
+            &[("shipping", "free"), ("country", "US"), ("region", "IL")],
+        )
+        .await;
     assert_eq!(bad_shipping.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         stripe.payment_intent(&id).await["amount"],
@@ -348,7 +365,14 @@ async fn empty_carts_and_other_shoppers_orders_are_out_of_reach() {
     let mut shop = spawn_app_against(&stripe, |_| {}).await;
     let mut nobody = shop.stranger();
     let response = nobody
-        .call("checkout/prepare", &[("shipping", "standard")])
+        .call(
+            "checkout/prepare",
+            &[
+                ("shipping", "standard"),
+                ("country", "US"),
+                ("region", "IL"),
+            ],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(response.json::<Value>().await.unwrap(), json!("EmptyCart"));
@@ -370,7 +394,12 @@ async fn empty_carts_and_other_shoppers_orders_are_out_of_reach() {
     // Emptying the cart leaves nothing to pay for.
     shop.call("cart/remove", &[("product_id", "stoneware-mug")])
         .await;
-    let response = shop.call("checkout/prepare", &[("shipping", "")]).await;
+    let response = shop
+        .call(
+            "checkout/prepare",
+            &[("shipping", ""), ("country", "US"), ("region", "IL")],
+        )
+        .await;
     assert_eq!(response.json::<Value>().await.unwrap(), json!("EmptyCart"));
 }
 
@@ -406,7 +435,12 @@ async fn stripe_failures_are_calm_and_never_duplicate_a_payment_intent() {
             json!({"next_requests": [fault, fault, fault, fault]}),
         )
         .await;
-    let response = shop.call("checkout/prepare", &[("shipping", "")]).await;
+    let response = shop
+        .call(
+            "checkout/prepare",
+            &[("shipping", ""), ("country", "US"), ("region", "IL")],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     stripe.control("faults", json!({"next_requests": []})).await;
     reqwest::Client::new()
@@ -491,7 +525,12 @@ async fn a_dead_payment_intent_is_replaced_in_a_new_generation() {
     // Paid already (in another tab): not reused, not replaced.
     let third_id = third["payment_intent"].as_str().unwrap();
     stripe.confirm(third_id, "pm_card_visa").await;
-    let response = shop.call("checkout/prepare", &[("shipping", "")]).await;
+    let response = shop
+        .call(
+            "checkout/prepare",
+            &[("shipping", ""), ("country", "US"), ("region", "IL")],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
@@ -518,7 +557,12 @@ async fn payment_intent_creation_is_rate_limited_per_cart() {
             )
             .await;
     }
-    let response = shop.call("checkout/prepare", &[("shipping", "")]).await;
+    let response = shop
+        .call(
+            "checkout/prepare",
+            &[("shipping", ""), ("country", "US"), ("region", "IL")],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
@@ -594,7 +638,14 @@ async fn payment_intent_creation_is_rate_limited_per_client_ip() {
         let mut shopper = shop.stranger();
         shopper.add(product, "1").await;
         let response = shopper
-            .call("checkout/prepare", &[("shipping", "standard")])
+            .call(
+                "checkout/prepare",
+                &[
+                    ("shipping", "standard"),
+                    ("country", "US"),
+                    ("region", "IL"),
+                ],
+            )
             .await;
         let expected = if index < 2 {
             StatusCode::OK
@@ -628,9 +679,12 @@ async fn overlapping_prepares_for_different_carts_leave_stripe_and_the_order_agr
             } else {
                 "standard"
             };
-            tab.call("checkout/prepare", &[("shipping", shipping)])
-                .await
-                .status()
+            tab.call(
+                "checkout/prepare",
+                &[("shipping", shipping), ("country", "US"), ("region", "IL")],
+            )
+            .await
+            .status()
         }));
     }
     for task in tasks {

@@ -39,11 +39,18 @@ fn by_reference(reference: &str) -> [(&'static str, &str); 3] {
 
 async fn prepared(shop: &mut TestShop) -> Value {
     shop.add("stoneware-mug", "1").await;
-    shop.call("checkout/prepare", &[("shipping", "standard")])
-        .await
-        .json()
-        .await
-        .unwrap()
+    shop.call(
+        "checkout/prepare",
+        &[
+            ("shipping", "standard"),
+            ("country", "US"),
+            ("region", "IL"),
+        ],
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,7 +141,10 @@ async fn wrong_superseded_unknown_and_malformed_secrets_open_nothing() {
         )
         .await;
     let second: Value = shop
-        .call("checkout/prepare", &[("shipping", "")])
+        .call(
+            "checkout/prepare",
+            &[("shipping", ""), ("country", "US"), ("region", "IL")],
+        )
         .await
         .json()
         .await

@@ -62,7 +62,14 @@ async fn a_flood_of_abandoned_carts_is_deleted_once_expired() {
     let mut ordered = shop.stranger();
     ordered.add("canvas-tote", "1").await;
     let response = ordered
-        .call("checkout/prepare", &[("shipping", "standard")])
+        .call(
+            "checkout/prepare",
+            &[
+                ("shipping", "standard"),
+                ("country", "US"),
+                ("region", "IL"),
+            ],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK, "an order for the cart");
     // A bot's carts, more than one page of them, each with a line.

@@ -413,7 +413,14 @@ impl TestShop {
     pub async fn submitted_order(&mut self, product: &str, quantity: &str) -> serde_json::Value {
         self.add(product, quantity).await;
         let response = self
-            .call("checkout/prepare", &[("shipping", "standard")])
+            .call(
+                "checkout/prepare",
+                &[
+                    ("shipping", "standard"),
+                    ("country", "US"),
+                    ("region", "IL"),
+                ],
+            )
             .await;
         assert_eq!(response.status(), StatusCode::OK, "prepare");
         let session: serde_json::Value = response.json().await.expect("session JSON");

@@ -295,7 +295,14 @@ async fn three_instances_share_one_database_and_lose_no_payment() {
         let mut shopper = TestShop::attach(instance.addr, database_url.clone());
         shopper.add("canvas-tote", "1").await;
         let response = shopper
-            .call("checkout/prepare", &[("shipping", "standard")])
+            .call(
+                "checkout/prepare",
+                &[
+                    ("shipping", "standard"),
+                    ("country", "US"),
+                    ("region", "IL"),
+                ],
+            )
             .await;
         match response.status() {
             StatusCode::OK => served += 1,
@@ -393,7 +400,14 @@ async fn checkout(
     }
     assert_eq!(added.status(), StatusCode::OK, "add");
     let response = shopper
-        .call("checkout/prepare", &[("shipping", "standard")])
+        .call(
+            "checkout/prepare",
+            &[
+                ("shipping", "standard"),
+                ("country", "US"),
+                ("region", "IL"),
+            ],
+        )
         .await;
     if kind == Shopper::RacesForTheLastUnit && response.status() == StatusCode::CONFLICT {
         // Someone submitted first: the checkout already says it is sold out.

@@ -21,4 +21,5 @@ mod refunds;
 mod schema;
 mod security;
 mod stripe;
+mod tax;
 mod webhooks;

@@ -14,7 +14,14 @@ use std::time::Duration;
 /// The session `prepare` answers, insisting it worked.
 async fn prepare(shop: &mut TestShop) -> Value {
     let response = shop
-        .call("checkout/prepare", &[("shipping", "standard")])
+        .call(
+            "checkout/prepare",
+            &[
+                ("shipping", "standard"),
+                ("country", "US"),
+                ("region", "IL"),
+            ],
+        )
         .await;
     let status = response.status();
     let body: Value = response.json().await.expect("JSON");
@@ -25,7 +32,14 @@ async fn prepare(shop: &mut TestShop) -> Value {
 /// What `prepare` answers: its status and JSON body.
 async fn try_prepare(shop: &mut TestShop) -> (StatusCode, Value) {
     let response = shop
-        .call("checkout/prepare", &[("shipping", "standard")])
+        .call(
+            "checkout/prepare",
+            &[
+                ("shipping", "standard"),
+                ("country", "US"),
+                ("region", "IL"),
+            ],
+        )
         .await;
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
@@ -232,7 +246,14 @@ async fn card_testing_straight_at_stripe_stops_when_the_lock_cancels_the_payment
         "no fresh PaymentIntent to test with"
     );
     let response = shop
-        .call("checkout/prepare", &[("shipping", "standard")])
+        .call(
+            "checkout/prepare",
+            &[
+                ("shipping", "standard"),
+                ("country", "US"),
+                ("region", "IL"),
+            ],
+        )
         .await;
     let retry_after: u64 = response.headers()["retry-after"]
         .to_str()

@@ -25,7 +25,14 @@ fn shopper_at(shop: &TestShop, ip: &str) -> TestShop {
 async fn prepared(shopper: &mut TestShop) -> Value {
     shopper.add("stoneware-mug", "1").await;
     let response = shopper
-        .call("checkout/prepare", &[("shipping", "standard")])
+        .call(
+            "checkout/prepare",
+            &[
+                ("shipping", "standard"),
+                ("country", "US"),
+                ("region", "IL"),
+            ],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK, "prepare");
     response.json().await.unwrap()
@@ -184,7 +191,14 @@ async fn one_ipv4_client_of_a_dual_stack_listener_cannot_lock_checkout_for_the_o
         let mut again = shopper_at(&shop, "198.51.100.1");
         again.add("canvas-tote", "1").await;
         let response = again
-            .call("checkout/prepare", &[("shipping", "standard")])
+            .call(
+                "checkout/prepare",
+                &[
+                    ("shipping", "standard"),
+                    ("country", "US"),
+                    ("region", "IL"),
+                ],
+            )
             .await;
         assert_eq!(
             response.status(),

@@ -724,7 +724,14 @@ async fn an_order_in_review_is_fulfilled_by_hand_or_closed_once_refunded() {
     let mut shopper = shop.stranger();
     shopper.add("canvas-tote", "1").await;
     let response = shopper
-        .call("checkout/prepare", &[("shipping", "standard")])
+        .call(
+            "checkout/prepare",
+            &[
+                ("shipping", "standard"),
+                ("country", "US"),
+                ("region", "IL"),
+            ],
+        )
         .await;
     let session: Value = response.json().await.unwrap();
     let payment_intent = session["payment_intent"].as_str().unwrap().to_owned();

@@ -139,7 +139,14 @@ async fn pages_with_personal_data_are_never_stored_by_a_cache() {
     }
     // Their server functions: the client secret, the order as its owner sees it.
     let prepare = shop
-        .call("checkout/prepare", &[("shipping", "standard")])
+        .call(
+            "checkout/prepare",
+            &[
+                ("shipping", "standard"),
+                ("country", "US"),
+                ("region", "IL"),
+            ],
+        )
         .await;
     assert_eq!(prepare.status(), StatusCode::OK);
     assert_eq!(prepare.headers()[header::CACHE_CONTROL], "no-store");
@@ -209,7 +216,14 @@ async fn behind_https_cookies_cannot_be_tossed_and_browsers_stay_on_https() {
 
     // The order-access cookie.
     let session: Value = shop
-        .call("checkout/prepare", &[("shipping", "standard")])
+        .call(
+            "checkout/prepare",
+            &[
+                ("shipping", "standard"),
+                ("country", "US"),
+                ("region", "IL"),
+            ],
+        )
         .await
         .json()
         .await

@@ -979,7 +979,14 @@ async fn the_reconciler_waits_for_its_age_then_heals_a_draft_paid_without_submit
     // Paid straight at Stripe from the checkout page's PaymentIntent, never submitted.
     shop.add("canvas-tote", "1").await;
     let response = shop
-        .call("checkout/prepare", &[("shipping", "standard")])
+        .call(
+            "checkout/prepare",
+            &[
+                ("shipping", "standard"),
+                ("country", "US"),
+                ("region", "IL"),
+            ],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let session: Value = response.json().await.unwrap();

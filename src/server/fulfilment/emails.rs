@@ -35,6 +35,9 @@ pub struct Receipt {
     pub lines: Vec<PaidLine>,
     pub subtotal: String,
     pub shipping: String,
+    /// The tax line: its label (`VAT (20%)`) and value (an amount, or why none).
+    pub tax_label: String,
+    pub tax: String,
     pub total: String,
     /// The delivery address, one line per entry, the name first.
     pub address: Vec<String>,
@@ -56,6 +59,8 @@ impl Receipt {
                 .collect(),
             subtotal: order.subtotal.to_string(),
             shipping: order.shipping.to_string(),
+            tax_label: order.tax.label(),
+            tax: order.tax.value(),
             total: order.total.to_string(),
             address: order
                 .delivery
@@ -83,12 +88,14 @@ pub fn order_confirmation(shop_url: &str, receipt: &Receipt) -> Email {
     let body = format!(
         "Thank you! We received your payment for order {reference}.\n\n\
          {lines}\n\
-         Subtotal: {subtotal}\nShipping: {shipping}\nTotal: {total}\n\n\
+         Subtotal: {subtotal}\nShipping: {shipping}\n{tax_label}: {tax}\nTotal: {total}\n\n\
          We will send it to:\n{address}\n\n\
          Your order: {link}\n",
         reference = receipt.reference,
         subtotal = receipt.subtotal,
         shipping = receipt.shipping,
+        tax_label = receipt.tax_label,
+        tax = receipt.tax,
         total = receipt.total,
     );
     let rows: String = receipt
@@ -109,6 +116,7 @@ pub fn order_confirmation(shop_url: &str, receipt: &Receipt) -> Email {
          <table>{rows}\
          <tr><td>Subtotal</td><td style=\"text-align:right\">{subtotal}</td></tr>\
          <tr><td>Shipping</td><td style=\"text-align:right\">{shipping}</td></tr>\
+         <tr><td>{tax_label}</td><td style=\"text-align:right\">{tax}</td></tr>\
          <tr><th style=\"text-align:left\">Total</th><th style=\"text-align:right\">{total}</th></tr>\
          </table>\
          <p>We will send it to:<br>{address}</p>\
@@ -116,6 +124,8 @@ pub fn order_confirmation(shop_url: &str, receipt: &Receipt) -> Email {
         reference = escape(&receipt.reference),
         subtotal = escape(&receipt.subtotal),
         shipping = escape(&receipt.shipping),
+        tax_label = escape(&receipt.tax_label),
+        tax = escape(&receipt.tax),
         total = escape(&receipt.total),
         address = address_html.join("<br>"),
         link = escape(&link),
@@ -255,7 +265,9 @@ mod tests {
             ],
             subtotal: "$66.00".into(),
             shipping: "$5.00".into(),
-            total: "$71.00".into(),
+            tax_label: "Sales tax (7.25%)".into(),
+            tax: "$4.79".into(),
+            total: "$75.79".into(),
             address: vec![
                 "Ada Lovelace".into(),
                 "1 Main St".into(),
@@ -273,7 +285,7 @@ mod tests {
         for part in [
             "order R7K2Q9",
             "2 × Stoneware Mug  $48.00\n1 × Canvas <Tote>  $18.00\n",
-            "Total: $71.00",
+            "Sales tax (7.25%): $4.79\nTotal: $75.79",
             "Ada Lovelace\n1 Main St\nSpringfield 12345\nUS",
             "https://shop.example/order-confirmation?order=R7K2Q9",
         ] {
@@ -282,6 +294,7 @@ mod tests {
         assert!(email.html.contains("Canvas &lt;Tote&gt;"), "escaped");
         assert!(!email.html.contains("<Tote>"));
         assert!(email.html.contains("<strong>R7K2Q9</strong>"));
+        assert!(email.html.contains("<td>Sales tax (7.25%)</td>"));
     }
 
     #[test]

@@ -105,6 +105,10 @@ pub struct OrderRecord {
     pub currency: String,
     pub subtotal_minor: i64,
     pub shipping_minor: i64,
+    /// The tax line: `none`, `pending` or the kind (`vat`), its rate and amount.
+    pub tax: String,
+    pub tax_rate_bp: i64,
+    pub tax_minor: i64,
     pub total_minor: i64,
     pub shipping_option: String,
     pub email: Option<String>,
@@ -308,7 +312,7 @@ impl Store {
             tx,
             sqlx::query_as(
                 "SELECT id, reference, status, currency, subtotal_minor, shipping_minor,
-                     total_minor, shipping_option, email, full_name, address_line1,
+                     tax, tax_rate_bp, tax_minor, total_minor, shipping_option, email, full_name, address_line1,
                      address_line2, city, region, postal_code, country, created_at, updated_at
                  FROM orders WHERE id = $1",
             )

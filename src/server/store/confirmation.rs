@@ -8,7 +8,7 @@ use super::{
     Store, StoreError, UnixTime,
 };
 use crate::domain::{
-    Currency, DeliveryView, Money, OrderLineView, OrderStatus, OrderView, ShopError,
+    Currency, DeliveryView, Money, OrderLineView, OrderStatus, OrderView, ShopError, Tax,
 };
 use sqlx::FromRow;
 
@@ -32,6 +32,9 @@ struct ViewRow {
     currency: String,
     subtotal_minor: i64,
     shipping_minor: i64,
+    tax: String,
+    tax_rate_bp: i64,
+    tax_minor: i64,
     total_minor: i64,
     email: Option<String>,
     full_name: Option<String>,
@@ -146,14 +149,15 @@ pub(super) async fn order_view_in(
     order_id: &str,
 ) -> Result<Option<OrderView>, StoreError> {
     let row: Option<ViewRow> = fetch_optional!(
-tx,
-sqlx::query_as(
-        "SELECT reference, status, currency, subtotal_minor, shipping_minor, total_minor, email,
+        tx,
+        sqlx::query_as(
+            "SELECT reference, status, currency, subtotal_minor, shipping_minor, tax, tax_rate_bp,
+             tax_minor, total_minor, email,
              full_name, address_line1, address_line2, city, region, postal_code, country
          FROM orders WHERE id = $1",
+        )
+        .bind(order_id)
     )
-    .bind(order_id)
-)
     .map_err(database_error("reading an order"))?;
     let Some(row) = row else {
         return Ok(None);
@@ -201,6 +205,8 @@ sqlx::query_as(
         lines,
         subtotal: money(row.subtotal_minor)?,
         shipping: money(row.shipping_minor)?,
+        tax: Tax::from_stored(&row.tax, row.tax_rate_bp, money(row.tax_minor)?)
+            .ok_or_else(|| corrupt("tax line"))?,
         total: money(row.total_minor)?,
         email: row.email,
         delivery,

@@ -9,7 +9,8 @@ use super::{
     new_id, priced_lines, Store, StoreError, UnixTime,
 };
 use crate::domain::{
-    CartView, DeliveryDetails, Money, OrderStatus, OrderTotals, ShippingOption, ShopError,
+    CartView, DeliveryDetails, Destination, Money, OrderStatus, OrderTotals, ShippingOption,
+    ShopError, Tax, TaxKind, TaxRate, TaxRule,
 };
 use sqlx::FromRow;
 
@@ -18,6 +19,10 @@ use sqlx::FromRow;
 pub struct PricedCart {
     pub version: i64,
     pub shipping: ShippingOption,
+    /// Where the checkout last said the cart is going.
+    pub destination: Destination,
+    /// The tax that applies there, from `tax_rates` in the same snapshot.
+    pub tax: TaxRule,
     pub view: CartView,
 }
 
@@ -116,22 +121,45 @@ impl Store {
             .begin_read()
             .await
             .map_err(database_error("starting a read"))?;
-        let (version, shipping): (i64, String) = fetch_optional!(
-            tx,
-            sqlx::query_as("SELECT version, shipping_option FROM carts WHERE id = $1")
-                .bind(cart_id)
-        )
-        .map_err(database_error("reading a cart version"))?
-        .ok_or(ShopError::NotInCart)?;
+        let cart = cart_row(&mut tx, cart_id).await?;
+        let tax = tax_rule(&mut tx, &cart.destination).await?;
         let view = priced_lines(tx.executor(), cart_id).await?;
         tx.commit()
             .await
             .map_err(database_error("finishing a read"))?;
         Ok(PricedCart {
-            version,
-            shipping: ShippingOption::parse(&shipping).ok_or_else(|| corrupt("shipping option"))?,
+            version: cart.version,
+            shipping: ShippingOption::parse(&cart.shipping)
+                .ok_or_else(|| corrupt("shipping option"))?,
+            destination: cart.destination,
+            tax,
             view,
         })
+    }
+
+    /// Says where the cart is going, for its tax. A change is a new cart version, as a
+    /// new delivery option is: a page priced for the old address cannot lock.
+    #[tracing::instrument(skip(self))]
+    pub async fn set_destination(
+        &self,
+        cart_id: &str,
+        destination: &Destination,
+        now: UnixTime,
+    ) -> Result<(), ShopError> {
+        execute!(
+            self.pool,
+            sqlx::query(
+                "UPDATE carts SET tax_country = $2, tax_region = $3, version = version + 1,
+                     updated_at = $4
+                 WHERE id = $1 AND (tax_country <> $2 OR tax_region <> $3)",
+            )
+            .bind(cart_id)
+            .bind(destination.country())
+            .bind(destination.region())
+            .bind(now)
+        )
+        .map_err(database_error("setting a cart's destination"))?;
+        Ok(())
     }
 
     /// Chooses the cart's delivery option. A change is a new cart version, like any
@@ -293,10 +321,11 @@ impl Store {
             }
             let current = current_payment_intent(&mut tx, &order.id).await?;
             if !still_priced_as_seen(&request, &cart, &order, current.as_ref()) {
+                tracing::info!("the submitted page's price no longer holds");
                 return Err(changed.into());
             }
             refuse_if_short(&cart.view)?;
-            lock(&mut tx, &order, &cart.view, &request, now).await?;
+            lock(&mut tx, &order, &cart.view, &cart.totals, &request, now).await?;
             let was = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
             Ok(Locked {
                 order_id: order.id,
@@ -364,6 +393,7 @@ struct Priced {
 struct CartNow {
     version: i64,
     shipping: String,
+    destination: Destination,
     view: CartView,
     totals: OrderTotals,
 }
@@ -436,6 +466,24 @@ async fn reprice_draft(
         .bind(now)
     )
     .map_err(database_error("re-pricing a draft order"))?;
+    write_tax(tx, order_id, &totals).await
+}
+
+/// Writes the order's tax line beside the total that includes it.
+async fn write_tax(tx: &mut Tx, order_id: &str, totals: &OrderTotals) -> Result<(), StoreError> {
+    let basis_points = match totals.tax {
+        Tax::Charged { basis_points, .. } => i64::from(basis_points),
+        Tax::Pending | Tax::NoneApplies => 0,
+    };
+    execute!(
+        tx,
+        sqlx::query("UPDATE orders SET tax = $2, tax_rate_bp = $3, tax_minor = $4 WHERE id = $1")
+            .bind(order_id)
+            .bind(totals.tax.code())
+            .bind(basis_points)
+            .bind(totals.tax.amount(totals.total.currency()).minor())
+    )
+    .map_err(database_error("writing an order's tax"))?;
     Ok(())
 }
 
@@ -534,21 +582,71 @@ async fn upsert_payment_intent(
     Ok(())
 }
 
-/// The cart priced as it stands, with its own delivery option.
-async fn cart_as_it_stands(tx: &mut Tx, cart_id: &str) -> Result<CartNow, StoreError> {
-    let (version, shipping): (i64, String) = fetch_optional!(
+/// A cart's row: version, delivery option and destination.
+struct CartRow {
+    version: i64,
+    shipping: String,
+    destination: Destination,
+}
+
+async fn cart_row(tx: &mut Tx, cart_id: &str) -> Result<CartRow, StoreError> {
+    let (version, shipping, country, region): (i64, String, String, String) = fetch_optional!(
         tx,
-        sqlx::query_as("SELECT version, shipping_option FROM carts WHERE id = $1").bind(cart_id)
+        sqlx::query_as(
+            "SELECT version, shipping_option, tax_country, tax_region FROM carts WHERE id = $1"
+        )
+        .bind(cart_id)
     )
     .map_err(database_error("reading a cart version"))?
     .ok_or(ShopError::NotInCart)?;
-    let view = priced_lines(tx.executor(), cart_id).await?;
-    let subtotal = view.subtotal.ok_or(ShopError::EmptyCart)?;
-    let option = ShippingOption::parse(&shipping).ok_or_else(|| corrupt("shipping option"))?;
-    let totals = OrderTotals::new(subtotal, option).ok_or_else(|| corrupt("total"))?;
-    Ok(CartNow {
+    Ok(CartRow {
         version,
         shipping,
+        destination: Destination::parse(&country, &region)
+            .map_err(|_| corrupt("cart destination"))?,
+    })
+}
+
+/// The tax rule for `destination`, from the country's rows of `tax_rates`.
+async fn tax_rule(tx: &mut Tx, destination: &Destination) -> Result<TaxRule, StoreError> {
+    if destination.country().is_empty() {
+        return Ok(TaxRule::Pending);
+    }
+    let rows: Vec<(String, String, String, i64, bool)> = fetch_all!(
+        tx,
+        sqlx::query_as(
+            "SELECT region, region_name, kind, rate_bp, on_shipping FROM tax_rates
+             WHERE country = $1",
+        )
+        .bind(destination.country())
+    )
+    .map_err(database_error("reading tax rates"))?;
+    let rates = rows
+        .iter()
+        .map(|(region, name, kind, basis_points, on_shipping)| {
+            let rate = TaxRate {
+                kind: TaxKind::parse(kind).ok_or_else(|| corrupt("tax kind"))?,
+                basis_points: u32::try_from(*basis_points).map_err(corrupt)?,
+                on_shipping: *on_shipping,
+            };
+            Ok((region.as_str(), name.as_str(), rate))
+        })
+        .collect::<Result<Vec<_>, ShopError>>()?;
+    Ok(destination.rule(rates))
+}
+
+/// The cart priced as it stands, with its own delivery option and destination.
+async fn cart_as_it_stands(tx: &mut Tx, cart_id: &str) -> Result<CartNow, StoreError> {
+    let cart = cart_row(tx, cart_id).await?;
+    let tax = tax_rule(tx, &cart.destination).await?;
+    let view = priced_lines(tx.executor(), cart_id).await?;
+    let subtotal = view.subtotal.ok_or(ShopError::EmptyCart)?;
+    let option = ShippingOption::parse(&cart.shipping).ok_or_else(|| corrupt("shipping option"))?;
+    let totals = OrderTotals::new(subtotal, option, tax).ok_or_else(|| corrupt("total"))?;
+    Ok(CartNow {
+        version: cart.version,
+        shipping: cart.shipping,
+        destination: cart.destination,
         view,
         totals,
     })
@@ -568,7 +666,14 @@ fn still_priced_as_seen(
             && current.amount_minor == total.minor()
             && current.currency == total.currency().code()
     });
+    // The tax was worked out for where the cart is going: the order must be going
+    // there too (the submit sets the destination first, so this holds unless a
+    // second tab moved it in between).
+    let same_destination = Destination::parse(&request.details.country, &request.details.region)
+        .is_ok_and(|submitted| submitted == cart.destination);
     cart.version == request.seen_cart_version
+        && same_destination
+        && !matches!(cart.totals.tax, Tax::Pending)
         && cart.shipping == request.shipping.code()
         && order.cart_version == cart.version
         && order.shipping_option == request.shipping.code()
@@ -604,12 +709,15 @@ async fn lock(
     tx: &mut Tx,
     order: &OrderRow,
     view: &CartView,
+    totals: &OrderTotals,
     request: &LockRequest<'_>,
     now: UnixTime,
 ) -> Result<(), StoreError> {
     copy_lines(tx, &order.id, view).await?;
     hold_stock(tx, &order.id, view, now.saturating_add(request.hold_secs)).await?;
     copy_delivery(tx, &order.id, request.details).await?;
+    // The tax line it showed, locked with the total it is part of (checked above).
+    write_tax(tx, &order.id, totals).await?;
     // A draft is locked; after a failed attempt the shopper is paying again.
     let was = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
     execute!(
@@ -765,6 +873,7 @@ async fn insert_draft(
         .bind(new_id("R").replace('_', ""))
     )
     .map_err(database_error("creating a draft order"))?;
+    write_tax(tx, &id, &totals).await?;
     timeline(tx, &id, now, "draft: checkout started").await?;
     Ok((id, OrderStatus::Draft, 0))
 }
