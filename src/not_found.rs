@@ -1,5 +1,6 @@
 //! The page for any path the shop does not have.
 
+use crate::i18n::{t, td_string, use_i18n};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -11,10 +12,12 @@ pub fn NotFound() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     view! {
-        <Title text="Not found"/>
-        <h1>"We couldn't find that page"</h1>
-        <p>"It may have moved, or the link may be mistyped."</p>
-        <A href="/" attr:class="button">"Back to the shop"</A>
+        <Title text=td_string!(locale, site.not_found.title)/>
+        <h1>{t!(i18n, site.not_found.heading)}</h1>
+        <p>{t!(i18n, site.not_found.text)}</p>
+        <A href="/" attr:class="button">{t!(i18n, site.back_to_shop)}</A>
     }
 }

@@ -4,6 +4,7 @@
 //! `Result` instead of a wasm panic; options are plain JS objects built here, so the
 //! shapes Stripe documents are visible in one place.
 
+use crate::i18n::{td_string, Locale};
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::JsFuture;
@@ -76,13 +77,14 @@ impl StripeJsError {
 
     /// What the shopper reads: card errors, validation errors and a failed 3-D Secure
     /// verbatim from Stripe (they are written for shoppers); anything else calmly.
-    pub fn shopper_message(&self) -> String {
+    /// Stripe wrote them in the language it was given ([`Stripe::new`]).
+    pub fn shopper_message(&self, locale: Locale) -> String {
         let verbatim = self.kind == "card_error"
             || self.kind == "validation_error"
             || self.code.as_deref() == Some("payment_intent_authentication_failure");
         match &self.message {
             Some(message) if verbatim => message.clone(),
-            _ => "We couldn't complete your payment. Nothing was charged; please try again in a moment.".to_owned(),
+            _ => td_string!(locale, checkout.not_completed).to_owned(),
         }
     }
 }
@@ -94,21 +96,32 @@ pub fn is_loaded() -> bool {
         .is_some_and(|stripe| stripe.is_function())
 }
 
-/// The language Stripe.js and the Payment Element speak: the page's. Stripe's default,
-/// `auto`, follows the browser, which would put a Chinese card form inside the shop's
-/// English page for a shopper whose browser prefers Chinese.
-const LOCALE: &str = "en";
+/// Stripe.js's name for the page's language (`zh` is Simplified Chinese there).
+/// Always the page's: Stripe's default, `auto`, follows the browser, which would put a
+/// Chinese card form inside the shop's English page for a shopper whose browser
+/// prefers Chinese.
+fn stripe_locale(locale: Locale) -> &'static str {
+    match locale {
+        Locale::en => "en",
+        Locale::zh_CN => "zh",
+    }
+}
 
 impl Stripe {
-    /// `Stripe(publishableKey, {locale})`.
-    pub fn new(publishable_key: &str) -> Result<Self, StripeJsError> {
-        stripe_new(publishable_key, &object(&[("locale", LOCALE.into())]))
+    /// `Stripe(publishableKey, {locale})`, in the page's language: Stripe's own
+    /// messages (declines, 3-D Secure) come back in it.
+    pub fn new(publishable_key: &str, locale: Locale) -> Result<Self, StripeJsError> {
+        stripe_new(publishable_key, &object(&[("locale", stripe_locale(locale).into())]))
             .map_err(|e| StripeJsError::from_js(&e))
     }
 
     /// `stripe.elements({clientSecret, appearance, locale})`, in the shop's colours,
     /// font and language.
-    pub fn elements_for(&self, client_secret: &str) -> Result<Elements, StripeJsError> {
+    pub fn elements_for(
+        &self,
+        client_secret: &str,
+        locale: Locale,
+    ) -> Result<Elements, StripeJsError> {
         let variables = object(&[
             ("colorPrimary", "#2f5d50".into()),
             ("colorText", "#1f2328".into()),
@@ -123,7 +136,7 @@ impl Stripe {
         let options = object(&[
             ("clientSecret", client_secret.into()),
             ("appearance", appearance.into()),
-            ("locale", LOCALE.into()),
+            ("locale", stripe_locale(locale).into()),
         ]);
         self.elements(&options)
             .map_err(|e| StripeJsError::from_js(&e))
@@ -245,7 +258,8 @@ pub async fn retrieve_payment_intent_status(
     publishable_key: &str,
     client_secret: &str,
 ) -> Option<String> {
-    let stripe = Stripe::new(publishable_key).ok()?;
+    // Only a status is read: no message to word, so the language is immaterial.
+    let stripe = Stripe::new(publishable_key, Locale::en).ok()?;
     let promise = stripe.retrieve_payment_intent_raw(client_secret).ok()?;
     let result = JsFuture::from(promise).await.ok()?;
     let intent = Reflect::get(&result, &JsValue::from_str("paymentIntent")).ok()?;

@@ -552,7 +552,7 @@ fn tax_label(code: &str, basis_points: i64) -> String {
     match crate::domain::TaxKind::parse(code) {
         Some(kind) => format!(
             "{} ({})",
-            kind.label(),
+            kind.label(crate::i18n::Locale::en),
             crate::domain::Tax::percent(u32::try_from(basis_points).unwrap_or(0))
         ),
         None if code == "pending" => "Tax (no address yet)".to_owned(),

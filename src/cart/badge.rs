@@ -2,7 +2,10 @@
 //! cart the cookie named is gone.
 
 use super::use_cart_state;
-use crate::domain::{CartNotice, ShopError};
+use crate::{
+    components::language::use_locale,
+    domain::{CartNotice, ShopError},
+};
 use leptos::prelude::*;
 
 /// The number of items in the cart, for the header's cart link.
@@ -24,6 +27,7 @@ pub fn CartBadge() -> impl IntoView {
 #[component]
 pub fn LostCartNotice() -> impl IntoView {
     let state = use_cart_state();
+    let message = ShopError::CartExpired.message(use_locale());
     let lost = move || {
         state
             .loaded()
@@ -33,7 +37,7 @@ pub fn LostCartNotice() -> impl IntoView {
         <Transition fallback=|| ()>
             <Show when=lost>
                 <p class="notice notice-info" role="status">
-                    {ShopError::CartExpired.to_string()}
+                    {message.clone()}
                 </p>
             </Show>
         </Transition>

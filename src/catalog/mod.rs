@@ -4,6 +4,7 @@ use crate::{
     cart::use_cart_state,
     components::notices::{ActionOutcome, ErrorNotice},
     domain::{Product, ShopError},
+    i18n::{t, td_string, use_i18n},
 };
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
@@ -20,14 +21,16 @@ pub async fn list_products() -> Result<Vec<Product>, ShopError> {
 pub fn CatalogPage() -> impl IntoView {
     let products = Resource::new(|| (), |_| list_products());
     let add = use_cart_state().add;
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     view! {
-        <Title text="Shop"/>
+        <Title text=td_string!(locale, catalog.title)/>
         <section class="intro">
-            <h1>"Goods for the kitchen and home"</h1>
-            <p>"Made in small batches by people who care. Free returns within 30 days."</p>
+            <h1>{t!(i18n, catalog.heading)}</h1>
+            <p>{t!(i18n, catalog.intro)}</p>
         </section>
-        <ActionOutcome outcome=add.value().into() success="Added to your cart."/>
-        <Suspense fallback=|| view! { <p class="loading">"Loading the catalog…"</p> }>
+        <ActionOutcome outcome=add.value().into() success=td_string!(locale, catalog.added)/>
+        <Suspense fallback=move || view! { <p class="loading">{t!(i18n, catalog.loading)}</p> }>
             {move || Suspend::new(async move {
                 match products.await {
                     Ok(products) => {
@@ -55,12 +58,14 @@ pub fn CatalogPage() -> impl IntoView {
 #[component]
 fn ProductCard(product: Product) -> impl IntoView {
     let add = use_cart_state().add;
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let title_id = format!("product-{}", product.id);
     let quantity_id = format!("quantity-{}", product.id);
     let stock_note = match product.stock {
-        0 => "Sold out".to_owned(),
-        1..=5 => format!("Only {} left", product.stock),
-        _ => "In stock".to_owned(),
+        0 => td_string!(locale, catalog.sold_out).to_owned(),
+        count @ 1..=5 => td_string!(locale, catalog.only_left, count).to_string(),
+        _ => td_string!(locale, catalog.in_stock).to_owned(),
     };
     let order_form = if product.in_stock() {
         let max = product.stock.min(crate::domain::Quantity::MAX).to_string();
@@ -69,7 +74,7 @@ fn ProductCard(product: Product) -> impl IntoView {
             // they read the same with and without JavaScript.
             <ActionForm action=add attr:class="add-to-cart" attr:novalidate=true>
                 <input type="hidden" name="product_id" value=product.id.to_string()/>
-                <label for=quantity_id.clone()>"Quantity"</label>
+                <label for=quantity_id.clone()>{t!(i18n, catalog.quantity)}</label>
                 <input
                     id=quantity_id
                     type="number"
@@ -81,13 +86,13 @@ fn ProductCard(product: Product) -> impl IntoView {
                     class="quantity-input"
                 />
                 <button type="submit" class="button button-primary" disabled=move || add.pending().get()>
-                    "Add to cart"
+                    {t!(i18n, catalog.add)}
                 </button>
             </ActionForm>
         }
             .into_any()
     } else {
-        view! { <p class="sold-out">"Sold out"</p> }.into_any()
+        view! { <p class="sold-out">{t!(i18n, catalog.sold_out)}</p> }.into_any()
     };
     let labelled_by = title_id.clone();
     view! {
@@ -98,7 +103,7 @@ fn ProductCard(product: Product) -> impl IntoView {
                     <h2 id=title_id>{product.name}</h2>
                     <p class="description">{product.description}</p>
                     <p class="price-line">
-                        <span class="price">{product.price.to_string()}</span>
+                        <span class="price">{product.price.format(locale)}</span>
                         <span class="stock">{stock_note}</span>
                     </p>
                     {order_form}

@@ -1,7 +1,10 @@
 //! Contact, delivery, shipping, the Payment Element's place and the Pay button.
 
 use super::payment::PaymentState;
-use crate::domain::{checkout::COUNTRIES, Destination, Field, ShippingOption};
+use crate::{
+    domain::{checkout::COUNTRIES, Destination, Field, ShippingOption},
+    i18n::{t, td_string, use_i18n, Locale},
+};
 use leptos::prelude::*;
 
 /// The checkout form. It never submits to a URL: with JavaScript, Pay runs the
@@ -16,48 +19,61 @@ pub fn CheckoutForm(payment: PaymentState) -> impl IntoView {
         }
     };
     let locked = move || payment.paying.get();
+    let i18n = use_i18n();
+    let locale = payment.locale;
     let pay_label = move || {
-        let total = payment.totals.get().total;
+        let total = payment.totals.get().total.format(locale);
         if payment.can_retry() {
-            "Try again".to_owned()
+            td_string!(locale, checkout.try_again).to_owned()
         } else if payment.paying.get() {
-            format!("Paying {total}…")
+            td_string!(locale, checkout.paying, total).to_string()
         } else {
-            format!("Pay {total}")
+            td_string!(locale, checkout.pay, total).to_string()
+        }
+    };
+    let label = |field: Field| -> &'static str {
+        match field {
+            Field::Email => td_string!(locale, checkout.email),
+            Field::Name => td_string!(locale, checkout.full_name),
+            Field::Line1 => td_string!(locale, checkout.line1),
+            Field::Line2 => td_string!(locale, checkout.line2),
+            Field::City => td_string!(locale, checkout.city),
+            Field::Region => td_string!(locale, checkout.region),
+            Field::PostalCode => td_string!(locale, checkout.postal_code),
+            Field::Country => td_string!(locale, checkout.country),
         }
     };
     view! {
         <form class="checkout-form" novalidate=true on:submit=on_submit aria-describedby="payment-message">
             <fieldset class="form-section" disabled=locked>
-                <legend>"Contact"</legend>
-                <TextField payment field=Field::Email label="Email" kind="email" autocomplete="email"/>
+                <legend>{t!(i18n, checkout.contact)}</legend>
+                <TextField payment field=Field::Email label=label(Field::Email) kind="email" autocomplete="email"/>
             </fieldset>
             <fieldset class="form-section" disabled=locked>
-                <legend>"Delivery address"</legend>
-                <TextField payment field=Field::Name label="Full name" kind="text" autocomplete="name"/>
-                <TextField payment field=Field::Line1 label="Address line 1" kind="text" autocomplete="address-line1"/>
-                <TextField payment field=Field::Line2 label="Address line 2 (optional)" kind="text" autocomplete="address-line2"/>
+                <legend>{t!(i18n, checkout.delivery_address)}</legend>
+                <TextField payment field=Field::Name label=label(Field::Name) kind="text" autocomplete="name"/>
+                <TextField payment field=Field::Line1 label=label(Field::Line1) kind="text" autocomplete="address-line1"/>
+                <TextField payment field=Field::Line2 label=label(Field::Line2) kind="text" autocomplete="address-line2"/>
                 <div class="field-row">
-                    <TextField payment field=Field::City label="Town or city" kind="text" autocomplete="address-level2"/>
-                    <TextField payment field=Field::Region label="State or region" kind="text" autocomplete="address-level1"/>
+                    <TextField payment field=Field::City label=label(Field::City) kind="text" autocomplete="address-level2"/>
+                    <TextField payment field=Field::Region label=label(Field::Region) kind="text" autocomplete="address-level1"/>
                 </div>
                 <div class="field-row">
-                    <TextField payment field=Field::PostalCode label="Postal code" kind="text" autocomplete="postal-code"/>
+                    <TextField payment field=Field::PostalCode label=label(Field::PostalCode) kind="text" autocomplete="postal-code"/>
                     <CountryField payment/>
                 </div>
             </fieldset>
             <fieldset class="form-section shipping-options" disabled=locked>
-                <legend>"Delivery"</legend>
+                <legend>{t!(i18n, checkout.delivery)}</legend>
                 {ShippingOption::ALL
                     .into_iter()
                     .map(|option| view! { <ShippingChoice payment option/> })
                     .collect_view()}
             </fieldset>
             <section class="form-section payment-section" aria-labelledby="payment-title">
-                <h2 id="payment-title">"Payment"</h2>
+                <h2 id="payment-title">{t!(i18n, checkout.payment)}</h2>
                 <p class="notice notice-info no-js-only" data-testid="needs-javascript">
-                    "Card payment runs in a secure form from our payment provider, Stripe, which needs JavaScript. "
-                    "Please turn JavaScript on for this site to pay. Your cart is kept."
+                    {t!(i18n, checkout.needs_javascript)}
                 </p>
                 <div class="payment-skeleton js-only" aria-hidden="true" class:hidden=move || payment.ready.get()>
                     <span></span>
@@ -97,7 +113,7 @@ fn TextField(
     let error = move || {
         payment
             .field_errors
-            .with(|errors| errors.get(field).map(str::to_owned))
+            .with(|errors| errors.message(field, payment.locale))
     };
     let described_by = error_id.clone();
     let label_for = id.clone();
@@ -140,7 +156,7 @@ fn CountryField(payment: PaymentState) -> impl IntoView {
     let error = move || {
         payment
             .field_errors
-            .with(|errors| errors.get(Field::Country).map(str::to_owned))
+            .with(|errors| errors.message(Field::Country, payment.locale))
     };
     let chosen = payment
         .destination
@@ -151,7 +167,7 @@ fn CountryField(payment: PaymentState) -> impl IntoView {
     };
     view! {
         <div class="field" class:field-invalid=move || error().is_some()>
-            <label for="checkout-country">"Country"</label>
+            <label for="checkout-country">{td_string!(payment.locale, checkout.country)}</label>
             <select
                 id="checkout-country"
                 name="country"
@@ -163,13 +179,33 @@ fn CountryField(payment: PaymentState) -> impl IntoView {
                 {COUNTRIES
                     .iter()
                     .map(|(code, name)| {
-                        view! { <option value=*code selected=*code == chosen>{*name}</option> }
+                        let name = country_name(code, payment.locale).unwrap_or(name);
+                        view! { <option value=*code selected=*code == chosen>{name}</option> }
                     })
                     .collect_view()}
             </select>
             <p class="field-error" id="checkout-country-error">{error}</p>
         </div>
     }
+}
+
+/// A delivery country's name in the page's language.
+fn country_name(code: &str, locale: Locale) -> Option<&'static str> {
+    Some(match code {
+        "US" => td_string!(locale, checkout.countries.US),
+        "CA" => td_string!(locale, checkout.countries.CA),
+        "GB" => td_string!(locale, checkout.countries.GB),
+        "IE" => td_string!(locale, checkout.countries.IE),
+        "FR" => td_string!(locale, checkout.countries.FR),
+        "DE" => td_string!(locale, checkout.countries.DE),
+        "NL" => td_string!(locale, checkout.countries.NL),
+        "BE" => td_string!(locale, checkout.countries.BE),
+        "ES" => td_string!(locale, checkout.countries.ES),
+        "IT" => td_string!(locale, checkout.countries.IT),
+        "AU" => td_string!(locale, checkout.countries.AU),
+        "NZ" => td_string!(locale, checkout.countries.NZ),
+        _ => return None,
+    })
 }
 
 /// Moves the page's destination (which re-prices) when the new one differs; a value
@@ -192,7 +228,7 @@ fn ShippingChoice(payment: PaymentState, option: ShippingOption) -> impl IntoVie
     let price = move || {
         option
             .price(payment.totals.get().total.currency())
-            .to_string()
+            .format(payment.locale)
     };
     let id = format!("shipping-{}", option.code());
     let label_for = id.clone();
@@ -207,7 +243,7 @@ fn ShippingChoice(payment: PaymentState, option: ShippingOption) -> impl IntoVie
                 checked=payment.shipping.get_untracked() == option
                 on:change=move |_| payment.shipping.set(option)
             />
-            <span>{option.label()}</span>
+            <span>{option.label(payment.locale)}</span>
             <strong>{price}</strong>
         </label>
     }

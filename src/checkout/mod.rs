@@ -16,6 +16,7 @@ pub use test_mode::{get_payment_mode, GetPaymentMode, TestModeRibbon};
 
 use crate::{
     components::notices::ErrorNotice,
+    i18n::{t, td_string, use_i18n},
     domain::{
         checkout::COUNTRIES, CheckoutSubmission, Destination, OrderTotals, PaymentSession,
         ShippingOption, ShopError,
@@ -126,7 +127,7 @@ pub async fn submit_order(#[server(flatten)] form: CheckoutSubmission) -> Result
         let cart_id = shopper.cart_to_check_out().await?;
         shopper.refuse_if_checkout_paused(&cart_id).await?;
         shopper.count_submit(&cart_id).await?;
-        server::submit(shopper.state(), &cart_id, &submission)
+        server::submit(shopper.state(), &cart_id, &submission, shopper.locale())
             .await
             .map(|_order| ())
     })
@@ -139,16 +140,18 @@ pub fn CheckoutPage() -> impl IntoView {
     // Loaded once: the parts below that follow the cart (summary, totals, payment)
     // update themselves, so the Payment Element is never torn down by a cart change.
     let start = Resource::new(|| (), |_| load_checkout());
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     view! {
-        <Title text="Checkout"/>
-        <h1>"Checkout"</h1>
-        <Suspense fallback=|| view! { <p class="loading">"Loading your order…"</p> }>
+        <Title text=td_string!(locale, checkout.title)/>
+        <h1>{t!(i18n, checkout.title)}</h1>
+        <Suspense fallback=move || view! { <p class="loading">{t!(i18n, checkout.loading)}</p> }>
             {move || Suspend::new(async move {
                 match start.await {
                     Ok(CheckoutStart { payment_under_way: true, .. }) => {
                         view! {
                             <div class="notice notice-info" role="status" data-testid="payment-under-way">
-                                <p>{ShopError::AlreadyPaying.to_string()}</p>
+                                <p>{ShopError::AlreadyPaying.message(locale)}</p>
                             </div>
                         }
                             .into_any()
@@ -159,8 +162,8 @@ pub fn CheckoutPage() -> impl IntoView {
                     Ok(_) => {
                         view! {
                             <div class="empty-cart">
-                                <p>"Your cart is empty, so there is nothing to check out yet."</p>
-                                <A href="/" attr:class="button button-primary">"Browse the shop"</A>
+                                <p>{t!(i18n, checkout.empty)}</p>
+                                <A href="/" attr:class="button button-primary">{t!(i18n, cart.browse)}</A>
                             </div>
                         }
                             .into_any()
@@ -188,7 +191,8 @@ fn Checkout(
         "" => Destination::parse(COUNTRIES[0].0, "").unwrap_or(destination),
         _ => destination,
     };
-    let payment = payment::PaymentState::new(totals, shipping, destination);
+    let locale = use_i18n().get_locale_untracked();
+    let payment = payment::PaymentState::new(totals, shipping, destination, locale);
     payment.start();
     view! {
         <div class="checkout">

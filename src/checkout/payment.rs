@@ -2,7 +2,10 @@
 //! that keep the PaymentIntent and the Payment Element in step with the cart, and the
 //! Pay sequence: validate, lock the order on the server, confirm with Stripe.js.
 
-use crate::domain::{Destination, FieldErrors, OrderTotals, PaymentSession, ShippingOption};
+use crate::{
+    domain::{Destination, FieldErrors, OrderTotals, PaymentSession, ShippingOption},
+    i18n::Locale,
+};
 use leptos::prelude::*;
 
 /// Everything the checkout's components share. Signals only: cheap to copy into
@@ -30,6 +33,8 @@ pub struct PaymentState {
     refresh: RwSignal<u32>,
     /// The browser has started preparing (false while server-rendered).
     pub started: RwSignal<bool>,
+    /// The page's language: for messages, and for Stripe.js and the element.
+    pub locale: Locale,
     /// The last prepare failed: Pay becomes "Try again".
     pub prepare_failed: RwSignal<bool>,
     #[cfg(feature = "hydrate")]
@@ -37,7 +42,12 @@ pub struct PaymentState {
 }
 
 impl PaymentState {
-    pub fn new(totals: OrderTotals, shipping: ShippingOption, destination: Destination) -> Self {
+    pub fn new(
+        totals: OrderTotals,
+        shipping: ShippingOption,
+        destination: Destination,
+        locale: Locale,
+    ) -> Self {
         Self {
             totals: RwSignal::new(totals),
             shipping: RwSignal::new(shipping),
@@ -50,6 +60,7 @@ impl PaymentState {
             field_errors: RwSignal::new(FieldErrors::default()),
             refresh: RwSignal::new(0),
             started: RwSignal::new(false),
+            locale,
             prepare_failed: RwSignal::new(false),
             #[cfg(feature = "hydrate")]
             ui: StoredValue::new_local(None),
@@ -94,6 +105,7 @@ mod client {
             CheckoutSubmission, DeliveryForm, Destination, Field, FieldErrors, PaymentSession,
             ShopError,
         },
+        i18n::td_string,
         stripe_js::{self, BillingDetails, Elements, PaymentElement, Stripe},
     };
     use leptos::{prelude::*, task::spawn_local};
@@ -106,8 +118,9 @@ mod client {
         client_secret: String,
     }
 
-    const LOAD_FAILED: &str =
-        "The secure payment form could not load. Please check your connection and reload the page.";
+    fn load_failed(state: PaymentState) -> String {
+        td_string!(state.locale, checkout.load_failed).to_owned()
+    }
 
     pub fn start(state: PaymentState) {
         let cart = use_cart_state().cart;
@@ -152,7 +165,7 @@ mod client {
                     Err(error) => {
                         state.session.try_set(None);
                         state.prepare_failed.try_set(true);
-                        state.message.try_set(Some(error.to_string()));
+                        state.message.try_set(Some(error.message(state.locale)));
                     }
                 }
                 if latest.try_get_value() == Some(run) {
@@ -181,7 +194,7 @@ mod client {
         };
         if let Some(elements) = same {
             if let Err(error) = elements.fetch_updates().await {
-                state.message.try_set(Some(error.shopper_message()));
+                state.message.try_set(Some(error.shopper_message(state.locale)));
             }
             return;
         }
@@ -191,12 +204,12 @@ mod client {
         }
         state.ready.set(false);
         if !stripe_js::is_loaded() {
-            state.message.set(Some(LOAD_FAILED.to_owned()));
+            state.message.set(Some(load_failed(state)));
             return;
         }
         let mounted = (|| {
-            let stripe = Stripe::new(&session.publishable_key)?;
-            let elements = stripe.elements_for(&session.client_secret)?;
+            let stripe = Stripe::new(&session.publishable_key, state.locale)?;
+            let elements = stripe.elements_for(&session.client_secret, state.locale)?;
             let element = elements.create_payment_element()?;
             element.on("ready", move |_| state.ready.set(true));
             element.mount("#payment-element")?;
@@ -213,7 +226,7 @@ mod client {
             }
             Err(error) => {
                 leptos::logging::error!("mounting the Payment Element failed: {error:?}");
-                state.message.set(Some(LOAD_FAILED.to_owned()));
+                state.message.set(Some(load_failed(state)));
             }
         }
     }
@@ -266,12 +279,12 @@ mod client {
                     ShopError::CartChanged { total } => {
                         // Show the new total now; re-pricing brings the PaymentIntent and
                         // the element along, and the shopper presses Pay again.
-                        state.message.try_set(Some(error.to_string()));
+                        state.message.try_set(Some(error.message(state.locale)));
                         state.totals.try_update(|totals| totals.total = *total);
                         state.refresh.try_update(|n| *n += 1);
                     }
                     _ => {
-                        state.message.try_set(Some(error.to_string()));
+                        state.message.try_set(Some(error.message(state.locale)));
                     }
                 }
                 state.paying.try_set(false);
@@ -285,7 +298,7 @@ mod client {
                 })
                 .flatten();
             let Some((stripe, elements)) = ui else {
-                state.message.try_set(Some(LOAD_FAILED.to_owned()));
+                state.message.try_set(Some(load_failed(state)));
                 state.paying.try_set(false);
                 return;
             };
@@ -308,7 +321,7 @@ mod client {
                 )
                 .await;
             // Only an error comes back: success has already left the page.
-            state.message.try_set(Some(error.shopper_message()));
+            state.message.try_set(Some(error.shopper_message(state.locale)));
             state.paying.try_set(false);
             if error.kind != "validation_error" {
                 // The PaymentIntent may have moved on (cancelled, say): re-price, so the

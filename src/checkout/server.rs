@@ -184,6 +184,7 @@ pub async fn submit(
     state: &AppState,
     cart_id: &str,
     submission: &Submission,
+    locale: crate::i18n::Locale,
 ) -> Result<String, ShopError> {
     let _turn = state.store.turn("cart", cart_id, &state.cart_locks).await?;
     // Compared before Stripe is called at all: the shop never asks Stripe about a
@@ -253,6 +254,7 @@ pub async fn submit(
                 seen_total: submission.total_minor,
                 shipping: submission.shipping,
                 details: &submission.details,
+                locale: leptos_i18n::Locale::as_str(locale),
                 charged_minor,
                 hold_secs: i64::try_from(state.config.stock_hold.as_secs()).unwrap_or(i64::MAX),
             },

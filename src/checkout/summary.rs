@@ -5,6 +5,7 @@ use crate::{
     cart::use_cart_state,
     components::notices::ErrorNotice,
     domain::{CartLine, Tax},
+    i18n::{t, td_string, use_i18n},
 };
 use leptos::{form::ActionForm, prelude::*};
 
@@ -13,21 +14,23 @@ use leptos::{form::ActionForm, prelude::*};
 pub fn OrderSummary(payment: PaymentState) -> impl IntoView {
     let state = use_cart_state();
     let totals = move || payment.totals.get();
+    let i18n = use_i18n();
+    let locale = payment.locale;
     view! {
         <section class="order-summary" aria-labelledby="summary-title">
-            <h2 id="summary-title">"Your order"</h2>
-            <Transition fallback=|| view! { <p class="loading">"Loading your order…"</p> }>
+            <h2 id="summary-title">{t!(i18n, checkout.summary)}</h2>
+            <Transition fallback=move || view! { <p class="loading">{t!(i18n, checkout.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match state.cart.await {
                         Ok(cart) if cart.is_empty() => {
                             view! {
-                                <p>"Your cart is empty. " <a href="/">"Browse the shop"</a></p>
+                                <p>{t!(i18n, checkout.summary_empty)} " " <a href="/">{t!(i18n, cart.browse)}</a></p>
                             }
                                 .into_any()
                         }
                         Ok(cart) => {
                             view! {
-                                <ul class="summary-lines" role="list" aria-label="Items in your order">
+                                <ul class="summary-lines" role="list" aria-label=td_string!(locale, checkout.items_label)>
                                     {cart
                                         .lines
                                         .into_iter()
@@ -46,25 +49,25 @@ pub fn OrderSummary(payment: PaymentState) -> impl IntoView {
             </Transition>
             <dl class="totals" class:updating=move || payment.preparing.get() aria-live="polite">
                 <div>
-                    <dt>"Subtotal"</dt>
-                    <dd data-testid="checkout-subtotal">{move || totals().subtotal.to_string()}</dd>
+                    <dt>{t!(i18n, checkout.subtotal)}</dt>
+                    <dd data-testid="checkout-subtotal">{move || totals().subtotal.format(locale)}</dd>
                 </div>
                 <div>
-                    <dt>"Shipping"</dt>
-                    <dd data-testid="checkout-shipping">{move || totals().shipping.to_string()}</dd>
+                    <dt>{t!(i18n, checkout.shipping)}</dt>
+                    <dd data-testid="checkout-shipping">{move || totals().shipping.format(locale)}</dd>
                 </div>
                 <div>
-                    <dt data-testid="checkout-tax-label">{move || totals().tax.label()}</dt>
-                    <dd data-testid="checkout-tax">{move || totals().tax.value()}</dd>
+                    <dt data-testid="checkout-tax-label">{move || totals().tax.label(locale)}</dt>
+                    <dd data-testid="checkout-tax">{move || totals().tax.value(locale)}</dd>
                 </div>
                 <div class="grand-total">
                     <dt>
                         {move || match totals().tax {
-                            Tax::Pending => "Total before tax",
-                            _ => "Total",
+                            Tax::Pending => td_string!(locale, checkout.total_before_tax),
+                            _ => td_string!(locale, checkout.total),
                         }}
                     </dt>
-                    <dd data-testid="checkout-total">{move || totals().total.to_string()}</dd>
+                    <dd data-testid="checkout-total">{move || totals().total.format(locale)}</dd>
                 </div>
             </dl>
         </section>
@@ -76,6 +79,8 @@ pub fn OrderSummary(payment: PaymentState) -> impl IntoView {
 #[component]
 fn SummaryLine(line: CartLine, payment: PaymentState) -> impl IntoView {
     let state = use_cart_state();
+    let i18n = use_i18n();
+    let locale = payment.locale;
     let quantity = line.quantity.get();
     let name = line.name.clone();
     let (at_minimum, at_maximum) = (quantity <= 1, quantity >= line.max_quantity());
@@ -87,9 +92,10 @@ fn SummaryLine(line: CartLine, payment: PaymentState) -> impl IntoView {
         line.product_id.to_string(),
         line.product_id.to_string(),
     );
-    let fewer_label = format!("One fewer {name}");
-    let more_label = format!("One more {name}");
-    let remove_label = format!("Remove {name}");
+    let fewer_label = td_string!(locale, cart.one_fewer, name = &name).to_string();
+    let more_label = td_string!(locale, cart.one_more, name = &name).to_string();
+    let remove_label = td_string!(locale, cart.remove_named, name = &name).to_string();
+    let group_label = td_string!(locale, cart.quantity_of, name = &name).to_string();
     let title_id = format!("summary-{}", line.product_id);
     let labelled_by = title_id.clone();
     view! {
@@ -98,9 +104,9 @@ fn SummaryLine(line: CartLine, payment: PaymentState) -> impl IntoView {
                 <img src=line.image alt="" width="64" height="48"/>
                 <div class="summary-details">
                     <h3 id=title_id>{line.name}</h3>
-                    <p class="unit-price">{format!("{} each", line.unit_price)}</p>
+                    <p class="unit-price">{td_string!(locale, cart.each, price = line.unit_price.format(locale)).to_string()}</p>
                 </div>
-                <div class="stepper" role="group" aria-label=format!("Quantity of {name}")>
+                <div class="stepper" role="group" aria-label=group_label>
                     <ActionForm action=state.set_quantity>
                         <input type="hidden" name="product_id" value=id_fewer/>
                         <input type="hidden" name="quantity" value=quantity.saturating_sub(1).to_string()/>
@@ -117,11 +123,11 @@ fn SummaryLine(line: CartLine, payment: PaymentState) -> impl IntoView {
                         </button>
                     </ActionForm>
                 </div>
-                <p class="line-total">{line.line_total.to_string()}</p>
+                <p class="line-total">{line.line_total.format(locale)}</p>
                 <ActionForm action=state.remove>
                     <input type="hidden" name="product_id" value=id_remove/>
                     <button type="submit" class="link-button" aria-label=remove_label disabled=busy>
-                        "Remove"
+                        {t!(i18n, cart.remove)}
                     </button>
                 </ActionForm>
             </article>

@@ -1,7 +1,10 @@
 //! The "test mode" ribbon: when payments are pretend (the built-in emulator or Stripe
 //! test keys), every page says so, with the card to pay with.
 
-use crate::domain::{PaymentMode, ShopError};
+use crate::{
+    domain::{PaymentMode, ShopError},
+    i18n::{t, use_i18n},
+};
 use leptos::prelude::*;
 
 /// Whether the shop takes pretend payments.
@@ -20,6 +23,7 @@ pub async fn get_payment_mode() -> Result<PaymentMode, ShopError> {
 #[component]
 pub fn TestModeRibbon() -> impl IntoView {
     let mode = Resource::new(|| (), |_| get_payment_mode());
+    let i18n = use_i18n();
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
@@ -29,10 +33,7 @@ pub fn TestModeRibbon() -> impl IntoView {
                     .map(|_| {
                         view! {
                             <p class="test-mode-ribbon" role="note">
-                                <strong>"Test mode"</strong>
-                                " · no real payments. Pay with card "
-                                <span class="card-number">"4242 4242 4242 4242"</span>
-                                ", any future date and any CVC."
+                                {t!(i18n, site.test_mode, <strong> = <strong/>, <card> = <span class="card-number"/>)}
                             </p>
                         }
                     })

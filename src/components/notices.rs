@@ -1,5 +1,6 @@
 //! Messages about the outcome of a shopper's action.
 
+use super::language::use_locale;
 use crate::domain::ShopError;
 use leptos::prelude::*;
 
@@ -8,7 +9,7 @@ use leptos::prelude::*;
 pub fn ErrorNotice(error: ShopError) -> impl IntoView {
     view! {
         <p class="notice notice-error" role="alert">
-            {error.to_string()}
+            {error.message(use_locale())}
         </p>
     }
 }
@@ -19,7 +20,7 @@ pub fn ErrorNotice(error: ShopError) -> impl IntoView {
 pub fn ActionOutcome<T>(
     /// The action's latest result.
     outcome: Signal<Option<Result<T, ShopError>>>,
-    /// What to say when it succeeded.
+    /// What to say when it succeeded, in the page's language.
     success: &'static str,
 ) -> impl IntoView
 where

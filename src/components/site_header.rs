@@ -1,5 +1,7 @@
 //! The header on every page.
 
+use super::language::LanguageSwitcher;
+use crate::i18n::{t, td_string, use_i18n};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -7,19 +9,22 @@ use leptos_router::components::A;
 /// cart's own badge, so this component knows no feature.
 #[component]
 pub fn SiteHeader(children: Children) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     view! {
         <header class="site-header">
             <A href="/" attr:class="brand">
-                "Storefront"
+                {t!(i18n, site.brand)}
             </A>
-            <nav aria-label="Main">
-                <A href="/">"Shop"</A>
+            <nav aria-label=td_string!(locale, site.nav_label)>
+                <A href="/">{t!(i18n, site.nav_shop)}</A>
                 <A href="/cart" attr:class="cart-link">
-                    "Cart "
+                    {t!(i18n, site.nav_cart)}
                     {children()}
-                    <span class="visually-hidden">" items"</span>
+                    <span class="visually-hidden">{t!(i18n, site.cart_items)}</span>
                 </A>
             </nav>
+            <LanguageSwitcher/>
         </header>
     }
 }

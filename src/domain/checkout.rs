@@ -3,6 +3,7 @@
 //! payment session the server hands the browser.
 
 use super::Money;
+use crate::i18n::{td_string, Locale};
 use serde::{Deserialize, Serialize};
 
 /// How the parcel travels. Prices are fixed here and always applied by the server;
@@ -33,10 +34,10 @@ impl ShippingOption {
     }
 
     /// What the shopper reads next to the radio button.
-    pub fn label(self) -> &'static str {
+    pub fn label(self, locale: Locale) -> &'static str {
         match self {
-            ShippingOption::Standard => "Standard delivery (3–5 working days)",
-            ShippingOption::Express => "Express delivery (next working day)",
+            ShippingOption::Standard => td_string!(locale, checkout.standard),
+            ShippingOption::Express => td_string!(locale, checkout.express),
         }
     }
 
@@ -131,32 +132,97 @@ impl Field {
     }
 }
 
-/// Field errors written for people, each next to its field.
+/// What is wrong with a field. The page words it in the shopper's language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    /// Empty, and the field is required.
+    Required,
+    ControlCharacters,
+    /// Longer than this many characters.
+    TooLong(usize),
+    InvalidEmail,
+    PostalCodeCharacters,
+    UnknownCountry,
+    /// A US address without its state (the state decides the tax).
+    NeedsState,
+    /// A Canadian address without its province or territory.
+    NeedsProvince,
+}
+
+impl Problem {
+    /// The sentence shown under `field`.
+    pub fn message(self, field: Field, locale: Locale) -> String {
+        match self {
+            Problem::Required => match field {
+                Field::Email => td_string!(locale, checkout.fields.required_email),
+                Field::Name => td_string!(locale, checkout.fields.required_name),
+                Field::Line1 | Field::Line2 => td_string!(locale, checkout.fields.required_line1),
+                Field::City => td_string!(locale, checkout.fields.required_city),
+                Field::Region => td_string!(locale, checkout.fields.needs_state),
+                Field::PostalCode => td_string!(locale, checkout.fields.required_postal_code),
+                Field::Country => td_string!(locale, checkout.fields.unknown_country),
+            }
+            .to_owned(),
+            Problem::ControlCharacters => {
+                td_string!(locale, checkout.fields.control_characters).to_owned()
+            }
+            Problem::TooLong(max) => td_string!(locale, checkout.fields.too_long, max).to_string(),
+            Problem::InvalidEmail => td_string!(locale, checkout.fields.invalid_email).to_owned(),
+            Problem::PostalCodeCharacters => {
+                td_string!(locale, checkout.fields.postal_code_characters).to_owned()
+            }
+            Problem::UnknownCountry => {
+                td_string!(locale, checkout.fields.unknown_country).to_owned()
+            }
+            Problem::NeedsState => td_string!(locale, checkout.fields.needs_state).to_owned(),
+            Problem::NeedsProvince => {
+                td_string!(locale, checkout.fields.needs_province).to_owned()
+            }
+        }
+    }
+}
+
+/// What is wrong with the form, field by field, in form order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldErrors(pub Vec<(Field, String)>);
+pub struct FieldErrors(pub Vec<(Field, Problem)>);
 
 impl FieldErrors {
-    /// The message for `field`, if it has one.
-    pub fn get(&self, field: Field) -> Option<&str> {
+    /// The problem with `field`, if it has one.
+    pub fn get(&self, field: Field) -> Option<Problem> {
         self.0
             .iter()
             .find(|(f, _)| *f == field)
-            .map(|(_, message)| message.as_str())
+            .map(|(_, problem)| *problem)
+    }
+
+    /// The sentence for `field`'s problem, if it has one.
+    pub fn message(&self, field: Field, locale: Locale) -> Option<String> {
+        self.get(field).map(|problem| problem.message(field, locale))
+    }
+
+    /// Every field's sentence, one after the other.
+    pub fn messages(&self, locale: Locale) -> String {
+        let messages: Vec<String> = self
+            .0
+            .iter()
+            .map(|(field, problem)| problem.message(*field, locale))
+            .collect();
+        messages.join(if locale == Locale::en { " " } else { "" })
     }
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
-    fn push(&mut self, field: Field, message: impl Into<String>) {
-        self.0.push((field, message.into()));
+    fn push(&mut self, field: Field, problem: Problem) {
+        self.0.push((field, problem));
     }
 }
 
 impl std::fmt::Display for FieldErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let messages: Vec<&str> = self.0.iter().map(|(_, m)| m.as_str()).collect();
-        f.write_str(&messages.join(" "))
+        f.write_str(&self.messages(Locale::en))
     }
 }
 
@@ -296,39 +362,31 @@ impl DeliveryForm {
     /// Checks every field, collecting one message per field that is wrong.
     pub fn validate(&self) -> Result<DeliveryDetails, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let mut text = |field: Field, required: Option<&str>| -> String {
+        let mut text = |field: Field, required: bool| -> String {
             let value = self.value(field).trim();
             if value.chars().any(char::is_control) {
-                errors.push(field, "Remove the special characters from this field.");
+                errors.push(field, Problem::ControlCharacters);
             } else if value.chars().count() > field.max_len() {
-                errors.push(
-                    field,
-                    format!("Keep this to {} characters or fewer.", field.max_len()),
-                );
-            } else if value.is_empty() {
-                if let Some(message) = required {
-                    errors.push(field, message);
-                }
+                errors.push(field, Problem::TooLong(field.max_len()));
+            } else if value.is_empty() && required {
+                errors.push(field, Problem::Required);
             }
             value.to_owned()
         };
-        let email = text(Field::Email, Some("Enter your email address."));
-        let name = text(Field::Name, Some("Enter your full name."));
-        let line1 = text(Field::Line1, Some("Enter the first line of your address."));
-        let line2 = text(Field::Line2, None);
-        let city = text(Field::City, Some("Enter your town or city."));
-        let region = text(Field::Region, None);
-        let postal_code = text(Field::PostalCode, Some("Enter your postal code."));
+        let email = text(Field::Email, true);
+        let name = text(Field::Name, true);
+        let line1 = text(Field::Line1, true);
+        let line2 = text(Field::Line2, false);
+        let city = text(Field::City, true);
+        let region = text(Field::Region, false);
+        let postal_code = text(Field::PostalCode, true);
         let country = self.country.trim().to_ascii_uppercase();
 
         let email = match Email::parse(&email) {
             Some(email) => Some(email),
             None => {
                 if errors.get(Field::Email).is_none() {
-                    errors.push(
-                        Field::Email,
-                        "Enter a valid email address, like name@example.com.",
-                    );
+                    errors.push(Field::Email, Problem::InvalidEmail);
                 }
                 None
             }
@@ -338,19 +396,16 @@ impl DeliveryForm {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
         {
-            errors.push(
-                Field::PostalCode,
-                "Use only letters, digits, spaces and hyphens in the postal code.",
-            );
+            errors.push(Field::PostalCode, Problem::PostalCodeCharacters);
         }
         if !COUNTRIES.iter().any(|(code, _)| *code == country) {
-            errors.push(Field::Country, "Choose a country we deliver to.");
+            errors.push(Field::Country, Problem::UnknownCountry);
         }
         // Where tax differs from state to state, the state decides the total.
         if region.is_empty() && errors.get(Field::Region).is_none() {
             match country.as_str() {
-                "US" => errors.push(Field::Region, "Enter your state."),
-                "CA" => errors.push(Field::Region, "Enter your province or territory."),
+                "US" => errors.push(Field::Region, Problem::NeedsState),
+                "CA" => errors.push(Field::Region, Problem::NeedsProvince),
                 _ => {}
             }
         }
@@ -439,16 +494,20 @@ mod tests {
             ..DeliveryForm::default()
         };
         let errors = form.validate().unwrap_err();
+        let en = |field| errors.message(field, Locale::en);
         assert_eq!(
-            errors.get(Field::Email),
+            en(Field::Email).as_deref(),
             Some("Enter a valid email address, like name@example.com.")
         );
-        assert_eq!(errors.get(Field::Name), Some("Enter your full name."));
+        assert_eq!(en(Field::Name).as_deref(), Some("Enter your full name."));
         assert_eq!(
-            errors.get(Field::Country),
+            en(Field::Country).as_deref(),
             Some("Choose a country we deliver to.")
         );
         assert_eq!(errors.get(Field::Line2), None);
+        // The same problems, in the shopper's other language.
+        let zh = errors.message(Field::Name, Locale::zh_CN).unwrap();
+        assert!(!zh.is_empty() && !zh.is_ascii(), "{zh}");
     }
 
     #[test]
@@ -459,11 +518,11 @@ mod tests {
         form.email = format!("{}@example.com", "a".repeat(250));
         let errors = form.validate().unwrap_err();
         assert_eq!(
-            errors.get(Field::Name),
+            errors.message(Field::Name, Locale::en).as_deref(),
             Some("Keep this to 100 characters or fewer.")
         );
         assert_eq!(
-            errors.get(Field::City),
+            errors.message(Field::City, Locale::en).as_deref(),
             Some("Remove the special characters from this field.")
         );
         assert!(errors.get(Field::Email).is_some());
@@ -475,7 +534,7 @@ mod tests {
         form.country = "US".into();
         assert_eq!(
             form.validate().unwrap_err().get(Field::Region),
-            Some("Enter your state.")
+            Some(Problem::NeedsState)
         );
         form.region = "CA".into();
         assert!(form.validate().is_ok());

@@ -2,6 +2,7 @@
 //! refused for, each with the sentence the page shows.
 
 use super::{FieldErrors, Money, QuantityError};
+use crate::i18n::{td_string, Locale};
 use leptos::server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
@@ -11,48 +12,76 @@ use serde::{Deserialize, Serialize};
 /// Why a shop request failed. Serialised across the wire, so a hydrated page gets the
 /// same typed value as the server rendered, and a no-JS form post gets it back in the
 /// redirect to the page it came from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ShopError {
-    #[error("{0}")]
     InvalidQuantity(QuantityError),
-    #[error("We couldn't find that product. It may have been removed from the shop.")]
     UnknownProduct,
-    #[error("Sorry, {product} is sold out.")]
     SoldOut { product: String },
-    #[error(
-        "Only {available} of {product} left in stock, and your cart can't hold more than that."
-    )]
     NotEnoughStock { product: String, available: u32 },
-    #[error("That item is no longer in your cart.")]
     NotInCart,
-    #[error("Your cart had expired, so we started a new one. Please add your items again.")]
     CartExpired,
-    #[error("Your cart is empty, so there is nothing to pay for.")]
     EmptyCart,
-    #[error("Please check the highlighted fields: {0}")]
     InvalidDetails(FieldErrors),
     /// The cart (or a price) changed since the payment was priced: the page shows the
     /// new total and the shopper confirms it with a second click.
-    #[error("Your order changed since this page priced it. The total is now {total}. Please check it and press Pay again.")]
     CartChanged { total: Money },
     /// Money is moving for the cart's order (confirmed in another tab, or a bank
     /// still deciding): another attempt could charge twice.
-    #[error("A payment is under way for this order. If you paid in another tab, or your bank is still confirming it, we will email you as soon as it completes.")]
     AlreadyPaying,
-    #[error("Too many attempts in a short time. Please wait a minute and try again.")]
     TooManyRequests,
-    #[error("We couldn't reach our payment provider. Nothing was charged. Please try again in a moment.")]
     PaymentUnavailable,
     /// Deliberately the same for "no such order" and "not yours": nothing is revealed.
-    #[error("We couldn't find that order. If you have just paid, your confirmation email is on its way.")]
     OrderNotFound,
-    #[error("That request was not understood: {0}")]
     BadRequest(String),
-    #[error("Something went wrong on our side. Please try again in a moment.")]
     Unavailable,
 }
 
+/// In English: what logs and `?` chains show.
+impl std::fmt::Display for ShopError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Locale::en))
+    }
+}
+
+impl std::error::Error for ShopError {}
+
 impl ShopError {
+    /// The sentence the shopper reads, in their language. (The English one is also
+    /// the error's `Display`, for logs.)
+    pub fn message(&self, locale: Locale) -> String {
+        match self {
+            ShopError::InvalidQuantity(error) => error.message(locale),
+            ShopError::UnknownProduct => td_string!(locale, errors.unknown_product).to_owned(),
+            ShopError::SoldOut { product } => {
+                td_string!(locale, errors.sold_out, product).to_string()
+            }
+            ShopError::NotEnoughStock { product, available } => {
+                td_string!(locale, errors.not_enough_stock, product, available).to_string()
+            }
+            ShopError::NotInCart => td_string!(locale, errors.not_in_cart).to_owned(),
+            ShopError::CartExpired => td_string!(locale, errors.cart_expired).to_owned(),
+            ShopError::EmptyCart => td_string!(locale, errors.empty_cart).to_owned(),
+            ShopError::InvalidDetails(errors) => {
+                let problems = errors.messages(locale);
+                td_string!(locale, errors.invalid_details, problems).to_string()
+            }
+            ShopError::CartChanged { total } => {
+                let total = total.format(locale);
+                td_string!(locale, errors.cart_changed, total).to_string()
+            }
+            ShopError::AlreadyPaying => td_string!(locale, errors.already_paying).to_owned(),
+            ShopError::TooManyRequests => td_string!(locale, errors.too_many_requests).to_owned(),
+            ShopError::PaymentUnavailable => {
+                td_string!(locale, errors.payment_unavailable).to_owned()
+            }
+            ShopError::OrderNotFound => td_string!(locale, errors.order_not_found).to_owned(),
+            ShopError::BadRequest(detail) => {
+                td_string!(locale, errors.bad_request, detail).to_string()
+            }
+            ShopError::Unavailable => td_string!(locale, errors.unavailable).to_owned(),
+        }
+    }
+
     /// The HTTP status a hydrated caller receives with this error.
     pub fn status(&self) -> u16 {
         match self {

@@ -15,6 +15,7 @@ pub use cart::{CartLine, CartNotice, CartView};
 pub use catalog::{Product, ProductId};
 pub use checkout::{
     CheckoutSubmission, DeliveryDetails, DeliveryForm, Email, Field, FieldErrors, OrderTotals,
+    Problem,
     PaymentMode, PaymentSession, ShippingOption, Submission,
 };
 pub use error::ShopError;

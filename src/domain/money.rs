@@ -1,5 +1,6 @@
 //! Money as integer minor units with a currency: no floats anywhere near a price.
 
+use crate::i18n::Locale;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -33,11 +34,14 @@ impl Currency {
         }
     }
 
-    fn symbol(self) -> &'static str {
-        match self {
-            Currency::Usd => "$",
-            Currency::Eur => "€",
-            Currency::Gbp => "£",
+    /// The symbol a shopper reading `locale` expects, as `Intl.NumberFormat` writes it:
+    /// in Chinese a bare `$` could be any dollar, so the US dollar is `US$`.
+    fn symbol(self, locale: Locale) -> &'static str {
+        match (self, locale) {
+            (Currency::Usd, Locale::zh_CN) => "US$",
+            (Currency::Usd, _) => "$",
+            (Currency::Eur, _) => "€",
+            (Currency::Gbp, _) => "£",
         }
     }
 }
@@ -136,11 +140,30 @@ pub fn describe_minor(minor: i64, currency: &str) -> String {
     }
 }
 
+impl Money {
+    /// Formats as a shopper reading `locale` reads it, exactly as the browser's
+    /// `Intl.NumberFormat(locale, {style: "currency"})` does: `$1,234.50` in English,
+    /// `US$1,234.50` in Chinese (both group by thousands with a comma).
+    pub fn format(self, locale: Locale) -> String {
+        Shown(self, locale).to_string()
+    }
+}
+
+/// A formatting of an amount in a language.
+struct Shown(Money, Locale);
+
 impl fmt::Display for Money {
-    /// Formats as a shopper reads it: `$1,234.50`.
+    /// Formats in English: `$1,234.50` (logs, the operator's pages).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let units = self.minor / 100;
-        let cents = self.minor % 100;
+        Shown(*self, Locale::en).fmt(f)
+    }
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Shown(money, locale) = self;
+        let units = money.minor / 100;
+        let cents = money.minor % 100;
         let digits = units.to_string();
         let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
         for (i, digit) in digits.chars().enumerate() {
@@ -149,7 +172,7 @@ impl fmt::Display for Money {
             }
             grouped.push(digit);
         }
-        write!(f, "{}{grouped}.{cents:02}", self.currency.symbol())
+        write!(f, "{}{grouped}.{cents:02}", money.currency.symbol(*locale))
     }
 }
 
@@ -177,6 +200,11 @@ mod tests {
             assert_eq!(Money::new(minor, Currency::Usd).unwrap().to_string(), shown);
         }
         assert_eq!(Money::new(999, Currency::Eur).unwrap().to_string(), "€9.99");
+        let usd = Money::new(135_000, Currency::Usd).unwrap();
+        assert_eq!(usd.format(Locale::zh_CN), "US$1,350.00");
+        assert_eq!(usd.format(Locale::en), "$1,350.00");
+        let gbp = Money::new(135_000, Currency::Gbp).unwrap();
+        assert_eq!(gbp.format(Locale::zh_CN), "£1,350.00");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! An order's payment state, as DESIGN.md's "Orders: one state machine" names it.
 
+use crate::i18n::{td_string, Locale};
 use serde::{Deserialize, Serialize};
 
 /// Where an order stands. Only the transition function moves an order past
@@ -129,11 +130,13 @@ pub struct OrderView {
 
 impl OrderView {
     /// "Refunded" or "Partially refunded", beside the status, once money went back.
-    pub fn refund_state(&self) -> Option<&'static str> {
+    pub fn refund_state(&self, locale: Locale) -> Option<&'static str> {
         match self.refunded.minor() {
             0 => None,
-            refunded if refunded >= self.received.minor() => Some("Refunded"),
-            _ => Some("Partially refunded"),
+            refunded if refunded >= self.received.minor() => {
+                Some(td_string!(locale, order.refunded))
+            }
+            _ => Some(td_string!(locale, order.partially_refunded)),
         }
     }
 }
@@ -148,18 +151,16 @@ impl OrderStatus {
     }
 
     /// The order's state in a sentence, as the confirmation page shows it.
-    pub fn describe(self) -> &'static str {
+    pub fn describe(self, locale: Locale) -> &'static str {
         match self {
-            OrderStatus::Paid => "Paid: your order is confirmed.",
+            OrderStatus::Paid => td_string!(locale, order.status.paid),
             OrderStatus::Draft | OrderStatus::AwaitingPayment => {
-                "Waiting for the payment to be confirmed."
+                td_string!(locale, order.status.waiting)
             }
-            OrderStatus::Processing => "Your payment is processing.",
-            OrderStatus::PaymentFailed => "The payment did not go through.",
-            OrderStatus::Canceled => "This order was cancelled.",
-            OrderStatus::NeedsReview => {
-                "We are checking this payment by hand and will email you shortly."
-            }
+            OrderStatus::Processing => td_string!(locale, order.status.processing),
+            OrderStatus::PaymentFailed => td_string!(locale, order.status.failed),
+            OrderStatus::Canceled => td_string!(locale, order.status.canceled),
+            OrderStatus::NeedsReview => td_string!(locale, order.status.needs_review),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! How many of one product a cart line holds.
 
+use crate::i18n::{td_string, Locale};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -10,15 +11,34 @@ use std::fmt;
 #[serde(try_from = "u32", into = "u32")]
 pub struct Quantity(u8);
 
-/// Why a quantity was refused; the text is shown to the shopper as it is.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+/// Why a quantity was refused; [`QuantityError::message`] words it for the shopper.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum QuantityError {
-    #[error("Please enter the quantity as a whole number.")]
     NotANumber,
-    #[error("The quantity must be at least 1. Use Remove to take an item out of your cart.")]
     TooSmall,
-    #[error("You can order at most {max} of one item.", max = Quantity::MAX)]
     TooLarge,
+}
+
+/// In English: what logs and `?` chains show.
+impl std::fmt::Display for QuantityError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Locale::en))
+    }
+}
+
+impl std::error::Error for QuantityError {}
+
+impl QuantityError {
+    /// The sentence the shopper reads, in their language.
+    pub fn message(&self, locale: Locale) -> String {
+        match self {
+            QuantityError::NotANumber => td_string!(locale, errors.quantity_not_a_number).to_owned(),
+            QuantityError::TooSmall => td_string!(locale, errors.quantity_too_small).to_owned(),
+            QuantityError::TooLarge => {
+                td_string!(locale, errors.quantity_too_large, max = Quantity::MAX).to_string()
+            }
+        }
+    }
 }
 
 impl Quantity {

@@ -4,6 +4,7 @@
 //! the tax is added on top, as shops in the US and Canada show them.
 
 use super::{money::MoneyError, Money};
+use crate::i18n::{td_string, Locale};
 use serde::{Deserialize, Serialize};
 
 /// What kind of tax a rate is, as a receipt names it.
@@ -42,13 +43,13 @@ impl TaxKind {
     }
 
     /// The tax's name on a receipt.
-    pub fn label(self) -> &'static str {
+    pub fn label(self, locale: Locale) -> &'static str {
         match self {
-            TaxKind::Vat => "VAT",
-            TaxKind::Gst => "GST",
-            TaxKind::Hst => "HST",
-            TaxKind::GstPst => "GST + PST",
-            TaxKind::SalesTax => "Sales tax",
+            TaxKind::Vat => td_string!(locale, checkout.tax.vat),
+            TaxKind::Gst => td_string!(locale, checkout.tax.gst),
+            TaxKind::Hst => td_string!(locale, checkout.tax.hst),
+            TaxKind::GstPst => td_string!(locale, checkout.tax.gst_pst),
+            TaxKind::SalesTax => td_string!(locale, checkout.tax.sales_tax),
         }
     }
 }
@@ -193,21 +194,24 @@ impl Tax {
     }
 
     /// The line's label: the tax's name and rate (`VAT (20%)`), or plain `Tax`.
-    pub fn label(self) -> String {
+    pub fn label(self, locale: Locale) -> String {
         match self {
             Tax::Charged {
                 kind, basis_points, ..
-            } => format!("{} ({})", kind.label(), Tax::percent(basis_points)),
-            Tax::Pending | Tax::NoneApplies => "Tax".to_owned(),
+            } => {
+                let (name, rate) = (kind.label(locale), Tax::percent(basis_points));
+                td_string!(locale, checkout.tax.line, name, rate).to_string()
+            }
+            Tax::Pending | Tax::NoneApplies => td_string!(locale, checkout.tax.tax).to_owned(),
         }
     }
 
     /// The line's value: the amount, or why there is none.
-    pub fn value(self) -> String {
+    pub fn value(self, locale: Locale) -> String {
         match self {
-            Tax::Charged { amount, .. } => amount.to_string(),
-            Tax::Pending => "Calculated from your delivery address".to_owned(),
-            Tax::NoneApplies => "None applies to this address".to_owned(),
+            Tax::Charged { amount, .. } => amount.format(locale),
+            Tax::Pending => td_string!(locale, checkout.tax.pending).to_owned(),
+            Tax::NoneApplies => td_string!(locale, checkout.tax.none).to_owned(),
         }
     }
 

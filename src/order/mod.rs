@@ -11,7 +11,10 @@
 #[cfg(feature = "ssr")]
 mod server;
 
-use crate::domain::{OrderStatus, OrderView, ShopError};
+use crate::{
+    domain::{OrderStatus, OrderView, ShopError},
+    i18n::{t, td_string, use_i18n},
+};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::{components::A, hooks::use_query_map};
@@ -104,11 +107,16 @@ pub fn OrderConfirmationPage() -> impl IntoView {
         || (),
         move |_| load_confirmation(payment_intent.clone(), secret.clone(), reference.clone()),
     );
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let questions = move || {
+        t!(i18n, order.questions, email = CONTACT_EMAIL, <mail> = <a href=format!("mailto:{CONTACT_EMAIL}")/>)
+    };
     view! {
-        <Title text="Your order"/>
+        <Title text=td_string!(locale, order.title)/>
         // The address may carry the client secret: never send it onwards.
         <Meta name="referrer" content="no-referrer"/>
-        <Suspense fallback=|| view! { <p class="loading">"Looking up your order…"</p> }>
+        <Suspense fallback=move || view! { <p class="loading">{t!(i18n, order.looking_up)}</p> }>
             {move || {
                 let client_secret = client_secret.clone();
                 let redirect_status = redirect_status.clone();
@@ -119,23 +127,20 @@ pub fn OrderConfirmationPage() -> impl IntoView {
                         }
                         Err(ShopError::BadRequest(_)) => {
                             view! {
-                                <h1>"No order to show"</h1>
+                                <h1>{t!(i18n, order.no_order_heading)}</h1>
                                 <p data-testid="confirmation-problem">
-                                    "This address doesn't name an order. If you have just paid, your confirmation email is on its way."
+                                    {t!(i18n, order.no_order_text)}
                                 </p>
-                                <A href="/" attr:class="button">"Back to the shop"</A>
+                                <A href="/" attr:class="button">{t!(i18n, site.back_to_shop)}</A>
                             }
                                 .into_any()
                         }
                         Err(error) => {
                             view! {
-                                <h1>"Order not found"</h1>
-                                <p data-testid="confirmation-problem">{error.to_string()}</p>
-                                <p>
-                                    "Questions? Write to "
-                                    <a href=format!("mailto:{CONTACT_EMAIL}")>{CONTACT_EMAIL}</a> "."
-                                </p>
-                                <A href="/" attr:class="button">"Back to the shop"</A>
+                                <h1>{t!(i18n, order.not_found_heading)}</h1>
+                                <p data-testid="confirmation-problem">{error.message(locale)}</p>
+                                <p>{questions()}</p>
+                                <A href="/" attr:class="button">{t!(i18n, site.back_to_shop)}</A>
                             }
                                 .into_any()
                         }
@@ -154,6 +159,8 @@ fn Confirmed(
     redirect_status: String,
 ) -> impl IntoView {
     let order = confirmation.order;
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
     let status = RwSignal::new(order.status);
     let stripe_status: RwSignal<Option<String>> = RwSignal::new(None);
     let gave_up = RwSignal::new(false);
@@ -178,15 +185,15 @@ fn Confirmed(
     let payment_message = move || {
         stripe_status.get().map(|stripe| {
             let (text, way_back) = match stripe.as_str() {
-                "succeeded" => ("Payment received, your order is confirmed.", false),
-                "processing" => ("Your payment is processing; we will email you when it completes.", false),
-                "requires_payment_method" => ("Payment failed, please try another payment method.", true),
-                "unavailable" => ("We couldn't reach our payment provider just now; the status below is from our records.", false),
-                _ => ("Something unexpected happened with your payment. The status below is from our records; write to us if it doesn't change.", false),
+                "succeeded" => (td_string!(locale, order.payment_succeeded), false),
+                "processing" => (td_string!(locale, order.payment_processing), false),
+                "requires_payment_method" => (td_string!(locale, order.payment_failed), true),
+                "unavailable" => (td_string!(locale, order.payment_unknown), false),
+                _ => (td_string!(locale, order.payment_unexpected), false),
             };
             view! {
                 <p class="notice notice-info" role="status" data-testid="payment-status">{text}</p>
-                {way_back.then(|| view! { <A href="/checkout" attr:class="button button-primary">"Back to checkout"</A> })}
+                {way_back.then(|| view! { <A href="/checkout" attr:class="button button-primary">{t!(i18n, order.back_to_checkout)}</A> })}
             }
         })
     };
@@ -195,12 +202,12 @@ fn Confirmed(
             && stripe_status.get().as_deref() != Some("requires_payment_method")
     };
     let refund = order
-        .refund_state()
-        .map(|state| (state, order.refunded.to_string()));
+        .refund_state(locale)
+        .map(|state| (state, order.refunded.format(locale)));
     let delivery = order.delivery.clone().map(|d| {
         view! {
             <section class="delivery-address" aria-labelledby="delivery-title">
-                <h2 id="delivery-title">"Delivery address"</h2>
+                <h2 id="delivery-title">{t!(i18n, order.delivery_address)}</h2>
                 <address>
                     {d.name}<br/>{d.line1}<br/>
                     {(!d.line2.is_empty()).then(|| view! { {d.line2.clone()}<br/> })}
@@ -210,30 +217,30 @@ fn Confirmed(
         }
     });
     view! {
-        <h1>{move || if status.get() == OrderStatus::Paid { "Thank you for your order" } else { "Your order" }}</h1>
+        <h1>{move || if status.get() == OrderStatus::Paid { td_string!(locale, order.thanks) } else { td_string!(locale, order.title) }}</h1>
         {payment_message}
-        <p class="order-reference">"Order " <strong data-testid="order-reference">{order.reference.clone()}</strong></p>
-        <p class="order-status" data-testid="order-status" aria-live="polite">{move || status.get().describe()}</p>
+        <p class="order-reference">{t!(i18n, order.reference)} <strong data-testid="order-reference">{order.reference.clone()}</strong></p>
+        <p class="order-status" data-testid="order-status" aria-live="polite">{move || status.get().describe(locale)}</p>
         {move || gave_up.get().then(|| view! {
             <p class="fine-print" data-testid="still-waiting">
-                "Confirmation is taking longer than usual. We will email you as soon as your payment is confirmed."
+                {t!(i18n, order.slow)}
             </p>
         })}
         {move || needs_way_back().then(|| view! {
-            <p>"Your cart is kept. " <A href="/checkout" attr:class="button button-primary">"Back to checkout"</A></p>
+            <p>{t!(i18n, order.cart_kept)} <A href="/checkout" attr:class="button button-primary">{t!(i18n, order.back_to_checkout)}</A></p>
         })}
         <section class="order-lines" aria-labelledby="lines-title">
-            <h2 id="lines-title">"What you ordered"</h2>
+            <h2 id="lines-title">{t!(i18n, order.what_you_ordered)}</h2>
             <ul role="list">
                 {order.lines.into_iter().map(|line| view! {
-                    <li>{format!("{} × {}", line.quantity, line.name)} <span>{line.line_total.to_string()}</span></li>
+                    <li>{format!("{} × {}", line.quantity, line.name)} <span>{line.line_total.format(locale)}</span></li>
                 }).collect_view()}
             </ul>
             <dl class="totals">
-                <div><dt>"Subtotal"</dt><dd>{order.subtotal.to_string()}</dd></div>
-                <div><dt>"Shipping"</dt><dd>{order.shipping.to_string()}</dd></div>
-                <div><dt>{order.tax.label()}</dt><dd data-testid="order-tax">{order.tax.value()}</dd></div>
-                <div class="grand-total"><dt>"Total"</dt><dd data-testid="order-total">{order.total.to_string()}</dd></div>
+                <div><dt>{t!(i18n, checkout.subtotal)}</dt><dd>{order.subtotal.format(locale)}</dd></div>
+                <div><dt>{t!(i18n, checkout.shipping)}</dt><dd>{order.shipping.format(locale)}</dd></div>
+                <div><dt>{order.tax.label(locale)}</dt><dd data-testid="order-tax">{order.tax.value(locale)}</dd></div>
+                <div class="grand-total"><dt>{t!(i18n, checkout.total)}</dt><dd data-testid="order-total">{order.total.format(locale)}</dd></div>
                 {refund.map(|(state, amount)| view! {
                     <div><dt>{state}</dt><dd data-testid="order-refunded">{amount}</dd></div>
                 })}
@@ -241,7 +248,7 @@ fn Confirmed(
         </section>
         {delivery}
         <p class="fine-print">
-            "Questions? Write to " <a href=format!("mailto:{CONTACT_EMAIL}")>{CONTACT_EMAIL}</a> "."
+            {t!(i18n, order.questions, email = CONTACT_EMAIL, <mail> = <a href=format!("mailto:{CONTACT_EMAIL}")/>)}
         </p>
     }
 }

@@ -9,6 +9,7 @@ pub mod crash_point;
 pub mod expired_carts;
 pub mod fulfilment;
 pub mod health;
+pub mod locale;
 pub mod logging;
 pub mod metrics;
 pub mod order_access;

@@ -14,6 +14,7 @@
 //! query string, a method other than GET) bypasses the cache.
 
 use super::{accept_encoding, security::CspNonce};
+use crate::i18n::Locale;
 use axum::{
     body::{to_bytes, Body},
     extract::{Request, State},
@@ -35,10 +36,11 @@ pub const MAX_AGE: Duration = Duration::from_secs(1);
 /// The most of a rendered page this reads (the catalog is about 13 KB).
 const MAX_PAGE: usize = 8 << 20;
 
-/// The anonymous catalog page, when one is cached.
+/// The anonymous catalog page, when one is cached: one per language, since the page
+/// is written in the one `Accept-Language` asks for.
 #[derive(Clone, Default)]
 pub struct PageCache {
-    page: Arc<RwLock<Option<Arc<CachedPage>>>>,
+    pages: Arc<RwLock<[Option<Arc<CachedPage>>; 2]>>,
     /// Held by the one request that renders a missing page for everyone; requests
     /// arriving meanwhile render for themselves rather than wait or pile up.
     rendering: Arc<tokio::sync::Mutex<()>>,
@@ -76,8 +78,13 @@ pub async fn serve(
         return next.run(request).await;
     };
     let gzip = accept_encoding::accepts(request.headers(), "gzip");
+    // No cookie reaches here, so the browser's languages alone decide.
+    let language = match super::locale::negotiate(request.headers(), false) {
+        Locale::en => 0,
+        Locale::zh_CN => 1,
+    };
     let version = pages.store.catalog_version();
-    if let Some(page) = pages.cache.fresh(version) {
+    if let Some(page) = pages.cache.fresh(language, version) {
         return page.response(&nonce, gzip);
     }
     let Ok(_rendering) = pages.cache.rendering.try_lock() else {
@@ -110,7 +117,7 @@ pub async fn serve(
     match CachedPage::split(&html, &nonce, version, content_type) {
         Some(page) => {
             let page = Arc::new(page);
-            pages.cache.keep(page.clone());
+            pages.cache.keep(language, page.clone());
             page.response(&nonce, gzip)
         }
         // A page without the nonce is not the catalog we know: serve it as rendered.
@@ -130,15 +137,17 @@ fn cacheable(request: &Request) -> bool {
 }
 
 impl PageCache {
-    fn fresh(&self, catalog_version: u64) -> Option<Arc<CachedPage>> {
-        let page = self.page.read().ok()?.clone()?;
+    fn fresh(&self, language: usize, catalog_version: u64) -> Option<Arc<CachedPage>> {
+        let page = self.pages.read().ok()?.get(language)?.clone()?;
         (page.catalog_version == catalog_version && page.rendered_at.elapsed() < MAX_AGE)
             .then_some(page)
     }
 
-    fn keep(&self, page: Arc<CachedPage>) {
-        if let Ok(mut slot) = self.page.write() {
-            *slot = Some(page);
+    fn keep(&self, language: usize, page: Arc<CachedPage>) {
+        if let Ok(mut pages) = self.pages.write() {
+            if let Some(slot) = pages.get_mut(language) {
+                *slot = Some(page);
+            }
         }
     }
 }

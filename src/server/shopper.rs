@@ -79,6 +79,11 @@ impl Shopper {
         ))
     }
 
+    /// The language this request is answered in (see [`super::locale::negotiate`]).
+    pub fn locale(&self) -> crate::i18n::Locale {
+        super::locale::negotiate(&self.parts.headers, self.state.config.serves_https())
+    }
+
     /// Counts a checkout submit against its limits, per client IP and per cart
     /// (DESIGN.md, "Security"): a card tester resubmitting one cart, or many carts
     /// from one address, is refused.

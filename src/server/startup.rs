@@ -3,7 +3,7 @@
 use super::{
     expired_carts,
     fulfilment::{self, mail::MailSender},
-    health, logging,
+    health, locale, logging,
     metrics::{self, Metrics},
     page_cache,
     rate_limit::PaymentLimits,
@@ -258,6 +258,7 @@ pub fn router(state: AppState) -> Router {
     });
     let pages = Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/locale", post(locale::choose))
         .merge(crate::admin::router())
         .leptos_routes_with_context(&state, routes, page_context, move || {
             shell(LeptosOptions::clone(&options))
@@ -279,6 +280,7 @@ pub fn router(state: AppState) -> Router {
             catalog_pages,
             page_cache::serve,
         ))
+        .layer(middleware::from_fn(locale::vary))
         .layer(middleware::from_fn_with_state(
             Arc::new(static_files),
             static_files::serve,

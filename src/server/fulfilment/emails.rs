@@ -3,7 +3,12 @@
 //! HTML part saying the same thing; the HTML escapes everything that came from a
 //! shopper or from Stripe.
 
-use crate::{domain::OrderView, server::stripe::Dispute};
+use crate::{
+    domain::OrderView,
+    i18n::{td_string, Locale},
+    server::stripe::Dispute,
+};
+use leptos_i18n::display::Children;
 
 /// An email to queue.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,7 +32,8 @@ pub struct PaidLine {
     pub total: String,
 }
 
-/// What the confirmation of a paid order quotes.
+/// What the confirmation of a paid order quotes, worded and formatted in the
+/// shopper's language.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Receipt {
     /// The `R…` reference the shopper saw on the confirmation page.
@@ -41,11 +47,13 @@ pub struct Receipt {
     pub total: String,
     /// The delivery address, one line per entry, the name first.
     pub address: Vec<String>,
+    /// The language the shopper checked out in.
+    pub locale: Locale,
 }
 
 impl Receipt {
-    /// The receipt of `order` as its owner sees it.
-    pub fn of(order: &OrderView) -> Self {
+    /// The receipt of `order` as its owner sees it, in `locale`.
+    pub fn of(order: &OrderView, locale: Locale) -> Self {
         Receipt {
             reference: order.reference.clone(),
             lines: order
@@ -54,19 +62,20 @@ impl Receipt {
                 .map(|line| PaidLine {
                     name: line.name.clone(),
                     quantity: i64::from(line.quantity),
-                    total: line.line_total.to_string(),
+                    total: line.line_total.format(locale),
                 })
                 .collect(),
-            subtotal: order.subtotal.to_string(),
-            shipping: order.shipping.to_string(),
-            tax_label: order.tax.label(),
-            tax: order.tax.value(),
-            total: order.total.to_string(),
+            subtotal: order.subtotal.format(locale),
+            shipping: order.shipping.format(locale),
+            tax_label: order.tax.label(locale),
+            tax: order.tax.value(locale),
+            total: order.total.format(locale),
             address: order
                 .delivery
                 .as_ref()
                 .map(|delivery| delivery.lines())
                 .unwrap_or_default(),
+            locale,
         }
     }
 }
@@ -78,6 +87,7 @@ fn order_link(shop_url: &str, reference: &str) -> String {
 
 /// The confirmation of a paid (and fulfilled) order.
 pub fn order_confirmation(shop_url: &str, receipt: &Receipt) -> Email {
+    let locale = receipt.locale;
     let link = order_link(shop_url, &receipt.reference);
     let lines: String = receipt
         .lines
@@ -85,18 +95,26 @@ pub fn order_confirmation(shop_url: &str, receipt: &Receipt) -> Email {
         .map(|line| format!("{} × {}  {}\n", line.quantity, line.name, line.total))
         .collect();
     let address = receipt.address.join("\n");
+    let (subtotal, shipping, total) = (
+        td_string!(locale, emails.subtotal),
+        td_string!(locale, emails.shipping),
+        td_string!(locale, emails.total),
+    );
+    let send_to = td_string!(locale, emails.send_to);
     let body = format!(
-        "Thank you! We received your payment for order {reference}.\n\n\
+        "{thanks}\n\n\
          {lines}\n\
-         Subtotal: {subtotal}\nShipping: {shipping}\n{tax_label}: {tax}\nTotal: {total}\n\n\
-         We will send it to:\n{address}\n\n\
-         Your order: {link}\n",
-        reference = receipt.reference,
-        subtotal = receipt.subtotal,
-        shipping = receipt.shipping,
+         {subtotal}: {subtotal_value}\n{shipping}: {shipping_value}\n{tax_label}: {tax}\n\
+         {total}: {total_value}\n\n\
+         {send_to}\n{address}\n\n\
+         {your_order}\n",
+        thanks = td_string!(locale, emails.thanks, reference = &receipt.reference, <strong> = plain),
+        subtotal_value = receipt.subtotal,
+        shipping_value = receipt.shipping,
         tax_label = receipt.tax_label,
         tax = receipt.tax,
-        total = receipt.total,
+        total_value = receipt.total,
+        your_order = td_string!(locale, emails.your_order, link = &link),
     );
     let rows: String = receipt
         .lines
@@ -111,79 +129,116 @@ pub fn order_confirmation(shop_url: &str, receipt: &Receipt) -> Email {
         })
         .collect();
     let address_html: Vec<String> = receipt.address.iter().map(|line| escape(line)).collect();
-    let html = page(&format!(
-        "<p>Thank you! We received your payment for order <strong>{reference}</strong>.</p>\
-         <table>{rows}\
-         <tr><td>Subtotal</td><td style=\"text-align:right\">{subtotal}</td></tr>\
-         <tr><td>Shipping</td><td style=\"text-align:right\">{shipping}</td></tr>\
-         <tr><td>{tax_label}</td><td style=\"text-align:right\">{tax}</td></tr>\
-         <tr><th style=\"text-align:left\">Total</th><th style=\"text-align:right\">{total}</th></tr>\
-         </table>\
-         <p>We will send it to:<br>{address}</p>\
-         <p><a href=\"{link}\">See your order</a></p>",
-        reference = escape(&receipt.reference),
-        subtotal = escape(&receipt.subtotal),
-        shipping = escape(&receipt.shipping),
-        tax_label = escape(&receipt.tax_label),
-        tax = escape(&receipt.tax),
-        total = escape(&receipt.total),
-        address = address_html.join("<br>"),
-        link = escape(&link),
-    ));
+    let html = page(
+        locale,
+        &format!(
+            "<p>{thanks}</p>\
+             <table>{rows}\
+             <tr><td>{subtotal}</td><td style=\"text-align:right\">{subtotal_value}</td></tr>\
+             <tr><td>{shipping}</td><td style=\"text-align:right\">{shipping_value}</td></tr>\
+             <tr><td>{tax_label}</td><td style=\"text-align:right\">{tax}</td></tr>\
+             <tr><th style=\"text-align:left\">{total}</th><th style=\"text-align:right\">{total_value}</th></tr>\
+             </table>\
+             <p>{send_to}<br>{address}</p>\
+             <p><a href=\"{link}\">{see_order}</a></p>",
+            thanks = td_string!(
+                locale,
+                emails.thanks,
+                reference = escape(&receipt.reference),
+                <strong> = "strong"
+            ),
+            subtotal_value = escape(&receipt.subtotal),
+            shipping_value = escape(&receipt.shipping),
+            tax_label = escape(&receipt.tax_label),
+            tax = escape(&receipt.tax),
+            total_value = escape(&receipt.total),
+            address = address_html.join("<br>"),
+            link = escape(&link),
+            see_order = td_string!(locale, emails.see_order),
+        ),
+    );
     Email {
         kind: "order_confirmation",
-        subject: format!("Your order {} is confirmed", receipt.reference),
+        subject: td_string!(locale, emails.confirmation_subject, reference = &receipt.reference)
+            .to_string(),
         body,
         html,
     }
 }
 
 /// A payment that failed: nothing was charged, and the cart waits at the checkout.
-pub fn payment_failed(shop_url: &str) -> Email {
+pub fn payment_failed(shop_url: &str, locale: Locale) -> Email {
     let link = format!("{shop_url}/checkout");
+    let saved = |retry: &dyn Fn(&mut std::fmt::Formatter, Children) -> std::fmt::Result| {
+        td_string!(locale, emails.failed_saved, <retry> = retry).to_string()
+    };
     Email {
         kind: "payment_failed",
-        subject: "Your payment did not go through".to_owned(),
+        subject: td_string!(locale, emails.failed_subject).to_owned(),
         body: format!(
-            "Your payment could not be completed, and nothing was charged. Your cart is \
-             saved: you can try again, with another card if you like, at {link}"
+            "{failed} {saved}\n{link}\n",
+            failed = td_string!(locale, emails.failed_text),
+            saved = saved(&|f, children| write!(f, "{children}")),
         ),
-        html: page(&format!(
-            "<p>Your payment could not be completed, and nothing was charged.</p>\
-             <p>Your cart is saved: you can <a href=\"{link}\">try again</a>, with another \
-             card if you like.</p>",
-            link = escape(&link)
-        )),
+        html: page(
+            locale,
+            &format!(
+                "<p>{failed}</p><p>{saved}</p>",
+                failed = td_string!(locale, emails.failed_text),
+                saved = saved(&|f, children| {
+                    write!(f, "<a href=\"{}\">{children}</a>", escape(&link))
+                }),
+            ),
+        ),
     }
 }
 
-/// Money given back to the shopper.
-pub fn refund(shop_url: &str, reference: &Option<String>, amount: &str) -> Email {
-    let order = reference.as_deref().unwrap_or("your order");
+/// Money given back to the shopper; `amount` is already formatted in `locale`.
+pub fn refund(shop_url: &str, reference: &Option<String>, amount: &str, locale: Locale) -> Email {
+    let order = reference
+        .clone()
+        .unwrap_or_else(|| td_string!(locale, emails.refund_your_order).to_owned());
     let link = reference
         .as_deref()
         .map(|reference| order_link(shop_url, reference));
-    let mut body = format!(
-        "We have refunded {amount} for {order}. Depending on your bank, it can take 5 to \
-         10 business days to appear on your statement.\n"
-    );
+    let mut body = td_string!(locale, emails.refund_text, amount, order = &order, <strong> = plain)
+        .to_string();
+    body.push('\n');
     if let Some(link) = &link {
-        body.push_str(&format!("\nYour order: {link}\n"));
+        body.push_str(&format!("\n{}\n", td_string!(locale, emails.your_order, link)));
     }
     let link_html = link
-        .map(|link| format!("<p><a href=\"{}\">See your order</a></p>", escape(&link)))
+        .map(|link| {
+            format!(
+                "<p><a href=\"{}\">{}</a></p>",
+                escape(&link),
+                td_string!(locale, emails.see_order)
+            )
+        })
         .unwrap_or_default();
     Email {
         kind: "refund",
-        subject: format!("A refund of {amount} is on its way"),
+        subject: td_string!(locale, emails.refund_subject, amount).to_string(),
         body,
-        html: page(&format!(
-            "<p>We have refunded <strong>{amount}</strong> for {order}. Depending on your \
-             bank, it can take 5 to 10 business days to appear on your statement.</p>{link_html}",
-            amount = escape(amount),
-            order = escape(order)
-        )),
+        html: page(
+            locale,
+            &format!(
+                "<p>{text}</p>{link_html}",
+                text = td_string!(
+                    locale,
+                    emails.refund_text,
+                    amount = escape(amount),
+                    order = escape(&order),
+                    <strong> = "strong"
+                ),
+            ),
+        ),
     }
+}
+
+/// A component of a translation written as its text alone (the plain-text part).
+fn plain(f: &mut std::fmt::Formatter, children: Children) -> std::fmt::Result {
+    write!(f, "{children}")
 }
 
 /// Tells an operator that a payment is disputed (or that a dispute moved).
@@ -212,7 +267,7 @@ pub fn dispute_alert(
         kind: "dispute_alert",
         subject: format!("Dispute {} on {order}: {}", dispute.id, dispute.status),
         body: format!("{summary}\n\nIn the shop's admin: {link}\n"),
-        html: page(&format!(
+        html: page(Locale::en, &format!(
             "<p>{}</p><p><a href=\"{}\">Open it in the shop's admin</a></p>",
             escape(&summary),
             escape(&link)
@@ -220,11 +275,12 @@ pub fn dispute_alert(
     }
 }
 
-/// An HTML document around `content`.
-fn page(content: &str) -> String {
+/// An HTML document around `content`, in `locale`.
+fn page(locale: Locale, content: &str) -> String {
     format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"></head>\
-         <body style=\"font-family:sans-serif\">{content}</body></html>"
+        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"></head>\
+         <body style=\"font-family:sans-serif\">{content}</body></html>",
+        lang = leptos_i18n::Locale::as_str(locale),
     )
 }
 
@@ -274,6 +330,7 @@ mod tests {
                 "Springfield 12345".into(),
                 "US".into(),
             ],
+            locale: Locale::en,
         }
     }
 
@@ -295,21 +352,42 @@ mod tests {
         assert!(!email.html.contains("<Tote>"));
         assert!(email.html.contains("<strong>R7K2Q9</strong>"));
         assert!(email.html.contains("<td>Sales tax (7.25%)</td>"));
+        assert!(email.html.contains("<html lang=\"en\">"));
+    }
+
+    #[test]
+    fn the_confirmation_is_written_in_the_language_of_the_order() {
+        let receipt = Receipt {
+            locale: Locale::zh_CN,
+            ..receipt()
+        };
+        let email = order_confirmation("https://shop.example", &receipt);
+        assert!(email.subject.contains("R7K2Q9") && !email.subject.is_ascii());
+        assert!(email.html.contains("<html lang=\"zh-CN\">"));
+        assert!(email.html.contains("<strong>R7K2Q9</strong>"), "{}", email.html);
+        assert!(!email.body.contains("Thank you") && !email.body.contains("Subtotal"));
+        for email in [
+            payment_failed("https://shop.example", Locale::zh_CN),
+            refund("https://shop.example", &None, "US$12.50", Locale::zh_CN),
+        ] {
+            assert!(!email.subject.is_ascii(), "{}", email.subject);
+            assert!(email.html.contains("<html lang=\"zh-CN\">"));
+        }
     }
 
     #[test]
     fn a_failed_payment_links_back_to_the_checkout() {
-        let email = payment_failed("https://shop.example");
-        assert!(email.body.ends_with("at https://shop.example/checkout"));
+        let email = payment_failed("https://shop.example", Locale::en);
+        assert!(email.body.ends_with("https://shop.example/checkout\n"), "{}", email.body);
         assert!(email.body.contains("nothing was charged"));
         assert!(email
             .html
-            .contains("href=\"https://shop.example/checkout\""));
+            .contains("<a href=\"https://shop.example/checkout\">try again</a>"));
     }
 
     #[test]
     fn a_refund_names_its_amount_and_order() {
-        let email = refund("https://shop.example", &Some("R7K2Q9".into()), "$12.50");
+        let email = refund("https://shop.example", &Some("R7K2Q9".into()), "$12.50", Locale::en);
         assert_eq!(email.subject, "A refund of $12.50 is on its way");
         assert!(email.body.contains("refunded $12.50 for R7K2Q9"));
         assert!(email.html.contains("<strong>$12.50</strong>"));

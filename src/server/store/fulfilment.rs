@@ -15,6 +15,7 @@ use super::{
 };
 use crate::{
     domain::{OrderStatus, ShopError},
+    i18n::Locale,
     server::crash_point,
     server::fulfilment::emails::{self, Email},
     server::fulfilment::transition::{transition, OrderFacts, PaymentFacts, Transition},
@@ -90,6 +91,15 @@ struct OrderRow {
     total_minor: i64,
     currency: String,
     email: Option<String>,
+    /// The shopper's language at submit: the emails are written in it.
+    locale: String,
+}
+
+impl OrderRow {
+    /// The language to write to the shopper in (English for anything unknown).
+    fn language(&self) -> Locale {
+        self.locale.parse().unwrap_or_default()
+    }
 }
 
 /// The inbox's events due for the worker.
@@ -350,7 +360,8 @@ impl Store {
             }
         }
         if step.notify_failure {
-            queue_mail(tx, order, emails::payment_failed(&self.shop_url), now).await?;
+            let email = emails::payment_failed(&self.shop_url, order.language());
+            queue_mail(tx, order, email, now).await?;
         }
         let to = step.to.unwrap_or(from);
         if to != from {
@@ -618,7 +629,7 @@ async fn order_paid_by(
     fetch_optional!(
         tx,
         sqlx::query_as(
-            "SELECT id, cart_id, status, cart_version, total_minor, currency, email
+            "SELECT id, cart_id, status, cart_version, total_minor, currency, email, locale
              FROM orders WHERE id = $1",
         )
         .bind(order_id)
@@ -784,11 +795,11 @@ async fn pause_checkout(tx: &mut Tx, order: &OrderRow, until: UnixTime) -> Resul
 
 /// What the confirmation quotes: the order as its owner sees it on the confirmation
 /// page, read inside the transaction that fulfils it.
-async fn receipt(tx: &mut Tx, order_id: &str) -> Result<emails::Receipt, StoreError> {
-    let order = super::confirmation::order_view_in(tx, order_id)
+async fn receipt(tx: &mut Tx, order: &OrderRow) -> Result<emails::Receipt, StoreError> {
+    let view = super::confirmation::order_view_in(tx, &order.id)
         .await?
         .ok_or_else(|| corrupt("the order being fulfilled"))?;
-    Ok(emails::Receipt::of(&order))
+    Ok(emails::Receipt::of(&view, order.language()))
 }
 
 /// Fulfilment inside the transition's transaction: stock down, purchased lines out of
@@ -837,7 +848,7 @@ async fn fulfil(
             .bind(now)
     )
     .map_err(database_error("marking an order fulfilled"))?;
-    let receipt = receipt(tx, &order.id).await?;
+    let receipt = receipt(tx, order).await?;
     queue_mail(
         tx,
         order,
@@ -861,7 +872,7 @@ pub(super) async fn fulfil_by_hand(
     let order: OrderRow = fetch_one!(
         tx,
         sqlx::query_as(
-            "SELECT id, cart_id, status, cart_version, total_minor, currency, email
+            "SELECT id, cart_id, status, cart_version, total_minor, currency, email, locale
              FROM orders WHERE id = $1",
         )
         .bind(order_id)

@@ -81,6 +81,8 @@ pub struct LockRequest<'a> {
     pub seen_total: i64,
     pub shipping: ShippingOption,
     pub details: &'a DeliveryDetails,
+    /// The shopper's language (`en`, `zh-CN`): the order's emails are written in it.
+    pub locale: &'a str,
     /// What Stripe says the PaymentIntent will charge, read just before the lock.
     pub charged_minor: i64,
     /// How long the order's units are held for it, in seconds.
@@ -722,10 +724,11 @@ async fn lock(
     let was = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
     execute!(
         tx,
-        sqlx::query("UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1")
+        sqlx::query("UPDATE orders SET status = $2, updated_at = $3, locale = $4 WHERE id = $1")
             .bind(&order.id)
             .bind(OrderStatus::AwaitingPayment.as_str())
             .bind(now)
+            .bind(request.locale)
     )
     .map_err(database_error("locking an order"))?;
     if was != OrderStatus::AwaitingPayment {

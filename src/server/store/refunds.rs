@@ -17,7 +17,8 @@ use super::{
     Store, StoreError, UnixTime,
 };
 use crate::{
-    domain::{describe_minor, ShopError},
+    domain::{describe_minor, Currency, Money, ShopError},
+    i18n::Locale,
     server::fulfilment::emails,
     server::stripe::{Dispute, Refund, REFUND_STATUSES},
 };
@@ -424,11 +425,12 @@ impl Store {
         let Some(recipient) = order.email.as_deref() else {
             return Ok(());
         };
-        let email = emails::refund(
-            &self.shop_url,
-            &order.reference,
-            &describe_minor(refund.amount, &refund.currency),
-        );
+        let locale: Locale = order.locale.parse().unwrap_or_default();
+        let amount = Currency::parse(&refund.currency)
+            .and_then(|currency| Money::new(refund.amount, currency))
+            .map(|amount| amount.format(locale))
+            .unwrap_or_else(|_| describe_minor(refund.amount, &refund.currency));
+        let email = emails::refund(&self.shop_url, &order.reference, &amount, locale);
         let key = format!("refund:{refund_id}");
         queue_email(
             tx,
@@ -450,13 +452,15 @@ struct RefundedOrder {
     id: String,
     email: Option<String>,
     reference: Option<String>,
+    /// The shopper's language at submit, for their refund email.
+    locale: String,
 }
 
 async fn order_of(tx: &mut Tx, payment_intent: &str) -> Result<Option<RefundedOrder>, StoreError> {
     fetch_optional!(
         tx,
         sqlx::query_as(
-            "SELECT o.id, o.email, o.reference FROM orders o
+            "SELECT o.id, o.email, o.reference, o.locale FROM orders o
              JOIN order_payment_intents p ON p.order_id = o.id WHERE p.id = $1",
         )
         .bind(payment_intent)
