@@ -111,8 +111,11 @@ impl Stripe {
     /// `Stripe(publishableKey, {locale})`, in the page's language: Stripe's own
     /// messages (declines, 3-D Secure) come back in it.
     pub fn new(publishable_key: &str, locale: Locale) -> Result<Self, StripeJsError> {
-        stripe_new(publishable_key, &object(&[("locale", stripe_locale(locale).into())]))
-            .map_err(|e| StripeJsError::from_js(&e))
+        stripe_new(
+            publishable_key,
+            &object(&[("locale", stripe_locale(locale).into())]),
+        )
+        .map_err(|e| StripeJsError::from_js(&e))
     }
 
     /// `stripe.elements({clientSecret, appearance, locale})`, in the shop's colours,

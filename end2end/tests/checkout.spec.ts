@@ -10,10 +10,13 @@ const authenticationFailed =
 test.describe("hydrated", () => {
   test.skip(({ javaScriptEnabled }) => !javaScriptEnabled, "payment needs JavaScript");
 
-  test("the Payment Element speaks the page's language, not the browser's", async ({ browser }) => {
-    // A browser that prefers Chinese: Stripe's default `auto` would follow it.
+  test("the Payment Element speaks the page's language, not the browser's", async ({ browser, baseURL }) => {
+    // A browser that prefers Chinese, whose shopper chose English: Stripe's default
+    // `auto` would follow the browser.
     const context = await browser.newContext({ locale: "zh-CN" });
+    await context.addCookies([{ name: "locale", value: "en", url: baseURL! }]);
     const checkout = await checkoutWithMugs(new Shop(await context.newPage(), true));
+    await expect(checkout.page.locator("html")).toHaveAttribute("lang", "en");
     await expect(checkout.element.getByLabel("Card number")).toBeVisible();
     await expect(checkout.element.locator("html")).toHaveAttribute("lang", "en");
     await context.close();

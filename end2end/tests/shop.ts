@@ -1,4 +1,33 @@
 import { expect, test as base, type APIRequestContext, type FrameLocator, type Locator, type Page } from "@playwright/test";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** The shop's languages, as `<html lang>` and the `locale` cookie name them. */
+export type Lang = "en" | "zh-CN";
+export const LANGUAGES: Lang[] = ["en", "zh-CN"];
+
+/** The shop's own strings (`locales/<lang>/<module>.json`), so the same steps find the
+ * same controls in either language. */
+const strings: Record<Lang, any> = Object.fromEntries(
+  LANGUAGES.map((lang) => {
+    const dir = path.resolve(__dirname, "../../locales", lang);
+    const modules = fs.readdirSync(dir).map((file) => [path.basename(file, ".json"), JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"))]);
+    return [lang, Object.fromEntries(modules)];
+  }),
+) as Record<Lang, any>;
+
+/** The text the shop shows for `key` (`"checkout.email"`) in `lang`: values filled in,
+ * component tags (`<strong>`) dropped as the page renders only their text. */
+export function words(lang: Lang, key: string, values: Record<string, string | number> = {}): string {
+  const text = key.split(".").reduce((node, part) => node?.[part], strings[lang]);
+  if (typeof text !== "string") throw new Error(`no string ${key} in ${lang}`);
+  return text
+    .replace(/\{\{\s*(\w+)\s*\}\}/g, (_: string, name: string) => {
+      if (!(name in values)) throw new Error(`${key} needs ${name}`);
+      return String(values[name]);
+    })
+    .replace(/<\/?\w+\s*\/?>/g, "");
+}
 
 /** A page of the shop, driven the way a shopper sees it. */
 export class Shop {
@@ -7,8 +36,15 @@ export class Shop {
   constructor(
     readonly page: Page,
     readonly hydrated: boolean,
+    /** The language the shop speaks to this browser. */
+    readonly lang: Lang = "en",
   ) {
     this.cartCount = page.getByTestId("cart-count");
+  }
+
+  /** The shop's text for `key` in this shopper's language. */
+  t(key: string, values: Record<string, string | number> = {}): string {
+    return words(this.lang, key, values);
   }
 
   /** Opens a path and, when JavaScript runs, waits until the page is hydrated:
@@ -27,19 +63,19 @@ export class Shop {
   async addToCart(name: string, quantity?: string) {
     const product = this.product(name);
     if (quantity !== undefined) {
-      await product.getByLabel("Quantity").fill(quantity);
+      await product.getByLabel(this.t("catalog.quantity")).fill(quantity);
     }
-    await product.getByRole("button", { name: "Add to cart" }).click();
+    await product.getByRole("button", { name: this.t("catalog.add") }).click();
   }
 
   cartLine(name: string): Locator {
-    return this.page.getByRole("list", { name: "Items in your cart" }).getByRole("article", { name });
+    return this.page.getByRole("list", { name: this.t("cart.lines_label") }).getByRole("article", { name });
   }
 
   async setQuantity(name: string, quantity: string) {
     const line = this.cartLine(name);
-    await line.getByLabel(`Quantity of ${name}`, { exact: true }).fill(quantity);
-    await line.getByRole("button", { name: "Update" }).click();
+    await line.getByLabel(this.t("cart.quantity_of", { name }), { exact: true }).fill(quantity);
+    await line.getByRole("button", { name: this.t("cart.update") }).click();
   }
 
   alert(): Locator {
@@ -49,19 +85,21 @@ export class Shop {
 
 type Fixtures = { shop: Shop };
 
-/** The test with a `shop` fixture, failing on any Content-Security-Policy violation. */
+/** The test with a `shop` fixture, failing on any Content-Security-Policy violation,
+ * page error or hydration complaint. The shop speaks the language the browser's
+ * `locale` asks for (`test.use({ locale: "zh-CN" })`). */
 export const test = base.extend<Fixtures>({
-  shop: async ({ page, javaScriptEnabled }, use, testInfo) => {
+  shop: async ({ page, javaScriptEnabled, locale }, use, testInfo) => {
     const violations: string[] = [];
     const consoleLines: string[] = [];
     page.on("console", (message) => {
       consoleLines.push(`${message.type()}: ${message.text()}`);
-      if (/Content Security Policy|Refused to (execute|load|connect|apply)/i.test(message.text())) {
+      if (/Content Security Policy|Refused to (execute|load|connect|apply)|hydrat/i.test(message.text())) {
         violations.push(message.text());
       }
     });
     page.on("pageerror", (error) => violations.push(`page error: ${error.message}`));
-    await use(new Shop(page, javaScriptEnabled));
+    await use(new Shop(page, javaScriptEnabled, locale?.startsWith("zh") ? "zh-CN" : "en"));
     if (testInfo.status !== testInfo.expectedStatus && consoleLines.length > 0) {
       await testInfo.attach("console", { body: consoleLines.join("\n"), contentType: "text/plain" });
       console.log(`console of "${testInfo.title}":\n${consoleLines.join("\n")}`);
@@ -109,7 +147,12 @@ export class Checkout {
   }
 
   payButton(): Locator {
-    return this.page.getByRole("button", { name: /^Pay/ });
+    // "Pay $23.00" or "Paying $23.00…" ("支付US$23.00", "正在支付US$23.00…"); not
+    // "Try again" after a failed preparation.
+    const prefix = (key: string) => this.shop.t(key, { total: "" }).replace("…", "").trim();
+    return this.page.getByRole("button", {
+      name: new RegExp(`^(${prefix("checkout.pay")}|${prefix("checkout.paying")})`),
+    });
   }
 
   /**
@@ -157,13 +200,14 @@ export class Checkout {
   }
 
   async fillDetails(details = ada) {
-    await this.page.getByLabel("Email").fill(details.email);
-    await this.page.getByLabel("Full name").fill(details.name);
-    await this.page.getByLabel("Address line 1").fill(details.line1);
-    await this.page.getByLabel("Town or city").fill(details.city);
-    await this.page.getByLabel("State or region").fill(details.region);
-    await this.page.getByLabel("Postal code").fill(details.postalCode);
-    await this.page.getByLabel("Country").selectOption(details.country);
+    const t = (key: string) => this.shop.t(`checkout.${key}`);
+    await this.page.getByLabel(t("email")).fill(details.email);
+    await this.page.getByLabel(t("full_name")).fill(details.name);
+    await this.page.getByLabel(t("line1"), { exact: true }).fill(details.line1);
+    await this.page.getByLabel(t("city")).fill(details.city);
+    await this.page.getByLabel(t("region")).fill(details.region);
+    await this.page.getByLabel(t("postal_code")).fill(details.postalCode);
+    await this.page.getByLabel(t("country")).selectOption(details.country);
   }
 
   async fillCard(number: string) {

@@ -16,11 +16,11 @@ pub use test_mode::{get_payment_mode, GetPaymentMode, TestModeRibbon};
 
 use crate::{
     components::notices::ErrorNotice,
-    i18n::{t, td_string, use_i18n},
     domain::{
         checkout::COUNTRIES, CheckoutSubmission, Destination, OrderTotals, PaymentSession,
         ShippingOption, ShopError,
     },
+    i18n::{t, td_string, use_i18n},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;

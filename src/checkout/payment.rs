@@ -194,7 +194,9 @@ mod client {
         };
         if let Some(elements) = same {
             if let Err(error) = elements.fetch_updates().await {
-                state.message.try_set(Some(error.shopper_message(state.locale)));
+                state
+                    .message
+                    .try_set(Some(error.shopper_message(state.locale)));
             }
             return;
         }
@@ -321,7 +323,9 @@ mod client {
                 )
                 .await;
             // Only an error comes back: success has already left the page.
-            state.message.try_set(Some(error.shopper_message(state.locale)));
+            state
+                .message
+                .try_set(Some(error.shopper_message(state.locale)));
             state.paying.try_set(false);
             if error.kind != "validation_error" {
                 // The PaymentIntent may have moved on (cancelled, say): re-price, so the

@@ -176,9 +176,7 @@ impl Problem {
                 td_string!(locale, checkout.fields.unknown_country).to_owned()
             }
             Problem::NeedsState => td_string!(locale, checkout.fields.needs_state).to_owned(),
-            Problem::NeedsProvince => {
-                td_string!(locale, checkout.fields.needs_province).to_owned()
-            }
+            Problem::NeedsProvince => td_string!(locale, checkout.fields.needs_province).to_owned(),
         }
     }
 }
@@ -198,7 +196,8 @@ impl FieldErrors {
 
     /// The sentence for `field`'s problem, if it has one.
     pub fn message(&self, field: Field, locale: Locale) -> Option<String> {
-        self.get(field).map(|problem| problem.message(field, locale))
+        self.get(field)
+            .map(|problem| problem.message(field, locale))
     }
 
     /// Every field's sentence, one after the other.

@@ -16,15 +16,22 @@ use serde::{Deserialize, Serialize};
 pub enum ShopError {
     InvalidQuantity(QuantityError),
     UnknownProduct,
-    SoldOut { product: String },
-    NotEnoughStock { product: String, available: u32 },
+    SoldOut {
+        product: String,
+    },
+    NotEnoughStock {
+        product: String,
+        available: u32,
+    },
     NotInCart,
     CartExpired,
     EmptyCart,
     InvalidDetails(FieldErrors),
     /// The cart (or a price) changed since the payment was priced: the page shows the
     /// new total and the shopper confirms it with a second click.
-    CartChanged { total: Money },
+    CartChanged {
+        total: Money,
+    },
     /// Money is moving for the cart's order (confirmed in another tab, or a bank
     /// still deciding): another attempt could charge twice.
     AlreadyPaying,

@@ -15,8 +15,7 @@ pub use cart::{CartLine, CartNotice, CartView};
 pub use catalog::{Product, ProductId};
 pub use checkout::{
     CheckoutSubmission, DeliveryDetails, DeliveryForm, Email, Field, FieldErrors, OrderTotals,
-    Problem,
-    PaymentMode, PaymentSession, ShippingOption, Submission,
+    PaymentMode, PaymentSession, Problem, ShippingOption, Submission,
 };
 pub use error::ShopError;
 pub use ids::{EventId, OrderReference, PaymentIntentId};

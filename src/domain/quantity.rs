@@ -32,7 +32,9 @@ impl QuantityError {
     /// The sentence the shopper reads, in their language.
     pub fn message(&self, locale: Locale) -> String {
         match self {
-            QuantityError::NotANumber => td_string!(locale, errors.quantity_not_a_number).to_owned(),
+            QuantityError::NotANumber => {
+                td_string!(locale, errors.quantity_not_a_number).to_owned()
+            }
             QuantityError::TooSmall => td_string!(locale, errors.quantity_too_small).to_owned(),
             QuantityError::TooLarge => {
                 td_string!(locale, errors.quantity_too_large, max = Quantity::MAX).to_string()

@@ -109,9 +109,7 @@ pub fn OrderConfirmationPage() -> impl IntoView {
     );
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
-    let questions = move || {
-        t!(i18n, order.questions, email = CONTACT_EMAIL, <mail> = <a href=format!("mailto:{CONTACT_EMAIL}")/>)
-    };
+    let questions = move || t!(i18n, order.questions, email = CONTACT_EMAIL, <mail> = <a href=format!("mailto:{CONTACT_EMAIL}")/>);
     view! {
         <Title text=td_string!(locale, order.title)/>
         // The address may carry the client secret: never send it onwards.

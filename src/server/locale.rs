@@ -157,15 +157,27 @@ mod tests {
     #[test]
     fn q_values_decide_not_the_order_of_ranges() {
         assert_eq!(from_accept_language("en;q=0.3, zh-CN"), Some(Locale::zh_CN));
-        assert_eq!(from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"), Some(Locale::zh_CN));
-        assert_eq!(from_accept_language("en-US,en;q=0.9,zh;q=0.8"), Some(Locale::en));
-        assert_eq!(from_accept_language("fr, zh-Hans-CN;q=0.5"), Some(Locale::zh_CN));
+        assert_eq!(
+            from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"),
+            Some(Locale::zh_CN)
+        );
+        assert_eq!(
+            from_accept_language("en-US,en;q=0.9,zh;q=0.8"),
+            Some(Locale::en)
+        );
+        assert_eq!(
+            from_accept_language("fr, zh-Hans-CN;q=0.5"),
+            Some(Locale::zh_CN)
+        );
         assert_eq!(from_accept_language("zh-TW, en;q=0.1"), Some(Locale::en));
         assert_eq!(from_accept_language("zh-HK, zh-Hant"), None);
         assert_eq!(from_accept_language("zh;q=0, en;q=0.2"), Some(Locale::en));
         assert_eq!(from_accept_language("de, fr;q=0.5"), None);
         // Malformed q-values drop the range, not the header.
-        assert_eq!(from_accept_language("zh;q=2, en;q=abc, zh-SG;q=0.5"), Some(Locale::zh_CN));
+        assert_eq!(
+            from_accept_language("zh;q=2, en;q=abc, zh-SG;q=0.5"),
+            Some(Locale::zh_CN)
+        );
         assert_eq!(from_accept_language(""), None);
     }
 
@@ -186,8 +198,19 @@ mod tests {
     #[test]
     fn only_paths_on_this_site_are_returned_to() {
         assert_eq!(same_site_path("/checkout"), "/checkout");
-        assert_eq!(same_site_path("/order-confirmation?order=R1"), "/order-confirmation?order=R1");
-        for elsewhere in ["https://evil.example/", "//evil.example", "/\\evil.example", "", "checkout", "/a b", "/\u{7f}"] {
+        assert_eq!(
+            same_site_path("/order-confirmation?order=R1"),
+            "/order-confirmation?order=R1"
+        );
+        for elsewhere in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "",
+            "checkout",
+            "/a b",
+            "/\u{7f}",
+        ] {
             assert_eq!(same_site_path(elsewhere), "/", "{elsewhere:?}");
         }
     }

@@ -172,18 +172,35 @@ pub async fn reject_cross_site_posts(
             .get(name)
             .and_then(|value: &HeaderValue| value.to_str().ok())
     };
-    let allowed = match header_str(header::ORIGIN) {
-        Some(origin) => {
-            let host = header_str(header::HOST).unwrap_or_default();
-            is_same_origin(origin, host, public_origin.as_deref())
-        }
-        None => header_str(http::HeaderName::from_static("sec-fetch-site")) != Some("cross-site"),
-    };
+    let allowed = same_site_post(
+        header_str(header::ORIGIN),
+        header_str(http::HeaderName::from_static("sec-fetch-site")),
+        header_str(header::HOST).unwrap_or_default(),
+        public_origin.as_deref(),
+    );
     if allowed {
         next.run(request).await
     } else {
         tracing::warn!(path = request.uri().path(), "refused a cross-site request");
         forbidden()
+    }
+}
+
+/// Whether a POST came from the shop's own pages. A page served with
+/// `Referrer-Policy: no-referrer` (the confirmation page, whose address may hold a
+/// client secret) posts its forms with `Origin: null`; so does an opaque origin (a
+/// sandboxed frame, a `data:` page), which browsers mark `Sec-Fetch-Site: cross-site`.
+/// So `null` is decided by `Sec-Fetch-Site` alone, and only `same-origin` passes.
+fn same_site_post(
+    origin: Option<&str>,
+    fetch_site: Option<&str>,
+    host: &str,
+    public_origin: Option<&str>,
+) -> bool {
+    match origin {
+        Some("null") => fetch_site == Some("same-origin"),
+        Some(origin) => is_same_origin(origin, host, public_origin),
+        None => fetch_site != Some("cross-site"),
     }
 }
 
@@ -244,6 +261,34 @@ mod tests {
             None
         ));
         assert!(!is_same_origin("null", "127.0.0.1:3000", None));
+    }
+
+    #[test]
+    fn a_null_origin_passes_only_from_the_same_origin() {
+        let host = "127.0.0.1:3000";
+        assert!(same_site_post(
+            Some("null"),
+            Some("same-origin"),
+            host,
+            None
+        ));
+        for site in [Some("cross-site"), Some("same-site"), Some("none"), None] {
+            assert!(!same_site_post(Some("null"), site, host, None), "{site:?}");
+        }
+        assert!(same_site_post(
+            Some("http://127.0.0.1:3000"),
+            None,
+            host,
+            None
+        ));
+        assert!(!same_site_post(
+            Some("https://evil.example"),
+            Some("same-origin"),
+            host,
+            None
+        ));
+        assert!(same_site_post(None, None, host, None));
+        assert!(!same_site_post(None, Some("cross-site"), host, None));
         assert!(!is_same_origin("http://", "", None));
     }
 

@@ -473,6 +473,25 @@ pub const SHIPPING: [(&str, &str); 7] = [
     ("shipping[address][country]", "US"),
 ];
 
+/// Every `Vary` the response carries, lower-cased and joined (layers add their own).
+pub fn vary(response: &Response) -> String {
+    response
+        .headers()
+        .get_all(header::VARY)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The `<script>` elements of a page that a browser would run: all but empty ones
+/// (the language provider's placeholder, `<script></script>`, which HTML never runs,
+/// so CSP never judges it).
+pub fn scripts_that_run(page: &str) -> usize {
+    page.matches("<script").count() - page.matches("<script></script>").count()
+}
+
 /// The response's `Set-Cookie` header, if any.
 pub fn set_cookie(response: &Response) -> Option<String> {
     response

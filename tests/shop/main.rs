@@ -11,6 +11,7 @@ mod database;
 mod expired_carts;
 mod helpers;
 mod instances;
+mod languages;
 mod mail;
 mod metrics;
 mod modes;

@@ -108,7 +108,8 @@ pub fn order_confirmation(shop_url: &str, receipt: &Receipt) -> Email {
          {total}: {total_value}\n\n\
          {send_to}\n{address}\n\n\
          {your_order}\n",
-        thanks = td_string!(locale, emails.thanks, reference = &receipt.reference, <strong> = plain),
+        thanks =
+            td_string!(locale, emails.thanks, reference = &receipt.reference, <strong> = plain),
         subtotal_value = receipt.subtotal,
         shipping_value = receipt.shipping,
         tax_label = receipt.tax_label,
@@ -159,8 +160,12 @@ pub fn order_confirmation(shop_url: &str, receipt: &Receipt) -> Email {
     );
     Email {
         kind: "order_confirmation",
-        subject: td_string!(locale, emails.confirmation_subject, reference = &receipt.reference)
-            .to_string(),
+        subject: td_string!(
+            locale,
+            emails.confirmation_subject,
+            reference = &receipt.reference
+        )
+        .to_string(),
         body,
         html,
     }
@@ -205,7 +210,10 @@ pub fn refund(shop_url: &str, reference: &Option<String>, amount: &str, locale: 
         .to_string();
     body.push('\n');
     if let Some(link) = &link {
-        body.push_str(&format!("\n{}\n", td_string!(locale, emails.your_order, link)));
+        body.push_str(&format!(
+            "\n{}\n",
+            td_string!(locale, emails.your_order, link)
+        ));
     }
     let link_html = link
         .map(|link| {
@@ -267,11 +275,14 @@ pub fn dispute_alert(
         kind: "dispute_alert",
         subject: format!("Dispute {} on {order}: {}", dispute.id, dispute.status),
         body: format!("{summary}\n\nIn the shop's admin: {link}\n"),
-        html: page(Locale::en, &format!(
-            "<p>{}</p><p><a href=\"{}\">Open it in the shop's admin</a></p>",
-            escape(&summary),
-            escape(&link)
-        )),
+        html: page(
+            Locale::en,
+            &format!(
+                "<p>{}</p><p><a href=\"{}\">Open it in the shop's admin</a></p>",
+                escape(&summary),
+                escape(&link)
+            ),
+        ),
     }
 }
 
@@ -364,7 +375,11 @@ mod tests {
         let email = order_confirmation("https://shop.example", &receipt);
         assert!(email.subject.contains("R7K2Q9") && !email.subject.is_ascii());
         assert!(email.html.contains("<html lang=\"zh-CN\">"));
-        assert!(email.html.contains("<strong>R7K2Q9</strong>"), "{}", email.html);
+        assert!(
+            email.html.contains("<strong>R7K2Q9</strong>"),
+            "{}",
+            email.html
+        );
         assert!(!email.body.contains("Thank you") && !email.body.contains("Subtotal"));
         for email in [
             payment_failed("https://shop.example", Locale::zh_CN),
@@ -378,7 +393,11 @@ mod tests {
     #[test]
     fn a_failed_payment_links_back_to_the_checkout() {
         let email = payment_failed("https://shop.example", Locale::en);
-        assert!(email.body.ends_with("https://shop.example/checkout\n"), "{}", email.body);
+        assert!(
+            email.body.ends_with("https://shop.example/checkout\n"),
+            "{}",
+            email.body
+        );
         assert!(email.body.contains("nothing was charged"));
         assert!(email
             .html
@@ -387,7 +406,12 @@ mod tests {
 
     #[test]
     fn a_refund_names_its_amount_and_order() {
-        let email = refund("https://shop.example", &Some("R7K2Q9".into()), "$12.50", Locale::en);
+        let email = refund(
+            "https://shop.example",
+            &Some("R7K2Q9".into()),
+            "$12.50",
+            Locale::en,
+        );
         assert_eq!(email.subject, "A refund of $12.50 is on its way");
         assert!(email.body.contains("refunded $12.50 for R7K2Q9"));
         assert!(email.html.contains("<strong>$12.50</strong>"));
