@@ -23,6 +23,7 @@ test.describe("a browser that prefers Chinese", () => {
     await expect(page).toHaveTitle(zh("site.title", { page: zh("catalog.title") }));
     expect(await heading(shop)).toBe(zh("catalog.heading"));
     await expect(shop.product("Canvas Tote").locator(".price")).toHaveText("US$22.00");
+    await expect(shop.product("Canvas Tote").locator(".description")).toHaveText("厚实的有机棉帆布，底部加宽，配有长提手。");
     await expect(page.getByRole("button", { name: "简体中文" })).toHaveAttribute("aria-pressed", "true");
     await shop.addToCart("Canvas Tote");
     await expect(shop.cartCount).toHaveText("1");
@@ -83,6 +84,7 @@ test.describe("a browser that prefers Chinese", () => {
     await expect(page.getByTestId("order-status")).toHaveText(zh("order.status.paid"));
     await expect(page.getByTestId("order-total")).toHaveText("US$32.40");
     await expect(page.getByTestId("order-tax")).toHaveText("US$5.40");
+    await expect(page.locator(".order-lines")).toContainText("帆布托特包");
   });
 });
 

@@ -29,6 +29,16 @@ export function words(lang: Lang, key: string, values: Record<string, string | n
     .replace(/<\/?\w+\s*\/?>/g, "");
 }
 
+/** The products tests buy, as the catalog names them in Chinese
+ * (`product_translations`); tests name them in English. */
+const PRODUCTS_IN_CHINESE: Record<string, string> = {
+  "Canvas Tote": "帆布托特包",
+  "Enamel Kettle": "搪瓷水壶",
+  "Linen Apron": "亚麻围裙",
+  "Merino Wool Throw": "美利奴羊毛毯",
+  "Stoneware Mug": "粗陶马克杯",
+};
+
 /** A page of the shop, driven the way a shopper sees it. */
 export class Shop {
   readonly cartCount: Locator;
@@ -56,8 +66,13 @@ export class Shop {
     }
   }
 
+  /** A product's name (given in English) as this shopper reads it. */
+  productName(name: string): string {
+    return this.lang === "zh-CN" ? (PRODUCTS_IN_CHINESE[name] ?? name) : name;
+  }
+
   product(name: string): Locator {
-    return this.page.getByRole("article", { name });
+    return this.page.getByRole("article", { name: this.productName(name) });
   }
 
   async addToCart(name: string, quantity?: string) {
@@ -69,12 +84,14 @@ export class Shop {
   }
 
   cartLine(name: string): Locator {
-    return this.page.getByRole("list", { name: this.t("cart.lines_label") }).getByRole("article", { name });
+    return this.page
+      .getByRole("list", { name: this.t("cart.lines_label") })
+      .getByRole("article", { name: this.productName(name) });
   }
 
   async setQuantity(name: string, quantity: string) {
     const line = this.cartLine(name);
-    await line.getByLabel(this.t("cart.quantity_of", { name }), { exact: true }).fill(quantity);
+    await line.getByLabel(this.t("cart.quantity_of", { name: this.productName(name) }), { exact: true }).fill(quantity);
     await line.getByRole("button", { name: this.t("cart.update") }).click();
   }
 

@@ -62,7 +62,7 @@ pub async fn remove_from_cart(product_id: String) -> Result<CartView, ShopError>
         store
             .remove_line(&cart, &product, now(), shopper.expires_at())
             .await?;
-        store.cart_view(&cart).await
+        store.cart_view_in(&cart, shopper.locale()).await
     })
     .await
 }

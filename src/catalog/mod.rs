@@ -13,7 +13,11 @@ use leptos_meta::Title;
 #[server(endpoint = "catalog/products")]
 pub async fn list_products() -> Result<Vec<Product>, ShopError> {
     use crate::server::shopper::Shopper;
-    Shopper::serve(|shopper| async move { shopper.state().store.products().await }).await
+    Shopper::serve(|shopper| async move {
+        let locale = shopper.locale();
+        shopper.state().store.products_in(locale).await
+    })
+    .await
 }
 
 /// The catalog page.

@@ -216,7 +216,7 @@ impl Shopper {
     pub async fn cart_view(&self) -> Result<CartView, ShopError> {
         match self.cart().await? {
             CartLookup::None => Ok(CartView::default()),
-            CartLookup::Live { id } => self.state.store.cart_view(&id).await,
+            CartLookup::Live { id } => self.state.store.cart_view_in(&id, self.locale()).await,
             CartLookup::Lost => {
                 self.forget_cart();
                 Ok(CartView {
@@ -244,7 +244,7 @@ impl Shopper {
         store
             .change_line(cart, product, change, now(), self.expires_at())
             .await?;
-        store.cart_view(cart).await
+        store.cart_view_in(cart, self.locale()).await
     }
 
     fn forget_cart(&self) {

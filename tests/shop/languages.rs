@@ -249,5 +249,9 @@ async fn an_order_keeps_its_shoppers_language_for_its_emails() {
     assert!(subject.contains("已确认"), "{subject}");
     assert!(body.contains("小计") && body.contains("US$23.00"), "{body}");
     assert!(!body.contains("Subtotal"), "{body}");
+    assert!(
+        body.contains("1 × 粗陶马克杯"),
+        "the mug as the shopper read it: {body}"
+    );
     assert!(html.contains("<html lang=\"zh-CN\">"), "{html}");
 }

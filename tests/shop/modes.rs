@@ -134,6 +134,26 @@ fn client_secrets_never_reach_the_log() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Read as the shop writes: its log is written by a thread of its own, so a line
+    // can arrive after the request it records has been answered.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let readers: Vec<_> = [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ]
+    .into_iter()
+    .map(|mut pipe| {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            while let Ok(read @ 1..) = pipe.read(&mut buffer) {
+                log.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buffer[..read]));
+            }
+        })
+    })
+    .collect();
     let secret = "pi_abc123_secret_SENSITIVEvalue42";
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
@@ -160,21 +180,18 @@ fn client_secrets_never_reach_the_log() {
             .await
             .unwrap();
     });
+    for _ in 0..100 {
+        if log.lock().unwrap().contains("/api/order/confirmation") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     child.kill().unwrap();
-    let mut log = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
     child.wait().unwrap();
+    for reader in readers {
+        reader.join().unwrap();
+    }
+    let log = log.lock().unwrap().clone();
     assert!(
         log.contains("/order-confirmation"),
         "the request was logged: {log}"

@@ -17,6 +17,7 @@ mod leases;
 mod mail;
 mod operators;
 mod orders;
+mod product_texts;
 mod queues;
 mod rate_limits;
 mod refunds;

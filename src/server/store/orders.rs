@@ -311,7 +311,9 @@ impl Store {
     ) -> Result<Locked, ShopError> {
         let locked = write_transaction!(self, "locking an order", |tx| {
             refuse_if_paused(&mut tx, request.cart_id, now).await?;
-            let cart = cart_as_it_stands(&mut tx, request.cart_id).await?;
+            let mut cart = cart_as_it_stands(&mut tx, request.cart_id).await?;
+            // Named as the shopper read them: the order's page and emails quote these.
+            super::product_texts::rename_in(&mut tx, &mut cart.view, request.locale).await?;
             let changed = ShopError::CartChanged {
                 total: cart.totals.total,
             };
