@@ -85,6 +85,13 @@ test.describe("a browser that prefers Chinese", () => {
     await expect(page.getByTestId("order-total")).toHaveText("US$32.40");
     await expect(page.getByTestId("order-tax")).toHaveText("US$5.40");
     await expect(page.locator(".order-lines")).toContainText("帆布托特包");
+    // Switching language here returns to the order, and never puts the client secret
+    // (taken out of the address once the page is live) back into it.
+    await expect(page).toHaveURL(/\/order-confirmation\?order=R/);
+    await page.getByRole("button", { name: "English" }).click();
+    await expect(page.locator("html")).toHaveAttribute("lang", "en");
+    await expect(page).toHaveURL(/\/order-confirmation\?order=R\w+$/);
+    await expect(page.getByTestId("order-status")).toHaveText(en("order.status.paid"));
   });
 });
 

@@ -45,7 +45,9 @@ const DEADLINE: Duration = Duration::from_secs(20);
 /// is going, each only when the page said.
 #[derive(Debug, Default)]
 pub struct Choices {
+    /// The delivery option the page chose, if it chose one.
     pub shipping: Option<ShippingOption>,
+    /// Where the form says the parcel goes, if the page said.
     pub destination: Option<Destination>,
 }
 
@@ -197,20 +199,19 @@ pub async fn submit(
         return Err(ShopError::AlreadyPaying);
     }
     // The tax follows the address being submitted. If the page priced another one,
-    // this is a new cart version and the lock below refuses with the total for this
-    // address, so nobody pays a tax worked out for somewhere else.
+    // setting it is a new cart version, and the shopper is refused with the total for
+    // this address (below), so nobody pays a tax worked out for somewhere else. It is
+    // set only once no payment is under way: a cart being paid for does not move.
     let destination = Destination::parse(&submission.details.country, &submission.details.region)
         .map_err(|reason| ShopError::BadRequest(reason.into()))?;
-    state
-        .store
-        .set_destination(cart_id, &destination, now())
-        .await?;
+    let set_destination = || state.store.set_destination(cart_id, &destination, now());
     let owned = open
         .as_ref()
         .and_then(|open| open.current_payment_intent.as_deref())
         == Some(submission.payment_intent.as_str());
     if !owned {
         tracing::info!("submit named a PaymentIntent that is not the order's current one");
+        set_destination().await?;
         return Err(fresh_price(state, cart_id).await);
     }
     let intent = match tokio::time::timeout(
@@ -227,6 +228,7 @@ pub async fn submit(
         Ok(Err(StripeFailure::Refused { error, .. }))
             if error.code.as_deref() == Some("resource_missing") =>
         {
+            set_destination().await?;
             return Err(fresh_price(state, cart_id).await);
         }
         Ok(Err(failure)) => {
@@ -238,6 +240,7 @@ pub async fn submit(
     if under_way(intent.status) {
         return Err(ShopError::AlreadyPaying);
     }
+    set_destination().await?;
     let charged_minor = if intent.status == PaymentIntentStatus::Canceled {
         // A cancelled PaymentIntent charges nothing: the page must re-prepare.
         -1

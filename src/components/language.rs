@@ -41,9 +41,24 @@ pub fn LanguageSwitcher() -> impl IntoView {
             </button>
         }
     };
+    // The address as the browser has it now: the confirmation page takes the client
+    // secret out of its address with `history.replaceState`, which the router does not
+    // see, and the switch must not put it back.
+    let input = NodeRef::<leptos::html::Input>::new();
+    let on_submit = move |_: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        if let Some(input) = input.get() {
+            let location = window().location();
+            let path = location.pathname().unwrap_or_default();
+            let query = location.search().unwrap_or_default();
+            input.set_value(&format!("{path}{query}"));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = input;
+    };
     view! {
-        <form class="language-switcher" method="post" action="/locale">
-            <input type="hidden" name="return_to" value=return_to/>
+        <form class="language-switcher" method="post" action="/locale" on:submit=on_submit>
+            <input type="hidden" name="return_to" value=return_to node_ref=input/>
             <div role="group" aria-labelledby="language-label">
                 <span id="language-label" class="visually-hidden">{t!(i18n, site.language)}</span>
                 {choice(Locale::en, "English")}

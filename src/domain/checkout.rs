@@ -148,12 +148,18 @@ pub enum Problem {
     NeedsState,
     /// A Canadian address without its province or territory.
     NeedsProvince,
+    /// A US "state" that is none of them (a typo would under-charge sales tax).
+    UnknownState,
+    /// A Canadian "province" that is none of them.
+    UnknownProvince,
 }
 
 impl Problem {
     /// The sentence shown under `field`.
     pub fn message(self, field: Field, locale: Locale) -> String {
         match self {
+            // (Line 2 and the region are never required as such, and the country is
+            // chosen from a list: they share the nearest sentence.)
             Problem::Required => match field {
                 Field::Email => td_string!(locale, checkout.fields.required_email),
                 Field::Name => td_string!(locale, checkout.fields.required_name),
@@ -177,6 +183,10 @@ impl Problem {
             }
             Problem::NeedsState => td_string!(locale, checkout.fields.needs_state).to_owned(),
             Problem::NeedsProvince => td_string!(locale, checkout.fields.needs_province).to_owned(),
+            Problem::UnknownState => td_string!(locale, checkout.fields.unknown_state).to_owned(),
+            Problem::UnknownProvince => {
+                td_string!(locale, checkout.fields.unknown_province).to_owned()
+            }
         }
     }
 }
@@ -240,6 +250,99 @@ pub const COUNTRIES: [(&str, &str); 12] = [
     ("AU", "Australia"),
     ("NZ", "New Zealand"),
 ];
+
+/// The states of the United States (with DC and Puerto Rico): code and name.
+const US_STATES: [(&str, &str); 52] = [
+    ("AL", "Alabama"),
+    ("AK", "Alaska"),
+    ("AZ", "Arizona"),
+    ("AR", "Arkansas"),
+    ("CA", "California"),
+    ("CO", "Colorado"),
+    ("CT", "Connecticut"),
+    ("DE", "Delaware"),
+    ("DC", "District of Columbia"),
+    ("FL", "Florida"),
+    ("GA", "Georgia"),
+    ("HI", "Hawaii"),
+    ("ID", "Idaho"),
+    ("IL", "Illinois"),
+    ("IN", "Indiana"),
+    ("IA", "Iowa"),
+    ("KS", "Kansas"),
+    ("KY", "Kentucky"),
+    ("LA", "Louisiana"),
+    ("ME", "Maine"),
+    ("MD", "Maryland"),
+    ("MA", "Massachusetts"),
+    ("MI", "Michigan"),
+    ("MN", "Minnesota"),
+    ("MS", "Mississippi"),
+    ("MO", "Missouri"),
+    ("MT", "Montana"),
+    ("NE", "Nebraska"),
+    ("NV", "Nevada"),
+    ("NH", "New Hampshire"),
+    ("NJ", "New Jersey"),
+    ("NM", "New Mexico"),
+    ("NY", "New York"),
+    ("NC", "North Carolina"),
+    ("ND", "North Dakota"),
+    ("OH", "Ohio"),
+    ("OK", "Oklahoma"),
+    ("OR", "Oregon"),
+    ("PA", "Pennsylvania"),
+    ("PR", "Puerto Rico"),
+    ("RI", "Rhode Island"),
+    ("SC", "South Carolina"),
+    ("SD", "South Dakota"),
+    ("TN", "Tennessee"),
+    ("TX", "Texas"),
+    ("UT", "Utah"),
+    ("VT", "Vermont"),
+    ("VA", "Virginia"),
+    ("WA", "Washington"),
+    ("WV", "West Virginia"),
+    ("WI", "Wisconsin"),
+    ("WY", "Wyoming"),
+];
+
+/// Canada's provinces and territories: code and name.
+const CA_PROVINCES: [(&str, &str); 13] = [
+    ("AB", "Alberta"),
+    ("BC", "British Columbia"),
+    ("MB", "Manitoba"),
+    ("NB", "New Brunswick"),
+    ("NL", "Newfoundland and Labrador"),
+    ("NS", "Nova Scotia"),
+    ("NT", "Northwest Territories"),
+    ("NU", "Nunavut"),
+    ("ON", "Ontario"),
+    ("PE", "Prince Edward Island"),
+    ("QC", "Quebec"),
+    ("SK", "Saskatchewan"),
+    ("YT", "Yukon"),
+];
+
+/// Where the tax differs by state or province, the region must be one of them: its
+/// code for what the shopper typed (code or name, any letter case). `None` for a
+/// country whose regions are free text; `Some(None)` for a region it does not have.
+pub fn region_code(country: &str, region: &str) -> Option<Option<&'static str>> {
+    let regions: &[(&str, &str)] = match country {
+        "US" => &US_STATES,
+        "CA" => &CA_PROVINCES,
+        _ => return None,
+    };
+    let region = region.trim().trim_end_matches('.');
+    Some(
+        regions
+            .iter()
+            .find(|(code, name)| {
+                region.eq_ignore_ascii_case(code) || region.eq_ignore_ascii_case(name)
+            })
+            .map(|(code, _)| *code),
+    )
+}
 
 /// An email address that passed the shop's (deliberately modest) check: one `@`, a
 /// dotted domain, no spaces. Real validation is the confirmation email arriving.
@@ -377,7 +480,7 @@ impl DeliveryForm {
         let line1 = text(Field::Line1, true);
         let line2 = text(Field::Line2, false);
         let city = text(Field::City, true);
-        let region = text(Field::Region, false);
+        let mut region = text(Field::Region, false);
         let postal_code = text(Field::PostalCode, true);
         let country = self.country.trim().to_ascii_uppercase();
 
@@ -400,12 +503,21 @@ impl DeliveryForm {
         if !COUNTRIES.iter().any(|(code, _)| *code == country) {
             errors.push(Field::Country, Problem::UnknownCountry);
         }
-        // Where tax differs from state to state, the state decides the total.
-        if region.is_empty() && errors.get(Field::Region).is_none() {
-            match country.as_str() {
-                "US" => errors.push(Field::Region, Problem::NeedsState),
-                "CA" => errors.push(Field::Region, Problem::NeedsProvince),
-                _ => {}
+        // Where tax differs from state to state, the state decides the total: it must
+        // be one, and is kept as its code.
+        if errors.get(Field::Region).is_none() {
+            let us = country == "US";
+            match region_code(&country, &region) {
+                Some(Some(code)) => region = code.to_owned(),
+                Some(None) if region.is_empty() && us => {
+                    errors.push(Field::Region, Problem::NeedsState)
+                }
+                Some(None) if region.is_empty() => {
+                    errors.push(Field::Region, Problem::NeedsProvince)
+                }
+                Some(None) if us => errors.push(Field::Region, Problem::UnknownState),
+                Some(None) => errors.push(Field::Region, Problem::UnknownProvince),
+                None => {}
             }
         }
         match email {
@@ -537,6 +649,26 @@ mod tests {
         );
         form.region = "CA".into();
         assert!(form.validate().is_ok());
+        // By name too, kept as the code the tax rates use; a typo is refused.
+        form.region = " california ".into();
+        assert_eq!(form.validate().unwrap().region, "CA");
+        form.region = "Calif".into();
+        assert_eq!(
+            form.validate().unwrap_err().get(Field::Region),
+            Some(Problem::UnknownState)
+        );
+        form.country = "CA".into();
+        form.region = "Ontario".into();
+        assert_eq!(form.validate().unwrap().region, "ON");
+        form.region = String::new();
+        assert_eq!(
+            form.validate().unwrap_err().get(Field::Region),
+            Some(Problem::NeedsProvince)
+        );
+        // Elsewhere the region is free text.
+        form.country = "GB".into();
+        form.region = "Kent".into();
+        assert_eq!(form.validate().unwrap().region, "Kent");
     }
 
     #[test]

@@ -38,6 +38,7 @@ impl TaxKind {
         }
     }
 
+    /// The kind a database value names (see [`TaxKind::code`]).
     pub fn parse(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.code() == code)
     }
@@ -89,16 +90,24 @@ impl Destination {
         if region.chars().count() > 100 || region.chars().any(char::is_control) {
             return Err("the region is too long or has special characters");
         }
+        // A known state or province is kept as its code, as the form's check keeps it.
+        let region = match super::checkout::region_code(&country, region) {
+            Some(Some(code)) => code,
+            _ => region,
+        };
         Ok(Self {
             country,
             region: region.to_owned(),
         })
     }
 
+    /// The ISO code, upper case; empty until the checkout says.
     pub fn country(&self) -> &str {
         &self.country
     }
 
+    /// The state or region as typed (trimmed); matched against `tax_rates` by code or
+    /// by name, in any letter case.
     pub fn region(&self) -> &str {
         &self.region
     }
@@ -144,6 +153,7 @@ pub enum TaxRule {
     Pending,
     /// The shop charges no tax there.
     NoneApplies,
+    /// This rate applies.
     Rate(TaxRate),
 }
 
@@ -155,6 +165,7 @@ pub enum Tax {
     Pending,
     /// No tax applies to the delivery address.
     NoneApplies,
+    /// A rate applies: its kind and rate, and what it adds.
     Charged {
         kind: TaxKind,
         basis_points: u32,

@@ -187,7 +187,21 @@ async fn a_draft_paid_without_submit_ships_to_the_address_given_to_stripe() {
     let (stripe, mut shop) = shop_with_webhooks(|_| {}).await;
     let pool = db(&shop).await;
     shop.add("canvas-tote", "1").await;
-    let session = prepare(&mut shop).await;
+    // Priced for where SHIPPING goes (Virginia), as the page does once the address
+    // is typed.
+    let session: Value = shop
+        .call(
+            "checkout/prepare",
+            &[
+                ("shipping", "standard"),
+                ("country", "US"),
+                ("region", "VA"),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let id = session["payment_intent"].as_str().unwrap().to_owned();
     let order = order_of(&stripe, &id).await;
 
@@ -202,6 +216,43 @@ async fn a_draft_paid_without_submit_ships_to_the_address_given_to_stripe() {
     let recipient =
         "SELECT recipient FROM outbox WHERE order_id = $1 AND kind = 'order_confirmation'";
     assert_eq!(text(&pool, recipient, &order).await, "grace@example.com");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_paid_at_stripe_for_an_address_its_tax_was_not_for_goes_to_a_person() {
+    let (stripe, shop) = shop_with_webhooks(|_| {}).await;
+    let pool = db(&shop).await;
+    for region in ["", "CA"] {
+        let mut shopper = shop.stranger();
+        shopper.add("canvas-tote", "1").await;
+        // Priced with no state yet (no tax), or for California (7.25%); Stripe is then
+        // told to ship to Virginia.
+        let session: Value = shopper
+            .call(
+                "checkout/prepare",
+                &[
+                    ("shipping", "standard"),
+                    ("country", "US"),
+                    ("region", region),
+                ],
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = session["payment_intent"].as_str().unwrap().to_owned();
+        let order = order_of(&stripe, &id).await;
+        let paid = stripe.confirm_with(&id, "pm_card_visa", &SHIPPING).await;
+        assert_eq!(paid["status"], "succeeded", "{paid}");
+        wait_for(&pool, &order, "needs_review").await;
+        let shipped = "SELECT COUNT(*) FROM outbox WHERE order_id = $1";
+        let count: i64 = sqlx::query_scalar(shipped)
+            .bind(&order)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(count, 0, "{region:?}: nothing confirmed, nothing shipped");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -983,8 +983,9 @@ async fn the_reconciler_waits_for_its_age_then_heals_a_draft_paid_without_submit
             "checkout/prepare",
             &[
                 ("shipping", "standard"),
+                // Where SHIPPING goes: the draft's tax is for Virginia.
                 ("country", "US"),
-                ("region", "IL"),
+                ("region", "VA"),
             ],
         )
         .await;

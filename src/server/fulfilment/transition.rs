@@ -6,7 +6,7 @@
 //! events does not matter, and it is monotonic: `paid` never regresses, and applying
 //! the same facts twice changes nothing the second time.
 
-use crate::domain::{DeliveryDetails, OrderStatus};
+use crate::domain::{DeliveryDetails, Destination, OrderStatus};
 use crate::server::stripe::PaymentIntentStatus;
 
 /// What the order looks like in the database.
@@ -21,6 +21,18 @@ pub struct OrderFacts {
     /// For a draft: the cart still holds what the PaymentIntent priced, so its lines
     /// can be locked now (a payment confirmed without the submit step).
     pub draft_matches_cart: bool,
+    /// For a draft: where its tax was worked out for (`None` while it was not: no
+    /// address yet). A payment made without the submit step ships where Stripe was
+    /// told, and that must be where the tax it paid was for.
+    pub draft_taxed_for: Option<Destination>,
+}
+
+impl OrderFacts {
+    /// Whether the draft's total, tax included, is the one for `delivery`.
+    fn taxed_for(&self, delivery: &DeliveryDetails) -> bool {
+        Destination::parse(&delivery.country, &delivery.region)
+            .is_ok_and(|to| self.draft_taxed_for.as_ref() == Some(&to))
+    }
 }
 
 /// What Stripe says about one PaymentIntent, now.
@@ -154,14 +166,31 @@ pub fn transition(order: &OrderFacts, payment: &PaymentFacts) -> Transition {
                 // Without our submit step the order has no address and no email; a
                 // client that bypassed it must have given Stripe both, or nothing
                 // can be shipped and nobody told.
-                O::Draft if order.draft_matches_cart && payment.delivery.is_some() => Transition {
-                    fulfil: true,
-                    lock_lines: true,
-                    ..Transition::to(
-                        O::Paid,
-                        format!("paid without submit: {} succeeded", payment.id),
-                    )
-                },
+                O::Draft
+                    if order.draft_matches_cart
+                        && payment
+                            .delivery
+                            .as_ref()
+                            .is_some_and(|d| order.taxed_for(d)) =>
+                {
+                    Transition {
+                        fulfil: true,
+                        lock_lines: true,
+                        ..Transition::to(
+                            O::Paid,
+                            format!("paid without submit: {} succeeded", payment.id),
+                        )
+                    }
+                }
+                // The tax it paid was worked out for another address, or for none yet:
+                // shipping it would under- or over-charge tax. A person decides.
+                O::Draft if order.draft_matches_cart && payment.delivery.is_some() => {
+                    Transition::review(format!(
+                        "{} succeeded without submit, for an address its tax was not worked \
+                         out for: charge the difference or refund",
+                        payment.id
+                    ))
+                }
                 O::Draft if order.draft_matches_cart => Transition::review(format!(
                     "{} succeeded without submit and without a usable shipping address and \
                      receipt email: contact the buyer or refund",
@@ -218,6 +247,7 @@ mod tests {
             currency: "usd".into(),
             current_payment_intent: Some("pi_1".into()),
             draft_matches_cart: true,
+            draft_taxed_for: Destination::parse("US", "IL").ok(),
         }
     }
 
@@ -342,6 +372,16 @@ mod tests {
             transition(&changed, &payment(P::Succeeded)).to,
             Some(O::NeedsReview)
         );
+        // Taxed for nowhere yet, or for somewhere else than Stripe was told to ship.
+        for taxed_for in [None, Destination::parse("US", "CA").ok()] {
+            let mut elsewhere = order(O::Draft);
+            elsewhere.draft_taxed_for = taxed_for;
+            let t = transition(&elsewhere, &payment(P::Succeeded));
+            assert_eq!(
+                (t.to, t.fulfil, t.alarm),
+                (Some(O::NeedsReview), false, true)
+            );
+        }
     }
 
     #[test]

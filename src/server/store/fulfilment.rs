@@ -14,7 +14,7 @@ use super::{
     priced_lines, Store, StoreError, UnixTime,
 };
 use crate::{
-    domain::{OrderStatus, ShopError},
+    domain::{Destination, OrderStatus, ShopError},
     i18n::Locale,
     server::crash_point,
     server::fulfilment::emails::{self, Email},
@@ -647,18 +647,31 @@ async fn order_facts(tx: &mut Tx, order: &OrderRow) -> Result<OrderFacts, StoreE
         .bind(&order.id)
     )
     .map_err(database_error("reading the current payment"))?;
-    let cart_version: Option<i64> = fetch_optional!(
+    let cart: Option<(i64, String, String)> = fetch_optional!(
         tx,
-        sqlx::query_scalar("SELECT version FROM carts WHERE id = $1").bind(&order.cart_id)
+        sqlx::query_as("SELECT version, tax_country, tax_region FROM carts WHERE id = $1")
+            .bind(&order.cart_id)
     )
     .map_err(database_error("reading a cart"))?;
+    let tax: String = fetch_one!(
+        tx,
+        sqlx::query_scalar("SELECT tax FROM orders WHERE id = $1").bind(&order.id)
+    )
+    .map_err(database_error("reading an order's tax"))?;
+    // The cart's destination is what the draft was taxed for while their versions
+    // match (a new destination is a new cart version).
+    let draft_taxed_for = cart
+        .as_ref()
+        .filter(|_| tax != "pending")
+        .and_then(|(_, country, region)| Destination::parse(country, region).ok());
     Ok(OrderFacts {
         id: order.id.clone(),
         status: OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?,
         total_minor: order.total_minor,
         currency: order.currency.clone(),
         current_payment_intent,
-        draft_matches_cart: cart_version == Some(order.cart_version),
+        draft_matches_cart: cart.map(|(version, _, _)| version) == Some(order.cart_version),
+        draft_taxed_for,
     })
 }
 

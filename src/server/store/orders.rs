@@ -9,8 +9,8 @@ use super::{
     new_id, priced_lines, Store, StoreError, UnixTime,
 };
 use crate::domain::{
-    CartView, DeliveryDetails, Destination, Money, OrderStatus, OrderTotals, ShippingOption,
-    ShopError, Tax, TaxKind, TaxRate, TaxRule,
+    CartView, DeliveryDetails, Destination, Field, FieldErrors, Money, OrderStatus, OrderTotals,
+    Problem, ShippingOption, ShopError, Tax, TaxKind, TaxRate, TaxRule,
 };
 use sqlx::FromRow;
 
@@ -324,6 +324,16 @@ impl Store {
                 return Err(ShopError::AlreadyPaying.into());
             }
             let current = current_payment_intent(&mut tx, &order.id).await?;
+            // No tax can be worked out without the state where states differ: the
+            // shopper is asked for it, next to the field.
+            if cart.totals.tax == Tax::Pending {
+                let problem = match cart.destination.country() {
+                    "CA" => Problem::NeedsProvince,
+                    _ => Problem::NeedsState,
+                };
+                let errors = FieldErrors(vec![(Field::Region, problem)]);
+                return Err(ShopError::InvalidDetails(errors).into());
+            }
             if !still_priced_as_seen(&request, &cart, &order, current.as_ref()) {
                 tracing::info!("the submitted page's price no longer holds");
                 return Err(changed.into());
@@ -677,7 +687,6 @@ fn still_priced_as_seen(
         .is_ok_and(|submitted| submitted == cart.destination);
     cart.version == request.seen_cart_version
         && same_destination
-        && !matches!(cart.totals.tax, Tax::Pending)
         && cart.shipping == request.shipping.code()
         && order.cart_version == cart.version
         && order.shipping_option == request.shipping.code()
