@@ -101,6 +101,7 @@ pub async fn prepare_payment(
         shopper.refuse_if_checkout_paused(&cart_id).await?;
         let refused = |refused| shopper.too_many_requests(refused);
         let caller = server::Caller {
+            locale: shopper.locale(),
             cart_id: &cart_id,
             ip: shopper.client_ip(),
             refused: &refused,

@@ -27,6 +27,9 @@ pub struct Caller<'a> {
     pub ip: Option<std::net::IpAddr>,
     /// Turns a rate limit's refusal into the caller's 429 (with its `Retry-After`).
     pub refused: &'a (dyn Fn(Refused) -> ShopError + Send + Sync),
+    /// The shopper's language: kept on the draft, so even a payment made without the
+    /// submit step is confirmed in it.
+    pub locale: crate::i18n::Locale,
 }
 
 impl std::fmt::Debug for Caller<'_> {
@@ -106,6 +109,7 @@ async fn prepare_now(
             priced.version,
             totals,
             priced.shipping,
+            leptos_i18n::Locale::as_str(caller.locale),
             now(),
         )
         .await?;

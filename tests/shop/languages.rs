@@ -208,6 +208,20 @@ async fn an_order_keeps_its_shoppers_language_for_its_emails() {
         .json()
         .await
         .unwrap();
+    // The draft speaks it already (a payment made without the submit step is
+    // confirmed in it too).
+    let draft = stripe
+        .payment_intent(session["payment_intent"].as_str().unwrap())
+        .await["metadata"]["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let draft_locale: String = sqlx::query_scalar("SELECT locale FROM orders WHERE id = $1")
+        .bind(&draft)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(draft_locale, "zh-CN");
     shop.cookie = Some(format!("{cart}; locale=zh-CN"));
     let form = crate::helpers::submission(&session);
     let response = shop

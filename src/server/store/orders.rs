@@ -198,12 +198,14 @@ impl Store {
         version: i64,
         totals: OrderTotals,
         shipping: ShippingOption,
+        locale: &str,
         now: UnixTime,
     ) -> Result<CheckoutOrder, ShopError> {
         let priced = Priced {
             version,
             totals,
             shipping,
+            locale,
         };
         let (order, units_released) = write_transaction!(self, "opening a checkout", |tx| {
             refuse_if_paused(&mut tx, cart_id, now).await?;
@@ -395,12 +397,14 @@ impl Store {
     }
 }
 
-/// What a checkout was priced at: the cart's version, its totals and delivery.
+/// What a checkout was priced at: the cart's version, its totals and delivery, and
+/// the language of the shopper it was priced for.
 #[derive(Clone, Copy, Debug)]
-struct Priced {
+struct Priced<'a> {
     version: i64,
     totals: OrderTotals,
     shipping: ShippingOption,
+    locale: &'a str,
 }
 
 /// The cart as it stands, priced inside the lock's transaction.
@@ -431,7 +435,7 @@ async fn bring_up_to_date(
     tx: &mut Tx,
     order: OrderRow,
     cart_id: &str,
-    priced: &Priced,
+    priced: &Priced<'_>,
     now: UnixTime,
 ) -> Result<UpToDate, StoreError> {
     let status = OrderStatus::parse(&order.status).ok_or_else(|| corrupt("status"))?;
@@ -459,7 +463,7 @@ async fn bring_up_to_date(
 async fn reprice_draft(
     tx: &mut Tx,
     order_id: &str,
-    priced: &Priced,
+    priced: &Priced<'_>,
     now: UnixTime,
 ) -> Result<(), StoreError> {
     let totals = priced.totals;
@@ -467,7 +471,8 @@ async fn reprice_draft(
         tx,
         sqlx::query(
             "UPDATE orders SET cart_version = $2, currency = $3, subtotal_minor = $4,
-                 shipping_minor = $5, total_minor = $6, shipping_option = $7, updated_at = $8
+                 shipping_minor = $5, total_minor = $6, shipping_option = $7, updated_at = $8,
+                 locale = $9
              WHERE id = $1",
         )
         .bind(order_id)
@@ -478,6 +483,7 @@ async fn reprice_draft(
         .bind(totals.total.minor())
         .bind(priced.shipping.code())
         .bind(now)
+        .bind(priced.locale)
     )
     .map_err(database_error("re-pricing a draft order"))?;
     write_tax(tx, order_id, &totals).await
@@ -861,7 +867,7 @@ async fn current_payment_intent(
 async fn insert_draft(
     tx: &mut Tx,
     cart_id: &str,
-    priced: &Priced,
+    priced: &Priced<'_>,
     now: UnixTime,
 ) -> Result<(String, OrderStatus, i64), StoreError> {
     let id = new_id("ord");
@@ -871,8 +877,8 @@ async fn insert_draft(
         sqlx::query(
             "INSERT INTO orders (id, cart_id, status, cart_version, currency, subtotal_minor,
                  shipping_minor, total_minor, shipping_option, pi_generation, created_at,
-                 updated_at, reference)
-             VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, 0, $9, $9, $10)",
+                 updated_at, reference, locale)
+             VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, 0, $9, $9, $10, $11)",
         )
         .bind(&id)
         .bind(cart_id)
@@ -885,6 +891,7 @@ async fn insert_draft(
         .bind(now)
         // What the confirmation page's address shows: random, revealing nothing.
         .bind(new_id("R").replace('_', ""))
+        .bind(priced.locale)
     )
     .map_err(database_error("creating a draft order"))?;
     write_tax(tx, &id, &totals).await?;
