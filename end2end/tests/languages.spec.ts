@@ -103,6 +103,8 @@ test("the switcher keeps the shopper on the same page and remembers the choice",
   await shop.open("/cart");
   expect(await heading(shop)).toBe(en("cart.title"));
   await expect(page.getByRole("button", { name: "English" })).toHaveAttribute("aria-pressed", "true");
+  // The cart link reads as a sentence, singular for one item.
+  await expect(page.getByRole("link", { name: "Cart 1 item", exact: true })).toBeVisible();
 
   await page.getByRole("button", { name: "简体中文" }).click();
   await expect(page).toHaveURL(/\/cart$/);

@@ -5,19 +5,27 @@ use super::use_cart_state;
 use crate::{
     components::language::use_locale,
     domain::{CartNotice, ShopError},
+    i18n::td_string,
 };
 use leptos::prelude::*;
 
-/// The number of items in the cart, for the header's cart link.
+/// The number of items in the cart, for the header's cart link, with the word a
+/// screen reader reads after it ("Cart 1 item", "Cart 2 items").
 #[component]
 pub fn CartBadge() -> impl IntoView {
     let state = use_cart_state();
+    let locale = use_locale();
     let count = move || state.loaded().map(|cart| cart.item_count()).unwrap_or(0);
+    let items = move || match count() {
+        1 => td_string!(locale, site.cart_item),
+        _ => td_string!(locale, site.cart_items),
+    };
     view! {
         <Transition fallback=|| view! { <span class="cart-count">"0"</span> }>
             <span class="cart-count" data-testid="cart-count">
                 {count}
             </span>
+            <span class="visually-hidden">{items}</span>
         </Transition>
     }
 }

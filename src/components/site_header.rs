@@ -21,7 +21,6 @@ pub fn SiteHeader(children: Children) -> impl IntoView {
                 <A href="/cart" attr:class="cart-link">
                     {t!(i18n, site.nav_cart)}
                     {children()}
-                    <span class="visually-hidden">{t!(i18n, site.cart_items)}</span>
                 </A>
             </nav>
             <LanguageSwitcher/>
