@@ -374,6 +374,34 @@ test("more validation and element rules", async ({ page }) => {
   expect(rules).toEqual({ mountElsewhere: "IntegrationError", updateEnd: "true", confirmBeforeSubmit: "IntegrationError", mountAfterDestroy: "IntegrationError" });
 });
 
+test("an element mounted where it is not laid out yet keeps its place until it is, then takes its height", async ({ page }) => {
+  // A frame with no layout (hidden, or an off-screen frame the browser has not rendered
+  // yet) measures 0; the element must not shrink to that and jump back later, moving
+  // everything below it (a Pay button) under the shopper's pointer.
+  const checkout = new CheckoutPage(page);
+  await checkout.open();
+  const heights = await page.evaluate(async () => {
+    const stripe = (window as any).testPage.stripe;
+    const box = document.createElement("div");
+    box.style.display = "none";
+    document.body.append(box);
+    const element = stripe.elements({ mode: "payment", amount: 1000, currency: "usd" }).create("payment");
+    const seen: string[] = [];
+    element.mount(box);
+    const frame = box.querySelector("iframe") as HTMLIFrameElement;
+    new MutationObserver(() => seen.push(frame.style.height)).observe(frame, { attributes: true, attributeFilter: ["style"] });
+    await new Promise<void>((resolve) => element.on("ready", () => resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const hidden = frame.style.height;
+    box.style.display = "block";
+    for (let i = 0; i < 50 && frame.style.height === hidden; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    return { hidden, shown: frame.getBoundingClientRect().height, seen };
+  });
+  expect(parseFloat(heights.hidden), `while hidden: ${heights.seen}`).toBeGreaterThan(100);
+  expect(heights.shown).toBeGreaterThan(100);
+  for (const height of heights.seen) expect(parseFloat(height), `heights told: ${heights.seen}`).toBeGreaterThan(100);
+});
+
 // Stripe's `locale`: Simplified Chinese (`zh`) and English, from the emulator's one
 // phrase table (stripe-emulator/src/locale.rs), in Stripe's own wording where it
 // publishes one.
