@@ -123,6 +123,28 @@ test.describe("without JavaScript", () => {
     await expect(page.getByLabel("Country")).toHaveValue("GB");
   });
 
+  test("the shopper re-prices delivery and tax for their address with a button", async ({ shop }) => {
+    await checkoutWithTote(shop);
+    const page = shop.page;
+    await page.getByLabel("Country").selectOption("GB");
+    await page.getByLabel("Express delivery (next working day)").check();
+    await page.getByRole("button", { name: "Update delivery and tax" }).click();
+    await expect(page).toHaveURL(/\/checkout\??$/);
+    await expect(page.getByLabel("Country")).toHaveValue("GB");
+    await expect(page.getByLabel("Express delivery (next working day)")).toBeChecked();
+    await expect(page.getByTestId("checkout-shipping")).toHaveText("$15.00");
+    // 20% of $22.00 and $15.00.
+    await expect(page.getByTestId("checkout-tax-label")).toHaveText("VAT (20%)");
+    await expect(page.getByTestId("checkout-tax")).toHaveText("$7.40");
+    await expect(page.getByTestId("checkout-total")).toHaveText("$44.40");
+    // A state where the shop charges none: the line says so.
+    await page.getByLabel("Country").selectOption("US");
+    await page.getByLabel("State or region").fill("Illinois");
+    await page.getByRole("button", { name: "Update delivery and tax" }).click();
+    await expect(page.getByTestId("checkout-tax")).toHaveText("None applies to this address");
+    await expect(page.getByLabel("State or region")).toHaveValue("IL");
+  });
+
   test("the confirmation page shows the order's tax line", async ({ shop }) => {
     const session = await submittedOrder(shop, "Canvas Tote");
     await shop.open(

@@ -69,6 +69,18 @@ pub fn CheckoutForm(payment: PaymentState) -> impl IntoView {
                     .into_iter()
                     .map(|option| view! { <ShippingChoice payment option/> })
                     .collect_view()}
+                // Without JavaScript nothing re-prices as the address and the delivery
+                // change: this posts them (the form's `shipping`, `country` and
+                // `region`) to the same server function the live page calls, and the
+                // page comes back priced for them, delivery and tax.
+                <button
+                    type="submit"
+                    class="button no-js-only update-total"
+                    formaction=PREPARE_PATH
+                    formmethod="post"
+                >
+                    {t!(i18n, checkout.update_total)}
+                </button>
             </fieldset>
             <section class="form-section payment-section" aria-labelledby="payment-title">
                 <h2 id="payment-title">{t!(i18n, checkout.payment)}</h2>
@@ -98,6 +110,9 @@ pub fn CheckoutForm(payment: PaymentState) -> impl IntoView {
         </form>
     }
 }
+
+/// Where the page's preparation is served (a plain form can post there too).
+const PREPARE_PATH: &str = <super::PreparePayment as leptos::server_fn::ServerFn>::PATH;
 
 /// A labelled text input with its error message beneath it.
 #[component]
