@@ -6,8 +6,8 @@
 //! a double click or two tabs never create a second PaymentIntent for the same state.
 
 use crate::domain::{
-    CartView, Destination, OrderStatus, OrderTotals, PaymentSession, ShippingOption, ShopError,
-    Submission,
+    CartView, Destination, OrderStatus, OrderTotals, PaymentSession, ProductId, ShippingOption,
+    ShopError, Submission,
 };
 use crate::server::rate_limit::Refused;
 use crate::server::{
@@ -100,7 +100,12 @@ async fn prepare_now(
     }
     let priced = state.store.priced_cart(caller.cart_id).await?;
     let totals = totals_of(&priced)?;
-    check_stock(&priced.view)?;
+    if let Err((error, product)) = check_stock(&priced.view) {
+        return Err(state
+            .store
+            .stock_refusal_in(error, &product, caller.locale)
+            .await);
+    }
     refuse_if_being_paid(state, caller.cart_id, &priced, totals).await?;
     let order = state
         .store
@@ -296,21 +301,27 @@ fn totals_of(priced: &PricedCart) -> Result<OrderTotals, ShopError> {
     OrderTotals::new(subtotal, priced.shipping, priced.tax).ok_or(ShopError::Unavailable)
 }
 
-/// Refuses to take payment for more than is on the shelf.
-fn check_stock(cart: &CartView) -> Result<(), ShopError> {
+/// Refuses to take payment for more than is on the shelf, with the product refused.
+fn check_stock(cart: &CartView) -> Result<(), (ShopError, ProductId)> {
     match cart
         .lines
         .iter()
         .find(|line| line.quantity.get() > line.stock)
     {
         None => Ok(()),
-        Some(line) if line.stock == 0 => Err(ShopError::SoldOut {
-            product: line.name.clone(),
-        }),
-        Some(line) => Err(ShopError::NotEnoughStock {
-            product: line.name.clone(),
-            available: line.stock,
-        }),
+        Some(line) if line.stock == 0 => Err((
+            ShopError::SoldOut {
+                product: line.name.clone(),
+            },
+            line.product_id.clone(),
+        )),
+        Some(line) => Err((
+            ShopError::NotEnoughStock {
+                product: line.name.clone(),
+                available: line.stock,
+            },
+            line.product_id.clone(),
+        )),
     }
 }
 

@@ -53,6 +53,19 @@ impl std::fmt::Display for ShopError {
 impl std::error::Error for ShopError {}
 
 impl ShopError {
+    /// A stock refusal names its product as the shopper reads it (`name`, in their
+    /// language); any other error is left as it is.
+    pub fn naming(self, name: String) -> Self {
+        match self {
+            ShopError::SoldOut { .. } => ShopError::SoldOut { product: name },
+            ShopError::NotEnoughStock { available, .. } => ShopError::NotEnoughStock {
+                product: name,
+                available,
+            },
+            other => other,
+        }
+    }
+
     /// The sentence the shopper reads, in their language. (The English one is also
     /// the error's `Display`, for logs.)
     pub fn message(&self, locale: Locale) -> String {
@@ -126,5 +139,36 @@ impl FromServerFnError for ShopError {
             // Network trouble or a server fault: the shopper can only retry.
             _ => ShopError::Unavailable,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stock_refusal_takes_the_name_the_shopper_reads_and_other_errors_keep_theirs() {
+        let short = ShopError::NotEnoughStock {
+            product: "Stoneware Mug".into(),
+            available: 3,
+        };
+        assert_eq!(
+            short.naming("粗陶马克杯".into()),
+            ShopError::NotEnoughStock {
+                product: "粗陶马克杯".into(),
+                available: 3
+            }
+        );
+        let gone = ShopError::SoldOut {
+            product: "Stoneware Mug".into(),
+        };
+        assert_eq!(
+            gone.naming("粗陶马克杯".into()).message(Locale::zh_CN),
+            "抱歉，粗陶马克杯已售罄。"
+        );
+        assert_eq!(
+            ShopError::EmptyCart.naming("粗陶马克杯".into()),
+            ShopError::EmptyCart
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! per-request nonce, protective headers (no caching of personal data, HSTS behind
 //! https), and the cross-site POST check.
 
+use crate::i18n::{td_string, Locale};
 use axum::{
     body::Body,
     extract::{Request, State},
@@ -182,7 +183,11 @@ pub async fn reject_cross_site_posts(
         next.run(request).await
     } else {
         tracing::warn!(path = request.uri().path(), "refused a cross-site request");
-        forbidden()
+        // Same rule as `Config::serves_https`: the locale cookie is `__Host-` there.
+        let secure = public_origin
+            .as_deref()
+            .is_some_and(|origin| origin.starts_with("https://"));
+        forbidden(super::locale::negotiate(request.headers(), secure))
     }
 }
 
@@ -218,18 +223,34 @@ fn is_same_origin(origin: &str, host: &str, public_origin: Option<&str>) -> bool
         })
 }
 
-fn forbidden() -> Response {
+/// The refusal page, in the shopper's language (the shop's own pages are not
+/// rendered for a refused request, so it is a small page of its own).
+fn forbidden(locale: Locale) -> Response {
+    let page = format!(
+        concat!(
+            "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">",
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+            "<title>{title}</title></head><body>",
+            "<h1>{heading}</h1><p>{text}</p>",
+            "<p><a href=\"/\">{back}</a></p></body></html>",
+        ),
+        lang = leptos_i18n::Locale::as_str(locale),
+        title = td_string!(
+            locale,
+            site.title,
+            page = td_string!(locale, site.cross_site.title)
+        ),
+        heading = td_string!(locale, site.cross_site.title),
+        text = td_string!(locale, site.cross_site.text),
+        back = td_string!(locale, site.back_to_shop),
+    );
     (
         StatusCode::FORBIDDEN,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        Body::from(concat!(
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
-            "<title>Request refused · Storefront</title></head><body>",
-            "<h1>Request refused</h1>",
-            "<p>This request came from another website, so the shop refused it. ",
-            "Please go back to the shop and try again from there.</p>",
-            "<p><a href=\"/\">Back to the shop</a></p></body></html>",
-        )),
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::VARY, "cookie, accept-language"),
+        ],
+        Body::from(page),
     )
         .into_response()
 }

@@ -241,9 +241,12 @@ impl Shopper {
         change: LineChange,
     ) -> Result<CartView, ShopError> {
         let store = &self.state.store;
-        store
+        if let Err(error) = store
             .change_line(cart, product, change, now(), self.expires_at())
-            .await?;
+            .await
+        {
+            return Err(store.stock_refusal_in(error, product, self.locale()).await);
+        }
         store.cart_view_in(cart, self.locale()).await
     }
 

@@ -269,3 +269,52 @@ async fn an_order_keeps_its_shoppers_language_for_its_emails() {
     );
     assert!(html.contains("<html lang=\"zh-CN\">"), "{html}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stock_refusal_names_the_product_in_the_shoppers_language() {
+    let mut shop = spawn_app().await;
+    let pool = db(&shop).await;
+    shop.add("stoneware-mug", "2").await;
+    let cart = shop.cookie.clone().unwrap();
+    shop.cookie = Some(format!("{cart}; locale=zh-CN"));
+
+    // More than the shelf holds, at the cart.
+    let response = shop
+        .call(
+            "cart/add",
+            &[("product_id", "stoneware-mug"), ("quantity", "98")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["NotEnoughStock"]["product"], "粗陶马克杯", "{body}");
+
+    // Sold out while in the cart, at the checkout.
+    sqlx::query("UPDATE products SET stock = 0 WHERE id = 'stoneware-mug'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    shop.cookie = Some(format!("{cart}; locale=zh-CN"));
+    let response = shop
+        .call("checkout/prepare", &[("shipping", "standard")])
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"SoldOut": {"product": "粗陶马克杯"}})
+    );
+
+    // In English, the English name.
+    shop.cookie = Some(format!("{cart}; locale=en"));
+    let body: Value = shop
+        .call("checkout/prepare", &[("shipping", "standard")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"SoldOut": {"product": "Stoneware Mug"}})
+    );
+}

@@ -74,6 +74,24 @@ async fn cross_site_posts_are_refused() {
         .await
         .unwrap()
         .contains("another website"));
+    // A Chinese browser is told in Chinese, and the page says what it varied by.
+    let in_chinese = shop
+        .client
+        .post(&add)
+        .header(header::ORIGIN, "https://evil.example")
+        .header(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_chinese.status(), StatusCode::FORBIDDEN);
+    assert!(in_chinese.headers()[header::VARY]
+        .to_str()
+        .unwrap()
+        .contains("accept-language"));
+    let page = in_chinese.text().await.unwrap();
+    assert!(page.contains(r#"<html lang="zh-CN">"#), "{page}");
+    assert!(page.contains("该请求来自其他网站"), "{page}");
 
     let null_origin = shop
         .client

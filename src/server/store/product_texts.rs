@@ -8,7 +8,7 @@ use super::{
     Store, StoreError,
 };
 use crate::{
-    domain::{CartView, Product, ShopError},
+    domain::{CartView, Product, ProductId, ShopError},
     i18n::Locale,
 };
 use std::collections::HashMap;
@@ -42,6 +42,33 @@ impl Store {
             rename(&mut view, &self.texts(locale).await?);
         }
         Ok(view)
+    }
+
+    /// A stock refusal for `product`, worded for a shopper reading `locale`: the
+    /// store's transactions name products in English, and only a refusal needs the
+    /// translation, so it is looked up then.
+    pub async fn stock_refusal_in(
+        &self,
+        error: ShopError,
+        product: &ProductId,
+        locale: Locale,
+    ) -> ShopError {
+        if locale == Locale::en
+            || !matches!(
+                error,
+                ShopError::SoldOut { .. } | ShopError::NotEnoughStock { .. }
+            )
+        {
+            return error;
+        }
+        match self.texts(locale).await {
+            Ok(texts) => match texts.get(product.as_str()) {
+                Some((name, _)) => error.naming(name.clone()),
+                None => error,
+            },
+            // The English name still explains the refusal; the refusal is what matters.
+            Err(_) => error,
+        }
     }
 
     async fn texts(&self, locale: Locale) -> Result<Texts, ShopError> {
