@@ -143,6 +143,21 @@ test.describe("without JavaScript", () => {
     await page.getByRole("button", { name: "Update delivery and tax" }).click();
     await expect(page.getByTestId("checkout-tax")).toHaveText("None applies to this address");
     await expect(page.getByLabel("State or region")).toHaveValue("IL");
+    // A state that is not one is refused next to its field; the page keeps its price.
+    await page.getByLabel("State or region").fill("Calif");
+    await page.getByRole("button", { name: "Update delivery and tax" }).click();
+    await expect(page.getByLabel("State or region")).toHaveAttribute("aria-invalid", "true");
+    await expect(page.getByText("Enter a US state, such as CA or California.")).toBeVisible();
+    await expect(page.getByTestId("checkout-tax")).toHaveText("None applies to this address");
+    // Enter in a field posts nothing: Pay, disabled without JavaScript, is the form's
+    // default button, so what the shopper typed stays.
+    await page.getByLabel("Email").fill("ada@example.com");
+    const posts: string[] = [];
+    page.on("request", (request) => request.method() === "POST" && posts.push(request.url()));
+    await page.getByLabel("Email").press("Enter");
+    await page.waitForTimeout(300);
+    expect(posts).toEqual([]);
+    await expect(page.getByLabel("Email")).toHaveValue("ada@example.com");
   });
 
   test("the confirmation page shows the order's tax line", async ({ shop }) => {

@@ -7,8 +7,9 @@ use crate::{
 };
 use leptos::prelude::*;
 
-/// The checkout form. It never submits to a URL: with JavaScript, Pay runs the
-/// payment; without it, the page explains that card payment needs JavaScript.
+/// The checkout form. With JavaScript, Pay runs the payment and the form never
+/// submits to a URL; without it, the page explains that card payment needs JavaScript,
+/// and one button re-prices delivery and tax for the address in the form.
 #[component]
 pub fn CheckoutForm(payment: PaymentState) -> impl IntoView {
     let on_submit = move |event: leptos::ev::SubmitEvent| {
@@ -69,18 +70,6 @@ pub fn CheckoutForm(payment: PaymentState) -> impl IntoView {
                     .into_iter()
                     .map(|option| view! { <ShippingChoice payment option/> })
                     .collect_view()}
-                // Without JavaScript nothing re-prices as the address and the delivery
-                // change: this posts them (the form's `shipping`, `country` and
-                // `region`) to the same server function the live page calls, and the
-                // page comes back priced for them, delivery and tax.
-                <button
-                    type="submit"
-                    class="button no-js-only update-total"
-                    formaction=PREPARE_PATH
-                    formmethod="post"
-                >
-                    {t!(i18n, checkout.update_total)}
-                </button>
             </fieldset>
             <section class="form-section payment-section" aria-labelledby="payment-title">
                 <h2 id="payment-title">{t!(i18n, checkout.payment)}</h2>
@@ -107,12 +96,27 @@ pub fn CheckoutForm(payment: PaymentState) -> impl IntoView {
                 <span class="spinner" aria-hidden="true" class:hidden=move || !payment.paying.get()></span>
                 {pay_label}
             </button>
+            // Without JavaScript nothing re-prices as the address and the delivery
+            // change: this posts them (the form's `shipping`, `country` and `region`)
+            // to `reprice_checkout`, and the page comes back priced for them. It comes
+            // after Pay so that Pay stays the form's default button: Enter in a field
+            // before the page hydrates meets a disabled Pay and posts nothing, instead
+            // of reloading the page without what the shopper typed. CSS shows it under
+            // the delivery options; nothing focusable lies between, so Tab agrees.
+            <button
+                type="submit"
+                class="button no-js-only update-total"
+                formaction=REPRICE_PATH
+                formmethod="post"
+            >
+                {t!(i18n, checkout.update_total)}
+            </button>
         </form>
     }
 }
 
-/// Where the page's preparation is served (a plain form can post there too).
-const PREPARE_PATH: &str = <super::PreparePayment as leptos::server_fn::ServerFn>::PATH;
+/// Where the no-JS re-pricing is served.
+const REPRICE_PATH: &str = <super::RepriceCheckout as leptos::server_fn::ServerFn>::PATH;
 
 /// A labelled text input with its error message beneath it.
 #[component]

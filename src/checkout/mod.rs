@@ -84,19 +84,7 @@ pub async fn prepare_payment(
 ) -> Result<PaymentSession, ShopError> {
     use crate::server::shopper::Shopper;
     Shopper::serve(|shopper| async move {
-        let shipping = match shipping.as_str() {
-            "" => None,
-            code => Some(ShippingOption::parse(code).ok_or_else(|| {
-                ShopError::BadRequest("that delivery option does not exist".into())
-            })?),
-        };
-        let destination = match country.trim() {
-            "" => None,
-            _ => Some(
-                Destination::parse(&country, &region)
-                    .map_err(|reason| ShopError::BadRequest(reason.into()))?,
-            ),
-        };
+        let choices = server::Choices::parse(&shipping, &country, &region)?;
         let cart_id = shopper.cart_to_check_out().await?;
         shopper.refuse_if_checkout_paused(&cart_id).await?;
         let refused = |refused| shopper.too_many_requests(refused);
@@ -106,11 +94,33 @@ pub async fn prepare_payment(
             ip: shopper.client_ip(),
             refused: &refused,
         };
-        let choices = server::Choices {
-            shipping,
-            destination,
-        };
         server::prepare(shopper.state(), &caller, choices).await
+    })
+    .await
+}
+
+/// The checkout without JavaScript: the form's delivery option and address
+/// (`shipping`, `country`, `region`) become the cart's, and the page it returns to is
+/// priced for them, delivery and tax. No PaymentIntent is made: a shopper without
+/// JavaScript cannot pay, and the live page prepares its own when it has one.
+#[server(endpoint = "checkout/reprice")]
+pub async fn reprice_checkout(
+    #[server(default)] shipping: String,
+    #[server(default)] country: String,
+    #[server(default)] region: String,
+) -> Result<(), ShopError> {
+    use crate::server::shopper::Shopper;
+    Shopper::serve(|shopper| async move {
+        let choices = server::Choices::parse(&shipping, &country, &region)?.real_region()?;
+        let cart_id = shopper.cart_to_check_out().await?;
+        let refused = |refused| shopper.too_many_requests(refused);
+        let caller = server::Caller {
+            locale: shopper.locale(),
+            cart_id: &cart_id,
+            ip: shopper.client_ip(),
+            refused: &refused,
+        };
+        server::choose(shopper.state(), &caller, choices).await
     })
     .await
 }
@@ -194,6 +204,11 @@ fn Checkout(
     };
     let locale = use_i18n().get_locale_untracked();
     let payment = payment::PaymentState::new(totals, shipping, destination, locale);
+    match refused_repricing() {
+        Some(ShopError::InvalidDetails(errors)) => payment.field_errors.set(errors),
+        Some(error) => payment.message.set(Some(error.message(locale))),
+        None => {}
+    }
     payment.start();
     view! {
         <div class="checkout">
@@ -201,4 +216,13 @@ fn Checkout(
             <form::CheckoutForm payment/>
         </div>
     }
+}
+
+/// A no-JS re-pricing the server refused comes back to the page with its error in the
+/// address (`__path`, `__err`): the page says why, where Pay's messages go.
+fn refused_repricing() -> Option<ShopError> {
+    use leptos::{server::ServerActionError, server_fn::error::ServerFnUrlError};
+    let refused = use_context::<ServerActionError>()?;
+    (refused.path() == <RepriceCheckout as leptos::server_fn::ServerFn>::PATH)
+        .then(|| ServerFnUrlError::<ShopError>::decode_err(refused.err()))
 }

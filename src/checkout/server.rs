@@ -6,8 +6,8 @@
 //! a double click or two tabs never create a second PaymentIntent for the same state.
 
 use crate::domain::{
-    CartView, Destination, OrderStatus, OrderTotals, PaymentSession, ProductId, ShippingOption,
-    ShopError, Submission,
+    checkout::region_code, CartView, Destination, Field, FieldErrors, OrderStatus, OrderTotals,
+    PaymentSession, Problem, ProductId, ShippingOption, ShopError, Submission,
 };
 use crate::server::rate_limit::Refused;
 use crate::server::{
@@ -54,6 +54,94 @@ pub struct Choices {
     pub destination: Option<Destination>,
 }
 
+impl Choices {
+    /// The page's choices as it sends them: a delivery option's code (empty keeps the
+    /// cart's), a country (empty keeps the cart's destination) and a state.
+    pub fn parse(shipping: &str, country: &str, region: &str) -> Result<Self, ShopError> {
+        let shipping = match shipping {
+            "" => None,
+            code => Some(ShippingOption::parse(code).ok_or_else(|| {
+                ShopError::BadRequest("that delivery option does not exist".into())
+            })?),
+        };
+        let destination = match country.trim() {
+            "" => None,
+            _ => Some(
+                Destination::parse(country, region)
+                    .map_err(|reason| ShopError::BadRequest(reason.into()))?,
+            ),
+        };
+        Ok(Self {
+            shipping,
+            destination,
+        })
+    }
+}
+
+impl Choices {
+    /// For a page that cannot check the state as it is typed (no JavaScript): a US
+    /// state or Canadian province that is not one is refused next to its field, as Pay
+    /// would refuse it, rather than priced as an address without one.
+    pub fn real_region(self) -> Result<Self, ShopError> {
+        let Some(destination) = &self.destination else {
+            return Ok(self);
+        };
+        let (country, region) = (destination.country(), destination.region());
+        if region.is_empty() || region_code(country, region) != Some(None) {
+            return Ok(self);
+        }
+        let problem = match country {
+            "CA" => Problem::UnknownProvince,
+            _ => Problem::UnknownState,
+        };
+        Err(ShopError::InvalidDetails(FieldErrors(vec![(
+            Field::Region,
+            problem,
+        )])))
+    }
+}
+
+/// Makes the `choices` the cart's, without pricing or touching Stripe (the no-JS
+/// checkout's re-pricing; its page prices the cart when it renders). Limited and
+/// serialised like a prepare: it writes the same cart.
+#[tracing::instrument(skip(state))]
+pub async fn choose(
+    state: &AppState,
+    caller: &Caller<'_>,
+    choices: Choices,
+) -> Result<(), ShopError> {
+    state
+        .limits
+        .prepare(caller.cart_id)
+        .await
+        .map_err(caller.refused)?;
+    let _turn = state
+        .store
+        .turn("cart", caller.cart_id, &state.cart_locks)
+        .await?;
+    make_choices(state, caller, &choices).await
+}
+
+async fn make_choices(
+    state: &AppState,
+    caller: &Caller<'_>,
+    choices: &Choices,
+) -> Result<(), ShopError> {
+    if let Some(shipping) = choices.shipping {
+        state
+            .store
+            .set_shipping(caller.cart_id, shipping, now())
+            .await?;
+    }
+    if let Some(destination) = &choices.destination {
+        state
+            .store
+            .set_destination(caller.cart_id, destination, now())
+            .await?;
+    }
+    Ok(())
+}
+
 /// Prices the cart, creates or reuses its draft order and brings the order's
 /// PaymentIntent to the cart's total, tax included. The `choices` are made first.
 #[tracing::instrument(skip(state))]
@@ -86,18 +174,7 @@ async fn prepare_now(
     caller: &Caller<'_>,
     choices: Choices,
 ) -> Result<PaymentSession, ShopError> {
-    if let Some(shipping) = choices.shipping {
-        state
-            .store
-            .set_shipping(caller.cart_id, shipping, now())
-            .await?;
-    }
-    if let Some(destination) = &choices.destination {
-        state
-            .store
-            .set_destination(caller.cart_id, destination, now())
-            .await?;
-    }
+    make_choices(state, caller, &choices).await?;
     let priced = state.store.priced_cart(caller.cart_id).await?;
     let totals = totals_of(&priced)?;
     if let Err((error, product)) = check_stock(&priced.view) {

@@ -236,3 +236,79 @@ async fn addresses_no_form_sends_are_refused_and_change_nothing() {
         "nothing moved"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_javascript_the_form_reprices_the_page_and_makes_no_payment_intent() {
+    let stripe = TestStripe::start().await;
+    let mut shop = spawn_app_against(&stripe, |_| {}).await;
+    shop.add("merino-throw", "1").await;
+
+    // The form's button: express to Britain. Back to the checkout, priced for it.
+    let response = shop
+        .post_form(
+            "checkout/reprice",
+            &[("shipping", "express"), ("country", "GB"), ("region", "")],
+            "/checkout",
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    // (Leptos leaves an empty query on a clean return.)
+    assert_eq!(location.trim_end_matches('?'), shop.url("/checkout"));
+    let page = shop.page("/checkout").await;
+    // 20% of $129.00 and $15.00.
+    assert!(page.contains("VAT (20%)"), "{page}");
+    assert!(page.contains("$28.80"), "{page}");
+    assert!(page.contains("$172.80"), "{page}");
+    assert!(
+        stripe.payment_intents().await.is_empty(),
+        "a shopper who cannot pay gets no PaymentIntent"
+    );
+
+    // A state that is not one is refused next to its field, and changes nothing.
+    let response = shop
+        .call(
+            "checkout/reprice",
+            &[("shipping", "standard"), ("country", "US"), ("region", "Calif")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"InvalidDetails": [["region", "unknown_state"]]})
+    );
+    let response = shop
+        .post_form(
+            "checkout/reprice",
+            &[("shipping", "standard"), ("country", "US"), ("region", "Calif")],
+            "/checkout",
+        )
+        .await;
+    let back = response.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .strip_prefix(&shop.origin())
+        .expect("same-origin redirect")
+        .to_owned();
+    assert!(back.contains("__err"), "{back}");
+    let page = shop.page(&back).await;
+    assert!(
+        page.contains("Enter a US state, such as CA or California."),
+        "{page}"
+    );
+    assert!(page.contains(r#"aria-invalid="true""#), "{page}");
+    assert!(page.contains("VAT (20%)"), "still priced for Britain: {page}");
+
+    // What no form sends is refused too.
+    let response = shop
+        .call(
+            "checkout/reprice",
+            &[("shipping", "drone"), ("country", "GB"), ("region", "")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
