@@ -190,6 +190,19 @@ test.describe("hydrated", () => {
     await checkout.pay();
     expect((await checkout.returned()).get("redirect_status")).toBe("succeeded");
   });
+
+  test("Pay stays where it is while the Payment Element's frame grows to its height", async ({ shop }) => {
+    // A frame the browser has not rendered yet (below the fold, say) is tiny and grows
+    // when it is rendered, maybe as the shopper reaches for Pay: the page keeps its room.
+    const checkout = await checkoutWithMugs(shop);
+    const frame = shop.page.locator("#payment-element iframe");
+    const payTop = async () => (await checkout.payButton().boundingBox())!.y;
+    const grown = await frame.evaluate((f: HTMLIFrameElement) => f.style.height);
+    await frame.evaluate((f: HTMLIFrameElement) => (f.style.height = "4px"));
+    const beforeRendered = await payTop();
+    await frame.evaluate((f: HTMLIFrameElement, height: string) => (f.style.height = height), grown);
+    expect(await payTop()).toBe(beforeRendered);
+  });
 });
 
 test("without JavaScript the checkout renders and explains that paying needs it", async ({ shop, javaScriptEnabled }) => {

@@ -76,13 +76,20 @@ pub fn CheckoutForm(payment: PaymentState) -> impl IntoView {
                 <p class="notice notice-info no-js-only" data-testid="needs-javascript">
                     {t!(i18n, checkout.needs_javascript)}
                 </p>
-                <div class="payment-skeleton js-only" aria-hidden="true" class:hidden=move || payment.ready.get()>
-                    <span></span>
-                    <span></span>
-                    <span></span>
+                // The element's room is kept from the start (Stripe's own advice): its
+                // frame grows to its height only once the browser renders it, which for
+                // a frame below the fold can be when the shopper scrolls to it, and Pay
+                // must not move under their pointer then. The skeleton fills the room
+                // until the element is ready.
+                <div class="payment-slot js-only">
+                    <div class="payment-skeleton" aria-hidden="true" class:hidden=move || payment.ready.get()>
+                        <span></span>
+                        <span></span>
+                        <span></span>
+                    </div>
+                    // Stripe.js mounts its iframe in here; Leptos never renders children into it.
+                    <div id="payment-element"></div>
                 </div>
-                // Stripe.js mounts its iframe in here; Leptos never renders children into it.
-                <div id="payment-element"></div>
             </section>
             <div id="payment-message" class="payment-message" role="alert" aria-live="assertive">
                 {move || payment.message.get().map(|message| view! { <p class="notice notice-error">{message}</p> })}

@@ -272,7 +272,11 @@ async fn without_javascript_the_form_reprices_the_page_and_makes_no_payment_inte
     let response = shop
         .call(
             "checkout/reprice",
-            &[("shipping", "standard"), ("country", "US"), ("region", "Calif")],
+            &[
+                ("shipping", "standard"),
+                ("country", "US"),
+                ("region", "Calif"),
+            ],
         )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
@@ -284,7 +288,11 @@ async fn without_javascript_the_form_reprices_the_page_and_makes_no_payment_inte
     let response = shop
         .post_form(
             "checkout/reprice",
-            &[("shipping", "standard"), ("country", "US"), ("region", "Calif")],
+            &[
+                ("shipping", "standard"),
+                ("country", "US"),
+                ("region", "Calif"),
+            ],
             "/checkout",
         )
         .await;
@@ -301,7 +309,10 @@ async fn without_javascript_the_form_reprices_the_page_and_makes_no_payment_inte
         "{page}"
     );
     assert!(page.contains(r#"aria-invalid="true""#), "{page}");
-    assert!(page.contains("VAT (20%)"), "still priced for Britain: {page}");
+    assert!(
+        page.contains("VAT (20%)"),
+        "still priced for Britain: {page}"
+    );
 
     // What no form sends is refused too.
     let response = shop
