@@ -224,7 +224,9 @@ fn is_same_origin(origin: &str, host: &str, public_origin: Option<&str>) -> bool
 }
 
 /// The refusal page, in the shopper's language (the shop's own pages are not
-/// rendered for a refused request, so it is a small page of its own).
+/// rendered for a refused request, so it is a small page of its own). Every value
+/// written into it is the shop's own text, fixed at build time: nothing from the
+/// request is, so nothing needs escaping.
 fn forbidden(locale: Locale) -> Response {
     let page = format!(
         concat!(

@@ -374,7 +374,7 @@ test("more validation and element rules", async ({ page }) => {
   expect(rules).toEqual({ mountElsewhere: "IntegrationError", updateEnd: "true", confirmBeforeSubmit: "IntegrationError", mountAfterDestroy: "IntegrationError" });
 });
 
-test("an element mounted where it is not laid out yet keeps its place until it is, then takes its height", async ({ page }) => {
+test("the element keeps its mount height until its frame is laid out (it never tells a height of 0), then takes its own", async ({ page }) => {
   // A frame with no layout (hidden, or an off-screen frame the browser has not rendered
   // yet) measures 0; the element must not shrink to that and jump back later, moving
   // everything below it (a Pay button) under the shopper's pointer.

@@ -4,7 +4,7 @@
 
 use super::{
     database_error,
-    engine::{fetch_all, Tx},
+    engine::{fetch_all, fetch_optional, Tx},
     Store, StoreError,
 };
 use crate::{
@@ -61,13 +61,19 @@ impl Store {
         {
             return error;
         }
-        match self.texts(locale).await {
-            Ok(texts) => match texts.get(product.as_str()) {
-                Some((name, _)) => error.naming(name.clone()),
-                None => error,
-            },
-            // The English name still explains the refusal; the refusal is what matters.
-            Err(_) => error,
+        let name: Result<Option<String>, _> = fetch_optional!(
+            self.pool,
+            sqlx::query_scalar(
+                "SELECT name FROM product_translations WHERE locale = $1 AND product_id = $2"
+            )
+            .bind(leptos_i18n::Locale::as_str(locale))
+            .bind(product.as_str())
+        );
+        match name {
+            Ok(Some(name)) => error.naming(name),
+            // No translation, or the database could not say: the English name still
+            // explains the refusal, and the refusal is what matters.
+            _ => error,
         }
     }
 
