@@ -87,12 +87,9 @@ pub async fn prepare_payment(
         let choices = server::Choices::parse(&shipping, &country, &region)?;
         let cart_id = shopper.cart_to_check_out().await?;
         shopper.refuse_if_checkout_paused(&cart_id).await?;
-        let refused = |refused| shopper.too_many_requests(refused);
         let caller = server::Caller {
-            locale: shopper.locale(),
+            shopper: &shopper,
             cart_id: &cart_id,
-            ip: shopper.client_ip(),
-            refused: &refused,
         };
         server::prepare(shopper.state(), &caller, choices).await
     })
@@ -113,12 +110,9 @@ pub async fn reprice_checkout(
     Shopper::serve(|shopper| async move {
         let choices = server::Choices::parse(&shipping, &country, &region)?.real_region()?;
         let cart_id = shopper.cart_to_check_out().await?;
-        let refused = |refused| shopper.too_many_requests(refused);
         let caller = server::Caller {
-            locale: shopper.locale(),
+            shopper: &shopper,
             cart_id: &cart_id,
-            ip: shopper.client_ip(),
-            refused: &refused,
         };
         server::choose(shopper.state(), &caller, choices).await
     })

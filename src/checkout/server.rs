@@ -11,8 +11,8 @@ use crate::domain::{
 };
 use crate::server::rate_limit::Refused;
 use crate::server::{
-    shopper::now,
-    store::{CheckoutOrder, LockRequest, PricedCart, Recorded},
+    shopper::{now, Shopper},
+    store::{CheckoutOrder, LockRequest, PricedCart, Recorded, Turn},
     stripe::{
         CreatePaymentIntent, IdempotencyKey, PaymentIntent, PaymentIntentStatus, StripeFailure,
     },
@@ -20,23 +20,31 @@ use crate::server::{
 };
 use std::time::Duration;
 
-/// Who is asking, for the rate limits.
+/// Who is asking: the shopper (their language, their client IP, and how a limit
+/// refuses them) and the cart they check out.
 pub struct Caller<'a> {
+    pub shopper: &'a Shopper,
     pub cart_id: &'a str,
-    /// The client's IP (behind a trusted proxy, the one it forwarded).
-    pub ip: Option<std::net::IpAddr>,
-    /// Turns a rate limit's refusal into the caller's 429 (with its `Retry-After`).
-    pub refused: &'a (dyn Fn(Refused) -> ShopError + Send + Sync),
+}
+
+impl Caller<'_> {
+    /// A rate limit's refusal as the caller's 429 (with its `Retry-After`).
+    fn refused(&self, refused: Refused) -> ShopError {
+        self.shopper.too_many_requests(refused)
+    }
+
     /// The shopper's language: kept on the draft, so even a payment made without the
     /// submit step is confirmed in it.
-    pub locale: crate::i18n::Locale,
+    fn locale(&self) -> crate::i18n::Locale {
+        self.shopper.locale()
+    }
 }
 
 impl std::fmt::Debug for Caller<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Caller")
             .field("cart_id", &self.cart_id)
-            .field("ip", &self.ip)
+            .field("ip", &self.shopper.client_ip())
             .finish_non_exhaustive()
     }
 }
@@ -110,16 +118,23 @@ pub async fn choose(
     caller: &Caller<'_>,
     choices: Choices,
 ) -> Result<(), ShopError> {
+    let _turn = cart_turn(state, caller).await?;
+    make_choices(state, caller, &choices).await
+}
+
+/// Counts a pricing against the cart's limit, then waits for the cart's turn: one step
+/// at a time per cart, so two tabs pricing different carts never interleave their
+/// writes, or their amount updates at Stripe.
+async fn cart_turn(state: &AppState, caller: &Caller<'_>) -> Result<Turn, ShopError> {
     state
         .limits
         .prepare(caller.cart_id)
         .await
-        .map_err(caller.refused)?;
-    let _turn = state
+        .map_err(|refused| caller.refused(refused))?;
+    state
         .store
         .turn("cart", caller.cart_id, &state.cart_locks)
-        .await?;
-    make_choices(state, caller, &choices).await
+        .await
 }
 
 async fn make_choices(
@@ -150,17 +165,7 @@ pub async fn prepare(
     caller: &Caller<'_>,
     choices: Choices,
 ) -> Result<PaymentSession, ShopError> {
-    state
-        .limits
-        .prepare(caller.cart_id)
-        .await
-        .map_err(caller.refused)?;
-    // One step at a time per cart: two tabs pricing different carts must not
-    // interleave their amount updates at Stripe.
-    let _turn = state
-        .store
-        .turn("cart", caller.cart_id, &state.cart_locks)
-        .await?;
+    let _turn = cart_turn(state, caller).await?;
     tokio::time::timeout(DEADLINE, prepare_now(state, caller, choices))
         .await
         .unwrap_or_else(|_| {
@@ -180,7 +185,7 @@ async fn prepare_now(
     if let Err((error, product)) = check_stock(&priced.view) {
         return Err(state
             .store
-            .stock_refusal_in(error, &product, caller.locale)
+            .stock_refusal_in(error, &product, caller.locale())
             .await);
     }
     refuse_if_being_paid(state, caller.cart_id, &priced, totals).await?;
@@ -191,7 +196,7 @@ async fn prepare_now(
             priced.version,
             totals,
             priced.shipping,
-            leptos_i18n::Locale::as_str(caller.locale),
+            leptos_i18n::Locale::as_str(caller.locale()),
             now(),
         )
         .await?;
@@ -569,9 +574,9 @@ async fn failed(state: &AppState, order: &CheckoutOrder, generation: i64, failur
 async fn check_rate_limits(state: &AppState, caller: &Caller<'_>) -> Result<(), ShopError> {
     state
         .limits
-        .payment_intent(caller.cart_id, caller.ip)
+        .payment_intent(caller.cart_id, caller.shopper.client_ip())
         .await
-        .map_err(caller.refused)
+        .map_err(|refused| caller.refused(refused))
 }
 
 /// The hash under which a client secret is kept: the confirmation page compares it.
