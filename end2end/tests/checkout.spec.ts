@@ -198,6 +198,8 @@ test.describe("hydrated", () => {
     const frame = shop.page.locator("#payment-element iframe");
     const payTop = async () => (await checkout.payButton().boundingBox())!.y;
     const grown = await frame.evaluate((f: HTMLIFrameElement) => f.style.height);
+    const room = await shop.page.locator(".payment-slot").evaluate((slot) => parseFloat(getComputedStyle(slot).minHeight));
+    expect(parseFloat(grown), "the element fits the room the page keeps for it").toBeLessThanOrEqual(room);
     await frame.evaluate((f: HTMLIFrameElement) => (f.style.height = "4px"));
     const beforeRendered = await payTop();
     await frame.evaluate((f: HTMLIFrameElement, height: string) => (f.style.height = height), grown);

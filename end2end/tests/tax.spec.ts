@@ -100,6 +100,24 @@ test.describe("hydrated", () => {
     expect((await checkout.returned()).get("redirect_status")).toBe("succeeded");
     await expect(page.getByTestId("order-total")).toHaveText("$30.51");
   });
+
+  test("a state that is none is pointed out as the shopper leaves the field, and its tax waits", async ({ shop }) => {
+    const checkout = await checkoutWithTote(shop);
+    const page = shop.page;
+    const state = page.getByLabel("State or region");
+    await page.getByLabel("Country").selectOption("US");
+    await state.fill("Calif");
+    await state.press("Tab");
+    await expect(state).toHaveAttribute("aria-invalid", "true");
+    await expect(page.getByText("Enter a US state, such as CA or California.")).toBeVisible();
+    await expect(page.getByTestId("checkout-tax")).toHaveText("Calculated from your delivery address");
+    await state.fill("California");
+    await state.press("Tab");
+    await expect(state).toHaveAttribute("aria-invalid", "false");
+    // 7.25% of the goods ($22.00), not of delivery.
+    await expect(page.getByTestId("checkout-tax")).toHaveText("$1.60");
+    await expect(checkout.payButton()).toHaveText("Pay $28.60");
+  });
 });
 
 test.describe("without JavaScript", () => {
@@ -143,12 +161,14 @@ test.describe("without JavaScript", () => {
     await page.getByRole("button", { name: "Update delivery and tax" }).click();
     await expect(page.getByTestId("checkout-tax")).toHaveText("None applies to this address");
     await expect(page.getByLabel("State or region")).toHaveValue("IL");
-    // A state that is not one is refused next to its field; the page keeps its price.
+    // A state that is none stays as typed and is pointed out next to its field; the
+    // tax waits for a real one.
     await page.getByLabel("State or region").fill("Calif");
     await page.getByRole("button", { name: "Update delivery and tax" }).click();
+    await expect(page.getByLabel("State or region")).toHaveValue("Calif");
     await expect(page.getByLabel("State or region")).toHaveAttribute("aria-invalid", "true");
     await expect(page.getByText("Enter a US state, such as CA or California.")).toBeVisible();
-    await expect(page.getByTestId("checkout-tax")).toHaveText("None applies to this address");
+    await expect(page.getByTestId("checkout-tax")).toHaveText("Calculated from your delivery address");
     // Enter in a field posts nothing: Pay, disabled without JavaScript, is the form's
     // default button, so what the shopper typed stays.
     await page.getByLabel("Email").fill("ada@example.com");

@@ -243,6 +243,12 @@ fn move_to(
     let current = payment.destination.get_untracked();
     if let Ok(next) = next(&current) {
         if next != current {
+            // A state that is none ("Calif") is said as the shopper leaves the field,
+            // as the server-rendered page says it; a real one clears it.
+            let problem = next.region_problem();
+            payment
+                .field_errors
+                .update(|errors| errors.set(Field::Region, problem));
             payment.destination.set(next);
         }
     }

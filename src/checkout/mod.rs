@@ -17,7 +17,7 @@ pub use test_mode::{get_payment_mode, GetPaymentMode, TestModeRibbon};
 use crate::{
     components::notices::ErrorNotice,
     domain::{
-        checkout::COUNTRIES, CheckoutSubmission, Destination, OrderTotals, PaymentSession,
+        checkout::COUNTRIES, CheckoutSubmission, Destination, Field, OrderTotals, PaymentSession,
         ShippingOption, ShopError,
     },
     i18n::{t, td_string, use_i18n},
@@ -108,7 +108,7 @@ pub async fn reprice_checkout(
 ) -> Result<(), ShopError> {
     use crate::server::shopper::Shopper;
     Shopper::serve(|shopper| async move {
-        let choices = server::Choices::parse(&shipping, &country, &region)?.real_region()?;
+        let choices = server::Choices::parse(&shipping, &country, &region)?;
         let cart_id = shopper.cart_to_check_out().await?;
         let caller = server::Caller {
             shopper: &shopper,
@@ -197,11 +197,15 @@ fn Checkout(
         _ => destination,
     };
     let locale = use_i18n().get_locale_untracked();
+    // A state that is none ("Calif", kept as typed, so the field shows it) is
+    // pointed out next to its field from the start, with or without JavaScript.
+    let region_problem = destination.region_problem();
     let payment = payment::PaymentState::new(totals, shipping, destination, locale);
-    match refused_repricing() {
-        Some(ShopError::InvalidDetails(errors)) => payment.field_errors.set(errors),
-        Some(error) => payment.message.set(Some(error.message(locale))),
-        None => {}
+    payment
+        .field_errors
+        .update(|errors| errors.set(Field::Region, region_problem));
+    if let Some(error) = refused_repricing() {
+        payment.message.set(Some(error.message(locale)));
     }
     payment.start();
     view! {

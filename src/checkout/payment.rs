@@ -150,6 +150,11 @@ mod client {
                 }
                 match result {
                     Ok(session) => {
+                        if run == 1 {
+                            // The live page's first pricing: a message the address
+                            // brought (a refused no-JS re-pricing) is over.
+                            state.message.try_set(None);
+                        }
                         state.totals.try_set(session.totals);
                         if state.shipping.get_untracked() != session.shipping {
                             // Another tab chose it: follow, without re-pricing again.

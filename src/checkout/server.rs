@@ -6,8 +6,8 @@
 //! a double click or two tabs never create a second PaymentIntent for the same state.
 
 use crate::domain::{
-    checkout::region_code, CartView, Destination, Field, FieldErrors, OrderStatus, OrderTotals,
-    PaymentSession, Problem, ProductId, ShippingOption, ShopError, Submission,
+    CartView, Destination, OrderStatus, OrderTotals, PaymentSession, ProductId, ShippingOption,
+    ShopError, Submission,
 };
 use crate::server::rate_limit::Refused;
 use crate::server::{
@@ -83,29 +83,6 @@ impl Choices {
             shipping,
             destination,
         })
-    }
-}
-
-impl Choices {
-    /// For a page that cannot check the state as it is typed (no JavaScript): a US
-    /// state or Canadian province that is not one is refused next to its field, as Pay
-    /// would refuse it, rather than priced as an address without one.
-    pub fn real_region(self) -> Result<Self, ShopError> {
-        let Some(destination) = &self.destination else {
-            return Ok(self);
-        };
-        let (country, region) = (destination.country(), destination.region());
-        if region.is_empty() || region_code(country, region) != Some(None) {
-            return Ok(self);
-        }
-        let problem = match country {
-            "CA" => Problem::UnknownProvince,
-            _ => Problem::UnknownState,
-        };
-        Err(ShopError::InvalidDetails(FieldErrors(vec![(
-            Field::Region,
-            problem,
-        )])))
     }
 }
 

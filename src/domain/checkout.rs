@@ -224,6 +224,14 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// Gives `field` this problem, or none.
+    pub fn set(&mut self, field: Field, problem: Option<Problem>) {
+        self.0.retain(|(f, _)| *f != field);
+        if let Some(problem) = problem {
+            self.push(field, problem);
+        }
+    }
+
     fn push(&mut self, field: Field, problem: Problem) {
         self.0.push((field, problem));
     }

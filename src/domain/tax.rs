@@ -101,6 +101,21 @@ impl Destination {
         })
     }
 
+    /// What is wrong with the state, where tax differs by state or province and the
+    /// one given is none of them ("Calif"): the page says so next to the field, as
+    /// Pay would refuse it.
+    pub fn region_problem(&self) -> Option<super::Problem> {
+        if self.region.is_empty()
+            || super::checkout::region_code(&self.country, &self.region) != Some(None)
+        {
+            return None;
+        }
+        Some(match self.country.as_str() {
+            "CA" => super::Problem::UnknownProvince,
+            _ => super::Problem::UnknownState,
+        })
+    }
+
     /// The ISO code, upper case; empty until the checkout says.
     pub fn country(&self) -> &str {
         &self.country
@@ -139,7 +154,10 @@ impl Destination {
         }
         match (regional, national) {
             (Some(rate), _) => TaxRule::Rate(rate),
-            _ if has_regions && self.region.is_empty() => TaxRule::Pending,
+            // No state yet, or one that is none ("Calif"): never taxed as if nowhere.
+            _ if has_regions && (self.region.is_empty() || self.region_problem().is_some()) => {
+                TaxRule::Pending
+            }
             (None, Some(rate)) => TaxRule::Rate(rate),
             (None, None) => TaxRule::NoneApplies,
         }
@@ -342,6 +360,44 @@ mod tests {
         assert_eq!(to("", "").rule(states), TaxRule::Pending);
         assert_eq!(to("GB", "").rule([("", "", VAT)]), TaxRule::Rate(VAT));
         assert_eq!(to("IE", "").rule([]), TaxRule::NoneApplies);
+    }
+
+    #[test]
+    fn a_state_that_is_none_is_a_problem_only_where_states_decide_the_tax() {
+        let problem = |country, region| {
+            Destination::parse(country, region)
+                .unwrap()
+                .region_problem()
+        };
+        assert_eq!(
+            problem("US", "Calif"),
+            Some(super::super::Problem::UnknownState)
+        );
+        assert_eq!(
+            problem("CA", "Yukon Territory"),
+            Some(super::super::Problem::UnknownProvince)
+        );
+        assert_eq!(problem("US", "california"), None);
+        assert_eq!(problem("US", ""), None, "not given yet is not wrong");
+        assert_eq!(problem("GB", "Narnia"), None, "free text elsewhere");
+        // Its tax waits for a real state, as an empty one's does: a typo must not read
+        // as "none applies".
+        let rates = [(
+            "CA",
+            "California",
+            TaxRate {
+                kind: TaxKind::SalesTax,
+                basis_points: 725,
+                on_shipping: false,
+            },
+        )];
+        let rule = |region| {
+            Destination::parse("US", region)
+                .unwrap()
+                .rule(rates.iter().map(|(c, n, r)| (*c, *n, *r)))
+        };
+        assert_eq!(rule("Calif"), TaxRule::Pending);
+        assert_eq!(rule("Illinois"), TaxRule::NoneApplies);
     }
 
     #[test]

@@ -268,23 +268,8 @@ async fn without_javascript_the_form_reprices_the_page_and_makes_no_payment_inte
         "a shopper who cannot pay gets no PaymentIntent"
     );
 
-    // A state that is not one is refused next to its field, and changes nothing.
-    let response = shop
-        .call(
-            "checkout/reprice",
-            &[
-                ("shipping", "standard"),
-                ("country", "US"),
-                ("region", "Calif"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(
-        body,
-        serde_json::json!({"InvalidDetails": [["region", "unknown_state"]]})
-    );
+    // A state that is none is kept as typed, so the field shows it, and pointed out
+    // next to it; the tax waits for a real one.
     let response = shop
         .post_form(
             "checkout/reprice",
@@ -296,6 +281,42 @@ async fn without_javascript_the_form_reprices_the_page_and_makes_no_payment_inte
             "/checkout",
         )
         .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let page = shop.page("/checkout").await;
+    assert!(page.contains(r#"value="Calif""#), "{page}");
+    assert!(
+        page.contains("Enter a US state, such as CA or California."),
+        "{page}"
+    );
+    assert!(page.contains(r#"aria-invalid="true""#), "{page}");
+    assert!(
+        page.contains("Calculated from your delivery address"),
+        "{page}"
+    );
+    // A real one clears it and is taxed (California, goods only: 7.25% of $129.00).
+    shop.post_form(
+        "checkout/reprice",
+        &[
+            ("shipping", "standard"),
+            ("country", "US"),
+            ("region", "california"),
+        ],
+        "/checkout",
+    )
+    .await;
+    let page = shop.page("/checkout").await;
+    assert!(page.contains(r#"value="CA""#), "{page}");
+    assert!(!page.contains(r#"aria-invalid="true""#), "{page}");
+    assert!(page.contains("$9.35"), "{page}");
+
+    // A refusal comes back to the page, which says why.
+    let response = shop
+        .post_form(
+            "checkout/reprice",
+            &[("shipping", "standard"), ("country", "ZZ"), ("region", "")],
+            "/checkout",
+        )
+        .await;
     let back = response.headers()[reqwest::header::LOCATION]
         .to_str()
         .unwrap()
@@ -304,15 +325,8 @@ async fn without_javascript_the_form_reprices_the_page_and_makes_no_payment_inte
         .to_owned();
     assert!(back.contains("__err"), "{back}");
     let page = shop.page(&back).await;
-    assert!(
-        page.contains("Enter a US state, such as CA or California."),
-        "{page}"
-    );
-    assert!(page.contains(r#"aria-invalid="true""#), "{page}");
-    assert!(
-        page.contains("VAT (20%)"),
-        "still priced for Britain: {page}"
-    );
+    assert!(page.contains("That request was not understood"), "{page}");
+    assert!(page.contains(r#"value="CA""#), "nothing changed: {page}");
 
     // What no form sends is refused too.
     let response = shop
