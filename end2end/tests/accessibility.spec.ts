@@ -22,6 +22,11 @@ const PRODUCT = "Canvas Tote";
 // catch a button halfway through one.
 test.use({ reducedMotion: "reduce" });
 
+// A scan without JavaScript copies the page into a fresh browser context and runs axe
+// there, a few seconds each; the tests that scan six pages took 24 to 31 s of the
+// default 30 on a busy machine. This is room to work in, not a speed check.
+test.describe.configure({ timeout: 90_000 });
+
 /**
  * Scans the page. `frameDepth` is how deep in frames the scan must have reached (2 for
  * the Payment Element's iframe, 4 for the 3-D Secure page inside the modal): axe gives
