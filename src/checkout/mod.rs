@@ -17,7 +17,7 @@ pub use test_mode::{get_payment_mode, GetPaymentMode, TestModeRibbon};
 use crate::{
     components::notices::ErrorNotice,
     domain::{
-        checkout::COUNTRIES, CheckoutSubmission, Destination, Field, OrderTotals, PaymentSession,
+        checkout::COUNTRIES, CheckoutSubmission, Destination, OrderTotals, PaymentSession,
         ShippingOption, ShopError,
     },
     i18n::{t, td_string, use_i18n},
@@ -197,13 +197,7 @@ fn Checkout(
         _ => destination,
     };
     let locale = use_i18n().get_locale_untracked();
-    // A state that is none ("Calif", kept as typed, so the field shows it) is
-    // pointed out next to its field from the start, with or without JavaScript.
-    let region_problem = destination.region_problem();
     let payment = payment::PaymentState::new(totals, shipping, destination, locale);
-    payment
-        .field_errors
-        .update(|errors| errors.set(Field::Region, region_problem));
     if let Some(error) = refused_repricing() {
         payment.message.set(Some(error.message(locale)));
     }

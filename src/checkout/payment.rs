@@ -3,7 +3,7 @@
 //! Pay sequence: validate, lock the order on the server, confirm with Stripe.js.
 
 use crate::{
-    domain::{Destination, FieldErrors, OrderTotals, PaymentSession, ShippingOption},
+    domain::{Destination, Field, FieldErrors, OrderTotals, PaymentSession, ShippingOption},
     i18n::Locale,
 };
 use leptos::prelude::*;
@@ -48,6 +48,10 @@ impl PaymentState {
         destination: Destination,
         locale: Locale,
     ) -> Self {
+        // A state that is none ("Calif", kept as typed, so the field shows it) is
+        // pointed out next to its field from the start, with or without JavaScript.
+        let mut field_errors = FieldErrors::default();
+        field_errors.set(Field::Region, destination.region_problem());
         Self {
             totals: RwSignal::new(totals),
             shipping: RwSignal::new(shipping),
@@ -57,7 +61,7 @@ impl PaymentState {
             ready: RwSignal::new(false),
             paying: RwSignal::new(false),
             message: RwSignal::new(None),
-            field_errors: RwSignal::new(FieldErrors::default()),
+            field_errors: RwSignal::new(field_errors),
             refresh: RwSignal::new(0),
             started: RwSignal::new(false),
             locale,

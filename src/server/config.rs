@@ -308,10 +308,14 @@ impl Config {
     /// Whether shoppers reach the shop over https, so cookies must be `Secure` (and
     /// `__Host-` named) and responses carry HSTS.
     pub fn serves_https(&self) -> bool {
-        self.public_origin
-            .as_deref()
-            .is_some_and(|origin| origin.starts_with("https://"))
+        serves_https(self.public_origin.as_deref())
     }
+}
+
+/// Whether a shop at `public_origin` is served over https (its cookies then get the
+/// `__Host-` prefix and `Secure`).
+pub fn serves_https(public_origin: Option<&str>) -> bool {
+    public_origin.is_some_and(|origin| origin.starts_with("https://"))
 }
 
 /// A whole number from the environment within `range`, or `default` when unset.

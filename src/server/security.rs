@@ -183,10 +183,7 @@ pub async fn reject_cross_site_posts(
         next.run(request).await
     } else {
         tracing::warn!(path = request.uri().path(), "refused a cross-site request");
-        // Same rule as `Config::serves_https`: the locale cookie is `__Host-` there.
-        let secure = public_origin
-            .as_deref()
-            .is_some_and(|origin| origin.starts_with("https://"));
+        let secure = super::config::serves_https(public_origin.as_deref());
         forbidden(super::locale::negotiate(request.headers(), secure))
     }
 }

@@ -349,6 +349,16 @@ impl TestShop {
         response
     }
 
+    /// Where a no-JS post's redirect sends the browser: a path on this shop.
+    pub fn redirected_to(&self, response: &Response) -> String {
+        response.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .strip_prefix(&self.origin())
+            .expect("same-origin redirect")
+            .to_owned()
+    }
+
     /// Posts a form the way a browser without JavaScript does, from `referer`.
     pub async fn post_form(
         &mut self,
